@@ -1,0 +1,236 @@
+"""The canonical store: a memorygraph-format database file, opened with libsql-experimental.
+
+This is the one place that talks to the canonical file. It speaks the server's two tables
+(``nodes`` and ``relationships``) and nothing else: it never alters them, never adds
+triggers, and keeps write transactions short so the memorygraph server, writing the same
+file through its own connection, only ever waits milliseconds (busy timeout on both sides).
+
+libsql-experimental raises bare ``ValueError`` for every SQL error; ``_translate`` turns
+them into the ``StoreError`` family so callers can tell "locked" from "not a database".
+"""
+import json
+import os
+from contextlib import contextmanager
+
+import libsql_experimental as libsql
+
+from . import sql
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """The canonical file cannot be used; the message says why, for a person."""
+
+
+class StoreMissing(StoreError):
+    pass
+
+
+class StoreSchemaError(StoreError):
+    pass
+
+
+class StoreBusy(StoreError):
+    pass
+
+
+def _translate(exc, path):
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreBusy(f"The memory file {path} is busy (another process holds a write lock); try again.")
+    if "not a database" in text or "file is encrypted" in text:
+        return StoreError(f"{path} is not a SQLite database file (it may be corrupt or of another kind).")
+    if "no such table" in text or "no such column" in text:
+        return StoreSchemaError(f"{path} does not have the memorygraph tables this site expects: {text}.")
+    return StoreError(f"Error reading {path}: {text}")
+
+
+class CanonicalStore:
+    """One connection to one memorygraph file. Not thread-safe: use one per thread."""
+
+    def __init__(self, path, *, create=False):
+        self.path = str(path)
+        if not create and not os.path.exists(self.path):
+            raise StoreMissing(f"The memory file {self.path} does not exist. Check KB_MEMORY_DB or the client's path.")
+        try:
+            self.conn = libsql.connect(self.path)
+            # Without a busy timeout set first, opening beside a writer fails with "database is locked".
+            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            tables = {row[0] for row in self.conn.execute(sql.CANONICAL_TABLES).fetchall()}
+        except ValueError as exc:
+            raise _translate(exc, self.path) from exc
+        if not tables and create:
+            self._create_schema()
+            tables = {"nodes", "relationships"}
+        self._check_schema(tables)
+        self.rel_columns = {row[1] for row in self._fetch("PRAGMA table_info(relationships)")}
+        # Three shapes exist in the wild: none, half-migrated (valid_until, invalidated_by), full.
+        self.temporal = {"valid_from", "recorded_at"} <= self.rel_columns
+        self.has_valid_until = "valid_until" in self.rel_columns
+
+    def _create_schema(self):
+        try:
+            self.conn.executescript(sql.CANONICAL_SCHEMA)
+            self.conn.commit()
+        except ValueError as exc:
+            raise _translate(exc, self.path) from exc
+
+    def _check_schema(self, tables):
+        if {"nodes", "relationships"} <= tables:
+            columns = {row[1] for row in self._fetch("PRAGMA table_info(nodes)")}
+            if {"id", "label", "properties", "created_at", "updated_at"} <= columns:
+                return
+            raise StoreSchemaError(
+                f"{self.path} has a `nodes` table with columns {', '.join(sorted(columns))}, "
+                "not memorygraph's (id, label, properties, created_at, updated_at)."
+            )
+        found = ", ".join(sorted(tables)) or "no tables at all"
+        hint = ""
+        if "memories" in tables:
+            hint = " A `memories` table is the schema of memorygraph 0.13+ or of the old typed Turso backend."
+        raise StoreSchemaError(
+            f"{self.path} is not a memorygraph (0.5-0.12) memory file: found {found}; "
+            f"expected the tables `nodes` and `relationships`.{hint}"
+        )
+
+    def close(self):
+        self.conn.close()
+
+    def _fetch(self, query, params=()):
+        try:
+            return self.conn.execute(query, params).fetchall()
+        except ValueError as exc:
+            raise _translate(exc, self.path) from exc
+
+    # Reads ---------------------------------------------------------------------------
+
+    def data_version(self):
+        """Changes whenever another connection commits to the file (PRAGMA data_version)."""
+        return self._fetch("PRAGMA data_version")[0][0]
+
+    def count_nodes(self):
+        return self._fetch(sql.NODE_COUNT)[0][0]
+
+    def node_versions(self):
+        """{memory id: version} where version changes on every write the server makes."""
+        return dict(self._fetch(sql.NODE_VERSIONS))
+
+    def edge_versions(self):
+        query = sql.EDGE_VERSIONS_TEMPORAL if self.has_valid_until else sql.EDGE_VERSIONS
+        return dict(self._fetch(query))
+
+    def iter_nodes(self, ids=None, batch=2000):
+        """Yield (id, properties dict, version) for all memories, or the given ids."""
+        yield from self._iter(sql.NODES_ALL, sql.NODES_BY_IDS, ids, batch, self._node_row)
+
+    def iter_edges(self, ids=None, batch=2000):
+        """Yield edge dicts (id, from_id, to_id, rel_type, properties, created_at, valid_until, version)."""
+        all_q, by_ids = (sql.EDGES_ALL_TEMPORAL, sql.EDGES_BY_IDS_TEMPORAL) if self.has_valid_until else (
+            sql.EDGES_ALL, sql.EDGES_BY_IDS)
+        yield from self._iter(all_q, by_ids, ids, batch, self._edge_row)
+
+    def _iter(self, all_query, ids_query, ids, batch, make):
+        if ids is None:
+            last = ""
+            while True:
+                rows = self._fetch(all_query, (last, batch))
+                for row in rows:
+                    yield make(row)
+                if len(rows) < batch:
+                    return
+                last = rows[-1][0]
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._fetch(ids_query.format(marks=marks), chunk):
+                yield make(row)
+
+    @staticmethod
+    def _node_row(row):
+        node_id, properties, version = row
+        try:
+            props = json.loads(properties)
+        except ValueError:
+            props = None
+        if not isinstance(props, dict):
+            props = {"id": node_id, "_invalid": "properties are not a JSON object"}
+        return node_id, props, version
+
+    @staticmethod
+    def _edge_row(row):
+        edge_id, from_id, to_id, rel_type, properties, created_at, valid_until, version = row
+        try:
+            props = json.loads(properties or "{}")
+        except ValueError:
+            props = {}
+        return {
+            "id": edge_id, "from_id": from_id, "to_id": to_id, "rel_type": rel_type,
+            "props": props if isinstance(props, dict) else {}, "created_at": created_at,
+            "valid_until": valid_until, "version": version,
+        }
+
+    def node(self, memory_id):
+        rows = self._fetch(sql.NODE_GET, (memory_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def edge_exists(self, from_id, to_id, rel_type):
+        return bool(self._fetch(sql.EDGE_EXISTS, (from_id, to_id, rel_type)))
+
+    def closes_cycle(self, from_id, to_id, rel_type):
+        """Would from_id -> to_id close a directed cycle among edges of rel_type?"""
+        return bool(self._fetch(sql.EDGE_REACHES, (to_id, rel_type, from_id)))
+
+    # Writes: call inside ``with store.transaction():`` --------------------------------
+
+    @contextmanager
+    def transaction(self):
+        """A short IMMEDIATE transaction: takes the write lock up front or waits busy_timeout."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except ValueError as exc:
+            raise _translate(exc, self.path) from exc
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        try:
+            self.conn.commit()
+        except ValueError as exc:
+            self.conn.rollback()
+            raise _translate(exc, self.path) from exc
+
+    def _write(self, query, params):
+        try:
+            self.conn.execute(query, params)
+        except ValueError as exc:
+            raise _translate(exc, self.path) from exc
+
+    def insert_node(self, props):
+        self._write(sql.NODE_INSERT, (props["id"], json.dumps(props)))
+
+    def insert_nodes_at(self, rows):
+        """Bulk insert of (props, 'YYYY-MM-DD HH:MM:SS' creation time) pairs."""
+        try:
+            self.conn.executemany(sql.NODE_INSERT_AT, [(p["id"], json.dumps(p), at, at) for p, at in rows])
+        except ValueError as exc:
+            raise _translate(exc, self.path) from exc
+
+    def update_node(self, props):
+        self._write(sql.NODE_UPDATE, (json.dumps(props), props["id"]))
+
+    def delete_node(self, memory_id):
+        self._write(sql.NODE_EDGES_DELETE, (memory_id, memory_id))
+        self._write(sql.NODE_DELETE, (memory_id,))
+
+    def insert_edge(self, *, rel_id, from_id, to_id, rel_type, props):
+        if self.temporal:
+            self._write(sql.EDGE_INSERT_TEMPORAL, (
+                rel_id, from_id, to_id, rel_type, json.dumps(props), props["valid_from"], props["recorded_at"]))
+        else:
+            self._write(sql.EDGE_INSERT, (rel_id, from_id, to_id, rel_type, json.dumps(props)))
+
+    def delete_edge(self, rel_id):
+        self._write(sql.EDGE_DELETE, (rel_id,))

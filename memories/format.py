@@ -1,0 +1,185 @@
+"""The memorygraph format: enums, limits, and converting memories to and from its JSON.
+
+See ../shared/docs/memorygraph-format.md. The memorygraph server silently hides a memory
+that fails its own validation, so everything we write is checked here first.
+"""
+import json
+import uuid
+from datetime import datetime, timezone
+
+MEMORY_TYPES = (
+    "task", "code_pattern", "problem", "solution", "project", "technology", "error",
+    "fix", "command", "file_context", "workflow", "general", "conversation",
+)
+REL_CATEGORIES = {
+    "causal": ("CAUSES", "TRIGGERS", "LEADS_TO", "PREVENTS", "BREAKS"),
+    "solution": ("SOLVES", "ADDRESSES", "ALTERNATIVE_TO", "IMPROVES", "REPLACES"),
+    "context": ("OCCURS_IN", "APPLIES_TO", "WORKS_WITH", "REQUIRES", "USED_IN"),
+    "learning": ("BUILDS_ON", "CONTRADICTS", "CONFIRMS", "GENERALIZES", "SPECIALIZES"),
+    "similarity": ("SIMILAR_TO", "VARIANT_OF", "RELATED_TO", "ANALOGY_TO", "OPPOSITE_OF"),
+    "workflow": ("FOLLOWS", "DEPENDS_ON", "ENABLES", "BLOCKS", "PARALLEL_TO"),
+    "quality": ("EFFECTIVE_FOR", "INEFFECTIVE_FOR", "PREFERRED_OVER", "DEPRECATED_BY", "VALIDATED_BY"),
+}
+REL_TYPES = tuple(t for types in REL_CATEGORIES.values() for t in types)
+REL_CATEGORY = {t: cat for cat, types in REL_CATEGORIES.items() for t in types}
+SYMMETRIC_TYPES = frozenset(
+    {"ALTERNATIVE_TO", "WORKS_WITH", "CONTRADICTS", "SIMILAR_TO", "RELATED_TO", "OPPOSITE_OF", "PARALLEL_TO"}
+)
+RESOLVING_TYPES = ("SOLVES", "ADDRESSES")
+UNRESOLVABLE_TYPES = ("problem", "error")
+
+TITLE_MAX, SUMMARY_MAX, CONTENT_MAX = 200, 500, 50_000
+TAGS_MAX, TAG_MAX = 50, 100
+CONTEXT_LIST_FIELDS = ("files_involved", "languages", "frameworks", "technologies")
+CONTEXT_TEXT_FIELDS = ("project_path", "git_commit", "git_branch", "working_directory", "session_id", "user_id")
+VISIBILITIES = ("private", "project", "team", "public")
+
+
+class FormatError(ValueError):
+    """A value the memorygraph format does not allow; ``errors`` maps field -> message."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def now_iso():
+    return datetime.now(timezone.utc).isoformat()
+
+
+def new_id():
+    return str(uuid.uuid4())
+
+
+def normalise_tags(tags):
+    """Lowercase, strip and de-duplicate tags, keeping their order."""
+    seen = []
+    for tag in tags:
+        tag = " ".join(str(tag).split()).lower()
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+def tag_errors(tags):
+    if len(tags) > TAGS_MAX:
+        return f"At most {TAGS_MAX} tags per memory (got {len(tags)})."
+    long = [t for t in tags if len(t) > TAG_MAX]
+    if long:
+        return f"A tag may have at most {TAG_MAX} characters: {long[0][:40]}…"
+    return None
+
+
+def validate_memory(fields):
+    """Check memory fields against the server's limits; raise FormatError listing every problem."""
+    errors = {}
+    if fields.get("type") not in MEMORY_TYPES:
+        errors["type"] = f"Unknown memory type {fields.get('type')!r}; expected one of {', '.join(MEMORY_TYPES)}."
+    title = fields.get("title") or ""
+    if not title.strip():
+        errors["title"] = "A title is required."
+    elif len(title) > TITLE_MAX:
+        errors["title"] = f"A title may have at most {TITLE_MAX} characters (got {len(title)})."
+    if len(fields.get("summary") or "") > SUMMARY_MAX:
+        errors["summary"] = f"A summary may have at most {SUMMARY_MAX} characters (got {len(fields['summary'])})."
+    if len(fields.get("content") or "") > CONTENT_MAX:
+        errors["content"] = f"Content may have at most {CONTENT_MAX:,} characters (got {len(fields['content']):,})."
+    for key in ("importance", "confidence"):
+        value = fields.get(key)
+        if value is not None and not (isinstance(value, (int, float)) and 0 <= value <= 1):
+            errors[key] = f"{key.capitalize()} must be a number between 0 and 1."
+    if "tags" in fields and (problem := tag_errors(fields["tags"])):
+        errors["tags"] = problem
+    if errors:
+        raise FormatError(errors)
+
+
+def decode_value(value):
+    """Readers decode any string that starts with [ or { (the server stores [] and {} that way)."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def memory_properties(fields, *, existing=None):
+    """The ``nodes.properties`` dict for a memory, in exactly the server's key set.
+
+    ``existing`` is the current properties dict when updating: keys we do not edit
+    (usage_count, effectiveness, other context fields) are kept as they are.
+    """
+    props = dict(existing or {})
+    stamp = now_iso()
+    props.setdefault("id", fields.get("id") or new_id())
+    props["type"] = fields["type"]
+    props["title"] = fields["title"].strip()
+    props["content"] = fields.get("content") or ""
+    props["tags"] = normalise_tags(fields.get("tags", props.get("tags", [])))
+    props["importance"] = float(fields.get("importance", props.get("importance", 0.5)))
+    props["confidence"] = float(fields.get("confidence", props.get("confidence", 0.8)))
+    props.setdefault("usage_count", 0)
+    props.setdefault("created_at", fields.get("created_at") or stamp)
+    props["updated_at"] = stamp
+    summary = (fields.get("summary") or "").strip()
+    if summary:
+        props["summary"] = summary
+    else:
+        props.pop("summary", None)
+    for name in CONTEXT_TEXT_FIELDS:
+        if name in fields:
+            _set_context(props, name, (fields[name] or "").strip() or None)
+    for name in CONTEXT_LIST_FIELDS:
+        if name in fields:
+            _set_context(props, name, [v for v in fields[name] if v])
+    return props
+
+
+def _set_context(props, name, value):
+    key = f"context_{name}"
+    if value is None or value == []:
+        # The server stores an empty list as the JSON string "[]"; a missing text is no key.
+        if isinstance(value, list):
+            props[key] = "[]"
+        else:
+            props.pop(key, None)
+    else:
+        props[key] = value
+
+
+def relationship_properties(*, rel_id, strength, confidence, context, temporal):
+    """The ``relationships.properties`` dict the server writes for a new edge."""
+    stamp = now_iso()
+    props = {
+        "strength": float(strength),
+        "confidence": float(confidence),
+        "context": context or None,
+        "evidence_count": 1,
+        "success_rate": None,
+        "created_at": stamp,
+        "last_validated": stamp,
+        "validation_count": 0,
+        "counter_evidence_count": 0,
+    }
+    if temporal:
+        props.update(valid_from=stamp, valid_until=None, recorded_at=stamp, invalidated_by=None)
+    props["id"] = rel_id
+    return props
+
+
+def relationship_context_text(value):
+    """Relationship context is free text or (0.7+) a JSON string with a `text` key."""
+    decoded = decode_value(value)
+    if isinstance(decoded, dict):
+        return decoded.get("text") or ""
+    return decoded if isinstance(decoded, str) else ""
+
+
+def importance_band(value):
+    if value is None:
+        return "medium"
+    return "high" if value >= 0.7 else "low" if value < 0.4 else "medium"
+
+
+IMPORTANCE_BANDS = ("high", "medium", "low")

@@ -1,0 +1,121 @@
+"""Forms validate every request parameter before a selector or service sees it."""
+import re
+
+from django import forms
+
+from .format import (
+    CONTENT_MAX, IMPORTANCE_BANDS, MEMORY_TYPES, REL_CATEGORIES, SUMMARY_MAX, TITLE_MAX,
+)
+from .selectors import Filters, decode_cursor
+from .sql import SORTS
+
+TYPE_CHOICES = [(t, t.replace("_", " ")) for t in MEMORY_TYPES]
+REL_CHOICES = [(cat.capitalize(), [(t, t) for t in types]) for cat, types in REL_CATEGORIES.items()]
+
+
+def split_list(text):
+    return [part.strip() for part in re.split(r"[,\n]", text or "") if part.strip()]
+
+
+class FilterForm(forms.Form):
+    """Browse and search state: everything lives in the URL."""
+
+    q = forms.CharField(required=False, max_length=500, strip=False)
+    type = forms.MultipleChoiceField(required=False, choices=TYPE_CHOICES)
+    tag = forms.CharField(required=False, max_length=100)  # repeated; read with getlist
+    project = forms.CharField(required=False, max_length=1000)
+    band = forms.ChoiceField(required=False, choices=[(b, b) for b in IMPORTANCE_BANDS])
+    month = forms.RegexField(required=False, regex=r"^\d{4}-\d{2}$", error_messages={"invalid": "Use YYYY-MM."})
+    unresolved = forms.BooleanField(required=False)
+    sort = forms.ChoiceField(required=False, choices=[(s, s) for s in SORTS])
+    after = forms.CharField(required=False, max_length=500)
+    page = forms.IntegerField(required=False, min_value=1, max_value=500)
+
+    def __init__(self, data, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.tags = tuple(dict.fromkeys(t.strip().lower() for t in data.getlist("tag") if t.strip()))[:10]
+
+    def clean_after(self):
+        text = self.cleaned_data["after"]
+        if not text:
+            return None
+        cursor = decode_cursor(text)
+        if cursor is None:
+            raise forms.ValidationError("This page link is not valid; start from the first page.")
+        return cursor
+
+    def filters(self):
+        data = self.cleaned_data
+        return Filters(
+            types=tuple(data["type"]), tags=self.tags,
+            project=self.data.get("project") if "project" in self.data else None,
+            band=data["band"] or None, month=data["month"] or None, unresolved=data["unresolved"],
+        )
+
+
+class MemoryForm(forms.Form):
+    type = forms.ChoiceField(choices=TYPE_CHOICES)
+    title = forms.CharField(max_length=TITLE_MAX)
+    summary = forms.CharField(required=False, max_length=SUMMARY_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    content = forms.CharField(required=False, max_length=CONTENT_MAX, strip=False,
+                              widget=forms.Textarea(attrs={"rows": 14}),
+                              help_text="Markdown.")
+    tags = forms.CharField(required=False, help_text="Comma-separated; stored lowercase.")
+    importance = forms.FloatField(min_value=0, max_value=1, initial=0.5)
+    confidence = forms.FloatField(min_value=0, max_value=1, initial=0.8)
+    project_path = forms.CharField(required=False, max_length=1000, label="Project path")
+    languages = forms.CharField(required=False, help_text="Comma-separated.")
+    frameworks = forms.CharField(required=False, help_text="Comma-separated.")
+    git_branch = forms.CharField(required=False, max_length=200, label="Git branch")
+    updated_at = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def fields_for_service(self):
+        data = dict(self.cleaned_data)
+        data.pop("updated_at")
+        data["tags"] = split_list(data["tags"])
+        data["languages"] = split_list(data["languages"])
+        data["frameworks"] = split_list(data["frameworks"])
+        return data
+
+    @classmethod
+    def initial_from(cls, memory):
+        context = memory["context"]
+        return {
+            "type": memory["type"], "title": memory["title"], "summary": memory["summary"],
+            "content": memory["content"], "tags": ", ".join(memory["tags"]),
+            "importance": memory["importance"], "confidence": memory["confidence"],
+            "project_path": context.get("project_path", ""),
+            "languages": context.get("languages", ""),
+            "frameworks": context.get("frameworks", ""),
+            "git_branch": context.get("git_branch", ""),
+        }
+
+
+class RelationshipForm(forms.Form):
+    direction = forms.ChoiceField(choices=[("out", "this memory → other"), ("in", "other → this memory")],
+                                  initial="out")
+    rel_type = forms.ChoiceField(choices=REL_CHOICES, label="Relationship")
+    other = forms.CharField(max_length=300, label="Other memory",
+                            help_text="A memory id, or the address of its page.")
+    strength = forms.FloatField(min_value=0, max_value=1, initial=0.5)
+    confidence = forms.FloatField(min_value=0, max_value=1, initial=0.8)
+    context = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_other(self):
+        text = self.cleaned_data["other"].strip().rstrip("/")
+        return text.rsplit("/", 1)[-1]
+
+
+class TagForm(forms.Form):
+    tag = forms.CharField(max_length=100)
+    action = forms.ChoiceField(choices=[("add", "add"), ("remove", "remove")])
+
+
+class TagRenameForm(forms.Form):
+    old = forms.CharField(max_length=100, label="Tag")
+    new = forms.CharField(max_length=100, label="New name",
+                          help_text="If a tag of that name exists, the two are merged.")
+
+
+class BulkTagForm(forms.Form):
+    tag = forms.CharField(max_length=100)

@@ -1,0 +1,63 @@
+"""Request plumbing shared by the views: client resolution, page/fragment/JSON responses."""
+from functools import wraps
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.views.decorators.vary import vary_on_headers
+
+from .connector import StoreError
+from .registry import get_client, handle_for
+
+
+def client_view(view):
+    """Resolve /c/<client>/, bring its read model up to date, and pass the handle on."""
+
+    @wraps(view)
+    @vary_on_headers("HX-Request")
+    def wrapper(request, client, *args, **kwargs):
+        handle = handle_for(get_client(client))
+        handle.ensure_fresh()
+        request.kb = handle
+        return view(request, handle, *args, **kwargs)
+
+    return wrapper
+
+
+def wants_json(request):
+    return request.GET.get("format") == "json" or request.headers.get("Accept", "").startswith("application/json")
+
+
+def wants_fragment(request):
+    """htmx asked for a fragment; boosted and history-restore requests get the whole page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def respond(request, template, context, *, partial=None, data=None, status=200):
+    """The page, its fragment (``template#partial``) on htmx requests, or its JSON twin."""
+    if data is not None and wants_json(request):
+        return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+    name = f"{template}#{partial}" if partial and wants_fragment(request) else template
+    return TemplateResponse(request, name, context, status=status)
+
+
+def error_response(request, message, *, status, errors=None):
+    if wants_json(request):
+        return JsonResponse({"error": message, "errors": errors or {}}, status=status)
+    return render(request, "error.html", {"message": message, "errors": errors or {}, "status": status}, status=status)
+
+
+class StoreErrorMiddleware:
+    """A memory file that is missing, locked or of another schema gets a clear page, not a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, StoreError):
+            return error_response(request, str(exception), status=503)
+        return None

@@ -1,0 +1,49 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from memories.connector import StoreError
+from memories.loader import load_graph
+from memories.registry import default_memory_path, ensure_default_client, handle_for
+
+
+class Command(BaseCommand):
+    help = ("Prepare a fresh site: register the default client database, create the demo memory graph "
+            "when KB_MEMORY_DB is not set, build the read model, and make sure an admin user exists.")
+
+    def handle(self, *args, **options):
+        path = default_memory_path()
+        if not settings.KB_MEMORY_DB and not path.exists():
+            from memories.demo_data import demo_graph
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            memories, relationships = demo_graph()
+            load_graph(str(path), memories, relationships)
+            self.stdout.write(f"Created a demo memory graph: {len(memories)} memories, "
+                              f"{len(relationships)} relationships in {path}")
+        client = ensure_default_client()
+        try:
+            handle = handle_for(client)
+            if not handle.readmodel.is_built():
+                result = handle.rebuild()
+                self.stdout.write(f"Indexed {result['memories']:,} memories in {result['seconds']} s.")
+            handle.ensure_fresh()
+        except StoreError as exc:
+            raise CommandError(str(exc))
+        self._admin()
+
+    def _admin(self):
+        User = get_user_model()
+        password_file = settings.DATA_DIR / "admin-password.txt"
+        if not User.objects.filter(username="admin").exists():
+            password = secrets.token_urlsafe(12)
+            User.objects.create_superuser("admin", "", password)
+            password_file.write_text(password + "\n")
+            password_file.chmod(0o600)
+        if password_file.exists():
+            password = password_file.read_text().strip()
+            self.stdout.write(self.style.SUCCESS(
+                f"\n  Log in at http://127.0.0.1:8000/accounts/login/ as admin / {password}\n"
+                f"  (password kept in {password_file}; change it with: manage.py changepassword admin)\n"))

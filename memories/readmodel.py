@@ -1,0 +1,231 @@
+"""The read model: a local SQLite file per client database, derived from the canonical store.
+
+It holds typed memory columns, a tag link table, the edges, facet counts and an FTS5
+index. It can always be rebuilt from the canonical file (``rebuild``), and is kept in
+step incrementally (``apply_*`` after our own writes, ``refresh`` when the canonical
+file changed underneath us) by comparing ``(id, version)`` pairs, deletions included.
+"""
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from . import sql
+from .format import REL_CATEGORY, decode_value, importance_band, relationship_context_text
+
+BUSY_TIMEOUT_S = 30
+
+
+def connect(path):
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def _iso(value, fallback=""):
+    """Normalise an ISO timestamp to UTC so that text order is time order."""
+    if not value or not isinstance(value, str):
+        return fallback
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return fallback
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).isoformat()
+
+
+def _number(value, default):
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def memory_record(memory_id, props, version):
+    """Flatten one canonical node into a read-model row."""
+    tags = decode_value(props.get("tags"))
+    tags = [str(t).lower() for t in tags if t] if isinstance(tags, list) else []
+    created = _iso(props.get("created_at"), "1970-01-01T00:00:00+00:00")
+    importance = _number(props.get("importance"), 0.5)
+    project = props.get("context_project_path")
+    return {
+        "rid": None,
+        "id": memory_id,
+        "type": str(props.get("type") or "general"),
+        "title": str(props.get("title") or "(untitled)"),
+        "summary": str(props.get("summary") or ""),
+        "content": str(props.get("content") or ""),
+        "tags": json.dumps(tags),
+        "importance": importance,
+        "band": importance_band(importance),
+        "confidence": _number(props.get("confidence"), 0.8),
+        "project": project if isinstance(project, str) else "",
+        "month": created[:7],
+        "created_at": created,
+        "updated_at": _iso(props.get("updated_at"), created),
+        "props": json.dumps(props),
+        "version": version,
+    }
+
+
+def edge_record(edge):
+    props = edge["props"]
+    return {
+        "id": edge["id"],
+        "from_id": edge["from_id"],
+        "to_id": edge["to_id"],
+        "rel_type": edge["rel_type"],
+        "category": REL_CATEGORY.get(edge["rel_type"], "other"),
+        "strength": _number(props.get("strength"), None),
+        "confidence": _number(props.get("confidence"), None),
+        "context": relationship_context_text(props.get("context")),
+        "props": json.dumps(props),
+        "created_at": _iso(props.get("created_at"), edge.get("created_at") or ""),
+        "current": 0 if (edge.get("valid_until") or props.get("valid_until")) else 1,
+        "version": edge["version"],
+    }
+
+
+class ReadModel:
+    """One connection to one read-model file. Writes run in short IMMEDIATE transactions."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.conn = connect(self.path)
+
+    def close(self):
+        self.conn.close()
+
+    def meta(self, key, default=None):
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError:
+            return default
+        return row[0] if row else default
+
+    def is_built(self):
+        return self.meta("version") == sql.READ_MODEL_VERSION
+
+    @contextmanager
+    def write(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _set_meta(self, conn, **values):
+        conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [(k, str(v)) for k, v in values.items()],
+        )
+
+    # Full rebuild ----------------------------------------------------------------------
+
+    def rebuild(self, store, *, progress=None):
+        """Recreate everything from the canonical store in one transaction.
+
+        Readers keep seeing the old contents (WAL) until the commit; ``progress`` is
+        called as progress(done, total) while memories load.
+        """
+        started = time.perf_counter()
+        total = store.count_nodes()
+        with self.write() as conn:
+            for name in ("memory_fts", "memory_vocab", "memory", "memory_tag", "edge", "facet_count", "meta"):
+                conn.execute(f"DROP TABLE IF EXISTS {name}")
+            for statement in _statements(sql.READ_MODEL_TABLES):
+                conn.execute(statement)
+            done = 0
+            batch = []
+            for memory_id, props, version in store.iter_nodes():
+                batch.append(memory_record(memory_id, props, version))
+                if len(batch) >= 2000:
+                    done += self._load_batch(conn, batch)
+                    batch = []
+                    if progress:
+                        progress(done, total)
+            done += self._load_batch(conn, batch)
+            if progress:
+                progress(done, total)
+            conn.executemany(sql.EDGE_UPSERT, (edge_record(e) for e in store.iter_edges()))
+            conn.execute("INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')")
+            for statement in _statements(sql.READ_MODEL_INDEXES + sql.FACETS_FROM_SCRATCH):
+                conn.execute(statement)
+            for statement in _triggers(sql.READ_MODEL_TRIGGERS):
+                conn.execute(statement)
+            now = time.time()
+            self._set_meta(conn, version=sql.READ_MODEL_VERSION, source=store.path, built_at=now, refreshed_at=now)
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.conn.execute("PRAGMA optimize")
+        return {"memories": done, "seconds": round(time.perf_counter() - started, 2)}
+
+    @staticmethod
+    def _load_batch(conn, records):
+        conn.executemany(sql.MEMORY_INSERT, records)
+        conn.executemany(sql.MEMORY_TAG_INSERT, (
+            (tag, r["created_at"], r["id"], r["type"]) for r in records for tag in json.loads(r["tags"])
+        ))
+        return len(records)
+
+    # Incremental upkeep ------------------------------------------------------------------
+
+    def apply_memories(self, conn, nodes):
+        """Upsert (id, props, version) triples, keeping each memory's rowid (FTS key) stable."""
+        for memory_id, props, version in nodes:
+            record = memory_record(memory_id, props, version)
+            row = conn.execute(sql.MEMORY_RID, (memory_id,)).fetchone()
+            if row:
+                record["rid"] = row[0]
+                conn.execute(sql.MEMORY_DELETE, (memory_id,))
+                conn.execute(sql.MEMORY_TAG_DELETE, (memory_id,))
+            conn.execute(sql.MEMORY_INSERT, record)
+            conn.executemany(sql.MEMORY_TAG_INSERT, (
+                (tag, record["created_at"], memory_id, record["type"]) for tag in json.loads(record["tags"])
+            ))
+
+    def remove_memories(self, conn, ids):
+        for memory_id in ids:
+            conn.execute(sql.MEMORY_DELETE, (memory_id,))
+            conn.execute(sql.MEMORY_TAG_DELETE, (memory_id,))
+            conn.execute(sql.EDGE_RM_FOR_MEMORY, (memory_id, memory_id))
+
+    def apply_edges(self, conn, edges):
+        conn.executemany(sql.EDGE_UPSERT, (edge_record(e) for e in edges))
+
+    def remove_edges(self, conn, ids):
+        conn.executemany(sql.EDGE_RM, ((i,) for i in ids))
+
+    def refresh(self, store):
+        """Bring the read model in step with the canonical file by an (id, version) diff."""
+        theirs_nodes = store.node_versions()
+        theirs_edges = store.edge_versions()
+        ours_nodes = dict(self.conn.execute(sql.MEMORY_VERSIONS).fetchall())
+        ours_edges = dict(self.conn.execute(sql.EDGE_VERSIONS_RM).fetchall())
+        changed_nodes = [i for i, v in theirs_nodes.items() if ours_nodes.get(i) != v]
+        gone_nodes = [i for i in ours_nodes if i not in theirs_nodes]
+        changed_edges = [i for i, v in theirs_edges.items() if ours_edges.get(i) != v]
+        gone_edges = [i for i in ours_edges if i not in theirs_edges]
+        if changed_nodes or gone_nodes or changed_edges or gone_edges:
+            nodes = list(store.iter_nodes(changed_nodes))
+            edges = list(store.iter_edges(changed_edges))
+            with self.write() as conn:
+                self.apply_memories(conn, nodes)
+                self.remove_memories(conn, gone_nodes)
+                self.remove_edges(conn, gone_edges)
+                self.apply_edges(conn, edges)
+                self._set_meta(conn, refreshed_at=time.time())
+        return {
+            "changed": len(changed_nodes), "removed": len(gone_nodes),
+            "edges_changed": len(changed_edges), "edges_removed": len(gone_edges),
+        }
+
+
+def _statements(script):
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _triggers(script):
+    return [s.strip() + " END" for s in script.split("END;") if s.strip()]

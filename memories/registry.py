@@ -1,0 +1,115 @@
+"""Which client databases exist, and the open handles (canonical store + read model) per process.
+
+A ``ClientHandle`` owns one canonical connection (guarded by a lock: libsql connections
+are not shared across threads safely) and hands each thread its own read-model
+connection. ``ensure_fresh`` is called at the start of every request: a ``PRAGMA
+data_version`` probe (microseconds) tells whether another process - typically the
+memorygraph server - committed to the canonical file; only then does it diff.
+"""
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.http import Http404
+
+from .connector import CanonicalStore
+from .models import ClientDatabase
+from .readmodel import ReadModel
+
+DEFAULT_SLUG = "default"
+
+_handles = {}
+_handles_lock = threading.Lock()
+
+
+def default_memory_path():
+    return Path(settings.KB_MEMORY_DB).expanduser() if settings.KB_MEMORY_DB else settings.DATA_DIR / "demo-memory.db"
+
+
+def ensure_default_client():
+    """Register the `default` client database, pointing at KB_MEMORY_DB (or the demo file)."""
+    path = str(default_memory_path())
+    client, created = ClientDatabase.objects.get_or_create(
+        slug=DEFAULT_SLUG, defaults={"name": "Default", "path": path}
+    )
+    if not created and client.path != path:
+        client.path = path
+        client.save(update_fields=["path"])
+    return client
+
+
+def get_client(slug):
+    if slug == DEFAULT_SLUG:
+        return ensure_default_client()
+    try:
+        return ClientDatabase.objects.get(slug=slug, archived=False)
+    except ClientDatabase.DoesNotExist:
+        raise Http404(f"No client database named {slug!r}.")
+
+
+class ClientHandle:
+    def __init__(self, client):
+        self.client = client
+        self.lock = threading.RLock()
+        self._store = None
+        self._seen_version = None
+        self._local = threading.local()
+
+    @property
+    def store(self):
+        if self._store is None:
+            self._store = CanonicalStore(self.client.path)
+        return self._store
+
+    @property
+    def readmodel(self):
+        rm = getattr(self._local, "rm", None)
+        if rm is None:
+            self.client.readmodel_path.parent.mkdir(parents=True, exist_ok=True)
+            rm = self._local.rm = ReadModel(self.client.readmodel_path)
+        return rm
+
+    def ensure_fresh(self):
+        """Make the read model reflect every commit made to the canonical file so far."""
+        with self.lock:
+            store, rm = self.store, self.readmodel
+            version = store.data_version()
+            if not rm.is_built():
+                rm.rebuild(store)
+            elif version != self._seen_version:
+                rm.refresh(store)
+            self._seen_version = version
+        return rm
+
+    def rebuild(self, progress=None):
+        with self.lock:
+            version = self.store.data_version()
+            result = self.readmodel.rebuild(self.store, progress=progress)
+            self._seen_version = version
+            return result
+
+    def close(self):
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        rm = getattr(self._local, "rm", None)
+        if rm is not None:
+            rm.close()
+            self._local.rm = None
+
+
+def handle_for(client):
+    key = (client.slug, client.path)
+    with _handles_lock:
+        handle = _handles.get(key)
+        if handle is None:
+            handle = _handles[key] = ClientHandle(client)
+        return handle
+
+
+def close_all():
+    """Close every handle (tests, and after a client's path changed)."""
+    with _handles_lock:
+        for handle in _handles.values():
+            handle.close()
+        _handles.clear()

@@ -1,0 +1,148 @@
+"""Ranked full-text search over the read model, with a typo-tolerant fallback.
+
+User text becomes an FTS5 expression only through ``query.parse_query``. One FTS pass
+fills a temporary table of hits (score, title hit); the page, the total and the facet
+counts are all read from it, so a search costs one MATCH however many facets it shows.
+"""
+import html
+import sqlite3
+import threading
+
+from . import sql
+from .query import parse_query, prefix_query
+from .selectors import FACET_TAG_LIMIT, Page, memory_summary, order_facets
+
+_local = threading.local()
+
+
+def fill_hits(conn, parsed):
+    conn.execute(sql.HITS_TABLE)
+    conn.execute(sql.HITS_CLEAR)
+    conn.execute(sql.HITS_FILL, (parsed.match,))
+    conn.execute(sql.HITS_TITLE, (parsed.title_only(),))
+
+
+def marked(text):
+    """Escape FTS5 output, then turn its \\x02/\\x03 markers into <mark> elements."""
+    return html.escape(text or "").replace("\x02", "<mark>").replace("\x03", "</mark>")
+
+
+def memory_search(*, rm, text, filters, page=1, limit=20):
+    """Search results as a Page, plus `query` (what was searched) and `corrected` (typo fallback)."""
+    parsed = parse_query(text or "")
+    result = {"query": text, "corrected": None, "page": page}
+    if parsed is None:
+        result["page_data"] = Page(items=[], total=0, facets=order_facets(_empty_facets()))
+        return result
+    page_data = _run(rm.conn, parsed, filters, page, limit)
+    if page_data.total == 0:
+        replacement = suggest_terms(rm.conn, parsed.terms)
+        if replacement:
+            fallback = prefix_query(replacement)
+            if fallback is not None:
+                fallback_page = _run(rm.conn, fallback, filters, page, limit)
+                if fallback_page.total:
+                    result["corrected"] = " ".join(replacement)
+                    page_data = fallback_page
+    result["page_data"] = page_data
+    return result
+
+
+def _empty_facets():
+    return {k: {} for k in ("type", "tag", "project", "band", "month")}
+
+
+def _run(conn, parsed, filters, page, limit):
+    fill_hits(conn, parsed)
+    facets = {c: dict(conn.execute(*sql.hits_facet_query(c, filters)).fetchall()) for c in sql.FACET_COLUMNS}
+    facets["tag"] = dict(conn.execute(*sql.hits_tag_facet_query(filters, FACET_TAG_LIMIT)).fetchall())
+    total = sum(facets["type"].values())
+    rows = conn.execute(*sql.hits_query(filters, limit, (page - 1) * limit)).fetchall()
+    snippets = {}
+    if rows:
+        rids = [r["rid"] for r in rows]
+        query = sql.SNIPPETS.format(marks=",".join("?" * len(rids)))
+        snippets = {r["rowid"]: r for r in conn.execute(query, [parsed.match, *rids]).fetchall()}
+    items = []
+    for row in rows:
+        item = memory_summary(row)
+        snip = snippets.get(row["rid"])
+        item["title_html"] = marked(snip["title_hl"]) if snip else html.escape(row["title"])
+        item["snippet_html"] = marked(snip["snippet"]) if snip else html.escape(row["summary"][:200])
+        item["score"] = round(-row["score"], 3)
+        items.append(item)
+    pages = (total + limit - 1) // limit
+    return Page(items=items, total=total, facets=order_facets(facets),
+                next_cursor=str(page + 1) if page < pages else None)
+
+
+# Typo fallback ---------------------------------------------------------------------------
+
+def _stemmer():
+    """An in-memory FTS5 table that stems words exactly as the index does."""
+    conn = getattr(_local, "stemmer", None)
+    if conn is None:
+        conn = sqlite3.connect(":memory:", check_same_thread=False)
+        conn.execute("CREATE VIRTUAL TABLE s USING fts5(x, tokenize='porter unicode61')")
+        conn.execute("CREATE VIRTUAL TABLE sv USING fts5vocab(s, 'instance')")
+        _local.stemmer = conn
+    return conn
+
+
+def stem(word):
+    conn = _stemmer()
+    conn.execute("DELETE FROM s")
+    conn.execute("INSERT INTO s(x) VALUES (?)", (word,))
+    return [r[0] for r in conn.execute("SELECT term FROM sv ORDER BY offset").fetchall()]
+
+
+def edit_distance(a, b, limit):
+    """Edit distance counting a swap of neighbours as one edit (optimal string alignment);
+    limit + 1 as soon as it must exceed limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before, previous = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if before is not None and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
+        if min(current) > limit:
+            return limit + 1
+        before, previous = previous, current
+    return previous[-1]
+
+
+def suggest_terms(conn, terms):
+    """Replace each misspelt word by the closest indexed term (edit distance 1-2), or None."""
+    replaced, changed = [], False
+    for term in terms:
+        for word in stem(term):
+            if conn.execute("SELECT 1 FROM memory_vocab WHERE term = ?", (word,)).fetchone():
+                replaced.append(word)
+                continue
+            best = _closest(conn, word)
+            if best is None:
+                return None
+            replaced.append(best)
+            changed = True
+    return replaced if changed else None
+
+
+def _closest(conn, word):
+    if len(word) < 3:
+        return None
+    limit = 1 if len(word) <= 5 else 2
+    # Typos rarely hit the first letter; scanning one letter's terms keeps this cheap.
+    start = word[0]
+    end = chr(ord(start) + 1)
+    best = None
+    for term, docs in conn.execute(sql.VOCAB_RANGE, (start, end)).fetchall():
+        distance = edit_distance(word, term, limit)
+        if distance <= limit:
+            key = (distance, -docs)
+            if best is None or key < best[0]:
+                best = (key, term)
+    return best[1] if best else None

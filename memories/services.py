@@ -1,0 +1,216 @@
+"""Writes: every change to a memory graph goes through here.
+
+Each service validates against the memorygraph format, writes the canonical file in a
+short transaction with exactly the server's keys, reads the written rows back (so the
+read model stores the same version the canonical file now has), updates the read model
+in the same request, and records an audit entry.
+"""
+from django.utils import timezone
+
+from .format import (
+    REL_TYPES, FormatError, memory_properties, new_id, normalise_tags,
+    relationship_properties, tag_errors, validate_memory,
+)
+from .models import AuditEntry, TagBatch
+
+# Bulk changes commit in chunks so the memorygraph server never waits long for the lock.
+CHUNK = 500
+
+
+class ServiceError(Exception):
+    status = 400
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+def _sync(handle, *, memory_ids=(), edge_ids=(), removed_memory_ids=(), removed_edge_ids=()):
+    store, rm = handle.store, handle.readmodel
+    nodes = list(store.iter_nodes(memory_ids)) if memory_ids else []
+    edges = list(store.iter_edges(edge_ids)) if edge_ids else []
+    with rm.write() as conn:
+        rm.remove_memories(conn, removed_memory_ids)
+        rm.remove_edges(conn, removed_edge_ids)
+        rm.apply_memories(conn, nodes)
+        rm.apply_edges(conn, edges)
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _audit(handle, actor, action, object_id, before=None, after=None):
+    AuditEntry.objects.create(client=handle.client, actor=_user(actor), action=action,
+                              object_id=object_id, before=before, after=after)
+
+
+def _current(handle, memory_id):
+    props = handle.store.node(memory_id)
+    if props is None:
+        raise NotFound(f"No memory with id {memory_id}.")
+    return props
+
+
+def memory_create(*, handle, actor, fields):
+    """Create a memory from form fields; returns its id (a new uuid4)."""
+    fields = {**fields, "tags": normalise_tags(fields.get("tags", []))}
+    validate_memory(fields)
+    props = memory_properties({**fields, "id": new_id()})
+    with handle.lock:
+        with handle.store.transaction() as store:
+            store.insert_node(props)
+        _sync(handle, memory_ids=[props["id"]])
+    _audit(handle, actor, "memory.create", props["id"], after=props)
+    return props["id"]
+
+
+def memory_update(*, handle, actor, memory_id, fields, expected_updated_at=None):
+    """Update fields of a memory. expected_updated_at guards against overwriting a newer edit."""
+    with handle.lock:
+        before = _current(handle, memory_id)
+        if expected_updated_at and before.get("updated_at") != expected_updated_at:
+            raise Conflict("This memory was changed by someone else since you opened it; reload to see their change.")
+        merged = {"type": before.get("type"), "title": before.get("title", ""), "summary": before.get("summary"),
+                  "content": before.get("content"), "tags": before.get("tags", []), **fields}
+        merged["tags"] = normalise_tags(merged["tags"])
+        validate_memory(merged)
+        after = memory_properties(merged, existing=before)
+        with handle.store.transaction() as store:
+            store.update_node(after)
+        _sync(handle, memory_ids=[memory_id])
+    _audit(handle, actor, "memory.update", memory_id, before=before, after=after)
+    return after
+
+
+def memory_delete(*, handle, actor, memory_id):
+    with handle.lock:
+        before = _current(handle, memory_id)
+        with handle.store.transaction() as store:
+            store.delete_node(memory_id)
+        _sync(handle, removed_memory_ids=[memory_id])
+    _audit(handle, actor, "memory.delete", memory_id, before=before)
+
+
+def tag_add(*, handle, actor, memory_id, tag):
+    with handle.lock:
+        tags = _current(handle, memory_id).get("tags") or []
+        return memory_update(handle=handle, actor=actor, memory_id=memory_id, fields={"tags": [*tags, *normalise_tags([tag])]})
+
+
+def tag_remove(*, handle, actor, memory_id, tag):
+    with handle.lock:
+        tags = _current(handle, memory_id).get("tags") or []
+        return memory_update(handle=handle, actor=actor, memory_id=memory_id,
+                             fields={"tags": [t for t in tags if t != tag]})
+
+
+def _retag(handle, actor, action, ids, change):
+    """Apply change(tags) -> tags to many memories, chunk by chunk; returns the ids changed."""
+    changed = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        with handle.lock:
+            audits, written = [], []
+            with handle.store.transaction() as store:
+                for memory_id, before, _ in store.iter_nodes(chunk):
+                    tags = before.get("tags") if isinstance(before.get("tags"), list) else []
+                    new_tags = normalise_tags(change(tags))
+                    if new_tags == tags:
+                        continue
+                    if problem := tag_errors(new_tags):
+                        raise FormatError({"tags": f"{before.get('title', memory_id)[:60]}: {problem}"})
+                    after = memory_properties({"type": before.get("type"), "title": before.get("title", ""),
+                                               "tags": new_tags}, existing=before)
+                    store.update_node(after)
+                    written.append(memory_id)
+                    audits.append(AuditEntry(client=handle.client, actor=_user(actor), action=action,
+                                             object_id=memory_id, before=before, after=after))
+            _sync(handle, memory_ids=written)
+        AuditEntry.objects.bulk_create(audits)
+        changed += written
+    return changed
+
+
+def _clean_tag(tag):
+    tags = normalise_tags([tag])
+    if not tags:
+        raise FormatError({"tag": "A tag cannot be empty."})
+    if problem := tag_errors(tags):
+        raise FormatError({"tag": problem})
+    return tags[0]
+
+
+def tag_rename(*, handle, actor, old, new, memory_ids):
+    """Rename tag old to new on memory_ids; when new already exists this merges the two."""
+    new = _clean_tag(new)
+    if new == old:
+        return []
+    return _retag(handle, actor, "tag.rename", list(memory_ids),
+                  lambda tags: [new if t == old else t for t in tags])
+
+
+def bulk_tag(*, handle, actor, tag, memory_ids, selection):
+    tag = _clean_tag(tag)
+    changed = _retag(handle, actor, "tag.bulk", list(memory_ids),
+                     lambda tags: tags if tag in tags else [*tags, tag])
+    return TagBatch.objects.create(client=handle.client, actor=_user(actor), tag=tag, selection=selection[:1000], memory_ids=changed)
+
+
+def bulk_tag_undo(*, handle, actor, batch):
+    if batch.undone_at is not None:
+        raise Conflict("This bulk tagging was already undone.")
+    _retag(handle, actor, "tag.bulk_undo", list(batch.memory_ids), lambda tags: [t for t in tags if t != batch.tag])
+    batch.undone_at = timezone.now()
+    batch.save(update_fields=["undone_at"])
+
+
+def relationship_create(*, handle, actor, from_id, to_id, rel_type, strength=0.5, confidence=0.8, context=""):
+    errors = {}
+    if rel_type not in REL_TYPES:
+        errors["rel_type"] = f"Unknown relationship type {rel_type!r}."
+    if from_id == to_id:
+        errors["to_id"] = "A memory cannot be related to itself."
+    for key, value in (("strength", strength), ("confidence", confidence)):
+        if not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            errors[key] = f"{key.capitalize()} must be a number between 0 and 1."
+    if errors:
+        raise FormatError(errors)
+    rel_id = new_id()
+    with handle.lock:
+        store = handle.store
+        for key, memory_id in (("from_id", from_id), ("to_id", to_id)):
+            if store.node(memory_id) is None:
+                raise FormatError({key: f"No memory with id {memory_id}."})
+        with store.transaction():
+            if store.edge_exists(from_id, to_id, rel_type):
+                raise FormatError({"rel_type": f"These memories are already linked by {rel_type}."})
+            if store.closes_cycle(from_id, to_id, rel_type):
+                raise FormatError({"rel_type": f"This {rel_type} link would close a cycle of {rel_type} links, "
+                                               "which memorygraph does not allow."})
+            props = relationship_properties(rel_id=rel_id, strength=strength, confidence=confidence,
+                                            context=context, temporal=store.temporal)
+            store.insert_edge(rel_id=rel_id, from_id=from_id, to_id=to_id, rel_type=rel_type, props=props)
+        _sync(handle, edge_ids=[rel_id])
+    _audit(handle, actor, "relationship.create", rel_id,
+           after={"from_id": from_id, "to_id": to_id, "rel_type": rel_type, "properties": props})
+    return rel_id
+
+
+def relationship_delete(*, handle, actor, rel_id):
+    with handle.lock:
+        edges = list(handle.store.iter_edges([rel_id]))
+        if not edges:
+            raise NotFound(f"No relationship with id {rel_id}.")
+        with handle.store.transaction() as store:
+            store.delete_edge(rel_id)
+        _sync(handle, removed_edge_ids=[rel_id])
+    edge = edges[0]
+    _audit(handle, actor, "relationship.delete", rel_id,
+           before={"from_id": edge["from_id"], "to_id": edge["to_id"], "rel_type": edge["rel_type"],
+                   "properties": edge["props"]})
+

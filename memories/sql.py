@@ -1,0 +1,372 @@
+"""All raw SQL of the memories app: the canonical memorygraph tables and our read model.
+
+Every statement is parameterised. User search text only reaches MATCH after
+``memories.query.parse_query`` has quoted it.
+"""
+
+# Canonical store (memorygraph format) ------------------------------------------------
+
+CANONICAL_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+
+# The server's own DDL (0.12.4), used only to initialise a brand-new, empty file.
+CANONICAL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS nodes (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    properties TEXT NOT NULL,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS relationships (
+    id TEXT PRIMARY KEY,
+    from_id TEXT NOT NULL,
+    to_id TEXT NOT NULL,
+    rel_type TEXT NOT NULL,
+    properties TEXT NOT NULL,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    valid_from TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    valid_until TIMESTAMP,
+    recorded_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    invalidated_by TEXT,
+    FOREIGN KEY (from_id) REFERENCES nodes(id) ON DELETE CASCADE,
+    FOREIGN KEY (to_id) REFERENCES nodes(id) ON DELETE CASCADE,
+    FOREIGN KEY (invalidated_by) REFERENCES relationships(id) ON DELETE SET NULL
+);
+CREATE INDEX IF NOT EXISTS idx_nodes_label ON nodes(label);
+CREATE INDEX IF NOT EXISTS idx_nodes_created ON nodes(created_at);
+CREATE INDEX IF NOT EXISTS idx_nodes_memory ON nodes(label) WHERE label = 'Memory';
+CREATE INDEX IF NOT EXISTS idx_rel_from ON relationships(from_id);
+CREATE INDEX IF NOT EXISTS idx_rel_to ON relationships(to_id);
+CREATE INDEX IF NOT EXISTS idx_rel_type ON relationships(rel_type);
+CREATE INDEX IF NOT EXISTS idx_relationships_temporal ON relationships(valid_from, valid_until);
+CREATE INDEX IF NOT EXISTS idx_relationships_current ON relationships(valid_until) WHERE valid_until IS NULL;
+CREATE INDEX IF NOT EXISTS idx_relationships_recorded ON relationships(recorded_at);
+"""
+
+# A version string that changes on every write: the column has second resolution, the
+# JSON updated_at has microseconds.
+_NODE_VERSION = "updated_at || '|' || coalesce(json_extract(properties, '$.updated_at'), '')"
+NODE_VERSIONS = f"SELECT id, {_NODE_VERSION} FROM nodes WHERE label = 'Memory'"
+NODES_ALL = f"SELECT id, properties, {_NODE_VERSION} FROM nodes WHERE label = 'Memory' AND id > ? ORDER BY id LIMIT ?"
+NODES_BY_IDS = f"SELECT id, properties, {_NODE_VERSION} FROM nodes WHERE label = 'Memory' AND id IN ({{marks}})"
+NODE_COUNT = "SELECT count(*) FROM nodes WHERE label = 'Memory'"
+NODE_GET = "SELECT properties FROM nodes WHERE id = ? AND label = 'Memory'"
+NODE_INSERT = (
+    "INSERT INTO nodes (id, label, properties, created_at, updated_at) "
+    "VALUES (?, 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+)
+NODE_INSERT_AT = "INSERT INTO nodes (id, label, properties, created_at, updated_at) VALUES (?, 'Memory', ?, ?, ?)"
+NODE_UPDATE = "UPDATE nodes SET properties = ?, updated_at = CURRENT_TIMESTAMP WHERE id = ? AND label = 'Memory'"
+NODE_DELETE = "DELETE FROM nodes WHERE id = ? AND label = 'Memory'"
+NODE_EDGES_DELETE = "DELETE FROM relationships WHERE from_id = ? OR to_id = ?"
+
+_EDGE_VERSION = (
+    "length(properties) || '|' || coalesce(json_extract(properties, '$.last_validated'), '') "
+    "|| '|' || coalesce(json_extract(properties, '$.strength'), '')"
+)
+_EDGE_COLS = f"id, from_id, to_id, rel_type, properties, created_at, NULL, {_EDGE_VERSION}"
+_EDGE_COLS_TEMPORAL = (
+    f"id, from_id, to_id, rel_type, properties, created_at, valid_until, "
+    f"{_EDGE_VERSION} || '|' || coalesce(valid_until, '')"
+)
+EDGE_VERSIONS = f"SELECT id, {_EDGE_VERSION} FROM relationships"
+EDGE_VERSIONS_TEMPORAL = f"SELECT id, {_EDGE_VERSION} || '|' || coalesce(valid_until, '') FROM relationships"
+EDGES_ALL = f"SELECT {_EDGE_COLS} FROM relationships WHERE id > ? ORDER BY id LIMIT ?"
+EDGES_ALL_TEMPORAL = f"SELECT {_EDGE_COLS_TEMPORAL} FROM relationships WHERE id > ? ORDER BY id LIMIT ?"
+EDGES_BY_IDS = f"SELECT {_EDGE_COLS} FROM relationships WHERE id IN ({{marks}})"
+EDGES_BY_IDS_TEMPORAL = f"SELECT {_EDGE_COLS_TEMPORAL} FROM relationships WHERE id IN ({{marks}})"
+EDGE_EXISTS = "SELECT 1 FROM relationships WHERE from_id = ? AND to_id = ? AND rel_type = ? LIMIT 1"
+# Is there already a path to_id ->...-> from_id of this type? Then from_id -> to_id closes a cycle.
+EDGE_REACHES = """
+WITH RECURSIVE reach(id) AS (
+    SELECT ?1
+    UNION
+    SELECT r.to_id FROM relationships r JOIN reach ON r.from_id = reach.id WHERE r.rel_type = ?2
+)
+SELECT 1 FROM reach WHERE id = ?3 LIMIT 1
+"""
+EDGE_INSERT = (
+    "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at) "
+    "VALUES (?, ?, ?, ?, ?, CURRENT_TIMESTAMP)"
+)
+EDGE_INSERT_TEMPORAL = (
+    "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at, "
+    "valid_from, valid_until, recorded_at, invalidated_by) "
+    "VALUES (?, ?, ?, ?, ?, CURRENT_TIMESTAMP, ?, NULL, ?, NULL)"
+)
+EDGE_DELETE = "DELETE FROM relationships WHERE id = ?"
+
+# Read model ----------------------------------------------------------------------------
+
+READ_MODEL_VERSION = "1"
+
+READ_MODEL_TABLES = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE memory (
+    rid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    content TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    importance REAL NOT NULL,
+    band TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    project TEXT NOT NULL,
+    month TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    props TEXT NOT NULL,
+    version TEXT NOT NULL
+);
+CREATE TABLE memory_tag (
+    tag TEXT NOT NULL, created_at TEXT NOT NULL, memory_id TEXT NOT NULL, type TEXT NOT NULL,
+    PRIMARY KEY (tag, created_at, memory_id)
+) WITHOUT ROWID;
+CREATE TABLE edge (
+    id TEXT PRIMARY KEY,
+    from_id TEXT NOT NULL,
+    to_id TEXT NOT NULL,
+    rel_type TEXT NOT NULL,
+    category TEXT NOT NULL,
+    strength REAL,
+    confidence REAL,
+    context TEXT NOT NULL,
+    props TEXT NOT NULL,
+    created_at TEXT,
+    current INTEGER NOT NULL,
+    version TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE facet_count (facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (facet, value)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE memory_fts USING fts5(
+    title, summary, content, tags, content='memory', content_rowid='rid', tokenize='porter unicode61'
+);
+CREATE VIRTUAL TABLE memory_vocab USING fts5vocab(memory_fts, row);
+"""
+
+# Created after a bulk load: keeping FTS and counts by trigger during the load is 2x slower.
+READ_MODEL_INDEXES = """
+CREATE INDEX memory_created ON memory(created_at, id);
+CREATE INDEX memory_updated ON memory(updated_at, id);
+CREATE INDEX memory_importance ON memory(importance, id);
+CREATE INDEX memory_title ON memory(title COLLATE NOCASE, id);
+CREATE INDEX memory_type ON memory(type, created_at, id);
+CREATE INDEX memory_project ON memory(project, created_at, id);
+CREATE INDEX memory_band ON memory(band, created_at, id);
+CREATE INDEX memory_month ON memory(month, created_at, id);
+CREATE INDEX memory_tag_type ON memory_tag(tag, type, created_at, memory_id);
+CREATE INDEX memory_tag_memory ON memory_tag(memory_id);
+CREATE INDEX edge_from ON edge(from_id, rel_type);
+CREATE INDEX edge_to ON edge(to_id, rel_type);
+"""
+
+READ_MODEL_TRIGGERS = """
+CREATE TRIGGER memory_ai AFTER INSERT ON memory BEGIN
+    INSERT INTO memory_fts(rowid, title, summary, content, tags)
+        VALUES (new.rid, new.title, new.summary, new.content, new.tags);
+    INSERT INTO facet_count(facet, value, n)
+        VALUES ('type', new.type, 1), ('project', new.project, 1), ('band', new.band, 1), ('month', new.month, 1)
+        ON CONFLICT(facet, value) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER memory_ad AFTER DELETE ON memory BEGIN
+    INSERT INTO memory_fts(memory_fts, rowid, title, summary, content, tags)
+        VALUES ('delete', old.rid, old.title, old.summary, old.content, old.tags);
+    UPDATE facet_count SET n = n - 1 WHERE (facet = 'type' AND value = old.type)
+        OR (facet = 'project' AND value = old.project) OR (facet = 'band' AND value = old.band)
+        OR (facet = 'month' AND value = old.month);
+    DELETE FROM facet_count WHERE n <= 0;
+END;
+CREATE TRIGGER memory_tag_ai AFTER INSERT ON memory_tag BEGIN
+    INSERT INTO facet_count(facet, value, n) VALUES ('tag', new.tag, 1)
+        ON CONFLICT(facet, value) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER memory_tag_ad AFTER DELETE ON memory_tag BEGIN
+    UPDATE facet_count SET n = n - 1 WHERE facet = 'tag' AND value = old.tag;
+    DELETE FROM facet_count WHERE facet = 'tag' AND value = old.tag AND n <= 0;
+END;
+"""
+
+FACETS_FROM_SCRATCH = """
+DELETE FROM facet_count;
+INSERT INTO facet_count SELECT 'type', type, count(*) FROM memory GROUP BY type;
+INSERT INTO facet_count SELECT 'project', project, count(*) FROM memory GROUP BY project;
+INSERT INTO facet_count SELECT 'band', band, count(*) FROM memory GROUP BY band;
+INSERT INTO facet_count SELECT 'month', month, count(*) FROM memory GROUP BY month;
+INSERT INTO facet_count SELECT 'tag', tag, count(*) FROM memory_tag GROUP BY tag;
+"""
+
+MEMORY_COLUMNS = (
+    "rid", "id", "type", "title", "summary", "content", "tags", "importance", "band",
+    "confidence", "project", "month", "created_at", "updated_at", "props", "version",
+)
+MEMORY_INSERT = (
+    f"INSERT INTO memory ({', '.join(MEMORY_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in MEMORY_COLUMNS)})"
+)
+MEMORY_RID = "SELECT rid FROM memory WHERE id = ?"
+MEMORY_DELETE = "DELETE FROM memory WHERE id = ?"
+MEMORY_TAG_INSERT = "INSERT OR IGNORE INTO memory_tag (tag, created_at, memory_id, type) VALUES (?, ?, ?, ?)"
+MEMORY_TAG_DELETE = "DELETE FROM memory_tag WHERE memory_id = ?"
+MEMORY_VERSIONS = "SELECT id, version FROM memory"
+
+EDGE_COLUMNS = (
+    "id", "from_id", "to_id", "rel_type", "category", "strength", "confidence", "context",
+    "props", "created_at", "current", "version",
+)
+EDGE_UPSERT = (
+    f"INSERT OR REPLACE INTO edge ({', '.join(EDGE_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in EDGE_COLUMNS)})"
+)
+EDGE_RM = "DELETE FROM edge WHERE id = ?"
+EDGE_RM_FOR_MEMORY = "DELETE FROM edge WHERE from_id = ? OR to_id = ?"
+EDGE_VERSIONS_RM = "SELECT id, version FROM edge"
+
+# Listing, faceting and search over the read model ------------------------------------
+
+# sort key -> (ORDER BY column, direction); ties broken by id in the same direction.
+SORTS = {
+    "newest": ("created_at", "DESC"),
+    "oldest": ("created_at", "ASC"),
+    "updated": ("updated_at", "DESC"),
+    "importance": ("importance", "DESC"),
+    "title": ("title COLLATE NOCASE", "ASC"),
+}
+_SORT_VALUE = {"created_at": "created_at", "updated_at": "updated_at", "importance": "importance",
+               "title COLLATE NOCASE": "title"}
+
+UNRESOLVED = (
+    "m.type IN ('problem', 'error') AND NOT EXISTS (SELECT 1 FROM edge e WHERE e.to_id = m.id "
+    "AND e.rel_type IN ('SOLVES', 'ADDRESSES') AND e.current = 1)"
+)
+
+
+def filter_clause(filters, alias="m"):
+    """WHERE conditions and parameters for a Filters object (see selectors.Filters)."""
+    where, params = [], []
+    if filters.types:
+        where.append(f"{alias}.type IN ({','.join('?' * len(filters.types))})")
+        params += filters.types
+    for column, value in (("project", filters.project), ("band", filters.band), ("month", filters.month)):
+        if value is not None:
+            where.append(f"{alias}.{column} = ?")
+            params.append(value)
+    for tag in filters.tags:
+        where.append(f"{alias}.id IN (SELECT memory_id FROM memory_tag WHERE tag = ?)")
+        params.append(tag)
+    if filters.unresolved:
+        where.append(UNRESOLVED.replace("m.", f"{alias}."))
+    return where, params
+
+
+def list_query(filters, sort, cursor, limit):
+    """A keyset-paginated page of memories. cursor is (sort value, id) of the last row shown."""
+    column, direction = SORTS[sort]
+    where, params = filter_clause(filters)
+    if cursor is not None:
+        op = "<" if direction == "DESC" else ">"
+        where.append(f"(m.{column}, m.id) {op} (?, ?)")
+        params += list(cursor)
+    clause = " AND ".join(where) or "1"
+    order = f"m.{column} {direction}, m.id {direction}"
+    return f"SELECT m.* FROM memory m WHERE {clause} ORDER BY {order} LIMIT ?", params + [limit]
+
+
+def sort_value(sort, row):
+    return row[_SORT_VALUE[SORTS[sort][0]]]
+
+
+FACET_COLUMNS = ("type", "project", "band", "month")
+
+
+def facet_query(column, filters):
+    where, params = filter_clause(filters)
+    clause = " AND ".join(where) or "1"
+    return f"SELECT m.{column} AS value, count(*) AS n FROM memory m WHERE {clause} GROUP BY 1", params
+
+
+def tag_facet_query(filters, limit):
+    where, params = filter_clause(filters)
+    clause = " AND ".join(where) or "1"
+    return (
+        "SELECT t.tag AS value, count(*) AS n FROM memory_tag t WHERE t.memory_id IN "
+        f"(SELECT m.id FROM memory m WHERE {clause}) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+        params + [limit],
+    )
+
+
+FACET_TOTALS = "SELECT value, n FROM facet_count WHERE facet = ?"
+TAG_TOTALS = "SELECT value, n FROM facet_count WHERE facet = 'tag' ORDER BY n DESC, value LIMIT ?"
+TAG_INDEX = "SELECT value AS tag, n FROM facet_count WHERE facet = 'tag' ORDER BY {order} LIMIT ? OFFSET ?"
+TAG_INDEX_COUNT = "SELECT count(*) FROM facet_count WHERE facet = 'tag'"
+TAG_MEMORY_IDS = "SELECT memory_id FROM memory_tag WHERE tag = ?"
+
+MEMORY_BY_ID = "SELECT * FROM memory WHERE id = ?"
+MEMORY_UPDATED_STAMP = "SELECT json_extract(props, '$.updated_at') FROM memory WHERE id = ?"
+MEMORIES_BY_IDS = "SELECT id, title, type FROM memory WHERE id IN ({marks})"
+EDGES_OUT = (
+    "SELECT e.*, m.title AS other_title, m.type AS other_type FROM edge e "
+    "LEFT JOIN memory m ON m.id = e.to_id WHERE e.from_id = ? ORDER BY e.rel_type, m.title"
+)
+EDGES_IN = (
+    "SELECT e.*, m.title AS other_title, m.type AS other_type FROM edge e "
+    "LEFT JOIN memory m ON m.id = e.from_id WHERE e.to_id = ? ORDER BY e.rel_type, m.title"
+)
+EDGE_BY_ID = "SELECT * FROM edge WHERE id = ?"
+COUNTS = "SELECT (SELECT count(*) FROM memory) AS memories, (SELECT count(*) FROM edge WHERE current = 1) AS edges"
+UNRESOLVED_COUNT = f"SELECT count(*) FROM memory m WHERE {UNRESOLVED}"
+
+# Search: one FTS pass fills a temp table of hits; ordering, facets and the page are read from it.
+HITS_TABLE = "CREATE TEMP TABLE IF NOT EXISTS hit (rid INTEGER PRIMARY KEY, score REAL, title_hit INTEGER)"
+HITS_CLEAR = "DELETE FROM temp.hit"
+# Title weighted above tags, summary and content.
+HITS_FILL = (
+    "INSERT INTO temp.hit SELECT rowid, bm25(memory_fts, 10.0, 4.0, 1.0, 3.0), 0 "
+    "FROM memory_fts WHERE memory_fts MATCH ?"
+)
+# An acronym or proper noun in a title must win over many mentions in bodies.
+HITS_TITLE = (
+    "UPDATE temp.hit SET title_hit = 1 WHERE rid IN "
+    "(SELECT rowid FROM memory_fts WHERE memory_fts MATCH ?)"
+)
+
+
+def hits_query(filters, limit, offset):
+    where, params = filter_clause(filters)
+    clause = " AND ".join(where) or "1"
+    return (
+        f"SELECT m.*, h.score, h.title_hit FROM temp.hit h JOIN memory m ON m.rid = h.rid WHERE {clause} "
+        "ORDER BY h.title_hit DESC, h.score, m.rid LIMIT ? OFFSET ?",
+        params + [limit, offset],
+    )
+
+
+def hits_facet_query(column, filters):
+    where, params = filter_clause(filters)
+    clause = " AND ".join(where) or "1"
+    return (
+        f"SELECT m.{column} AS value, count(*) AS n FROM temp.hit h JOIN memory m ON m.rid = h.rid "
+        f"WHERE {clause} GROUP BY 1",
+        params,
+    )
+
+
+def hits_tag_facet_query(filters, limit):
+    where, params = filter_clause(filters)
+    clause = " AND ".join(where) or "1"
+    return (
+        "SELECT t.tag AS value, count(*) AS n FROM memory_tag t WHERE t.memory_id IN "
+        f"(SELECT m.id FROM temp.hit h JOIN memory m ON m.rid = h.rid WHERE {clause}) "
+        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+        params + [limit],
+    )
+
+
+# \x02 and \x03 mark matches; the text is HTML-escaped before they become <mark>.
+SNIPPETS = (
+    "SELECT rowid, highlight(memory_fts, 0, char(2), char(3)) AS title_hl, "
+    "snippet(memory_fts, -1, char(2), char(3), '…', 24) AS snippet "
+    "FROM memory_fts WHERE memory_fts MATCH ? AND rowid IN ({marks})"
+)
+VOCAB_RANGE = "SELECT term, doc FROM memory_vocab WHERE term >= ? AND term < ?"

@@ -1,0 +1,56 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from memories import registry
+from memories.demo_data import demo_graph
+from memories.loader import load_graph
+from memories.models import ClientDatabase
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    """Every test gets its own data dir (read models live there) and no cached handles."""
+    settings.DATA_DIR = tmp_path / "data"
+    settings.DATA_DIR.mkdir()
+    registry.close_all()
+    yield
+    registry.close_all()
+
+
+@pytest.fixture
+def memory_file(tmp_path):
+    """A memorygraph file holding the demo graph."""
+    path = tmp_path / "memory.db"
+    memories, relationships = demo_graph()
+    load_graph(str(path), memories, relationships)
+    return path
+
+
+@pytest.fixture
+def empty_file(tmp_path):
+    path = tmp_path / "empty.db"
+    load_graph(str(path), [], [])
+    return path
+
+
+@pytest.fixture
+def client_db(db, memory_file):
+    return ClientDatabase.objects.create(slug="acme", name="Acme", path=str(memory_file))
+
+
+@pytest.fixture
+def handle(client_db):
+    h = registry.handle_for(client_db)
+    h.ensure_fresh()
+    return h
+
+
+@pytest.fixture
+def user(db):
+    return get_user_model().objects.create_user("alice", password="pw-alice-123")
+
+
+@pytest.fixture
+def web(client, user):
+    client.force_login(user)
+    return client
