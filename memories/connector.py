@@ -99,7 +99,7 @@ class CanonicalStore:
 
     def _fetch(self, query, params=()):
         try:
-            return self.conn.execute(query, params).fetchall()
+            return self.conn.execute(query, tuple(params)).fetchall()
         except ValueError as exc:
             raise _translate(exc, self.path) from exc
 

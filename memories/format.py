@@ -80,6 +80,9 @@ def validate_memory(fields):
         errors["title"] = "A title is required."
     elif len(title) > TITLE_MAX:
         errors["title"] = f"A title may have at most {TITLE_MAX} characters (got {len(title)})."
+    if not (fields.get("content") or "").strip():
+        # memorygraph's Memory model requires content: without it the server hides the memory.
+        errors["content"] = "Content is required."
     if len(fields.get("summary") or "") > SUMMARY_MAX:
         errors["summary"] = f"A summary may have at most {SUMMARY_MAX} characters (got {len(fields['summary'])})."
     if len(fields.get("content") or "") > CONTENT_MAX:
@@ -115,14 +118,14 @@ def memory_properties(fields, *, existing=None):
     props.setdefault("id", fields.get("id") or new_id())
     props["type"] = fields["type"]
     props["title"] = fields["title"].strip()
-    props["content"] = fields.get("content") or ""
+    props["content"] = fields.get("content", props.get("content")) or ""
     props["tags"] = normalise_tags(fields.get("tags", props.get("tags", [])))
     props["importance"] = float(fields.get("importance", props.get("importance", 0.5)))
     props["confidence"] = float(fields.get("confidence", props.get("confidence", 0.8)))
     props.setdefault("usage_count", 0)
     props.setdefault("created_at", fields.get("created_at") or stamp)
     props["updated_at"] = stamp
-    summary = (fields.get("summary") or "").strip()
+    summary = (fields.get("summary", props.get("summary")) or "").strip()
     if summary:
         props["summary"] = summary
     else:

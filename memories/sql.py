@@ -45,7 +45,10 @@ CREATE INDEX IF NOT EXISTS idx_relationships_recorded ON relationships(recorded_
 
 # A version string that changes on every write: the column has second resolution, the
 # JSON updated_at has microseconds.
-_NODE_VERSION = "updated_at || '|' || coalesce(json_extract(properties, '$.updated_at'), '')"
+_NODE_VERSION = (
+    "updated_at || '|' || coalesce(CASE WHEN json_valid(properties) THEN json_extract(properties, '$.updated_at') END, "
+    "length(properties))"
+)
 NODE_VERSIONS = f"SELECT id, {_NODE_VERSION} FROM nodes WHERE label = 'Memory'"
 NODES_ALL = f"SELECT id, properties, {_NODE_VERSION} FROM nodes WHERE label = 'Memory' AND id > ? ORDER BY id LIMIT ?"
 NODES_BY_IDS = f"SELECT id, properties, {_NODE_VERSION} FROM nodes WHERE label = 'Memory' AND id IN ({{marks}})"
@@ -61,8 +64,9 @@ NODE_DELETE = "DELETE FROM nodes WHERE id = ? AND label = 'Memory'"
 NODE_EDGES_DELETE = "DELETE FROM relationships WHERE from_id = ? OR to_id = ?"
 
 _EDGE_VERSION = (
-    "length(properties) || '|' || coalesce(json_extract(properties, '$.last_validated'), '') "
-    "|| '|' || coalesce(json_extract(properties, '$.strength'), '')"
+    "length(properties) || '|' || CASE WHEN json_valid(properties) THEN "
+    "coalesce(json_extract(properties, '$.last_validated'), '') || '|' || coalesce(json_extract(properties, '$.strength'), '') "
+    "ELSE '' END"
 )
 _EDGE_COLS = f"id, from_id, to_id, rel_type, properties, created_at, NULL, {_EDGE_VERSION}"
 _EDGE_COLS_TEMPORAL = (

@@ -1,0 +1,146 @@
+"""Browser journeys through the real site: Playwright driving Debian's chromium against live_server.
+
+Opt-in by marker (`-m browser` / `-m "not browser"`); they fail, not skip, without /usr/bin/chromium.
+"""
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from memories.demo_data import demo_graph
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 5000
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sync_orm_under_playwright():
+    """Playwright's sync API runs an event loop in this thread, which trips Django's async-safety check."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser(_sync_orm_under_playwright):
+    if not CHROMIUM.exists():
+        pytest.fail(f"Browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium), "
+                    "or deselect them with -m 'not browser'.", pytrace=False)
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def anonymous(browser, live_server, client_db):
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def page(browser, live_server, client_db, web):
+    """A page in a fresh context, logged in as `user` through the session cookie of the test client."""
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_cookies([{"name": "sessionid", "value": web.cookies["sessionid"].value, "url": live_server.url}])
+    yield context.new_page()
+    context.close()
+
+
+def _mark_document(page):
+    """Tag the current document so a later check can tell an htmx swap from a full reload."""
+    page.evaluate("window.__marker = 1")
+
+
+def _expect_same_document(page):
+    assert page.evaluate("window.__marker") == 1, "the page fully reloaded instead of swapping a fragment"
+
+
+def test_login_redirects_and_lands_on_the_list(anonymous, user):
+    page = anonymous
+    page.goto("/c/acme/memories/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/c/acme/memories/$"))
+
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("pw-alice-123")
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page).to_have_url(re.compile(r"/c/acme/memories/$"))
+    count = len(demo_graph()[0])
+    expect(page.locator(".results-head h1")).to_have_text(f"{count} memories")
+
+
+def test_search_as_you_type(page):
+    page.goto("/c/acme/memories/")
+    _mark_document(page)
+    heading = page.locator(".results-head h1")
+
+    page.locator("#q").press_sequentially("oauth", delay=50)
+
+    expect(heading).to_have_text(re.compile(r"^\d+ results? for “oauth”$"))
+    expect(page).to_have_url(re.compile(r"/c/acme/search/\?q=oauth$"))
+    expect(page.locator(".memories mark").first).to_have_text(re.compile("oauth", re.I))
+    expect(page.locator(".note")).to_have_count(0)
+    _expect_same_document(page)
+
+    page.locator("#q").clear()
+    page.locator("#q").press_sequentially("terrafrom", delay=50)
+
+    expect(heading).to_have_text(re.compile(r"^\d+ results? for “terrafrom”$"))
+    expect(page.locator(".results-head .note")).to_have_text(re.compile(r"showing results for terraform\b"))
+    expect(page.locator(".memories mark").first).to_have_text(re.compile("terraform", re.I))
+    _expect_same_document(page)
+
+
+def test_add_and_remove_a_tag_inline(page):
+    tag = "browser-journey"
+    chip = page.locator("#tags .chip", has_text=f"#{tag}")
+    facet = page.locator(".facets .tags li", has_text=f"#{tag}")
+
+    page.goto("/c/acme/memories/")
+    page.locator(".memory-item a.title").first.click()
+    expect(page.locator("#tags")).to_be_visible()
+    memory_url = page.url
+    _mark_document(page)
+
+    page.get_by_label("Add a tag").fill(tag)
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(chip).to_be_visible()
+    expect(page.get_by_label("Add a tag")).to_have_value("")
+    _expect_same_document(page)
+
+    chip.click()
+    expect(page.locator(".results-head h1")).to_have_text("1 memory")
+    expect(facet.locator(".n")).to_have_text("1")
+
+    page.goto(memory_url)
+    _mark_document(page)
+    page.get_by_role("button", name=f"Remove tag {tag}").click()
+    expect(chip).to_have_count(0)
+    _expect_same_document(page)
+
+    page.goto(f"/c/acme/memories/?tag={tag}")
+    expect(page.locator(".results-head h1")).to_have_text("0 memories")
+    expect(facet).to_have_count(0)
+
+
+def test_slash_focuses_the_search_box(page):
+    page.goto("/c/acme/memories/")
+    expect(page.locator("#q")).not_to_be_focused()
+    page.keyboard.press("/")
+    expect(page.locator("#q")).to_be_focused()
+    expect(page.locator("#q")).to_have_value("")

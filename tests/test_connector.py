@@ -1,0 +1,292 @@
+"""The canonical store connector: bad files get clear errors (503 on the web, never a 500),
+a held write lock gives StoreBusy without half-writes, and a concurrent writer is safe."""
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+
+import pytest
+
+from memories import connector, registry, services, sql
+from memories.connector import CanonicalStore, StoreBusy, StoreError, StoreMissing, StoreSchemaError
+from memories.models import AuditEntry, ClientDatabase
+
+pytestmark = pytest.mark.django_db
+
+
+def register(path, slug="bad"):
+    return ClientDatabase.objects.create(slug=slug, name=slug, path=str(path))
+
+
+def make_tables(path, *statements):
+    conn = sqlite3.connect(path)
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+
+
+# Each builder makes one kind of unusable file; ``expect`` is text the message must contain.
+def _random_bytes(path):
+    path.write_bytes(os.urandom(8192))
+
+
+def _text_file(path):
+    path.write_text("# not a database\nKB_MEMORY_DB=~/.memorygraph/memory.db\n" * 20)
+
+
+def _zero_bytes(path):
+    path.write_bytes(b"")
+
+
+def _memorygraph_013(path):
+    make_tables(path, "CREATE TABLE memories (id TEXT PRIMARY KEY, type TEXT, title TEXT, content TEXT, "
+                      "summary TEXT, tags TEXT, importance REAL, created_at TEXT, updated_at TEXT)")
+
+
+def _typed_turso(path):
+    make_tables(
+        path,
+        "CREATE TABLE memories (id TEXT PRIMARY KEY, type TEXT NOT NULL, title TEXT NOT NULL, content TEXT, "
+        "tags TEXT, importance REAL, confidence REAL, created_at TEXT, updated_at TEXT)",
+        "CREATE TABLE relationships (id TEXT PRIMARY KEY, from_memory_id TEXT, to_memory_id TEXT, "
+        "relationship_type TEXT, strength REAL, confidence REAL, context TEXT, created_at TEXT)",
+    )
+
+
+def _wrong_nodes(path):
+    make_tables(
+        path,
+        "CREATE TABLE nodes (id INTEGER PRIMARY KEY, name TEXT, data BLOB)",
+        "CREATE TABLE relationships (id TEXT PRIMARY KEY, from_id TEXT, to_id TEXT, rel_type TEXT, properties TEXT)",
+    )
+
+
+BAD_FILES = {
+    "random-bytes": (_random_bytes, StoreError, "is not a SQLite database file"),
+    "text-file": (_text_file, StoreError, "is not a SQLite database file"),
+    "zero-bytes": (_zero_bytes, StoreSchemaError, "found no tables at all"),
+    "memorygraph-0.13": (_memorygraph_013, StoreSchemaError, "found memories"),
+    "typed-turso": (_typed_turso, StoreSchemaError, "found memories, relationships"),
+    "wrong-nodes": (_wrong_nodes, StoreSchemaError, "columns data, id, name"),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_FILES)
+def test_bad_file_gives_a_clear_store_error(tmp_path, kind):
+    build, error, expect = BAD_FILES[kind]
+    path = tmp_path / f"{kind}.db"
+    build(path)
+    with pytest.raises(error) as caught:
+        CanonicalStore(path)
+    assert expect in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_schema_messages_name_what_was_found(tmp_path):
+    """A `memories` table is a different memorygraph generation; say so, not just "wrong"."""
+    for build in (_memorygraph_013, _typed_turso):
+        path = tmp_path / f"{build.__name__}.db"
+        build(path)
+        with pytest.raises(StoreSchemaError, match="`memories` table is the schema of memorygraph 0.13"):
+            CanonicalStore(path)
+    path = tmp_path / "nodes.db"
+    _wrong_nodes(path)
+    with pytest.raises(StoreSchemaError, match=r"has a `nodes` table with columns .*not memorygraph's"):
+        CanonicalStore(path)
+
+
+@pytest.mark.parametrize("kind", BAD_FILES)
+def test_bad_file_gives_503_with_the_message(web, tmp_path, kind):
+    build, _, expect = BAD_FILES[kind]
+    path = tmp_path / f"{kind}.db"
+    build(path)
+    register(path)
+    response = web.get("/c/bad/memories/")
+    assert response.status_code == 503
+    body = response.content.decode()
+    assert "The memory file cannot be used" in body and expect in body
+    as_json = web.get("/c/bad/search/?q=x&format=json")
+    assert as_json.status_code == 503 and expect in as_json.json()["error"]
+
+
+def test_missing_file(web, tmp_path):
+    path = tmp_path / "nowhere" / "memory.db"
+    with pytest.raises(StoreMissing, match="does not exist"):
+        CanonicalStore(path)
+    register(path)
+    response = web.get("/c/bad/memories/")
+    assert response.status_code == 503 and b"does not exist" in response.content
+    # Opening must never create the file: a typo in a path would otherwise look like an empty graph.
+    assert not path.exists() and not path.parent.exists()
+
+
+def test_directory_instead_of_file(web, tmp_path):
+    with pytest.raises(StoreError):
+        CanonicalStore(tmp_path)
+    register(tmp_path)
+    assert web.get("/c/bad/memories/").status_code == 503
+
+
+def test_zero_byte_file_gets_the_schema_with_create(tmp_path):
+    path = tmp_path / "new.db"
+    _zero_bytes(path)
+    store = CanonicalStore(path, create=True)
+    try:
+        assert store.temporal and store.has_valid_until and store.count_nodes() == 0
+    finally:
+        store.close()
+    # The same file now opens as a plain, valid (empty) memorygraph file.
+    CanonicalStore(path).close()
+
+
+def test_create_does_not_touch_a_foreign_schema(tmp_path):
+    """create=True initialises only an empty file; it must not add tables beside another schema."""
+    path = tmp_path / "mg013.db"
+    _memorygraph_013(path)
+    with pytest.raises(StoreSchemaError, match="memories"):
+        CanonicalStore(path, create=True)
+    conn = sqlite3.connect(path)
+    assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["memories"]
+    conn.close()
+
+
+# Busy: another process holds the write lock --------------------------------------------
+
+def snapshot(handle):
+    """Everything a failed write could have half-changed."""
+    rm = handle.readmodel.conn
+    return {
+        "memories": rm.execute("SELECT id, version, tags FROM memory ORDER BY id").fetchall(),
+        "edges": rm.execute("SELECT id, version FROM edge ORDER BY id").fetchall(),
+        "facets": rm.execute("SELECT * FROM facet_count ORDER BY facet, value").fetchall(),
+        "audit": AuditEntry.objects.count(),
+    }
+
+
+def canonical_rows(path):
+    conn = sqlite3.connect(path)
+    rows = (conn.execute("SELECT id, properties FROM nodes ORDER BY id").fetchall(),
+            conn.execute("SELECT id, properties FROM relationships ORDER BY id").fetchall())
+    conn.close()
+    return rows
+
+
+def test_held_lock_gives_store_busy_and_no_half_write(monkeypatch, client_db, user):
+    # The timeout is read when the connection opens (CanonicalStore.__init__), and the
+    # handle opens it lazily: patch before the first ensure_fresh, or it has no effect.
+    monkeypatch.setattr(connector, "BUSY_TIMEOUT_MS", 300)
+    handle = registry.handle_for(client_db)
+    handle.ensure_fresh()
+    memory_id, other_id = [r[0] for r in handle.readmodel.conn.execute("SELECT id FROM memory LIMIT 2")]
+    before, canonical_before = snapshot(handle), canonical_rows(client_db.path)
+
+    locker = sqlite3.connect(client_db.path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        attempts = [
+            lambda: services.memory_create(handle=handle, actor=user, fields={
+                "type": "general", "title": "Written while locked", "content": "x"}),
+            lambda: services.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="locked"),
+            lambda: services.relationship_create(handle=handle, actor=user, from_id=memory_id, to_id=other_id,
+                                                 rel_type="PARALLEL_TO"),
+            lambda: services.memory_delete(handle=handle, actor=user, memory_id=memory_id),
+        ]
+        for attempt in attempts:
+            started = time.monotonic()
+            with pytest.raises(StoreBusy, match="busy"):
+                attempt()
+            elapsed = time.monotonic() - started
+            # It waited for the lock (the busy timeout is in effect) but not much longer.
+            assert 0.2 <= elapsed < 3, elapsed
+        assert snapshot(handle) == before
+    finally:
+        locker.rollback()
+        locker.close()
+
+    assert canonical_rows(client_db.path) == canonical_before
+    # The connection is not left inside a failed transaction: the same write now succeeds.
+    services.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="unlocked")
+    assert "unlocked" in handle.store.node(memory_id)["tags"]
+    assert handle.ensure_fresh().conn.execute(
+        "SELECT 1 FROM memory_tag WHERE tag = 'unlocked' AND memory_id = ?", (memory_id,)).fetchone()
+
+
+def test_held_lock_gives_503_on_the_web(monkeypatch, web, client_db):
+    monkeypatch.setattr(connector, "BUSY_TIMEOUT_MS", 200)
+    assert web.get("/c/acme/memories/").status_code == 200  # opens the store with the short timeout
+    locker = sqlite3.connect(client_db.path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        response = web.post("/c/acme/memories/new/", {"type": "general", "title": "Locked out", "content": "x",
+                                                      "importance": 0.5, "confidence": 0.8})
+    finally:
+        locker.rollback()
+        locker.close()
+    assert response.status_code == 503 and b"is busy" in response.content
+    assert web.get("/c/acme/search/?q=%22Locked+out%22&format=json").json()["total"] == 0
+
+
+# A concurrent writer: the memorygraph server's own connection ----------------------------
+
+def server_props(memory_id, title, tags):
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{time.time_ns() // 1000 % 1_000_000:06d}+00:00"
+    return {"id": memory_id, "type": "general", "title": title, "content": f"{title}.", "tags": tags,
+            "importance": 0.5, "confidence": 0.8, "usage_count": 0, "created_at": stamp, "updated_at": stamp}
+
+
+def server_writer(path, rounds, errors, turn):
+    """Writes like memorygraph 0.12.4: stdlib sqlite3, rollback journal, commit after each write.
+
+    Inserts a memory, then updates it, alternately, ``rounds`` times in all.
+    """
+    conn = sqlite3.connect(path, check_same_thread=False)  # the server's defaults: 5 s timeout
+    try:
+        memory_id = None
+        for n in range(rounds):
+            turn.wait()
+            if n % 2 == 0:
+                memory_id = str(uuid.uuid4())
+                conn.execute(sql.NODE_INSERT, (memory_id, json.dumps(server_props(memory_id, f"server {n}", []))))
+            else:
+                conn.execute("SELECT id FROM nodes WHERE id = ? AND label = 'Memory'", (memory_id,))
+                props = server_props(memory_id, f"server {n - 1} updated", ["server"])
+                conn.execute("UPDATE nodes SET properties = ?, updated_at = CURRENT_TIMESTAMP WHERE id = ?",
+                             (json.dumps(props), memory_id))
+            conn.commit()
+    except Exception as exc:  # reported to the test thread
+        errors.append(exc)
+    finally:
+        conn.close()
+
+
+def test_concurrent_writer_and_services(tmp_path, empty_file, user):
+    handle = registry.handle_for(register(empty_file, slug="shared"))
+    handle.ensure_fresh()
+    errors, rounds = [], 50
+    # The turn barrier makes the two writers alternate closely, so their transactions overlap
+    # in time instead of one side finishing before the other starts.
+    turn = threading.Barrier(2, timeout=30)
+    writer = threading.Thread(target=server_writer, args=(str(empty_file), rounds, errors, turn))
+    writer.start()
+    ours = []
+    try:
+        for n in range(rounds):
+            turn.wait()
+            if n % 2 == 0:
+                ours.append(services.memory_create(handle=handle, actor=user, fields={
+                    "type": "general", "title": f"site {n}", "content": "x"}))
+            else:
+                services.tag_add(handle=handle, actor=user, memory_id=ours[-1], tag="site")
+    finally:
+        writer.join(60)
+    assert not errors and not writer.is_alive()
+
+    rm = handle.ensure_fresh()
+    titles = dict(rm.conn.execute("SELECT title, tags FROM memory").fetchall())
+    assert len(titles) == rounds  # 25 of ours, 25 of the server's
+    assert all(json.loads(titles[f"site {n}"]) == ["site"] for n in range(0, rounds, 2))
+    assert all(json.loads(titles[f"server {n} updated"]) == ["server"] for n in range(0, rounds, 2))
+    # The read model agrees with the canonical file row for row.
+    assert dict(rm.conn.execute(sql.MEMORY_VERSIONS).fetchall()) == handle.store.node_versions()

@@ -1,0 +1,186 @@
+"""Views: full page, htmx fragment, boosted and history-restore requests, JSON twins, bad input."""
+import json
+
+import pytest
+
+from memories import services
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+BOOSTED = {"HTTP_HX_REQUEST": "true", "HTTP_HX_BOOSTED": "true"}
+RESTORE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
+
+
+@pytest.fixture
+def a_memory(handle):
+    row = handle.readmodel.conn.execute("SELECT id, title FROM memory WHERE type = 'problem' LIMIT 1").fetchone()
+    return row["id"], row["title"]
+
+
+def test_login_required_everywhere(client, client_db):
+    for url in ("/", "/c/acme/memories/", "/c/acme/search/?q=x", "/c/acme/tags/", "/c/acme/memories/x/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
+    assert client.get("/accounts/login/").status_code == 200
+
+
+def test_browse_full_page_fragment_boosted_and_restore(web, client_db):
+    full = web.get("/c/acme/memories/")
+    assert full.status_code == 200 and b"<html" in full.content and b'id="main"' in full.content
+    fragment = web.get("/c/acme/memories/", **HX)
+    assert b"<html" not in fragment.content and b'class="listing"' in fragment.content
+    assert b"<html" in web.get("/c/acme/memories/", **BOOSTED).content
+    assert b"<html" in web.get("/c/acme/memories/", **RESTORE).content
+    assert "HX-Request" in full["Vary"]
+
+
+def test_browse_json_twin_and_facets(web, client_db):
+    data = web.get("/c/acme/memories/?format=json").json()
+    assert data["total"] > 200 and len(data["items"]) == 25 and data["next"]
+    some_type = next(iter(data["facets"]["type"]))
+    filtered = web.get(f"/c/acme/memories/?format=json&type={some_type}").json()
+    assert filtered["total"] == data["facets"]["type"][some_type]
+    assert all(i["type"] == some_type for i in filtered["items"])
+    page2 = web.get(f"/c/acme/memories/?format=json&after={data['next']}").json()
+    assert not {i["id"] for i in page2["items"]} & {i["id"] for i in data["items"]}
+    tag = next(iter(data["facets"]["tag"]))
+    tagged = web.get(f"/c/acme/memories/?format=json&tag={tag}&sort=importance").json()
+    assert all(tag in i["tags"] for i in tagged["items"])
+    importances = [i["importance"] for i in tagged["items"]]
+    assert importances == sorted(importances, reverse=True)
+
+
+@pytest.mark.parametrize("query", ["type=bogus", "band=huge", "month=2024-1", "after=garbage", "sort=random",
+                                   "page=0"])
+def test_bad_filters_get_400_with_message(web, client_db, query):
+    response = web.get(f"/c/acme/memories/?{query}")
+    assert response.status_code == 400
+    assert b"not valid" in response.content or b"Select a valid" in response.content
+    assert web.get(f"/c/acme/search/?q=x&{query}&format=json").status_code == 400
+
+
+def test_search_page_fragment_and_json(web, client_db, a_memory):
+    memory_id, title = a_memory
+    word = max(title.split(), key=len)
+    page = web.get(f"/c/acme/search/?q={word}")
+    assert page.status_code == 200 and b"<mark>" in page.content
+    fragment = web.get(f"/c/acme/search/?q={word}", **HX)
+    assert b"<html" not in fragment.content and b"result" in fragment.content
+    data = web.get(f"/c/acme/search/?q={word}&format=json").json()
+    assert data["total"] >= 1 and data["query"] == word
+    assert web.get('/c/acme/search/?q="""((*&format=json').status_code == 200
+
+
+def test_browse_with_q_redirects_to_search(web, client_db):
+    response = web.get("/c/acme/memories/?q=redis")
+    assert response.status_code == 302 and response["Location"].startswith("/c/acme/search/?q=redis")
+
+
+def test_memory_page_and_json(web, client_db, a_memory):
+    memory_id, title = a_memory
+    page = web.get(f"/c/acme/memories/{memory_id}/")
+    assert page.status_code == 200 and title.encode() in page.content.replace(b"&#x27;", b"'")
+    data = web.get(f"/c/acme/memories/{memory_id}/?format=json").json()
+    assert data["memory"]["id"] == memory_id and "outgoing" in data["memory"]
+    assert web.get("/c/acme/memories/nope/").status_code == 404
+    assert web.get("/c/nobody/memories/").status_code == 404
+
+
+def test_markdown_is_sanitised(web, handle, user):
+    memory_id = services.memory_create(handle=handle, actor=user, fields={
+        "type": "general", "title": "<img src=x onerror=alert(1)>", "tags": [],
+        "content": "<script>alert(1)</script>\n\n[x](javascript:alert(1)) **bold**"})
+    body = web.get(f"/c/acme/memories/{memory_id}/").content.decode()
+    assert "<script>alert" not in body and 'href="javascript:' not in body and "<img src=x" not in body
+    assert "<strong>bold</strong>" in body
+
+
+def test_create_edit_and_validation_messages(web, client_db):
+    form = {"type": "fix", "title": "Pin urllib3 below 2", "content": "x", "tags": "Deps, python",
+            "importance": "0.6", "confidence": "0.9"}
+    response = web.post("/c/acme/memories/new/", form)
+    assert response.status_code == 302
+    memory_id = response["Location"].rstrip("/").rsplit("/", 1)[-1]
+    data = web.get(f"/c/acme/memories/{memory_id}/?format=json").json()["memory"]
+    assert data["tags"] == ["deps", "python"]
+    bad = web.post("/c/acme/memories/new/", {**form, "title": "x" * 201, "type": "nonsense"})
+    assert bad.status_code == 400
+    assert b"at most 200 characters" in bad.content and b"Select a valid choice" in bad.content
+    edit = web.get(f"/c/acme/memories/{memory_id}/edit/")
+    assert b"Pin urllib3 below 2" in edit.content
+    stamp = edit.context["form"].initial["updated_at"]
+    assert web.post(f"/c/acme/memories/{memory_id}/edit/", {**form, "title": "Pinned", "updated_at": stamp}).status_code == 302
+    stale = web.post(f"/c/acme/memories/{memory_id}/edit/", {**form, "title": "Lost?", "updated_at": stamp})
+    assert stale.status_code == 409 and b"changed by someone else" in stale.content
+
+
+def test_tagging_inline_fragment(web, client_db, a_memory):
+    memory_id, _ = a_memory
+    url = f"/c/acme/memories/{memory_id}/tags/"
+    fragment = web.post(url, {"tag": "Triage", "action": "add"}, **HX)
+    assert fragment.status_code == 200 and b'id="tags"' in fragment.content and b"<html" not in fragment.content
+    assert b"#triage" in fragment.content
+    assert web.post(url, {"tag": "triage", "action": "remove"}).status_code == 302
+    assert web.post(url, {"tag": "x" * 101, "action": "add"}, **HX).status_code == 400
+    facets = web.get("/c/acme/memories/?format=json").json()["facets"]["tag"]
+    assert "triage" not in facets
+
+
+def test_relationship_form(web, client_db, a_memory, handle):
+    memory_id, _ = a_memory
+    other = handle.readmodel.conn.execute("SELECT id FROM memory WHERE type = 'general' LIMIT 1").fetchone()[0]
+    url = f"/c/acme/memories/{memory_id}/relationships/new/"
+    assert web.get(url).status_code == 200
+    ok = web.post(url, {"direction": "in", "rel_type": "RELATED_TO", "other": f"/c/acme/memories/{other}/",
+                        "strength": "0.5", "confidence": "0.8"})
+    assert ok.status_code == 302
+    incoming = web.get(f"/c/acme/memories/{memory_id}/?format=json").json()["memory"]["incoming"]
+    assert other in [e["other_id"] for e in incoming["RELATED_TO"]]
+    self_loop = web.post(url, {"direction": "out", "rel_type": "SOLVES", "other": memory_id,
+                               "strength": "0.5", "confidence": "0.8"})
+    assert self_loop.status_code == 400 and b"cannot be related to itself" in self_loop.content
+
+
+def test_tag_index_rename_and_bulk_with_undo(web, client_db):
+    tags = web.get("/c/acme/tags/?format=json").json()["tags"]
+    first = tags[0]
+    assert web.get("/c/acme/tags/").status_code == 200
+    assert web.post("/c/acme/tags/rename/", {"old": first["tag"], "new": "renamed-tag"}).status_code == 302
+    renamed = {t["tag"]: t["count"] for t in web.get("/c/acme/tags/?format=json").json()["tags"]}
+    assert renamed["renamed-tag"] >= first["count"] and first["tag"] not in renamed
+    assert web.post("/c/acme/tags/rename/", {"old": "no-such-tag", "new": "x"}).status_code == 404
+
+    preview = web.get("/c/acme/tags/bulk/?type=error&format=json").json()
+    assert preview["count"] > 0
+    assert web.get("/c/acme/tags/bulk/").status_code == 400  # refuses to tag everything
+    applied = web.post("/c/acme/tags/bulk/?type=error&format=json", {"tag": "Needs-Review"}).json()
+    assert applied["changed"] == preview["count"]
+    assert web.get("/c/acme/memories/?tag=needs-review&format=json").json()["total"] == preview["count"]
+    assert web.post(f"/c/acme/tags/bulk/{applied['batch']}/undo/").status_code == 302
+    assert web.get("/c/acme/memories/?tag=needs-review&format=json").json()["total"] == 0
+    assert web.post(f"/c/acme/tags/bulk/{applied['batch']}/undo/").status_code == 409
+
+
+def test_unresolved_is_one_click_away(web, client_db):
+    page = web.get("/c/acme/memories/")
+    assert b'href="/c/acme/unresolved/"' in page.content
+    data = web.get("/c/acme/memories/?unresolved=1&format=json").json()
+    assert data["total"] > 0 and set(data["facets"]["type"]) <= {"problem", "error"}
+
+
+def test_writes_need_csrf(client, user, client_db, a_memory):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(user)
+    memory_id, _ = a_memory
+    assert strict.post(f"/c/acme/memories/{memory_id}/tags/", {"tag": "x", "action": "add"}).status_code == 403
+
+
+def test_json_is_valid_json_everywhere(web, client_db, a_memory):
+    memory_id, _ = a_memory
+    for url in ("/c/acme/memories/", "/c/acme/search/?q=error", "/c/acme/tags/", f"/c/acme/memories/{memory_id}/"):
+        response = web.get(url + ("&" if "?" in url else "?") + "format=json")
+        assert response["Content-Type"] == "application/json"
+        json.loads(response.content)
