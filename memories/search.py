@@ -5,6 +5,7 @@ fills a temporary table of hits (score, title hit); the page, the total and the 
 counts are all read from it, so a search costs one MATCH however many facets it shows.
 """
 import html
+import re
 import sqlite3
 import threading
 
@@ -22,9 +23,19 @@ def fill_hits(conn, parsed):
     conn.execute(sql.HITS_TITLE, (parsed.title_only(),))
 
 
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_FENCE = re.compile(r"```[\w+-]*|`|\*\*|__|^#+\s*", re.MULTILINE)
+_MARKED = re.compile(r"<mark>(.*?)</mark>")
+
+
+def plain(text):
+    """Markdown source -> readable one-line text for snippets (links keep their text)."""
+    return " ".join(_FENCE.sub("", _LINK.sub(r"\1", text or "")).split())
+
+
 def marked(text):
     """Escape FTS5 output, then turn its \\x02/\\x03 markers into <mark> elements."""
-    return html.escape(text or "").replace("\x02", "<mark>").replace("\x03", "</mark>")
+    return html.escape(plain(text)).replace("\x02", "<mark>").replace("\x03", "</mark>")
 
 
 def memory_search(*, rm, text, filters, page=1, limit=20):
@@ -42,10 +53,18 @@ def memory_search(*, rm, text, filters, page=1, limit=20):
             if fallback is not None:
                 fallback_page = _run(rm.conn, fallback, filters, page, limit)
                 if fallback_page.total:
-                    result["corrected"] = " ".join(replacement)
+                    result["corrected"] = _surface_words(fallback_page.items[0]) or " ".join(replacement)
                     page_data = fallback_page
     result["page_data"] = page_data
     return result
+
+
+def _surface_words(item):
+    """The words as written in the best hit (the index holds stems such as 'kubernet')."""
+    words = {}
+    for found in _MARKED.findall(item["title_html"] + " " + item["snippet_html"]):
+        words.setdefault(html.unescape(found).lower(), html.unescape(found))
+    return " ".join(words.values())
 
 
 def _empty_facets():
@@ -68,7 +87,7 @@ def _run(conn, parsed, filters, page, limit):
         item = memory_summary(row)
         snip = snippets.get(row["rid"])
         item["title_html"] = marked(snip["title_hl"]) if snip else html.escape(row["title"])
-        item["snippet_html"] = marked(snip["snippet"]) if snip else html.escape(row["summary"][:200])
+        item["snippet_html"] = marked(snip["snippet"]) if snip else html.escape(plain(row["summary"])[:200])
         item["score"] = round(-row["score"], 3)
         items.append(item)
     pages = (total + limit - 1) // limit

@@ -101,7 +101,7 @@ def test_search_as_you_type(page):
     page.locator("#q").press_sequentially("terrafrom", delay=50)
 
     expect(heading).to_have_text(re.compile(r"^\d+ results? for “terrafrom”$"))
-    expect(page.locator(".results-head .note")).to_have_text(re.compile(r"showing results for terraform\b"))
+    expect(page.locator(".results-head .note")).to_have_text(re.compile(r"showing results for terraform\b", re.I))
     expect(page.locator(".memories mark").first).to_have_text(re.compile("terraform", re.I))
     _expect_same_document(page)
 
