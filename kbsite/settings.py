@@ -16,8 +16,6 @@ DATA_DIR = Path(os.environ.get("KB_DATA_DIR", BASE_DIR / "data")).expanduser().r
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 # The canonical memory file of the `default` client database. Empty means the demo file.
 KB_MEMORY_DB = os.environ.get("KB_MEMORY_DB", "").strip()
-# How often (seconds) a process checks whether a canonical file changed underneath it.
-KB_REFRESH_INTERVAL = float(os.environ.get("KB_REFRESH_INTERVAL", "2"))
 KB_PAGE_SIZE = int(os.environ.get("KB_PAGE_SIZE", "25"))
 
 DEBUG = _flag("KB_DEBUG")

@@ -104,8 +104,9 @@ class ReadModel:
             return default
         return row[0] if row else default
 
-    def is_built(self):
-        return self.meta("version") == sql.READ_MODEL_VERSION
+    def is_built(self, source):
+        """Built by this code version, from this canonical file (KB_MEMORY_DB may have changed)."""
+        return self.meta("version") == sql.READ_MODEL_VERSION and self.meta("source") == source
 
     @contextmanager
     def write(self):

@@ -74,7 +74,7 @@ class ClientHandle:
         with self.lock:
             store, rm = self.store, self.readmodel
             version = store.data_version()
-            if not rm.is_built():
+            if not rm.is_built(store.path):
                 rm.rebuild(store)
             elif version != self._seen_version:
                 rm.refresh(store)

@@ -107,3 +107,17 @@ def test_keyset_pages_cover_everything_once(handle):
                 break
             cursor = selectors.decode_cursor(page.next_cursor)
         assert len(seen) == len(set(seen)) == page.total, sort
+
+
+def test_pointing_a_client_at_another_file_rebuilds_its_read_model(handle, empty_file, settings):
+    from memories import registry
+
+    settings.KB_MEMORY_DB = str(empty_file)
+    default = registry.ensure_default_client()
+    assert default.path == str(empty_file)
+    handle.client.path = str(empty_file)
+    handle.client.save()
+    registry.close_all()
+    fresh = registry.handle_for(handle.client)
+    fresh.ensure_fresh()
+    assert selectors.graph_counts(rm=fresh.readmodel)["memories"] == 0

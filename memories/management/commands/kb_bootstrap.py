@@ -26,7 +26,7 @@ class Command(BaseCommand):
         client = ensure_default_client()
         try:
             handle = handle_for(client)
-            if not handle.readmodel.is_built():
+            if not handle.readmodel.is_built(handle.store.path):
                 result = handle.rebuild()
                 self.stdout.write(f"Indexed {result['memories']:,} memories in {result['seconds']} s.")
             handle.ensure_fresh()
