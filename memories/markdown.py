@@ -5,6 +5,8 @@ safelist of tags, attributes and URL schemes, so script, event handlers, javascr
 links and SVG payloads never survive. Images are dropped: a page must load nothing from
 elsewhere (no tracking pixels, works offline).
 """
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -28,3 +30,12 @@ def render(text):
         link_rel="noopener noreferrer nofollow",
         filter_style_properties={"text-align"},
     )
+
+
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_SYNTAX = re.compile(r"```[\w+-]*|`|\*\*|__|^#+\s*", re.MULTILINE)
+
+
+def plain(text):
+    """Markdown source -> readable one-line text for snippets and summaries (links keep their text)."""
+    return " ".join(_SYNTAX.sub("", _LINK.sub(r"\1", text or "")).split())

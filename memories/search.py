@@ -10,6 +10,7 @@ import sqlite3
 import threading
 
 from . import sql
+from .markdown import plain
 from .query import parse_query, prefix_query
 from .selectors import FACET_TAG_LIMIT, Page, memory_summary, order_facets
 
@@ -23,14 +24,7 @@ def fill_hits(conn, parsed):
     conn.execute(sql.HITS_TITLE, (parsed.title_only(),))
 
 
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_FENCE = re.compile(r"```[\w+-]*|`|\*\*|__|^#+\s*", re.MULTILINE)
 _MARKED = re.compile(r"<mark>(.*?)</mark>")
-
-
-def plain(text):
-    """Markdown source -> readable one-line text for snippets (links keep their text)."""
-    return " ".join(_FENCE.sub("", _LINK.sub(r"\1", text or "")).split())
 
 
 def marked(text):

@@ -3,9 +3,10 @@ a held write lock gives StoreBusy without half-writes, and a concurrent writer i
 import json
 import os
 import sqlite3
-import threading
+import subprocess
+import sys
 import time
-import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -153,6 +154,36 @@ def test_create_does_not_touch_a_foreign_schema(tmp_path):
 
 
 # Busy: another process holds the write lock --------------------------------------------
+#
+# The lock holder and the concurrent writer must run in another process, as the memorygraph
+# server does. In this process they would not contend at all: libsql links its own SQLite,
+# and POSIX record locks never conflict within one process, so stdlib sqlite3 and libsql
+# here ignore each other's locks (measured: writes "succeed" under BEGIN EXCLUSIVE, and a
+# concurrent stdlib writer makes libsql fail with "disk I/O error" on its journal).
+
+LOCKER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.readline()
+conn.rollback()
+"""
+
+
+@contextmanager
+def lock_held_elsewhere(path):
+    """Another process holds BEGIN EXCLUSIVE on path until the block ends."""
+    proc = subprocess.Popen([sys.executable, "-c", LOCKER, str(path)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        proc.stdin.write("\n")
+        proc.stdin.close()
+        assert proc.wait(10) == 0
+
 
 def snapshot(handle):
     """Everything a failed write could have half-changed."""
@@ -182,28 +213,23 @@ def test_held_lock_gives_store_busy_and_no_half_write(monkeypatch, client_db, us
     memory_id, other_id = [r[0] for r in handle.readmodel.conn.execute("SELECT id FROM memory LIMIT 2")]
     before, canonical_before = snapshot(handle), canonical_rows(client_db.path)
 
-    locker = sqlite3.connect(client_db.path, isolation_level=None)
-    locker.execute("BEGIN EXCLUSIVE")
-    try:
-        attempts = [
-            lambda: services.memory_create(handle=handle, actor=user, fields={
-                "type": "general", "title": "Written while locked", "content": "x"}),
-            lambda: services.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="locked"),
-            lambda: services.relationship_create(handle=handle, actor=user, from_id=memory_id, to_id=other_id,
-                                                 rel_type="PARALLEL_TO"),
-            lambda: services.memory_delete(handle=handle, actor=user, memory_id=memory_id),
-        ]
-        for attempt in attempts:
+    attempts = {
+        "create": lambda: services.memory_create(handle=handle, actor=user, fields={
+            "type": "general", "title": "Written while locked", "content": "x"}),
+        "tag": lambda: services.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="locked"),
+        "relate": lambda: services.relationship_create(handle=handle, actor=user, from_id=memory_id,
+                                                       to_id=other_id, rel_type="PARALLEL_TO"),
+        "delete": lambda: services.memory_delete(handle=handle, actor=user, memory_id=memory_id),
+    }
+    with lock_held_elsewhere(client_db.path):
+        for name, attempt in attempts.items():
             started = time.monotonic()
             with pytest.raises(StoreBusy, match="busy"):
                 attempt()
             elapsed = time.monotonic() - started
-            # It waited for the lock (the busy timeout is in effect) but not much longer.
-            assert 0.2 <= elapsed < 3, elapsed
+            # It waited for the lock (the busy timeout is in effect), but not much longer.
+            assert 0.2 <= elapsed < 3, (name, elapsed)
         assert snapshot(handle) == before
-    finally:
-        locker.rollback()
-        locker.close()
 
     assert canonical_rows(client_db.path) == canonical_before
     # The connection is not left inside a failed transaction: the same write now succeeds.
@@ -216,72 +242,63 @@ def test_held_lock_gives_store_busy_and_no_half_write(monkeypatch, client_db, us
 def test_held_lock_gives_503_on_the_web(monkeypatch, web, client_db):
     monkeypatch.setattr(connector, "BUSY_TIMEOUT_MS", 200)
     assert web.get("/c/acme/memories/").status_code == 200  # opens the store with the short timeout
-    locker = sqlite3.connect(client_db.path, isolation_level=None)
-    locker.execute("BEGIN EXCLUSIVE")
-    try:
-        response = web.post("/c/acme/memories/new/", {"type": "general", "title": "Locked out", "content": "x",
+    with lock_held_elsewhere(client_db.path):
+        response = web.post("/c/acme/memories/new/", {"type": "general", "title": "Quuxly locked out", "content": "x",
                                                       "importance": 0.5, "confidence": 0.8})
-    finally:
-        locker.rollback()
-        locker.close()
     assert response.status_code == 503 and b"is busy" in response.content
-    assert web.get("/c/acme/search/?q=%22Locked+out%22&format=json").json()["total"] == 0
+    assert web.get("/c/acme/search/?q=quuxly&format=json").json()["total"] == 0
 
 
-# A concurrent writer: the memorygraph server's own connection ----------------------------
+# A concurrent writer: the memorygraph server's own connection, in its own process --------
 
-def server_props(memory_id, title, tags):
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{time.time_ns() // 1000 % 1_000_000:06d}+00:00"
-    return {"id": memory_id, "type": "general", "title": title, "content": f"{title}.", "tags": tags,
-            "importance": 0.5, "confidence": 0.8, "usage_count": 0, "created_at": stamp, "updated_at": stamp}
+SERVER_WRITER = """
+import json, sqlite3, sys, time, uuid
 
-
-def server_writer(path, rounds, errors, turn):
-    """Writes like memorygraph 0.12.4: stdlib sqlite3, rollback journal, commit after each write.
-
-    Inserts a memory, then updates it, alternately, ``rounds`` times in all.
-    """
-    conn = sqlite3.connect(path, check_same_thread=False)  # the server's defaults: 5 s timeout
-    try:
-        memory_id = None
-        for n in range(rounds):
-            turn.wait()
-            if n % 2 == 0:
-                memory_id = str(uuid.uuid4())
-                conn.execute(sql.NODE_INSERT, (memory_id, json.dumps(server_props(memory_id, f"server {n}", []))))
-            else:
-                conn.execute("SELECT id FROM nodes WHERE id = ? AND label = 'Memory'", (memory_id,))
-                props = server_props(memory_id, f"server {n - 1} updated", ["server"])
-                conn.execute("UPDATE nodes SET properties = ?, updated_at = CURRENT_TIMESTAMP WHERE id = ?",
-                             (json.dumps(props), memory_id))
-            conn.commit()
-    except Exception as exc:  # reported to the test thread
-        errors.append(exc)
-    finally:
-        conn.close()
+# Like memorygraph 0.12.4: stdlib sqlite3 defaults (rollback journal, 5 s timeout),
+# SELECT-then-write, commit after each write. Alternately inserts a memory and updates it.
+path, rounds = sys.argv[1], int(sys.argv[2])
+conn = sqlite3.connect(path, check_same_thread=False)
+sys.stdin.readline()  # start together with the site's writes
+memory_id = None
+for n in range(rounds):
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "+00:00"
+    if n % 2 == 0:
+        memory_id, title, tags = str(uuid.uuid4()), f"server {n}", []
+    else:
+        title, tags = f"server {n - 1} updated", ["server"]
+    props = {"id": memory_id, "type": "general", "title": title, "content": title + ".", "tags": tags,
+             "importance": 0.5, "confidence": 0.8, "usage_count": 0, "created_at": stamp, "updated_at": stamp}
+    if conn.execute("SELECT id FROM nodes WHERE id = ? AND label = 'Memory'", (memory_id,)).fetchall():
+        conn.execute("UPDATE nodes SET properties = ?, updated_at = CURRENT_TIMESTAMP "
+                     "WHERE id = ? AND label = 'Memory'", (json.dumps(props), memory_id))
+    else:
+        conn.execute("INSERT INTO nodes (id, label, properties, created_at, updated_at) "
+                     "VALUES (?, 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", (memory_id, json.dumps(props)))
+    conn.commit()
+    time.sleep(0.002)
+print("done", flush=True)
+"""
 
 
-def test_concurrent_writer_and_services(tmp_path, empty_file, user):
+def test_concurrent_writer_and_services(empty_file, user):
     handle = registry.handle_for(register(empty_file, slug="shared"))
     handle.ensure_fresh()
-    errors, rounds = [], 50
-    # The turn barrier makes the two writers alternate closely, so their transactions overlap
-    # in time instead of one side finishing before the other starts.
-    turn = threading.Barrier(2, timeout=30)
-    writer = threading.Thread(target=server_writer, args=(str(empty_file), rounds, errors, turn))
-    writer.start()
+    rounds = 50
+    server = subprocess.Popen([sys.executable, "-c", SERVER_WRITER, str(empty_file), str(rounds)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ours = []
     try:
+        server.stdin.write("go\n")
+        server.stdin.flush()
         for n in range(rounds):
-            turn.wait()
             if n % 2 == 0:
                 ours.append(services.memory_create(handle=handle, actor=user, fields={
                     "type": "general", "title": f"site {n}", "content": "x"}))
             else:
                 services.tag_add(handle=handle, actor=user, memory_id=ours[-1], tag="site")
     finally:
-        writer.join(60)
-    assert not errors and not writer.is_alive()
+        out, err = server.communicate(timeout=60)
+    assert server.returncode == 0 and out.strip() == "done", err
 
     rm = handle.ensure_fresh()
     titles = dict(rm.conn.execute("SELECT title, tags FROM memory").fetchall())

@@ -4,6 +4,8 @@ from datetime import datetime
 from django import template
 from django.utils.http import urlencode
 
+from memories.markdown import plain as markdown_plain
+
 register = template.Library()
 
 # Paging state that a change of filters makes meaningless.
@@ -76,3 +78,9 @@ def percent(value):
         return f"{float(value) * 100:.0f}%"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def plain(value):
+    """Markdown -> one line of plain text."""
+    return markdown_plain(value)
