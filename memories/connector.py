@@ -55,16 +55,20 @@ class CanonicalStore:
             raise StoreMissing(f"The memory file {self.path} does not exist. Check KB_MEMORY_DB or the client's path.")
         try:
             self.conn = libsql.connect(self.path)
-            # Without a busy timeout set first, opening beside a writer fails with "database is locked".
-            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            tables = {row[0] for row in self.conn.execute(sql.CANONICAL_TABLES).fetchall()}
         except ValueError as exc:
             raise _translate(exc, self.path) from exc
-        if not tables and create:
-            self._create_schema()
-            tables = {"nodes", "relationships"}
-        self._check_schema(tables)
-        self.rel_columns = {row[1] for row in self._fetch("PRAGMA table_info(relationships)")}
+        try:
+            # Without a busy timeout set first, opening beside a writer fails with "database is locked".
+            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            tables = {row[0] for row in self._fetch(sql.CANONICAL_TABLES)}
+            if not tables and create:
+                self._create_schema()
+                tables = {"nodes", "relationships"}
+            self._check_schema(tables)
+            self.rel_columns = {row[1] for row in self._fetch("PRAGMA table_info(relationships)")}
+        except StoreError:
+            self.conn.close()
+            raise
         # Three shapes exist in the wild: none, half-migrated (valid_until, invalidated_by), full.
         self.temporal = {"valid_from", "recorded_at"} <= self.rel_columns
         self.has_valid_until = "valid_until" in self.rel_columns

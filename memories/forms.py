@@ -57,7 +57,7 @@ class MemoryForm(forms.Form):
     type = forms.ChoiceField(choices=TYPE_CHOICES)
     title = forms.CharField(max_length=TITLE_MAX)
     summary = forms.CharField(required=False, max_length=SUMMARY_MAX, widget=forms.Textarea(attrs={"rows": 2}))
-    content = forms.CharField(required=False, max_length=CONTENT_MAX, strip=False,
+    content = forms.CharField(max_length=CONTENT_MAX, strip=False,
                               widget=forms.Textarea(attrs={"rows": 14}),
                               help_text="Markdown.")
     tags = forms.CharField(required=False, help_text="Comma-separated; stored lowercase.")

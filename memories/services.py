@@ -70,17 +70,26 @@ def memory_create(*, handle, actor, fields):
 
 
 def memory_update(*, handle, actor, memory_id, fields, expected_updated_at=None):
-    """Update fields of a memory. expected_updated_at guards against overwriting a newer edit."""
+    """Update fields of a memory. expected_updated_at guards against overwriting a newer edit.
+
+    ``fields`` may also be a function of the current properties, for changes (such as
+    adding a tag) that must be computed from the row as it is inside the transaction.
+    """
     with handle.lock:
-        before = _current(handle, memory_id)
-        if expected_updated_at and before.get("updated_at") != expected_updated_at:
-            raise Conflict("This memory was changed by someone else since you opened it; reload to see their change.")
-        merged = {"type": before.get("type"), "title": before.get("title", ""), "summary": before.get("summary"),
-                  "content": before.get("content"), "tags": before.get("tags", []), **fields}
-        merged["tags"] = normalise_tags(merged["tags"])
-        validate_memory(merged)
-        after = memory_properties(merged, existing=before)
+        # Read, check and write under one write lock, so a concurrent server write is never lost.
         with handle.store.transaction() as store:
+            before = store.node(memory_id)
+            if before is None:
+                raise NotFound(f"No memory with id {memory_id}.")
+            if expected_updated_at and before.get("updated_at") != expected_updated_at:
+                raise Conflict("This memory was changed by someone else since you opened it; "
+                               "reload to see their change.")
+            changes = fields(before) if callable(fields) else fields
+            merged = {"type": before.get("type"), "title": before.get("title", ""), "summary": before.get("summary"),
+                      "content": before.get("content"), "tags": before.get("tags", []), **changes}
+            merged["tags"] = normalise_tags(merged["tags"])
+            validate_memory(merged)
+            after = memory_properties(merged, existing=before)
             store.update_node(after)
         _sync(handle, memory_ids=[memory_id])
     _audit(handle, actor, "memory.update", memory_id, before=before, after=after)
@@ -89,24 +98,21 @@ def memory_update(*, handle, actor, memory_id, fields, expected_updated_at=None)
 
 def memory_delete(*, handle, actor, memory_id):
     with handle.lock:
-        before = _current(handle, memory_id)
         with handle.store.transaction() as store:
+            before = _current(handle, memory_id)
             store.delete_node(memory_id)
         _sync(handle, removed_memory_ids=[memory_id])
     _audit(handle, actor, "memory.delete", memory_id, before=before)
 
 
 def tag_add(*, handle, actor, memory_id, tag):
-    with handle.lock:
-        tags = _current(handle, memory_id).get("tags") or []
-        return memory_update(handle=handle, actor=actor, memory_id=memory_id, fields={"tags": [*tags, *normalise_tags([tag])]})
+    return memory_update(handle=handle, actor=actor, memory_id=memory_id,
+                         fields=lambda before: {"tags": [*(before.get("tags") or []), *normalise_tags([tag])]})
 
 
 def tag_remove(*, handle, actor, memory_id, tag):
-    with handle.lock:
-        tags = _current(handle, memory_id).get("tags") or []
-        return memory_update(handle=handle, actor=actor, memory_id=memory_id,
-                             fields={"tags": [t for t in tags if t != tag]})
+    return memory_update(handle=handle, actor=actor, memory_id=memory_id,
+                         fields=lambda before: {"tags": [t for t in before.get("tags") or [] if t != tag]})
 
 
 def _retag(handle, actor, action, ids, change):

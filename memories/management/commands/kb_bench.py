@@ -1,0 +1,303 @@
+"""Benchmark the site on a large synthetic memory graph, through the views and the selectors.
+
+Generates (or reuses) a synthetic memorygraph file, registers it as the client database
+``bench``, times a full read-model rebuild, then times search, filtered lists, memory pages
+and the tag index twice: through the Django views with the test client (the whole request:
+middleware, session, selector, template) and as the bare selector call. Every query is run
+once untimed first, so the figures are for a warm page cache.
+"""
+import json
+import math
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.test import Client
+from django.test.utils import override_settings
+from django.urls import reverse
+from tqdm import tqdm
+
+from memories import selectors
+from memories.loader import load_graph
+from memories.models import ClientDatabase
+from memories.registry import handle_for
+from memories.search import memory_search
+from memories.selectors import Filters
+from memories.synthetic import ACRONYMS, DOMAIN_WORDS, PROJECTS, synthetic_graph, vocabulary
+
+SLUG = "bench"
+USERNAME = "kb-bench"
+# (name, statistic, limit in ms) from the performance issue; judged on the view timings.
+TARGETS = (("search", "p50", 20), ("search", "p95", 150), ("list", "p95", 25), ("memory", "p95", 25))
+
+
+class Command(BaseCommand):
+    help = "Time search, lists, memory pages and the tag index on a synthetic graph of --n memories."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--n", type=int, default=100_000, help="Memories to generate (default 100000).")
+        parser.add_argument("--queries", type=int, default=200, help="Timed requests per kind (default 200).")
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--keep", action="store_true",
+                            help="Keep the memory file in <data dir>/bench/ for later runs, and the `bench` "
+                                 "client database with its read model to browse at /c/bench/.")
+
+    def handle(self, *args, n, queries, seed, keep, **options):
+        if n < 10 or queries < 1:
+            raise CommandError("--n must be at least 10 and --queries at least 1.")
+        self.quiet = options["verbosity"] == 0
+        bench_dir = settings.DATA_DIR / "bench"
+        bench_dir.mkdir(parents=True, exist_ok=True)
+        report = {"n": n, "seed": seed, "queries": queries, "at": datetime.now(timezone.utc).isoformat()}
+        with ExitStack() as cleanup:
+            path = self._memory_file(bench_dir, n, seed, keep, report, cleanup)
+            client_db, _ = ClientDatabase.objects.update_or_create(
+                slug=SLUG, defaults={"name": f"Benchmark ({n:,} memories)", "path": str(path), "archived": False})
+            handle = handle_for(client_db)
+            if not keep:
+                cleanup.callback(self._unregister, client_db, handle)
+            bar = self._bar("Indexing")
+            result = handle.rebuild(progress=lambda done, total: self._advance(bar, done, total))
+            bar.close()
+            report["rebuild_seconds"] = result["seconds"]
+            counts = selectors.graph_counts(rm=handle.readmodel)
+            report.update(memories=counts["memories"], relationships=counts["relationships"])
+            report["timings"] = self._measure(handle, queries, seed)
+        report["targets"] = [
+            {"name": name, "statistic": stat, "limit_ms": limit,
+             "measured_ms": report["timings"][name]["view"][stat],
+             "pass": report["timings"][name]["view"][stat] <= limit}
+            for name, stat, limit in TARGETS
+        ]
+        (bench_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+        self._print(report, bench_dir / "results.json")
+
+    # Setup -------------------------------------------------------------------------------
+
+    def _bar(self, desc):
+        return tqdm(total=0, unit="memories", desc=desc, disable=self.quiet)
+
+    @staticmethod
+    def _advance(bar, done, total):
+        bar.total = total
+        bar.update(done - bar.n)
+
+    def _memory_file(self, bench_dir, n, seed, keep, report, cleanup):
+        """The cached file for (n, seed) if a --keep run left one, else a freshly generated one."""
+        cached = bench_dir / f"memory-n{n}-seed{seed}.db"
+        if cached.exists():
+            report.update(reused=True, generate_seconds=None, load_seconds=None)
+            self._say(f"Reusing {cached}")
+            return cached
+        started = time.perf_counter()
+        memories, relationships = synthetic_graph(n, seed=seed)
+        report["generate_seconds"] = round(time.perf_counter() - started, 2)
+        self._say(f"Generated {len(memories):,} memories and {len(relationships):,} relationships "
+                  f"in {report['generate_seconds']} s")
+        tmp = Path(tempfile.mkdtemp(prefix="kb-bench-"))
+        cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
+        path = tmp / cached.name
+        started = time.perf_counter()
+        bar = self._bar("Writing")
+        load_graph(str(path), memories, relationships, progress=lambda done, total: self._advance(bar, done, total))
+        bar.close()
+        report.update(reused=False, load_seconds=round(time.perf_counter() - started, 2))
+        if keep:
+            shutil.move(str(path), cached)
+            return cached
+        return path
+
+    @staticmethod
+    def _unregister(client_db, handle):
+        handle.close()
+        base = client_db.readmodel_path
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{base}{suffix}").unlink(missing_ok=True)
+        client_db.delete()
+
+    # Measuring ---------------------------------------------------------------------------
+
+    def _measure(self, handle, queries, seed):
+        rm = handle.readmodel
+        rng = random.Random(seed)
+        ids = selectors.selection_ids(rm=rm, filters=Filters())
+        searches = search_mix(rng, queries, rm=rm, ids=ids)
+        lists = list_mix(rm, queries)
+        memory_ids = [ids[rng.randrange(len(ids))] for _ in range(queries)]
+        tag_pages = [None] * queries
+
+        User = get_user_model()
+        user, created = User.objects.get_or_create(username=USERNAME)
+        web = Client()
+        web.force_login(user)
+        timings = {}
+        hosts = list(dict.fromkeys([*settings.ALLOWED_HOSTS, "testserver"]))
+        try:
+            with override_settings(ALLOWED_HOSTS=hosts):
+                timings["search"] = self._time_both(
+                    web, [(_url("search", {"q": q}), q) for _, q in searches],
+                    lambda q: memory_search(rm=rm, text=q, filters=Filters()),
+                    kinds=[kind for kind, _ in searches])
+                timings["list"] = self._time_both(
+                    web, [(_url("memory_list", params), (filters, sort, cursor))
+                          for _, params, filters, sort, cursor in lists],
+                    lambda args: selectors.memory_list(rm=rm, filters=args[0], sort=args[1], cursor=args[2],
+                                                       limit=settings.KB_PAGE_SIZE),
+                    kinds=[kind for kind, *_ in lists])
+                timings["memory"] = self._time_both(
+                    web, [(reverse("memory_detail", args=[SLUG, i]), i) for i in memory_ids],
+                    lambda i: selectors.memory_detail(rm=rm, memory_id=i))
+                timings["tags"] = self._time_both(
+                    web, [(reverse("tag_index", args=[SLUG]), None) for _ in tag_pages],
+                    lambda _: selectors.tag_index(rm=rm, order="count", limit=1000))
+        finally:
+            web.logout()
+            if created:
+                user.delete()
+        return timings
+
+    def _time_both(self, web, calls, raw, kinds=None):
+        """Warm each distinct call once, then time all through the view and then bare."""
+        for url, arg in dict(calls).items():
+            self._get(web, url)
+            raw(arg)
+        view_ms, raw_ms = [], []
+        for url, _ in calls:
+            started = time.perf_counter()
+            self._get(web, url)
+            view_ms.append((time.perf_counter() - started) * 1000)
+        for _, arg in calls:
+            started = time.perf_counter()
+            raw(arg)
+            raw_ms.append((time.perf_counter() - started) * 1000)
+        result = {"view": _stats(view_ms), "raw": _stats(raw_ms)}
+        if kinds:
+            result["by_kind"] = {
+                kind: {"view": _stats([v for k, v in zip(kinds, view_ms) if k == kind]),
+                       "raw": _stats([r for k, r in zip(kinds, raw_ms) if k == kind]),
+                       "example": next(url for k, (url, _) in zip(kinds, calls) if k == kind)}
+                for kind in dict.fromkeys(kinds)
+            }
+        return result
+
+    @staticmethod
+    def _get(web, url):
+        response = web.get(url)
+        if response.status_code != 200:
+            raise CommandError(f"GET {url} answered {response.status_code}; the benchmark needs 200s.")
+
+    # Output ------------------------------------------------------------------------------
+
+    def _say(self, text):
+        if not self.quiet:
+            self.stdout.write(text)
+
+    def _print(self, report, results_path):
+        lines = [f"\n{report['memories']:,} memories, {report['relationships']:,} relationships "
+                 f"(n={report['n']}, seed {report['seed']}): "
+                 + ("reused the cached file" if report["reused"] else
+                    f"generated in {report['generate_seconds']} s, written in {report['load_seconds']} s")
+                 + f"; read model rebuilt in {report['rebuild_seconds']} s.",
+                 "",
+                 f"{'':28} {'view p50':>9} {'view p95':>9} {'raw p50':>9} {'raw p95':>9} {'count':>6}  (ms)"]
+        for name, timing in report["timings"].items():
+            lines.append(_row(name, timing))
+            for kind, sub in timing.get("by_kind", {}).items():
+                lines.append(_row(f"  {kind}", sub))
+        lines.append("")
+        for target in report["targets"]:
+            verdict = "PASS" if target["pass"] else "MISS"
+            lines.append(f"{verdict}  {target['name']} {target['statistic']} {target['measured_ms']:.1f} ms "
+                         f"(target <= {target['limit_ms']} ms)")
+        lines.append(f"\nFigures written to {results_path}")
+        self.stdout.write("\n".join(lines))
+
+
+def _row(name, timing):
+    view, raw = timing["view"], timing["raw"]
+    return f"{name:28} {view['p50']:9.1f} {view['p95']:9.1f} {raw['p50']:9.1f} {raw['p95']:9.1f} {view['count']:6}"
+
+
+def _stats(values):
+    ordered = sorted(values)
+    return {
+        "p50": round(statistics.median(ordered), 2),
+        "p95": round(ordered[math.ceil(0.95 * len(ordered)) - 1], 2),
+        "max": round(ordered[-1], 2),
+        "count": len(ordered),
+    }
+
+
+def _url(name, params):
+    return f"{reverse(name, args=[SLUG])}?{urlencode(params, doseq=True)}"
+
+
+# Workloads ---------------------------------------------------------------------------------
+
+def search_mix(rng, count, *, rm, ids):
+    """count (kind, query) pairs cycling through the kinds of search people type."""
+    vocab = vocabulary()
+    common = [w for w in DOMAIN_WORDS[:40] if len(w) > 3]
+    middle = list(dict.fromkeys(DOMAIN_WORDS[40:]))
+    rare = vocab[5000:]
+    known = set(vocab)
+
+    def phrase():
+        content = selectors.memory_detail(rm=rm, memory_id=rng.choice(ids))["content"]
+        words = [w for w in (w.strip(".,") for w in content.split()) if w.isalpha()]
+        start = rng.randrange(max(1, len(words) - 3))
+        text = " ".join(w.strip(".,`$") for w in words[start:start + rng.choice((2, 3))])
+        return f'"{text}"'
+
+    def typo():
+        while True:
+            word = rng.choice([w for w in middle if len(w) >= 6])
+            at = rng.randrange(1, len(word) - 2)
+            wrong = word[:at] + word[at + 1] + word[at] + word[at + 2:]
+            if wrong not in known:
+                return wrong
+
+    kinds = {
+        "common word": lambda: rng.choice(common),
+        "rare word": lambda: rng.choice(rare),
+        "two words": lambda: f"{rng.choice(common)} {rng.choice(middle)}",
+        "phrase": phrase,
+        "prefix": lambda: rng.choice(("auth*", "deplo*", "migra*", "conn*")),
+        "OR": lambda: f"{rng.choice(middle)} OR {rng.choice(middle)}",
+        "acronym": lambda: rng.choice(ACRONYMS),
+        "typo": typo,
+    }
+    names = list(kinds)
+    return [(names[i % len(names)], kinds[names[i % len(names)]]()) for i in range(count)]
+
+
+def list_mix(rm, count):
+    """count (kind, url params, Filters, sort, cursor) tuples cycling through list pages."""
+    tags = [t["tag"] for t in selectors.tag_index(rm=rm, order="count", limit=2000)["tags"]]
+    common_tag, middle_tag, rare_tag = tags[0], tags[min(50, len(tags) - 1)], tags[(len(tags) * 2) // 3]
+    first = selectors.memory_list(rm=rm, filters=Filters(), sort="newest", limit=settings.KB_PAGE_SIZE)
+    page2 = [("after", first.next_cursor)] if first.next_cursor else []
+    cursor = selectors.decode_cursor(first.next_cursor) if first.next_cursor else None
+    variants = [
+        ("newest", [], Filters(), "newest", None),
+        ("type", [("type", "error")], Filters(types=("error",)), "newest", None),
+        ("common tag", [("tag", common_tag)], Filters(tags=(common_tag,)), "newest", None),
+        ("rare tag", [("tag", rare_tag)], Filters(tags=(rare_tag,)), "newest", None),
+        ("type + tag", [("type", "problem"), ("tag", middle_tag)],
+         Filters(types=("problem",), tags=(middle_tag,)), "newest", None),
+        ("project", [("project", PROJECTS[1])], Filters(project=PROJECTS[1]), "newest", None),
+        ("band", [("band", "high")], Filters(band="high"), "newest", None),
+        ("unresolved", [("unresolved", "1")], Filters(unresolved=True), "newest", None),
+        ("by importance", [("sort", "importance")], Filters(), "importance", None),
+        ("page 2 (keyset)", page2, Filters(), "newest", cursor),
+    ]
+    return [variants[i % len(variants)] for i in range(count)]
