@@ -17,6 +17,12 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 # The canonical memory file of the `default` client database. Empty means the demo file.
 KB_MEMORY_DB = os.environ.get("KB_MEMORY_DB", "").strip()
 KB_PAGE_SIZE = int(os.environ.get("KB_PAGE_SIZE", "25"))
+# Graph views show at most this many nodes ("showing N of M", with a way to load more).
+KB_GRAPH_LIMIT = int(os.environ.get("KB_GRAPH_LIMIT", "300"))
+# Above this many nodes, positions come precomputed from networkx instead of live physics.
+KB_GRAPH_PHYSICS_MAX = int(os.environ.get("KB_GRAPH_PHYSICS_MAX", "250"))
+# Origins allowed to frame embed pages (space or comma separated), besides this site itself.
+KB_EMBED_ORIGINS = [o for o in os.environ.get("KB_EMBED_ORIGINS", "").replace(",", " ").split() if o]
 
 DEBUG = _flag("KB_DEBUG")
 SECRET_KEY = os.environ.get("KB_SECRET_KEY", "")

@@ -110,13 +110,18 @@ class ReadModel:
 
     @contextmanager
     def write(self):
+        """A write transaction; it stamps meta.changed_at so caches (the graph) can tell it changed."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
+            self._set_meta(self.conn, changed_at=time.time_ns())
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    def changed_at(self):
+        return self.meta("changed_at")
 
     def _set_meta(self, conn, **values):
         conn.executemany(
@@ -151,7 +156,7 @@ class ReadModel:
             done += self._load_batch(conn, batch)
             if progress:
                 progress(done, total)
-            conn.executemany(sql.EDGE_UPSERT, (edge_record(e) for e in store.iter_edges()))
+            conn.executemany(sql.EDGE_INSERT_RM, (edge_record(e) for e in store.iter_edges()))
             conn.execute("INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')")
             for statement in _statements(sql.READ_MODEL_INDEXES + sql.FACETS_FROM_SCRATCH):
                 conn.execute(statement)
@@ -194,7 +199,9 @@ class ReadModel:
             conn.execute(sql.EDGE_RM_FOR_MEMORY, (memory_id, memory_id))
 
     def apply_edges(self, conn, edges):
-        conn.executemany(sql.EDGE_UPSERT, (edge_record(e) for e in edges))
+        records = [edge_record(e) for e in edges]
+        conn.executemany(sql.EDGE_RM, ((r["id"],) for r in records))
+        conn.executemany(sql.EDGE_INSERT_RM, records)
 
     def remove_edges(self, conn, ids):
         conn.executemany(sql.EDGE_RM, ((i,) for i in ids))

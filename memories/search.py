@@ -1,8 +1,10 @@
 """Ranked full-text search over the read model, with a typo-tolerant fallback.
 
-User text becomes an FTS5 expression only through ``query.parse_query``. One FTS pass
-fills a temporary table of hits (score, title hit); the page, the total and the facet
-counts are all read from it, so a search costs one MATCH however many facets it shows.
+User text becomes an FTS5 expression only through ``query.parse_query``. Ranking is
+BM25 with the title weighted highest, and memories whose *title* matches come first, so
+an acronym or proper noun in a title always wins over many mentions in bodies. Facet
+counts are taken over the best FACET_SAMPLE hits (exact when there are fewer); the
+total is an exact count.
 """
 import html
 import re
@@ -12,16 +14,9 @@ import threading
 from . import sql
 from .markdown import plain
 from .query import parse_query, prefix_query
-from .selectors import FACET_TAG_LIMIT, Page, memory_summary, order_facets
+from .selectors import FACET_SAMPLE, FACET_TAG_LIMIT, Page, memory_summary, order_facets
 
 _local = threading.local()
-
-
-def fill_hits(conn, parsed):
-    conn.execute(sql.HITS_TABLE)
-    conn.execute(sql.HITS_CLEAR)
-    conn.execute(sql.HITS_FILL, (parsed.match,))
-    conn.execute(sql.HITS_TITLE, (parsed.title_only(),))
 
 
 _MARKED = re.compile(r"<mark>(.*?)</mark>")
@@ -65,28 +60,56 @@ def _empty_facets():
     return {k: {} for k in ("type", "tag", "project", "band", "month")}
 
 
+def ranked_rids(conn, parsed, filters, want):
+    """Up to `want` rowids, best first: title matches, then the rest, each by BM25."""
+    title_query, params = sql.match_ranked(filters)
+    titles = [r[0] for r in conn.execute(title_query, [parsed.title_only(), *params, want]).fetchall()]
+    seen = set(titles)
+    rest = conn.execute(title_query, [parsed.match, *params, want + len(titles)]).fetchall()
+    return (titles + [r[0] for r in rest if r[0] not in seen])[:want]
+
+
+def search_ids(*, rm, parsed, filters, limit):
+    """The ids of the best `limit` hits, in rank order (for graphing a search)."""
+    rids = ranked_rids(rm.conn, parsed, filters, limit)
+    if not rids:
+        return []
+    rows = rm.conn.execute(sql.MEMORIES_BY_RIDS.format(marks=",".join("?" * len(rids))), rids).fetchall()
+    by_rid = {r["rid"]: r["id"] for r in rows}
+    return [by_rid[r] for r in rids if r in by_rid]
+
+
 def _run(conn, parsed, filters, page, limit):
-    fill_hits(conn, parsed)
-    facets = {c: dict(conn.execute(*sql.hits_facet_query(c, filters)).fetchall()) for c in sql.FACET_COLUMNS}
-    facets["tag"] = dict(conn.execute(*sql.hits_tag_facet_query(filters, FACET_TAG_LIMIT)).fetchall())
-    total = sum(facets["type"].values())
-    rows = conn.execute(*sql.hits_query(filters, limit, (page - 1) * limit)).fetchall()
-    snippets = {}
-    if rows:
-        rids = [r["rid"] for r in rows]
-        query = sql.SNIPPETS.format(marks=",".join("?" * len(rids)))
-        snippets = {r["rowid"]: r for r in conn.execute(query, [parsed.match, *rids]).fetchall()}
+    query, params = sql.match_count(filters)
+    total = conn.execute(query, [parsed.match, *params]).fetchone()[0]
+    offset = (page - 1) * limit
+    rids = ranked_rids(conn, parsed, filters, max(offset + limit, FACET_SAMPLE)) if total else []
+    facets = _sample_facets(conn, rids[:FACET_SAMPLE])
+    facets["sampled"] = FACET_SAMPLE if total > FACET_SAMPLE else None
+    page_rids = rids[offset:offset + limit]
     items = []
-    for row in rows:
-        item = memory_summary(row)
-        snip = snippets.get(row["rid"])
-        item["title_html"] = marked(snip["title_hl"]) if snip else html.escape(row["title"])
-        item["snippet_html"] = marked(snip["snippet"]) if snip else html.escape(plain(row["summary"])[:200])
-        item["score"] = round(-row["score"], 3)
-        items.append(item)
+    if page_rids:
+        marks = ",".join("?" * len(page_rids))
+        rows = {r["rid"]: r for r in conn.execute(sql.MEMORIES_BY_RIDS.format(marks=marks), page_rids).fetchall()}
+        snippets = {r["rowid"]: r for r in conn.execute(sql.SNIPPETS.format(marks=marks),
+                                                         [parsed.match, *page_rids]).fetchall()}
+        for rid in page_rids:
+            row, snip = rows[rid], snippets.get(rid)
+            item = memory_summary(row)
+            item["title_html"] = marked(snip["title_hl"]) if snip else html.escape(row["title"])
+            item["snippet_html"] = marked(snip["snippet"]) if snip else html.escape(plain(row["summary"])[:200])
+            items.append(item)
     pages = (total + limit - 1) // limit
-    return Page(items=items, total=total, facets=order_facets(facets),
-                next_cursor=str(page + 1) if page < pages else None)
+    return Page(items=items, total=total, facets=facets, next_cursor=str(page + 1) if page < pages else None)
+
+
+def _sample_facets(conn, rids):
+    conn.execute(sql.SAMPLE_TABLE)
+    conn.execute(sql.SAMPLE_CLEAR)
+    conn.executemany(sql.SAMPLE_BY_RID, ((r,) for r in rids))
+    facets = {c: dict(conn.execute(sql.SAMPLE_FACET.format(column=c)).fetchall()) for c in sql.FACET_COLUMNS}
+    facets["tag"] = dict(conn.execute(sql.SAMPLE_TAGS, (FACET_TAG_LIMIT,)).fetchall())
+    return order_facets(facets)
 
 
 # Typo fallback ---------------------------------------------------------------------------

@@ -8,9 +8,10 @@ import json
 from dataclasses import dataclass, field, replace
 
 from . import sql
-from .format import IMPORTANCE_BANDS, REL_CATEGORY, decode_value
+from .format import IMPORTANCE_BANDS, REL_CATEGORY, UNRESOLVABLE_TYPES, decode_value
 
 FACET_TAG_LIMIT = 25
+FACET_SAMPLE = 2000
 
 
 @dataclass(frozen=True)
@@ -84,20 +85,42 @@ def memory_list(*, rm, filters, sort="newest", cursor=None, limit=25):
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = encode_cursor(sql.sort_value(sort, last), last["id"])
-    facets = facet_counts(rm=rm, filters=filters)
-    return Page(items=items, total=sum(facets["type"].values()), facets=facets, next_cursor=next_cursor)
+    facets, total = facet_counts(rm=rm, filters=filters, sort=sort)
+    return Page(items=items, total=total, facets=facets, next_cursor=next_cursor)
 
 
-def facet_counts(*, rm, filters):
-    """{facet: {value: count}} over the memories matching filters (summary table when unfiltered)."""
+def facet_counts(*, rm, filters, sort="newest"):
+    """({facet: {value: count}}, total) over the memories matching filters.
+
+    Unfiltered counts come from the summary table. Filtered ones are counted over the
+    first FACET_SAMPLE matches in the page's order (all of them when fewer); the total
+    is always exact.
+    """
     conn = rm.conn
     if not filters.active():
         facets = {c: dict(conn.execute(sql.FACET_TOTALS, (c,)).fetchall()) for c in sql.FACET_COLUMNS}
         facets["tag"] = dict(conn.execute(sql.TAG_TOTALS, (FACET_TAG_LIMIT,)).fetchall())
-    else:
-        facets = {c: dict(conn.execute(*sql.facet_query(c, filters)).fetchall()) for c in sql.FACET_COLUMNS}
-        facets["tag"] = dict(conn.execute(*sql.tag_facet_query(filters, FACET_TAG_LIMIT)).fetchall())
-    return order_facets(facets)
+        return order_facets(facets), sum(facets["type"].values())
+    conn.execute(sql.SAMPLE_TABLE)
+    conn.execute(sql.SAMPLE_CLEAR)
+    conn.execute(*sql.sample_fill(filters, sort, FACET_SAMPLE + 1))
+    facets = {c: dict(conn.execute(sql.SAMPLE_FACET.format(column=c)).fetchall()) for c in sql.FACET_COLUMNS}
+    facets["tag"] = dict(conn.execute(sql.SAMPLE_TAGS, (FACET_TAG_LIMIT,)).fetchall())
+    sampled = sum(facets["type"].values())
+    total = sampled if sampled <= FACET_SAMPLE else _exact_total(conn, filters)
+    facets = order_facets(facets)
+    facets["sampled"] = sampled if sampled > FACET_SAMPLE else None
+    return facets, total
+
+
+def _exact_total(conn, filters):
+    """A count from the summary table when one facet value is the whole filter."""
+    single = [(k, v) for k, v in (("type", filters.types), ("tag", filters.tags)) if v]
+    others = filters.project is not None or filters.band or filters.month or filters.unresolved
+    if len(single) == 1 and len(single[0][1]) == 1 and not others:
+        row = conn.execute(sql.FACET_ONE, (single[0][0], single[0][1][0])).fetchone()
+        return row[0] if row else 0
+    return conn.execute(*sql.count_query(filters)).fetchone()[0]
 
 
 def order_facets(facets):
@@ -178,20 +201,19 @@ def tag_memory_ids(*, rm, tag):
 
 
 def graph_counts(*, rm):
+    """Memory, relationship and unresolved counts, each from summary rows or an indexed count."""
     row = rm.conn.execute(sql.COUNTS).fetchone()
-    return {"memories": row["memories"], "relationships": row["edges"],
-            "unresolved": rm.conn.execute(sql.UNRESOLVED_COUNT).fetchone()[0]}
+    problems = sum(n for v, n in rm.conn.execute(sql.FACET_TOTALS, ("type",)).fetchall() if v in UNRESOLVABLE_TYPES)
+    resolved = rm.conn.execute(sql.RESOLVED_COUNT).fetchone()[0]
+    return {"memories": row["memories"], "relationships": row["edges"], "unresolved": problems - resolved}
 
 
 def selection_ids(*, rm, filters, parsed=None):
     """Ids of every memory matched by a search and/or filters (for bulk tagging)."""
     if parsed is not None:
-        from .search import fill_hits
-
-        fill_hits(rm.conn, parsed)
-        query, params = sql.hits_query(filters, -1, 0)
-    else:
-        query, params = sql.list_query(filters, "newest", None, -1)
+        query, params = sql.match_ids(filters)
+        return [r[0] for r in rm.conn.execute(query, [parsed.match, *params]).fetchall()]
+    query, params = sql.list_query(filters, "newest", None, -1)
     return [r["id"] for r in rm.conn.execute(query, params).fetchall()]
 
 

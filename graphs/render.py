@@ -1,0 +1,139 @@
+"""The vis-network payload: a graph view from builders.py in, JSON-ready data out.
+
+The only module that knows pyvis. We use pyvis to assemble vis-network's node and edge
+dicts and read them back with ``get_network_data()``; we never let it write HTML, because
+its templates load scripts from CDNs and the page has its own vendored vis-network.
+Also home of the visual language (colours, labels) that svg.py shares.
+"""
+import json
+import math
+
+from pyvis.network import Network
+
+from memories.format import MEMORY_TYPES, REL_CATEGORIES, SYMMETRIC_TYPES
+
+# The same values as the --t-* badge colours in static/kb/site.css, so a memory has one
+# colour everywhere; they are dark enough for white text (WCAG AA) and stand out on white.
+TYPE_COLOURS = {
+    "problem": "#c4420d", "error": "#c92a2a", "solution": "#2b7d3a", "fix": "#4c7a0b",
+    "code_pattern": "#1971c2", "task": "#6741d9", "project": "#862e9c", "technology": "#0b7285",
+    "command": "#495057", "file_context": "#6c757d", "workflow": "#b35c00", "general": "#5f6b76",
+    "conversation": "#a61e4d",
+}
+# Distinct hues with at least 3:1 contrast on both the light and the dark page background
+# (WCAG for graphics), so thin edge lines stay visible.
+CATEGORY_COLOURS = {
+    "causal": "#e8590c", "solution": "#2f9e44", "context": "#228be6", "learning": "#be4bdb",
+    "similarity": "#868e96", "workflow": "#b08900", "quality": "#e64980",
+}
+FALLBACK_COLOUR = "#5f6b76"
+LABEL_MAX = 40
+
+PHYSICS = {
+    "enabled": True,
+    "solver": "barnesHut",
+    "barnesHut": {"gravitationalConstant": -8000, "springLength": 120, "springConstant": 0.04, "damping": 0.3},
+    # The client freezes physics on "stabilizationIterationsDone", so 200 bounds the work.
+    "stabilization": {"enabled": True, "iterations": 200, "updateInterval": 25},
+}
+BASE_OPTIONS = {
+    "nodes": {"shape": "dot", "font": {"size": 12}},
+    # Straight edges: dynamic smoothing adds a physics node per edge, too slow past ~1k edges.
+    "edges": {"smooth": {"enabled": False}, "arrows": {"to": {"scaleFactor": 0.6}}},
+    "interaction": {"hover": True, "tooltipDelay": 200, "hideEdgesOnDrag": True},
+}
+
+
+def type_colour(memory_type):
+    return TYPE_COLOURS.get(memory_type, FALLBACK_COLOUR)
+
+
+def category_colour(category):
+    return CATEGORY_COLOURS.get(category, FALLBACK_COLOUR)
+
+
+def node_label(title):
+    """A title cut to LABEL_MAX characters (with an ellipsis) and put on one line."""
+    title = " ".join(str(title or "").split())
+    return title if len(title) <= LABEL_MAX else title[: LABEL_MAX - 1].rstrip() + "…"
+
+
+def hover_text(data):
+    """Plain text "title\\n\\nsummary"; the client sets it with textContent, never as HTML."""
+    title, summary = str(data.get("title") or ""), str(data.get("summary") or "")
+    return f"{title}\n\n{summary}" if summary else title
+
+
+def is_directed(rel_type):
+    """Symmetric types are stored in one direction, but the direction means nothing."""
+    return rel_type not in SYMMETRIC_TYPES
+
+
+def legend(H):
+    """Colours of the memory types and edge categories present in H, in canonical order."""
+    types = {t for _, t in H.nodes(data="type") if t}
+    cats = {c for _, _, c in H.edges(data="category") if c}
+    type_order = [t for t in MEMORY_TYPES if t in types] + sorted(types - set(MEMORY_TYPES))
+    cat_order = [c for c in REL_CATEGORIES if c in cats] + sorted(cats - set(REL_CATEGORIES))
+    return {
+        "types": {t: type_colour(t) for t in type_order},
+        "categories": {c: category_colour(c) for c in cat_order},
+    }
+
+
+def edge_width(strength):
+    """1..3 px from strength (0..1; unset counts as 0.5)."""
+    return round(1 + 2 * (0.5 if strength is None else min(max(float(strength), 0.0), 1.0)), 2)
+
+
+def degree_sizes(H, *, by="degree", low=10.0, high=40.0):
+    """Node sizes in ``low..high`` from degree in H (``by="degree"``) or the ``pagerank``
+    node attribute (``by="pagerank"``; missing counts as 0). Sizes are radii, so they grow
+    with the square root of the value, keeping areas proportional; equal values get the middle."""
+    if by == "pagerank":
+        values = {n: float(p or 0.0) for n, p in H.nodes(data="pagerank")}
+    elif by == "degree":
+        values = {n: float(d) for n, d in H.degree()}
+    else:
+        raise ValueError(f"Unknown size_by {by!r}: expected 'degree' or 'pagerank'.")
+    roots = {n: math.sqrt(max(v, 0.0)) for n, v in values.items()}
+    lo, hi = min(roots.values(), default=0.0), max(roots.values(), default=0.0)
+    if hi == lo:
+        return {n: (low + high) / 2 for n in roots}
+    return {n: round(low + (high - low) * (r - lo) / (hi - lo), 2) for n, r in roots.items()}
+
+
+def vis_payload(H, *, size_by="degree", positions=None, url_for=None):
+    """``{"nodes", "edges", "options", "legend"}`` for vis-network, JSON-serialisable.
+
+    Nodes: colour by type, size 10..40 by degree or ``pagerank``, label = title cut to 40
+    characters, ``title`` = plain-text hover, custom ``type`` and (with ``url_for(id)``)
+    ``url``. Edges: id = edge key, colour by category, arrows except on symmetric types,
+    dashed when not current. With ``positions`` ({id: (x, y)}) nodes are pinned and physics
+    is off; without, barnesHut physics stabilises the layout in the browser.
+    """
+    net = Network(directed=True)
+    sizes = degree_sizes(H, by=size_by)
+    for n, data in H.nodes(data=True):
+        extra = {}
+        if positions is not None:
+            x, y = positions[n]
+            extra.update(x=float(x), y=float(y), physics=False)
+        if url_for is not None:
+            extra["url"] = url_for(n)
+        net.add_node(
+            n, label=node_label(data.get("title") or n), color=type_colour(data.get("type")),
+            size=sizes[n], title=hover_text(data), type=data.get("type"), **extra,
+        )
+    for u, v, key, data in H.edges(keys=True, data=True):
+        rel_type, current = data.get("rel_type"), data.get("current", True)
+        net.add_edge(
+            u, v, id=key, title=str(rel_type) if current else f"{rel_type} (no longer current)",
+            color=category_colour(data.get("category")), dashes=not current,
+            width=edge_width(data.get("strength")), rel_type=rel_type, category=data.get("category"),
+            arrows="to" if is_directed(rel_type) else {"to": {"enabled": False}},
+        )
+    # A plain dict: get_network_data() json-dumps it as is, skipping pyvis' own defaults.
+    net.options = dict(BASE_OPTIONS, physics={"enabled": False} if positions is not None else PHYSICS)
+    nodes, edges, _heading, _height, _width, options = net.get_network_data()
+    return {"nodes": nodes, "edges": edges, "options": json.loads(options), "legend": legend(H)}

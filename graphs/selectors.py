@@ -1,0 +1,110 @@
+"""Reads for graph views: nodes and edges from the read model, as plain dicts.
+
+Neighbourhoods are walked level by level in SQL (indexed edge lookups), so a view never
+needs the whole graph in memory; whole-graph views use ``graphs.analytics`` instead.
+"""
+from . import sql
+
+# SQLite's default limit on bound parameters is 32766; edges_touching binds each id twice.
+CHUNK = 4000
+
+
+def _chunks(ids):
+    ids = list(ids)
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def _edge(row):
+    return {"id": row["id"], "from_id": row["from_id"], "to_id": row["to_id"], "rel_type": row["rel_type"],
+            "category": row["category"], "strength": row["strength"], "current": bool(row["current"])}
+
+
+def _node(row):
+    return {"id": row["id"], "title": row["title"], "type": row["type"], "summary": row["summary"],
+            "importance": row["importance"], "created_at": row["created_at"]}
+
+
+def nodes_by_ids(*, rm, ids):
+    found = {}
+    for chunk in _chunks(ids):
+        for row in rm.conn.execute(sql.nodes_by_ids(len(chunk)), chunk).fetchall():
+            found[row["id"]] = _node(row)
+    return found
+
+
+def edges_touching(*, rm, ids, categories=()):
+    edges = {}
+    for chunk in _chunks(ids):
+        params = [*chunk, *chunk, *categories]
+        for row in rm.conn.execute(sql.edges_touching(len(chunk), categories), params).fetchall():
+            edges[row["id"]] = _edge(row)
+    return list(edges.values())
+
+
+def edges_among(*, rm, ids):
+    ids = list(ids)
+    if len(ids) > CHUNK:
+        wanted = set(ids)
+        return [e for e in edges_touching(rm=rm, ids=ids) if e["from_id"] in wanted and e["to_id"] in wanted]
+    return [_edge(r) for r in rm.conn.execute(sql.edges_among(len(ids)), [*ids, *ids]).fetchall()]
+
+
+def neighbourhood(*, rm, center, depth, types=(), categories=(), limit, expand=()):
+    """Memories within depth hops of center (either direction), plus 1 hop around each id in expand.
+
+    types and categories filter what is walked: a memory of another type is neither shown
+    nor walked through. Returns (nodes, edges, total) where total counts every memory the
+    walk reached and nodes holds at most limit of them, nearest first.
+    """
+    distance = {center: 0}
+    frontier = {center}
+    for level in range(1, depth + 1):
+        frontier = _step(rm, frontier, distance, types, categories)
+        for node_id in frontier:
+            distance[node_id] = level
+    for node_id in expand:
+        if node_id in distance:
+            for found in _step(rm, {node_id}, distance, types, categories):
+                distance[found] = distance[node_id] + 1
+    ordered = sorted(distance, key=lambda n: (distance[n], n))
+    shown = ordered[:limit]
+    nodes = nodes_by_ids(rm=rm, ids=shown)
+    for node_id, node in nodes.items():
+        node["depth"] = distance[node_id]
+    return [nodes[n] for n in shown if n in nodes], edges_among(rm=rm, ids=shown), len(distance)
+
+
+def _step(rm, frontier, seen, types, categories):
+    reached = set()
+    for edge in edges_touching(rm=rm, ids=frontier, categories=categories):
+        for end in (edge["from_id"], edge["to_id"]):
+            if end not in seen:
+                reached.add(end)
+    if types and reached:
+        typed = nodes_by_ids(rm=rm, ids=reached)
+        reached = {n for n in reached if n in typed and typed[n]["type"] in types}
+    return reached
+
+
+def around(*, rm, ids, limit):
+    """The given memories (search hits, in rank order) plus their 1-hop neighbours."""
+    ids = list(dict.fromkeys(ids))
+    neighbours = []
+    seen = set(ids)
+    for edge in edges_touching(rm=rm, ids=ids):
+        for end in (edge["from_id"], edge["to_id"]):
+            if end not in seen:
+                seen.add(end)
+                neighbours.append(end)
+    everything = ids + neighbours
+    shown = everything[:limit]
+    nodes = nodes_by_ids(rm=rm, ids=shown)
+    return [nodes[n] for n in shown if n in nodes], edges_among(rm=rm, ids=shown), len(everything)
+
+
+def whole_graph(*, rm):
+    """Every memory and current edge (for the per-process graph and its analytics)."""
+    nodes = [_node(r) for r in rm.conn.execute(sql.ALL_NODES).fetchall()]
+    edges = [_edge(r) for r in rm.conn.execute(sql.ALL_EDGES).fetchall()]
+    return nodes, edges

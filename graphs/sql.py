@@ -1,0 +1,28 @@
+"""All raw SQL of the graphs app: reads of nodes and edges from a client's read model."""
+
+NODE_COLUMNS = "id, title, type, summary, importance, created_at"
+
+
+def nodes_by_ids(count):
+    return f"SELECT {NODE_COLUMNS} FROM memory WHERE id IN ({','.join('?' * count)})"
+
+
+def edges_touching(count, categories):
+    """Current edges with either end in a set of ids, optionally limited to some categories."""
+    marks = ",".join("?" * count)
+    where = f"current = 1 AND (from_id IN ({marks}) OR to_id IN ({marks}))"
+    if categories:
+        where += f" AND category IN ({','.join('?' * len(categories))})"
+    return f"SELECT id, from_id, to_id, rel_type, category, strength, current FROM edge WHERE {where}"
+
+
+def edges_among(count):
+    marks = ",".join("?" * count)
+    return (
+        "SELECT id, from_id, to_id, rel_type, category, strength, current FROM edge "
+        f"WHERE current = 1 AND from_id IN ({marks}) AND to_id IN ({marks})"
+    )
+
+
+ALL_NODES = f"SELECT {NODE_COLUMNS} FROM memory"
+ALL_EDGES = "SELECT id, from_id, to_id, rel_type, category, strength, current FROM edge WHERE current = 1"

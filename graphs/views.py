@@ -1,0 +1,231 @@
+"""Graph pages, their JSON/GraphML/GEXF/SVG twins, embed links and the oEmbed provider."""
+from datetime import timedelta
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core import signing
+from django.http import HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_POST
+
+from memories.forms import FilterForm
+from memories.http import client_view, error_response
+from memories.registry import handle_for
+
+from . import builders, exports, svg
+from .compute import compute
+from .forms import GraphForm
+from .models import EmbedToken
+from .render import vis_payload
+
+EXPORT_TYPES = {
+    "graphml": ("application/graphml+xml", "graphml"),
+    "gexf": ("application/gexf+xml", "gexf"),
+}
+
+
+def _view_state(query):
+    """The query string of a view without presentation-only parameters."""
+    pairs = [(k, v) for k, values in query.lists() for v in values if k not in ("format", "vis")]
+    return urlencode(pairs)
+
+
+def _graph_for(handle, query):
+    """(GraphForm data, GraphView) for a query string, or raise ValueError with form errors."""
+    form, filters_form = GraphForm(query), FilterForm(query)
+    if not form.is_valid() or not filters_form.is_valid():
+        raise ValueError({**form.errors, **filters_form.errors})
+    data = form.cleaned_data
+    return data, compute(handle, data, filters=filters_form.filters(), q=filters_form.cleaned_data["q"].strip())
+
+
+@client_view
+def graph(request, handle):
+    try:
+        data, result = _graph_for(handle, request.GET)
+    except ValueError as exc:
+        return error_response(request, "This graph view's parameters are not valid.", status=400,
+                              errors=exc.args[0])
+    except LookupError as exc:
+        return error_response(request, str(exc), status=404)
+    base = reverse("graph", args=[handle.client.slug])
+    return present(request, handle.client, result, data, state=_view_state(request.GET), base=base,
+                   url_for=lambda memory_id: reverse("memory_detail", args=[handle.client.slug, memory_id]))
+
+
+def present(request, client, result, data, *, state, base, url_for=None, embed=None):
+    """Render a GraphView in the requested format."""
+    fmt = data["format"]
+    if result.computing:
+        if fmt != "html":
+            return JsonResponse({"status": "computing", "view": data["view"]}, status=202)
+        return render(request, "graphs/computing.html", {"client": client, "result": result, "embed": embed},
+                      status=202)
+    if fmt == "json":
+        body = {"view": data["view"], "title": result.title, "total": result.total, "shown": result.shown,
+                "stats": result.stats, **exports.to_node_link(result.graph)}
+        if request.GET.get("vis"):
+            body["vis"] = _payload(result, data, url_for)
+        return JsonResponse(body)
+    if fmt == "nodelink":
+        response = JsonResponse(exports.to_node_link(result.graph))
+        response["Content-Disposition"] = f'attachment; filename="{client.slug}-graph.json"'
+        return response
+    if fmt in EXPORT_TYPES:
+        content_type, ext = EXPORT_TYPES[fmt]
+        text = exports.to_graphml(result.graph) if fmt == "graphml" else exports.to_gexf(result.graph)
+        response = HttpResponse(text, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{client.slug}-graph.{ext}"'
+        return response
+    if fmt == "svg":
+        positions = builders.layout(result.graph)
+        return HttpResponse(svg.to_svg(result.graph, positions, title=result.title), content_type="image/svg+xml")
+    context = {
+        "client": client, "result": result, "data": data, "state": state, "base": base, "embed": embed,
+        "payload": _payload(result, data, url_for), "rows": _rows(result, url_for),
+        "more": urlencode([*QueryDict(state).items(), ("limit", min(2000, data["limit"] * 2))])
+        if result.total > result.shown else "",
+    }
+    return render(request, "graphs/embed.html" if embed else "graphs/graph.html", context)
+
+
+def _payload(result, data, url_for):
+    H = result.graph
+    for node_id in H.nodes:
+        if node_id in result.ranks:
+            H.nodes[node_id]["pagerank"] = result.ranks[node_id]
+            H.nodes[node_id]["community"] = result.communities.get(node_id, -1)
+    positions = builders.layout(H) if H.number_of_nodes() > settings.KB_GRAPH_PHYSICS_MAX else None
+    size_by = data["size"] if result.ranks else "degree"
+    return vis_payload(H, size_by=size_by, positions=positions, url_for=url_for)
+
+
+def _rows(result, url_for):
+    """The accessible twin: one row per node with its degree, rank and adjacency list."""
+    H = result.graph
+    rows = []
+    for node_id, attrs in H.nodes(data=True):
+        out = [(d["rel_type"], v, H.nodes[v].get("title", v)) for _, v, d in H.out_edges(node_id, data=True)]
+        inc = [(d["rel_type"], u, H.nodes[u].get("title", u)) for u, _, d in H.in_edges(node_id, data=True)]
+        rows.append({"id": node_id, "title": attrs.get("title", node_id), "type": attrs.get("type", ""),
+                     "degree": H.degree(node_id), "pagerank": result.ranks.get(node_id),
+                     "community": result.communities.get(node_id), "url": url_for(node_id) if url_for else None,
+                     "out": sorted(out), "in": sorted(inc)})
+    rows.sort(key=lambda r: (-r["degree"], r["title"].lower()))
+    return rows
+
+
+# Embeds -------------------------------------------------------------------------------------
+
+@client_view
+def embeds(request, handle):
+    if request.method == "POST":
+        state = request.POST.get("view", "")
+        try:
+            _graph_for(handle, QueryDict(state))
+        except (ValueError, LookupError):
+            return error_response(request, "That graph view cannot be embedded: its parameters are not valid.",
+                                  status=400)
+        days = request.POST.get("expires_days", "")
+        if days and not (days.isdigit() and 1 <= int(days) <= 3650):
+            return error_response(request, "Expiry must be a number of days between 1 and 3650.", status=400)
+        embed = EmbedToken.objects.create(
+            client=handle.client, view=state[:2000], title=(request.POST.get("title") or "Memory graph")[:200],
+            created_by=request.user, expires_at=timezone.now() + timedelta(days=int(days)) if days else None)
+        messages.success(request, "Embed link created.")
+        return redirect(f"{reverse('graph_embeds', args=[handle.client.slug])}#embed-{embed.pk}")
+    items = EmbedToken.objects.filter(client=handle.client)
+    rows = [{"embed": e, "url": request.build_absolute_uri(reverse("embed", args=[e.token])),
+             "svg": request.build_absolute_uri(reverse("embed_svg", args=[e.token])),
+             "problem": e.problem()} for e in items]
+    return render(request, "graphs/embeds.html", {"client": handle.client, "rows": rows})
+
+
+@require_POST
+@client_view
+def embed_revoke(request, handle, embed_id):
+    embed = get_object_or_404(EmbedToken, pk=embed_id, client=handle.client)
+    if not embed.revoked_at:
+        embed.revoked_at = timezone.now()
+        embed.save(update_fields=["revoked_at"])
+    messages.success(request, "Embed link revoked: it now shows a 403 page.")
+    return redirect("graph_embeds", handle.client.slug)
+
+
+def _frame_ancestors(response):
+    origins = " ".join(["'self'", *settings.KB_EMBED_ORIGINS])
+    response["Content-Security-Policy"] = f"frame-ancestors {origins}"
+    return response
+
+
+def _embed_or_403(request, token):
+    try:
+        embed = EmbedToken.from_token(token)
+    except (signing.BadSignature, EmbedToken.DoesNotExist):
+        return None, "This embed link is not valid."
+    return embed, embed.problem()
+
+
+@login_not_required
+@xframe_options_exempt
+def embed(request, token, force_format=None):
+    embed, problem = _embed_or_403(request, token)
+    if problem:
+        response = render(request, "graphs/embed_denied.html", {"message": problem}, status=403)
+        return _frame_ancestors(response)
+    handle = handle_for(embed.client)
+    handle.ensure_fresh()
+    # The stored view is the whole scope: only the output format may come from the request.
+    query = QueryDict(embed.view, mutable=True)
+    fmt = force_format or request.GET.get("format", "")
+    if fmt in ("json", "svg"):
+        query["format"] = fmt
+    try:
+        data, result = _graph_for(handle, query)
+    except (ValueError, LookupError) as exc:
+        return _frame_ancestors(render(request, "graphs/embed_denied.html", {"message": str(exc)}, status=404))
+    response = present(request, embed.client, result, data, state=embed.view, base="", embed=embed)
+    return _frame_ancestors(response)
+
+
+@login_not_required
+@xframe_options_exempt
+def embed_svg(request, token):
+    return embed(request, token, force_format="svg")
+
+
+@login_not_required
+def oembed(request):
+    """oEmbed provider (JSON, type rich) for embed URLs of this site."""
+    url = request.GET.get("url", "")
+    if request.GET.get("format", "json") != "json":
+        return JsonResponse({"error": "Only format=json is supported."}, status=501)
+    parts = urlsplit(url)
+    prefix = "/embed/"
+    if parts.netloc != request.get_host() or not parts.path.startswith(prefix):
+        return JsonResponse({"error": "url must be an embed link of this site (/embed/<token>/)."}, status=404)
+    token = parts.path[len(prefix):].strip("/")
+    found, problem = _embed_or_403(request, token)
+    if problem:
+        return JsonResponse({"error": problem}, status=403 if found else 404)
+    width, height = _dimension(request, "maxwidth", 800), _dimension(request, "maxheight", 600)
+    src = request.build_absolute_uri(reverse("embed", args=[token]))
+    html = (f'<iframe src="{src}" width="{width}" height="{height}" style="border:0" '
+            f'title="{escape(found.title)}" loading="lazy"></iframe>')
+    return JsonResponse({
+        "version": "1.0", "type": "rich", "provider_name": "Memory KB", "title": found.title,
+        "html": html, "width": width, "height": height,
+        "thumbnail_url": request.build_absolute_uri(reverse("embed_svg", args=[token])),
+        "thumbnail_width": width, "thumbnail_height": height,
+    })
+
+
+def _dimension(request, key, default):
+    value = request.GET.get(key, "")
+    return min(default, int(value)) if value.isdigit() and int(value) > 0 else default

@@ -1,0 +1,187 @@
+"""graphs/render.py, graphs/svg.py and graphs/exports.py on hand-made graphs: no database."""
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from graphs import builders, exports, render, svg
+from memories.format import MEMORY_TYPES, REL_CATEGORIES, REL_CATEGORY
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+NASTY = "<script>alert('x')</script> & \"friends\" \x1b[31m"
+
+
+def node(id, type="general", title=None, summary=""):
+    return {"id": id, "title": title or f"Memory {id}", "type": type, "summary": summary,
+            "importance": 0.5, "created_at": "2026-01-01T00:00:00+00:00"}
+
+
+def edge(id, u, v, rel, *, strength=0.8, current=True):
+    return {"id": id, "from_id": u, "to_id": v, "rel_type": rel, "category": REL_CATEGORY[rel],
+            "strength": strength, "current": current}
+
+
+def sample(extra_edges=()):
+    nodes = [node("s", "solution", "Pin the driver version", "Use psycopg 3.2 & pin it."),
+             node("p", "problem", "Connections drop " + "x" * 60),
+             node("e", "error", NASTY), node("t", "technology", "PostgreSQL"), node("u", "mystery")]
+    edges = [edge("r1", "s", "p", "SOLVES"), edge("r2", "p", "t", "SIMILAR_TO", strength=None),
+             edge("r3", "e", "p", "CAUSES", current=False), edge("r4", "e", "t", "OCCURS_IN")]
+    return builders.build_graph(nodes, edges + list(extra_edges))
+
+
+def by_id(items):
+    return {item["id"]: item for item in items}
+
+
+def test_palettes_cover_the_format_and_match_the_site_css():
+    assert set(render.TYPE_COLOURS) == set(MEMORY_TYPES)
+    assert set(render.CATEGORY_COLOURS) == set(REL_CATEGORIES)
+    css = (Path(__file__).resolve().parent.parent / "static/kb/site.css").read_text()
+    assert dict(re.findall(r"--t-(\w+):\s*(#[0-9a-f]{6})", css)) == render.TYPE_COLOURS
+
+
+def test_payload_is_json_and_free_of_absolute_urls():
+    H = sample()
+    payload = render.vis_payload(H, url_for=lambda n: f"/memories/{n}/")
+    text = json.dumps(payload)
+    assert "http://" not in text and "https://" not in text
+    assert set(payload) == {"nodes", "edges", "options", "legend"}
+    assert by_id(payload["nodes"])["s"]["url"] == "/memories/s/"
+
+
+def test_payload_keeps_links_in_memory_text_verbatim_and_nowhere_else():
+    """Agents paste links into summaries: hover text keeps them (as inert plain text)."""
+    H = builders.build_graph([node("a", summary="See https://docs.example.org/x?a=1&b=2")], [])
+    payload = render.vis_payload(H)
+    assert payload["nodes"][0]["title"].endswith("https://docs.example.org/x?a=1&b=2")
+    payload["nodes"][0].pop("title")
+    assert "http" not in json.dumps(payload)
+
+
+def test_payload_nodes_carry_colour_label_and_plain_hover_text():
+    nodes = by_id(render.vis_payload(sample())["nodes"])
+    assert nodes["s"]["color"] == render.TYPE_COLOURS["solution"] and nodes["s"]["type"] == "solution"
+    assert nodes["s"]["title"] == "Pin the driver version\n\nUse psycopg 3.2 & pin it."
+    assert nodes["e"]["title"] == NASTY, "hover text is plain text for textContent, never pre-escaped"
+    assert len(nodes["p"]["label"]) == 40 and nodes["p"]["label"].endswith("…")
+    assert nodes["u"]["color"] == render.FALLBACK_COLOUR
+    assert "url" not in nodes["s"]
+    assert nodes["p"]["size"] == 40 and nodes["u"]["size"] == 10, "by degree: p has 3 edges, u none"
+
+
+def test_payload_edges_arrows_only_on_directed_types_and_dashes_when_not_current():
+    edges = by_id(render.vis_payload(sample())["edges"])
+    assert (edges["r1"]["from"], edges["r1"]["to"], edges["r1"]["arrows"]) == ("s", "p", "to")
+    assert edges["r2"]["arrows"] == {"to": {"enabled": False}}
+    assert edges["r3"]["dashes"] is True and edges["r1"]["dashes"] is False
+    assert edges["r1"]["color"] == render.CATEGORY_COLOURS["solution"]
+    assert edges["r2"]["width"] == 2.0, "unset strength counts as 0.5"
+
+
+def test_payload_physics_or_fixed_positions():
+    H = sample()
+    options = render.vis_payload(H)["options"]
+    assert options["physics"]["enabled"] is True and options["physics"]["solver"] == "barnesHut"
+    assert options["physics"]["stabilization"]["iterations"] == 200
+    positions = builders.layout(H)
+    payload = render.vis_payload(H, positions=positions)
+    assert payload["options"]["physics"] == {"enabled": False}
+    first = payload["nodes"][0]
+    assert (first["x"], first["y"], first["physics"]) == (*positions[first["id"]], False)
+
+
+def test_payload_sizes_by_pagerank_and_legend_lists_what_is_shown():
+    H = sample()
+    pagerank, community = builders.rank_and_communities(H)
+    view, _ = builders.overview(H, pagerank=pagerank, communities=community, limit=10)
+    payload = render.vis_payload(view, size_by="pagerank")
+    top = max(pagerank, key=pagerank.get)
+    assert by_id(payload["nodes"])[top]["size"] == 40
+    assert list(payload["legend"]["types"]) == ["problem", "solution", "technology", "error", "mystery"]
+    assert payload["legend"]["categories"] == {c: render.CATEGORY_COLOURS[c] for c in ("causal", "solution", "context", "similarity")}
+
+
+def test_degree_sizes_grow_with_the_square_root_from_10_to_40():
+    G = sample()
+    assert render.degree_sizes(G) == {"s": 27.32, "p": 40, "e": 34.49, "t": 34.49, "u": 10}
+    G.nodes["s"]["pagerank"] = 0.5
+    assert render.degree_sizes(G, by="pagerank") == {"s": 40, "p": 10, "e": 10, "t": 10, "u": 10}
+    assert render.degree_sizes(builders.build_graph([node("a")], [])) == {"a": 25.0}
+    assert render.degree_sizes(builders.build_graph([], [])) == {}
+    with pytest.raises(ValueError):
+        render.degree_sizes(G, by="colour")
+
+
+def test_payload_of_an_empty_graph():
+    payload = render.vis_payload(builders.build_graph([], []), positions={})
+    assert payload["nodes"] == [] and payload["edges"] == []
+    json.dumps(payload)
+
+
+def parse_svg(H, **kwargs):
+    text = svg.to_svg(H, builders.layout(H), **kwargs)
+    return text, ET.fromstring(text)
+
+
+def test_svg_is_well_formed_escaped_and_self_contained():
+    text, root = parse_svg(sample(), title="Chains & <friends>")
+    assert root.tag == f"{SVG_NS}svg"
+    assert root.find(f"{SVG_NS}title").text == "Chains & <friends>"
+    assert not list(root.iter(f"{SVG_NS}script"))
+    assert "<script>" not in text and "&lt;script&gt;" in text and "&amp;" in text
+    assert "\x1b" not in text
+    assert "http" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    hovers = [t.text for t in root.iter(f"{SVG_NS}title")]
+    assert NASTY.replace("\x1b", "") in hovers
+
+
+def test_svg_arrowheads_only_on_directed_edges_and_nodes_fit_the_view():
+    _, root = parse_svg(sample(), width=800, height=600)
+    lines = {line.find(f"{SVG_NS}title").text: line for line in root.iter(f"{SVG_NS}line") if line.find(f"{SVG_NS}title") is not None}
+    assert "marker-end" in lines["SOLVES"].attrib and "marker-end" not in lines["SIMILAR_TO"].attrib
+    assert lines["CAUSES"].get("stroke-dasharray")
+    circles = [c for c in root.iter(f"{SVG_NS}circle") if c.get("stroke") == "#ffffff"]
+    assert len(circles) == 5
+    assert all(0 <= float(c.get("cx")) <= 800 and 0 <= float(c.get("cy")) <= 600 for c in circles)
+
+
+def test_svg_of_empty_and_single_node_graphs():
+    _, root = parse_svg(builders.build_graph([], []))
+    assert "No memories" in "".join(root.itertext())
+    _, root = parse_svg(builders.build_graph([node("a")], []))
+    assert len([c for c in root.iter(f"{SVG_NS}circle") if c.get("stroke") == "#ffffff"]) == 1
+
+
+def test_graphml_and_gexf_parse_back_with_the_same_counts():
+    H = sample([edge("r5", "s", "p", "IMPROVES")])
+    back = nx.parse_graphml(exports.to_graphml(H))
+    assert (back.number_of_nodes(), back.number_of_edges()) == (5, 5)
+    assert back.nodes["e"]["title"] == NASTY.replace("\x1b", "")
+    assert back.edges["p", "t", "r2"]["strength"] == ""
+    back = nx.read_gexf(io.BytesIO(exports.to_gexf(H).encode("utf-8")))
+    assert (back.number_of_nodes(), back.number_of_edges()) == (5, 5)
+    assert back.nodes["s"]["label"] == "Pin the driver version"
+
+
+def test_exports_are_stable_whatever_the_input_order():
+    H = sample()
+    nodes = [{"id": n, **d} for n, d in reversed(list(H.nodes(data=True)))]
+    edges = [{"from_id": u, "to_id": v, **d} for u, v, d in reversed(list(H.edges(data=True)))]
+    R = builders.build_graph(nodes, edges)
+    assert exports.to_graphml(R) == exports.to_graphml(H)
+    assert exports.to_gexf(R) == exports.to_gexf(H)
+    assert exports.to_node_link(R) == exports.to_node_link(H)
+
+
+def test_node_link_is_json_with_edges_key():
+    H = builders.shortest_path(sample(), "s", "t")
+    data = exports.to_node_link(H)
+    json.dumps(data)
+    assert [n["id"] for n in data["nodes"]] == ["p", "s", "t"]
+    assert {e["key"] for e in data["edges"]} == {"r1", "r2"} and data["graph"]["path"] == ["s", "p", "t"]
+    assert next(e for e in data["edges"] if e["key"] == "r2")["strength"] is None
