@@ -38,6 +38,7 @@ test: test-setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py kb_bench $(BENCH_ARGS)
 
 clean:

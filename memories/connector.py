@@ -170,7 +170,7 @@ class CanonicalStore:
         except ValueError:
             props = {}
         return {
-            "id": edge_id, "from_id": from_id, "to_id": to_id, "rel_type": rel_type,
+            "id": edge_id, "from_id": from_id, "to_id": to_id, "rel_type": rel_type, "raw": properties,
             "props": props if isinstance(props, dict) else {}, "created_at": created_at,
             "valid_until": valid_until, "version": version,
         }

@@ -80,7 +80,7 @@ def edge_record(edge):
         "strength": _number(props.get("strength"), None),
         "confidence": _number(props.get("confidence"), None),
         "context": relationship_context_text(props.get("context")),
-        "props": json.dumps(props),
+        "props": edge.get("raw") or json.dumps(props),
         "created_at": _iso(props.get("created_at"), edge.get("created_at") or ""),
         "current": 0 if (edge.get("valid_until") or props.get("valid_until")) else 1,
         "version": edge["version"],
@@ -139,6 +139,8 @@ class ReadModel:
         """
         started = time.perf_counter()
         total = store.count_nodes()
+        # A big page cache for the bulk load and index builds (only for this connection).
+        self.conn.execute("PRAGMA cache_size = -262144")
         with self.write() as conn:
             for name in ("memory_fts", "memory_vocab", "memory", "memory_tag", "edge", "facet_count", "meta"):
                 conn.execute(f"DROP TABLE IF EXISTS {name}")
@@ -166,6 +168,7 @@ class ReadModel:
             self._set_meta(conn, version=sql.READ_MODEL_VERSION, source=store.path, built_at=now, refreshed_at=now)
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.execute("PRAGMA optimize")
+        self.conn.execute("PRAGMA cache_size = -2000")
         return {"memories": done, "seconds": round(time.perf_counter() - started, 2)}
 
     @staticmethod

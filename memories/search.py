@@ -12,6 +12,7 @@ import sqlite3
 import threading
 
 from . import sql
+from .cache import cached
 from .markdown import plain
 from .query import parse_query, prefix_query
 from .selectors import FACET_SAMPLE, FACET_TAG_LIMIT, Page, memory_summary, order_facets
@@ -34,7 +35,8 @@ def memory_search(*, rm, text, filters, page=1, limit=20):
     if parsed is None:
         result["page_data"] = Page(items=[], total=0, facets=order_facets(_empty_facets()))
         return result
-    page_data = _run(rm.conn, parsed, filters, page, limit)
+    page_data = cached(rm, ("search", parsed.match, filters, page, limit),
+                       lambda: _run(rm.conn, parsed, filters, page, limit))
     if page_data.total == 0:
         replacement = suggest_terms(rm.conn, parsed.terms)
         if replacement:

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field, replace
 
 from . import sql
+from .cache import cached
 from .format import IMPORTANCE_BANDS, REL_CATEGORY, UNRESOLVABLE_TYPES, decode_value
 
 FACET_TAG_LIMIT = 25
@@ -85,7 +86,7 @@ def memory_list(*, rm, filters, sort="newest", cursor=None, limit=25):
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = encode_cursor(sql.sort_value(sort, last), last["id"])
-    facets, total = facet_counts(rm=rm, filters=filters, sort=sort)
+    facets, total = cached(rm, ("facets", filters, sort), lambda: facet_counts(rm=rm, filters=filters, sort=sort))
     return Page(items=items, total=total, facets=facets, next_cursor=next_cursor)
 
 
@@ -201,7 +202,11 @@ def tag_memory_ids(*, rm, tag):
 
 
 def graph_counts(*, rm):
-    """Memory, relationship and unresolved counts, each from summary rows or an indexed count."""
+    """Memory, relationship and unresolved counts (cached until the read model changes)."""
+    return cached(rm, "counts", lambda: _graph_counts(rm))
+
+
+def _graph_counts(rm):
     row = rm.conn.execute(sql.COUNTS).fetchone()
     problems = sum(n for v, n in rm.conn.execute(sql.FACET_TOTALS, ("type",)).fetchall() if v in UNRESOLVABLE_TYPES)
     resolved = rm.conn.execute(sql.RESOLVED_COUNT).fetchone()[0]

@@ -163,8 +163,7 @@ CREATE INDEX memory_month ON memory(month, created_at, id);
 CREATE INDEX memory_tag_type ON memory_tag(tag, type, created_at, memory_id);
 CREATE INDEX memory_tag_memory ON memory_tag(memory_id);
 CREATE INDEX edge_from ON edge(from_id, rel_type);
-CREATE INDEX edge_to ON edge(to_id, rel_type);
-CREATE INDEX edge_type ON edge(rel_type, to_id);
+CREATE INDEX edge_to ON edge(to_id, rel_type, current);
 """
 
 READ_MODEL_TRIGGERS = """
@@ -328,7 +327,8 @@ def sample_fill(filters, sort, limit):
 
 SAMPLE_FACET = "SELECT {column} AS value, count(*) AS n FROM temp.sample GROUP BY 1"
 SAMPLE_TAGS = (
-    "SELECT t.tag AS value, count(*) AS n FROM temp.sample s JOIN memory_tag t ON t.memory_id = s.id "
+    # CROSS JOIN keeps the sample as the outer loop; otherwise SQLite scans the whole tag table.
+    "SELECT t.tag AS value, count(*) AS n FROM temp.sample s CROSS JOIN memory_tag t ON t.memory_id = s.id "
     "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?"
 )
 
@@ -362,9 +362,10 @@ COUNTS = (
     "(SELECT coalesce(sum(n), 0) FROM facet_count WHERE facet = 'edge') AS edges"
 )
 # Problems and errors that have a current resolving edge; unresolved = their type counts minus this.
+# Both sides are answered from covering indexes (memory_type, edge_to).
 RESOLVED_COUNT = (
-    "SELECT count(DISTINCT e.to_id) FROM edge e JOIN memory m ON m.id = e.to_id "
-    "WHERE e.rel_type IN ('SOLVES', 'ADDRESSES') AND e.current = 1 AND m.type IN ('problem', 'error')"
+    "SELECT count(*) FROM memory m WHERE m.type IN ('problem', 'error') AND EXISTS (SELECT 1 FROM edge e "
+    "WHERE e.to_id = m.id AND e.rel_type IN ('SOLVES', 'ADDRESSES') AND e.current = 1)"
 )
 
 # Search ------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from memories import registry
+from memories import cache, registry
 from memories.demo_data import demo_graph
 from memories.loader import load_graph
 from memories.models import ClientDatabase
@@ -13,6 +13,7 @@ def _isolated(settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
     registry.close_all()
+    cache.clear()
     yield
     registry.close_all()
 
