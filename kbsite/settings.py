@@ -20,7 +20,7 @@ KB_PAGE_SIZE = int(os.environ.get("KB_PAGE_SIZE", "25"))
 # Graph views show at most this many nodes ("showing N of M", with a way to load more).
 KB_GRAPH_LIMIT = int(os.environ.get("KB_GRAPH_LIMIT", "300"))
 # Above this many nodes, positions come precomputed from networkx instead of live physics.
-KB_GRAPH_PHYSICS_MAX = int(os.environ.get("KB_GRAPH_PHYSICS_MAX", "250"))
+KB_GRAPH_PHYSICS_MAX = int(os.environ.get("KB_GRAPH_PHYSICS_MAX", "500"))
 # Origins allowed to frame embed pages (space or comma separated), besides this site itself.
 KB_EMBED_ORIGINS = [o for o in os.environ.get("KB_EMBED_ORIGINS", "").replace(",", " ").split() if o]
 
