@@ -20,7 +20,7 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 
 setup: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py kb_bootstrap
+	$(PY) manage.py kb_bootstrap --url http://$(HOST):$(PORT)
 
 run: setup
 	$(VENV)/bin/gunicorn kbsite.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - --graceful-timeout 5

@@ -13,7 +13,10 @@ class Command(BaseCommand):
     help = ("Prepare a fresh site: register the default client database, create the demo memory graph "
             "when KB_MEMORY_DB is not set, build the read model, and make sure an admin user exists.")
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="Where the site will be served.")
+
+    def handle(self, *args, url, **options):
         path = default_memory_path()
         if not settings.KB_MEMORY_DB and not path.exists():
             from memories.demo_data import demo_graph
@@ -32,9 +35,9 @@ class Command(BaseCommand):
             handle.ensure_fresh()
         except StoreError as exc:
             raise CommandError(str(exc))
-        self._admin()
+        self._admin(url)
 
-    def _admin(self):
+    def _admin(self, url):
         User = get_user_model()
         password_file = settings.DATA_DIR / "admin-password.txt"
         if not User.objects.filter(username="admin").exists():
@@ -45,5 +48,5 @@ class Command(BaseCommand):
         if password_file.exists():
             password = password_file.read_text().strip()
             self.stdout.write(self.style.SUCCESS(
-                f"\n  Log in at http://127.0.0.1:8000/accounts/login/ as admin / {password}\n"
+                f"\n  Log in at {url}/accounts/login/ as admin / {password}\n"
                 f"  (password kept in {password_file}; change it with: manage.py changepassword admin)\n"))

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.http import Http404
 from tqdm import tqdm
 
 from memories.connector import StoreError
@@ -12,7 +13,10 @@ class Command(BaseCommand):
         parser.add_argument("--client", default="default", help="Client database slug (default: default).")
 
     def handle(self, *args, client, **options):
-        handle = handle_for(get_client(client))
+        try:
+            handle = handle_for(get_client(client))
+        except Http404 as exc:
+            raise CommandError(str(exc))
         bar = tqdm(total=0, unit="memories", desc=f"Indexing {client}", disable=options["verbosity"] == 0)
 
         def progress(done, total):
