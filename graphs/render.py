@@ -32,7 +32,8 @@ LABEL_MAX = 40
 PHYSICS = {
     "enabled": True,
     "solver": "barnesHut",
-    "barnesHut": {"gravitationalConstant": -8000, "springLength": 120, "springConstant": 0.04, "damping": 0.3},
+    "barnesHut": {"gravitationalConstant": -8000, "springLength": 170, "springConstant": 0.04, "damping": 0.3,
+                  "avoidOverlap": 0.3},
     # The client freezes physics on "stabilizationIterationsDone", so 200 bounds the work.
     "stabilization": {"enabled": True, "iterations": 200, "updateInterval": 25},
 }

@@ -23,7 +23,12 @@
 
   const nodes = new vis.DataSet(payload.nodes.map(textTitle));
   const edges = new vis.DataSet(payload.edges);
-  const network = new vis.Network(container, { nodes, edges }, payload.options || {});
+  // Labels in the page's text colour (vis's default grey is unreadable in dark mode), with a halo
+  // of the canvas background so the edges crossing a label do not hide it.
+  const style = getComputedStyle(container);
+  const options = payload.options || {};
+  options.nodes = { ...options.nodes, font: { ...options.nodes?.font, color: style.color, strokeWidth: 3, strokeColor: style.backgroundColor } };
+  const network = new vis.Network(container, { nodes, edges }, options);
   function count() { container.dataset.nodeCount = String(nodes.length); container.dataset.edgeCount = String(edges.length); }
   count();
   network.once("stabilizationIterationsDone", () => { network.setOptions({ physics: false }); container.dataset.stable = "1"; });
