@@ -14,6 +14,7 @@ from django.utils.html import escape
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST
 
+from memories.format import MEMORY_TYPES, REL_CATEGORIES
 from memories.forms import FilterForm
 from memories.http import client_view, error_response
 from memories.registry import handle_for
@@ -92,6 +93,8 @@ def present(request, client, result, data, *, state, base, url_for=None, embed=N
         "more": urlencode([*QueryDict(state).items(), ("limit", min(2000, data["limit"] * 2))])
         if result.total > result.shown else "",
     }
+    if not embed:
+        context.update(memory_types=MEMORY_TYPES, categories=tuple(REL_CATEGORIES))
     return render(request, "graphs/embed.html" if embed else "graphs/graph.html", context)
 
 
