@@ -8,7 +8,7 @@ last finished state at once and, when the read model changed since (its
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from memories.readmodel import ReadModel
 
@@ -24,6 +24,13 @@ class GraphState:
     pagerank: dict
     communities: dict
     seconds: float
+    views: dict = field(default_factory=dict)
+
+    def memo(self, key, compute):
+        """Whole-graph views depend only on this state: compute each once (0.6 s at 100k)."""
+        if key not in self.views:
+            self.views[key] = compute()
+        return self.views[key]
 
 
 class GraphCache:

@@ -66,7 +66,8 @@ def compute(handle, data, *, filters=None, q=""):
         return GraphView(computing=True, title=TITLES.get(view, "Path"))
     G = state.graph
     if view == "overview":
-        H, stats = builders.overview(G, pagerank=state.pagerank, communities=state.communities, limit=limit)
+        H, stats = state.memo(("overview", limit), lambda: builders.overview(
+            G, pagerank=state.pagerank, communities=state.communities, limit=limit))
         return GraphView(H, stats["total"], TITLES[view], stats=stats, ranks=state.pagerank,
                          communities=state.communities)
     if view == "path":
@@ -79,7 +80,7 @@ def compute(handle, data, *, filters=None, q=""):
         result.stats["connected"] = H is not None
         return result
     # Built unlimited once, to know M for "showing N of M", then cut in the builder's priority order.
-    full = getattr(builders, view)(G, limit=G.number_of_nodes())
+    full = state.memo((view,), lambda: getattr(builders, view)(G, limit=G.number_of_nodes()))
     H, total = builders.subgraph(full, list(full.nodes), limit=limit)
     return GraphView(H, total, TITLES[view], ranks=state.pagerank, communities=state.communities)
 
