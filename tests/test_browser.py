@@ -2,45 +2,16 @@
 
 Opt-in by marker (`-m browser` / `-m "not browser"`); they fail, not skip, without /usr/bin/chromium.
 """
-import os
 import re
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from memories.demo_data import demo_graph
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 5000
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _sync_orm_under_playwright():
-    """Playwright's sync API runs an event loop in this thread, which trips Django's async-safety check."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture(scope="module")
-def browser(_sync_orm_under_playwright):
-    if not CHROMIUM.exists():
-        pytest.fail(f"Browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium), "
-                    "or deselect them with -m 'not browser'.", pytrace=False)
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-    playwright.stop()
 
 
 @pytest.fixture
