@@ -136,14 +136,14 @@ class CanonicalStore:
 
     def _iter(self, all_query, ids_query, ids, batch, make):
         if ids is None:
-            last = ""
+            last = 0
             while True:
                 rows = self._fetch(all_query, (last, batch))
                 for row in rows:
-                    yield make(row)
+                    yield make(row[:-1])  # the last column is the rowid we page by
                 if len(rows) < batch:
                     return
-                last = rows[-1][0]
+                last = rows[-1][-1]
         ids = list(ids)
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]

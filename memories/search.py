@@ -7,6 +7,7 @@ counts are taken over the best FACET_SAMPLE hits (exact when there are fewer); t
 total is an exact count.
 """
 import html
+import json
 import re
 import sqlite3
 import threading
@@ -38,7 +39,7 @@ def memory_search(*, rm, text, filters, page=1, limit=20):
     page_data = cached(rm, ("search", parsed.match, filters, page, limit),
                        lambda: _run(rm.conn, parsed, filters, page, limit))
     if page_data.total == 0:
-        replacement = suggest_terms(rm.conn, parsed.terms)
+        replacement = cached(rm, ("suggest", parsed.terms), lambda: suggest_terms(rm.conn, parsed.terms))
         if replacement:
             fallback = prefix_query(replacement)
             if fallback is not None:
@@ -108,7 +109,7 @@ def _run(conn, parsed, filters, page, limit):
 def _sample_facets(conn, rids):
     conn.execute(sql.SAMPLE_TABLE)
     conn.execute(sql.SAMPLE_CLEAR)
-    conn.executemany(sql.SAMPLE_BY_RID, ((r,) for r in rids))
+    conn.execute(sql.SAMPLE_BY_RIDS, (json.dumps(rids),))
     facets = {c: dict(conn.execute(sql.SAMPLE_FACET.format(column=c)).fetchall()) for c in sql.FACET_COLUMNS}
     facets["tag"] = dict(conn.execute(sql.SAMPLE_TAGS, (FACET_TAG_LIMIT,)).fetchall())
     return order_facets(facets)

@@ -108,14 +108,17 @@ def facet_counts(*, rm, filters, sort="newest"):
     facets = {c: dict(conn.execute(sql.SAMPLE_FACET.format(column=c)).fetchall()) for c in sql.FACET_COLUMNS}
     facets["tag"] = dict(conn.execute(sql.SAMPLE_TAGS, (FACET_TAG_LIMIT,)).fetchall())
     sampled = sum(facets["type"].values())
-    total = sampled if sampled <= FACET_SAMPLE else _exact_total(conn, filters)
+    total = sampled if sampled <= FACET_SAMPLE else _exact_total(rm, filters)
     facets = order_facets(facets)
     facets["sampled"] = sampled if sampled > FACET_SAMPLE else None
     return facets, total
 
 
-def _exact_total(conn, filters):
-    """A count from the summary table when one facet value is the whole filter."""
+def _exact_total(rm, filters):
+    """A count from the summary table (or the cached counts) when one value is the whole filter."""
+    conn = rm.conn
+    if filters == Filters(unresolved=True):
+        return graph_counts(rm=rm)["unresolved"]
     single = [(k, v) for k, v in (("type", filters.types), ("tag", filters.tags)) if v]
     others = filters.project is not None or filters.band or filters.month or filters.unresolved
     if len(single) == 1 and len(single[0][1]) == 1 and not others:

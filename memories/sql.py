@@ -50,7 +50,11 @@ _NODE_VERSION = (
     "length(properties))"
 )
 NODE_VERSIONS = f"SELECT id, {_NODE_VERSION} FROM nodes WHERE label = 'Memory'"
-NODES_ALL = f"SELECT id, properties, {_NODE_VERSION} FROM nodes WHERE label = 'Memory' AND id > ? ORDER BY id LIMIT ?"
+# Full scans page by rowid (file order): paging by the text id reads the file out of order (14x slower).
+NODES_ALL = (
+    f"SELECT id, properties, {_NODE_VERSION}, rowid FROM nodes WHERE label = 'Memory' AND rowid > ? "
+    "ORDER BY rowid LIMIT ?"
+)
 NODES_BY_IDS = f"SELECT id, properties, {_NODE_VERSION} FROM nodes WHERE label = 'Memory' AND id IN ({{marks}})"
 NODE_COUNT = "SELECT count(*) FROM nodes WHERE label = 'Memory'"
 NODE_GET = "SELECT properties FROM nodes WHERE id = ? AND label = 'Memory'"
@@ -75,8 +79,8 @@ _EDGE_COLS_TEMPORAL = (
 )
 EDGE_VERSIONS = f"SELECT id, {_EDGE_VERSION} FROM relationships"
 EDGE_VERSIONS_TEMPORAL = f"SELECT id, {_EDGE_VERSION} || '|' || coalesce(valid_until, '') FROM relationships"
-EDGES_ALL = f"SELECT {_EDGE_COLS} FROM relationships WHERE id > ? ORDER BY id LIMIT ?"
-EDGES_ALL_TEMPORAL = f"SELECT {_EDGE_COLS_TEMPORAL} FROM relationships WHERE id > ? ORDER BY id LIMIT ?"
+EDGES_ALL = f"SELECT {_EDGE_COLS}, rowid FROM relationships WHERE rowid > ? ORDER BY rowid LIMIT ?"
+EDGES_ALL_TEMPORAL = f"SELECT {_EDGE_COLS_TEMPORAL}, rowid FROM relationships WHERE rowid > ? ORDER BY rowid LIMIT ?"
 EDGES_BY_IDS = f"SELECT {_EDGE_COLS} FROM relationships WHERE id IN ({{marks}})"
 EDGES_BY_IDS_TEMPORAL = f"SELECT {_EDGE_COLS_TEMPORAL} FROM relationships WHERE id IN ({{marks}})"
 EDGE_EXISTS = "SELECT 1 FROM relationships WHERE from_id = ? AND to_id = ? AND rel_type = ? LIMIT 1"
@@ -397,8 +401,10 @@ def match_ids(filters):
     return f"SELECT (SELECT id FROM memory WHERE rid = memory_fts.rowid) {body}", params
 
 
-SAMPLE_BY_RID = (
-    "INSERT OR IGNORE INTO temp.sample SELECT rid, id, type, project, band, month FROM memory WHERE rid = ?"
+# One statement for the whole sample (bind a JSON array of rowids): 10x faster than one insert per row.
+SAMPLE_BY_RIDS = (
+    "INSERT OR IGNORE INTO temp.sample SELECT rid, id, type, project, band, month FROM memory "
+    "WHERE rid IN (SELECT value FROM json_each(?))"
 )
 MEMORIES_BY_RIDS = "SELECT * FROM memory WHERE rid IN ({marks})"
 

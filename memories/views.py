@@ -12,6 +12,7 @@ from . import selectors, services
 from .format import FormatError
 from .forms import BulkTagForm, FilterForm, MemoryForm, RelationshipForm, TagForm, TagRenameForm
 from .http import client_view, error_response, respond, wants_json
+from .links import facet_links
 from .markdown import render as render_markdown
 from .models import AuditEntry, TagBatch
 from .query import parse_query
@@ -25,10 +26,16 @@ def _filter_form(request):
     return form, None
 
 
+FACET_SECTIONS = (("type", "Type", True), ("tag", "Tags", True), ("band", "Importance", True),
+                  ("project", "Project", False), ("month", "Month created", False))
+
+
 def _listing_context(request, handle, form, filters, page):
     params = filters.as_params()
     query = form.cleaned_data["q"]
     return {
+        "links": facet_links(request.GET, page.facets, filters),
+        "facet_sections": FACET_SECTIONS,
         "client": handle.client,
         "filters": filters,
         "filter_params": params,

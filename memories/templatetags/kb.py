@@ -10,7 +10,7 @@ from memories.markdown import plain as markdown_plain
 register = template.Library()
 
 # Paging state that a change of filters makes meaningless.
-_RESET = ("after", "page")
+RESET = ("after", "page")
 
 
 def _query(request):
@@ -21,31 +21,12 @@ def _query(request):
     return pairs
 
 
-def _pairs(request):
-    return [(k, v) for k, v in _query(request) if k not in _RESET]
-
-
-@register.simple_tag(takes_context=True)
-def toggle(context, key, value):
-    """The current URL with key=value added, or removed when it is already there."""
-    request = context["request"]
-    value = str(value)
-    pairs = _pairs(request)
-    if (key, value) in pairs:
-        pairs.remove((key, value))
-    else:
-        if key not in ("type", "tag"):
-            pairs = [(k, v) for k, v in pairs if k != key]
-        pairs.append((key, value))
-    return "?" + urlencode(pairs)
-
-
 @register.simple_tag(takes_context=True)
 def with_param(context, key, value):
     """The current URL with key set to value (paging state kept only when key is paging)."""
     pairs = [(k, v) for k, v in _query(context["request"]) if k != key]
-    if key not in _RESET:
-        pairs = [(k, v) for k, v in pairs if k not in _RESET]
+    if key not in RESET:
+        pairs = [(k, v) for k, v in pairs if k not in RESET]
     if value not in (None, ""):
         pairs.append((key, str(value)))
     return "?" + urlencode(pairs)
@@ -100,3 +81,8 @@ def num(value):
         return f"{int(value):,}"
     except (TypeError, ValueError):
         return value
+
+
+@register.filter
+def get(mapping, key):
+    return mapping.get(key, ())
