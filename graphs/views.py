@@ -14,6 +14,7 @@ from django.utils.html import escape
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST
 
+from memories.access import require
 from memories.format import MEMORY_TYPES, REL_CATEGORIES
 from memories.forms import FilterForm
 from memories.http import client_view, error_response
@@ -129,6 +130,7 @@ def _rows(result, url_for):
 @client_view
 def embeds(request, handle):
     if request.method == "POST":
+        require(request.user, handle.client, "editor")
         state = request.POST.get("view", "")
         try:
             _graph_for(handle, QueryDict(state))
@@ -151,7 +153,7 @@ def embeds(request, handle):
 
 
 @require_POST
-@client_view
+@client_view(role="editor")
 def embed_revoke(request, handle, embed_id):
     embed = get_object_or_404(EmbedToken, pk=embed_id, client=handle.client)
     if not embed.revoked_at:

@@ -1,12 +1,19 @@
 from django.contrib import admin
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import include, path
 
 from graphs import views as graph_views
+from memories.access import visible_clients
+from memories.registry import ensure_default_client
 
 
 def home(request):
-    return redirect("memory_list", "default")
+    """The first client database the user may see."""
+    ensure_default_client()
+    first = visible_clients(request.user).order_by("pk").first()
+    if first is None:
+        return render(request, "no_client.html", status=200)
+    return redirect("memory_list", first.slug)
 
 
 urlpatterns = [

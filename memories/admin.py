@@ -1,11 +1,23 @@
 from django.contrib import admin
 
-from .models import AuditEntry, ClientDatabase, TagBatch
+from .models import AuditEntry, ClientDatabase, Membership, TagBatch
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
 
 
 @admin.register(ClientDatabase)
 class ClientDatabaseAdmin(admin.ModelAdmin):
     list_display = ("slug", "name", "mode", "path", "archived")
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "client", "role")
+    list_filter = ("client", "role")
 
 
 @admin.register(AuditEntry)

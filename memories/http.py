@@ -6,17 +6,24 @@ from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.views.decorators.vary import vary_on_headers
 
+from .access import require
 from .connector import StoreError
 from .registry import get_client, handle_for
 
 
-def client_view(view):
-    """Resolve /c/<client>/, bring its read model up to date, and pass the handle on."""
+def client_view(view=None, *, role="viewer"):
+    """Resolve /c/<client>/, check the user's role in it, bring its read model up to date,
+    and pass the handle on. ``@client_view`` needs a viewer; ``@client_view(role="editor")``
+    an editor."""
+    if view is None:
+        return lambda v: client_view(v, role=role)
 
     @wraps(view)
     @vary_on_headers("HX-Request")
     def wrapper(request, client, *args, **kwargs):
-        handle = handle_for(get_client(client))
+        database = get_client(client)
+        request.kb_role = require(request.user, database, role)
+        handle = handle_for(database)
         handle.ensure_fresh()
         request.kb = handle
         return view(request, handle, *args, **kwargs)

@@ -56,3 +56,20 @@ class TagBatch(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class Membership(models.Model):
+    """A user's role in one client database. Superusers act as admins everywhere."""
+
+    VIEWER, EDITOR, ADMIN = "viewer", "editor", "admin"
+    ROLE_CHOICES = [(VIEWER, "Viewer (read)"), (EDITOR, "Editor (write, tag)"), (ADMIN, "Admin (manage)")]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    client = models.ForeignKey(ClientDatabase, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=ROLE_CHOICES, default=VIEWER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "client"], name="one_role_per_client")]
+
+    def __str__(self):
+        return f"{self.user} · {self.client} · {self.role}"

@@ -108,7 +108,7 @@ def _apply_format_errors(form, exc):
         form.add_error(field if field in form.fields else None, message)
 
 
-@client_view
+@client_view(role="editor")
 def memory_create(request, handle):
     context = {"client": handle.client, "memory": None}
     form = MemoryForm(request.POST or None)
@@ -125,7 +125,7 @@ def memory_create(request, handle):
     return respond(request, "memories/form.html", {**context, "form": form})
 
 
-@client_view
+@client_view(role="editor")
 def memory_edit(request, handle, memory_id):
     memory = _memory_or_404(handle, memory_id)
     context = {"client": handle.client, "memory": memory}
@@ -151,7 +151,7 @@ def memory_edit(request, handle, memory_id):
 
 
 @require_POST
-@client_view
+@client_view(role="editor")
 def memory_delete(request, handle, memory_id):
     try:
         services.memory_delete(handle=handle, actor=request.user, memory_id=memory_id)
@@ -162,7 +162,7 @@ def memory_delete(request, handle, memory_id):
 
 
 @require_POST
-@client_view
+@client_view(role="editor")
 def memory_tags(request, handle, memory_id):
     form = TagForm(request.POST)
     status, error = 200, None
@@ -185,7 +185,7 @@ def memory_tags(request, handle, memory_id):
                    data={"tags": memory["tags"], "error": error}, status=status)
 
 
-@client_view
+@client_view(role="editor")
 def relationship_create(request, handle, memory_id):
     memory = _memory_or_404(handle, memory_id)
     context = {"client": handle.client, "memory": memory}
@@ -210,7 +210,7 @@ def relationship_create(request, handle, memory_id):
 
 
 @require_POST
-@client_view
+@client_view(role="editor")
 def relationship_delete(request, handle, rel_id):
     back = request.POST.get("memory", "")
     try:
@@ -235,7 +235,7 @@ def tag_index(request, handle):
 
 
 @require_POST
-@client_view
+@client_view(role="editor")
 def tag_rename(request, handle):
     form = TagRenameForm(request.POST)
     if not form.is_valid():
@@ -273,7 +273,7 @@ def _selection(request, handle):
     return (ids, form), None
 
 
-@client_view
+@client_view(role="editor")
 def bulk_tag(request, handle):
     selected, error = _selection(request, handle)
     if error:
@@ -299,7 +299,7 @@ def bulk_tag(request, handle):
 
 
 @require_POST
-@client_view
+@client_view(role="editor")
 def bulk_tag_undo(request, handle, batch_id):
     batch = get_object_or_404(TagBatch, pk=batch_id, client=handle.client)
     try:

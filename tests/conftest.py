@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from memories import cache, registry
 from memories.demo_data import demo_graph
 from memories.loader import load_graph
-from memories.models import ClientDatabase
+from memories.models import ClientDatabase, Membership
 
 
 @pytest.fixture(autouse=True)
@@ -38,8 +38,11 @@ def empty_file(tmp_path):
 
 
 @pytest.fixture
-def client_db(db, memory_file):
-    return ClientDatabase.objects.create(slug="acme", name="Acme", path=str(memory_file))
+def client_db(db, memory_file, user):
+    """The demo graph as client database `acme`, where `user` (alice) is an editor."""
+    client = ClientDatabase.objects.create(slug="acme", name="Acme", path=str(memory_file))
+    Membership.objects.create(user=user, client=client, role=Membership.EDITOR)
+    return client
 
 
 @pytest.fixture
@@ -85,3 +88,11 @@ def browser():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
     else:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def register_client(slug, path, name=None):
+    """A client database at path, where every existing user is an editor (tests log in as alice)."""
+    client = ClientDatabase.objects.create(slug=slug, name=name or slug, path=str(path))
+    for user in get_user_model().objects.all():
+        Membership.objects.create(user=user, client=client, role=Membership.EDITOR)
+    return client

@@ -13,12 +13,13 @@ import pytest
 from memories import connector, registry, services, sql
 from memories.connector import CanonicalStore, StoreBusy, StoreError, StoreMissing, StoreSchemaError
 from memories.models import AuditEntry, ClientDatabase
+from tests.conftest import register_client
 
 pytestmark = pytest.mark.django_db
 
 
 def register(path, slug="bad"):
-    return ClientDatabase.objects.create(slug=slug, name=slug, path=str(path))
+    return register_client(slug, path)
 
 
 def make_tables(path, *statements):

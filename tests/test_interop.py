@@ -15,6 +15,8 @@ import json
 import sqlite3
 
 import pytest
+
+from tests.conftest import register_client
 from memorygraph.backends.sqlite_fallback import SQLiteFallbackBackend
 from memorygraph.models import (
     Memory, MemoryContext, MemoryType, RelationshipProperties, RelationshipType, SearchQuery,
@@ -120,7 +122,7 @@ def graph(server):
 
 
 def client_for(path, slug="mg"):
-    return ClientDatabase.objects.create(slug=slug, name=slug.upper(), path=str(path))
+    return register_client(slug, path, name=slug.upper())
 
 
 @pytest.fixture

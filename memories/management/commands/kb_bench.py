@@ -7,9 +7,15 @@ request: middleware, session, selector, template) and as the bare selector call,
 the per-process result cache emptied first ("cold": what a query nobody ran yet costs), and
 through the views with cached results ("hot"). Every query runs once untimed first, so
 SQLite's page cache is warm throughout.
+
+Then the graph pages: it waits for the whole-graph state (PageRank and communities, built
+in a background thread) and times 2-hop neighbourhoods of random memories and the overview,
+as the HTML page (which embeds the vis-network payload) and as ?format=json, plus their
+parts (selector, build_graph, vis_payload, to_node_link) called bare.
 """
 import json
 import math
+import os
 import random
 import shutil
 import statistics
@@ -25,10 +31,16 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.test import Client
 from django.test.utils import override_settings
+from django.http import QueryDict
 from django.urls import reverse
 from tqdm import tqdm
 
-from memories import cache, selectors
+from graphs import analytics, builders, exports, render
+from graphs import selectors as graph_selectors
+from graphs.compute import compute
+from graphs.forms import GraphForm
+
+from memories import cache, models, selectors
 from memories.loader import load_graph
 from memories.models import ClientDatabase
 from memories.registry import handle_for
@@ -40,7 +52,15 @@ SLUG = "bench"
 USERNAME = "kb-bench"
 # (name, statistic, limit in ms) from the performance issue, judged on the cold view timings:
 # what a query nobody has run since the last change costs.
-TARGETS = (("search", "p50", 20), ("search", "p95", 150), ("list", "p95", 25), ("memory", "p95", 25))
+TARGETS = (("search", "p50", 20), ("search", "p95", 150), ("list", "p95", 25), ("memory", "p95", 25),
+           ("graph neighbourhood", "p95", 50), ("graph overview", "p95", 50))
+# Graph pages: neighbourhoods of this many random memories (at most --queries), this deep;
+# the overview is requested as many times. The whole-graph build must finish within the timeout.
+GRAPH_MEMORIES = 50
+GRAPH_DEPTH = 2
+GRAPH_BUILD_TIMEOUT = 1800
+# builders.overview on a fresh state (what the first overview request after a change pays).
+OVERVIEW_MISSES = 3
 
 
 class Command(BaseCommand):
@@ -60,7 +80,8 @@ class Command(BaseCommand):
         self.quiet = options["verbosity"] == 0
         bench_dir = settings.DATA_DIR / "bench"
         bench_dir.mkdir(parents=True, exist_ok=True)
-        report = {"n": n, "seed": seed, "queries": queries, "at": datetime.now(timezone.utc).isoformat()}
+        report = {"n": n, "seed": seed, "queries": queries, "at": datetime.now(timezone.utc).isoformat(),
+                  "loadavg": {"start": _loadavg()}}
         with ExitStack() as cleanup:
             path = self._memory_file(bench_dir, n, seed, keep, report, cleanup)
             client_db, _ = ClientDatabase.objects.update_or_create(
@@ -74,7 +95,8 @@ class Command(BaseCommand):
             report["rebuild_seconds"] = result["seconds"]
             counts = selectors.graph_counts(rm=handle.readmodel)
             report.update(memories=counts["memories"], relationships=counts["relationships"])
-            report["timings"] = self._measure(handle, queries, seed)
+            report["timings"] = self._measure(handle, queries, seed, report)
+        report["loadavg"]["end"] = _loadavg()
         report["targets"] = [
             {"name": name, "statistic": stat, "limit_ms": limit,
              "measured_ms": report["timings"][name]["view"][stat],
@@ -129,16 +151,21 @@ class Command(BaseCommand):
 
     # Measuring ---------------------------------------------------------------------------
 
-    def _measure(self, handle, queries, seed):
+    def _measure(self, handle, queries, seed, report):
         rm = handle.readmodel
         rng = random.Random(seed)
         ids = selectors.selection_ids(rm=rm, filters=Filters())
         searches = search_mix(rng, queries, rm=rm, ids=ids)
         lists = list_mix(rm, queries)
         memory_ids = [ids[rng.randrange(len(ids))] for _ in range(queries)]
+        graph_ids = [ids[rng.randrange(len(ids))] for _ in range(min(queries, GRAPH_MEMORIES))]
 
         User = get_user_model()
         user, created = User.objects.get_or_create(username=USERNAME)
+        # A reader of the bench database, where memberships exist: every view checks the role.
+        if hasattr(models, "Membership"):
+            models.Membership.objects.get_or_create(user=user, client=handle.client,
+                                                    defaults={"role": models.Membership.VIEWER})
         web = Client()
         web.force_login(user)
         timings = {}
@@ -161,6 +188,10 @@ class Command(BaseCommand):
                 timings["tags"] = self._time_all(
                     web, rm, [(reverse("tag_index", args=[SLUG]), None)] * queries,
                     lambda _: selectors.tag_index(rm=rm, order="count", limit=1000))
+                # Last, so the whole-graph build (seconds of CPU in a thread) slows nothing else.
+                state = self._graph_state(handle, report)
+                timings["graph neighbourhood"] = self._time_neighbourhoods(web, handle, graph_ids, report)
+                timings["graph overview"] = self._time_overview(web, handle, state, len(graph_ids))
         finally:
             web.logout()
             if created:
@@ -193,6 +224,68 @@ class Command(BaseCommand):
             }
         return result
 
+    def _graph_state(self, handle, report):
+        """Wait for the background build of the whole-graph state of the current read model."""
+        self._say("Building the whole graph (PageRank, communities) in the background ...")
+        started = time.perf_counter()
+        while True:
+            generation = handle.readmodel.changed_at()
+            state = analytics.graph_state(handle, wait=5.0)
+            if state is not None and state.generation == generation:
+                break
+            if time.perf_counter() - started > GRAPH_BUILD_TIMEOUT:
+                raise CommandError(f"The whole-graph state was not ready after {GRAPH_BUILD_TIMEOUT} s "
+                                   "(see the memories.graphs log).")
+        report["graph_build_seconds"] = state.seconds
+        report["graph_wait_seconds"] = round(time.perf_counter() - started, 2)
+        self._say(f"Whole graph built in {state.seconds} s")
+        return state
+
+    def _time_neighbourhoods(self, web, handle, memory_ids, report):
+        """Depth-2 neighbourhoods: the page and its JSON twin, the view's work bare
+        (compute + vis_payload or to_node_link), and each part on its own."""
+        rm, slug = handle.readmodel, SLUG
+        base = reverse("graph", args=[slug])
+        calls = [(f"{base}?{urlencode(params)}", (fmt, urlencode(params)))
+                 for memory_id in memory_ids
+                 for fmt, params in (("html", {"memory": memory_id, "depth": GRAPH_DEPTH}),
+                                     ("json", {"memory": memory_id, "depth": GRAPH_DEPTH, "format": "json"}))]
+        result = self._time_all(web, rm, calls, lambda arg: _graph_work(handle, *arg),
+                                kinds=[fmt for _, (fmt, _) in calls])
+        limit = settings.KB_GRAPH_LIMIT
+        parts = {key: [] for key in ("selector", "build_graph", "vis_payload", "to_node_link")}
+        shown, reached = [], []
+        for memory_id in memory_ids:
+            nodes, edges, total = _clocked(parts["selector"], lambda: graph_selectors.neighbourhood(
+                rm=rm, center=memory_id, depth=GRAPH_DEPTH, limit=limit))
+            H = _clocked(parts["build_graph"], lambda: builders.build_graph(nodes, edges))
+            _clocked(parts["vis_payload"], lambda: render.vis_payload(H, url_for=_memory_url))
+            _clocked(parts["to_node_link"], lambda: exports.to_node_link(H))
+            shown.append(len(nodes))
+            reached.append(total)
+        result["parts"] = {key: {"raw": _stats(values)} for key, values in parts.items()}
+        report["neighbourhood_nodes"] = {"shown": _stats(shown), "reached": _stats(reached)}
+        return result
+
+    def _time_overview(self, web, handle, state, count):
+        """The overview (limit KB_GRAPH_LIMIT) from a ready state; the first request builds it
+        (builders.overview, memoised per state), later ones reuse it, as in production."""
+        base = reverse("graph", args=[SLUG])
+        misses = []
+        for _ in range(OVERVIEW_MISSES):
+            H = _clocked(misses, lambda: builders.overview(
+                state.graph, pagerank=state.pagerank, communities=state.communities, limit=settings.KB_GRAPH_LIMIT))[0]
+        calls = [(base, ("html", "")), (f"{base}?format=json", ("json", "format=json"))] * count
+        result = self._time_all(web, handle.readmodel, calls, lambda arg: _graph_work(handle, *arg),
+                                kinds=[fmt for _, (fmt, _) in calls])
+        payload, node_link = [], []
+        for _ in range(count):
+            _clocked(payload, lambda: render.vis_payload(H, size_by="degree", url_for=_memory_url))
+            _clocked(node_link, lambda: exports.to_node_link(H))
+        result["parts"] = {"builders.overview": {"raw": _stats(misses)},
+                           "vis_payload": {"raw": _stats(payload)}, "to_node_link": {"raw": _stats(node_link)}}
+        return result
+
     @staticmethod
     def _get(web, url):
         response = web.get(url)
@@ -211,6 +304,12 @@ class Command(BaseCommand):
                  + ("reused the cached file" if report["reused"] else
                     f"generated in {report['generate_seconds']} s, written in {report['load_seconds']} s")
                  + f"; read model rebuilt in {report['rebuild_seconds']} s.",
+                 f"Whole graph (read, build, PageRank, communities) built in the background in "
+                 f"{report['graph_build_seconds']} s (ready {report['graph_wait_seconds']} s after the first ask); "
+                 f"depth-{GRAPH_DEPTH} neighbourhoods show {report['neighbourhood_nodes']['shown']['p50']:g} "
+                 f"nodes at p50, {report['neighbourhood_nodes']['shown']['max']:g} at most.",
+                 f"Load average (1, 5, 15 min): {report['loadavg']['start']} at the start, "
+                 f"{report['loadavg']['end']} at the end.",
                  "",
                  "ms, cold = result cache emptied before each call; hot = cached result",
                  f"{'':24} {'view p50':>9} {'view p95':>9} {'raw p50':>9} {'raw p95':>9} "
@@ -220,6 +319,8 @@ class Command(BaseCommand):
             lines.append(_row(name, timing))
             for kind, sub in timing.get("by_kind", {}).items():
                 lines.append(_row(f"  {kind}", sub))
+            for part, sub in timing.get("parts", {}).items():
+                lines.append(_row(f"  · {part}", sub))
         lines.append("")
         for target in report["targets"]:
             verdict = "PASS" if target["pass"] else "MISS"
@@ -230,8 +331,42 @@ class Command(BaseCommand):
 
 
 def _row(name, timing):
-    cells = "".join(f" {timing[key][stat]:9.1f}" for key in ("view", "raw", "hot") for stat in ("p50", "p95"))
-    return f"{name:24}{cells} {timing['view']['count']:6}"
+    """A table row; parts timed bare only have raw figures, the other cells stay empty."""
+    cells = "".join(f" {timing[key][stat]:9.1f}" if key in timing else f" {'':9}"
+                    for key in ("view", "raw", "hot") for stat in ("p50", "p95"))
+    count = timing["view"]["count"] if "view" in timing else timing["raw"]["count"]
+    return f"{name[:24]:24}{cells} {count:6}"
+
+
+def _memory_url(memory_id):
+    return reverse("memory_detail", args=[SLUG, memory_id])
+
+
+def _graph_work(handle, fmt, query):
+    """What the graph view does for a query string, minus middleware and template: the form,
+    compute() (selector or whole-graph state, build_graph) and the vis payload or node-link."""
+    form = GraphForm(QueryDict(query))
+    form.is_valid()
+    data = form.cleaned_data
+    result = compute(handle, data)
+    H = result.graph
+    if fmt == "json":
+        return exports.to_node_link(H)
+    positions = builders.layout(H) if H.number_of_nodes() > settings.KB_GRAPH_PHYSICS_MAX else None
+    return render.vis_payload(H, size_by=data["size"] if result.ranks else "degree", positions=positions,
+                              url_for=_memory_url)
+
+
+def _clocked(into, call):
+    """call(), appending the milliseconds it took to the list into."""
+    started = time.perf_counter()
+    value = call()
+    into.append((time.perf_counter() - started) * 1000)
+    return value
+
+
+def _loadavg():
+    return [round(v, 2) for v in os.getloadavg()]
 
 
 def _timed(call, rm=None):

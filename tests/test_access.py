@@ -1,0 +1,109 @@
+"""Roles per client database, checked for every URL: pages, fragments, JSON twins, exports, embeds.
+
+anonymous -> login; not a member -> 404 (the database's existence is not revealed);
+viewer -> reads only (403 on writes); editor and admin -> reads and writes.
+"""
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import get_resolver
+
+from graphs.models import EmbedToken
+from memories.models import Membership, TagBatch
+
+pytestmark = pytest.mark.django_db
+
+READS = [
+    ("get", "/c/acme/memories/"), ("get", "/c/acme/memories/?format=json"), ("get", "/c/acme/memories/{m}/"),
+    ("get", "/c/acme/memories/{m}/?format=json"), ("get", "/c/acme/search/?q=redis"),
+    ("get", "/c/acme/search/?q=redis&format=json"), ("get", "/c/acme/tags/"), ("get", "/c/acme/tags/?format=json"),
+    ("get", "/c/acme/unresolved/"), ("get", "/c/acme/graph/"), ("get", "/c/acme/graph/?memory={m}&format=json"),
+    ("get", "/c/acme/graph/?memory={m}&format=graphml"), ("get", "/c/acme/graph/?memory={m}&format=svg"),
+    ("get", "/c/acme/graph/embeds/"),
+]
+WRITES = [
+    ("get", "/c/acme/memories/new/"), ("post", "/c/acme/memories/new/"), ("get", "/c/acme/memories/{m}/edit/"),
+    ("post", "/c/acme/memories/{m}/edit/"), ("post", "/c/acme/memories/{m}/tags/"),
+    ("get", "/c/acme/memories/{m}/relationships/new/"), ("post", "/c/acme/memories/{m}/relationships/new/"),
+    ("post", "/c/acme/relationships/{r}/delete/"), ("post", "/c/acme/tags/rename/"),
+    ("get", "/c/acme/tags/bulk/?type=error"), ("post", "/c/acme/tags/bulk/?type=error"),
+    ("post", "/c/acme/tags/bulk/{b}/undo/"), ("post", "/c/acme/graph/embeds/"),
+    ("post", "/c/acme/graph/embeds/{e}/revoke/"), ("post", "/c/acme/memories/{m}/delete/"),
+]
+
+
+@pytest.fixture
+def ids(handle, user):
+    conn = handle.readmodel.conn
+    memory_id = conn.execute("SELECT from_id FROM edge LIMIT 1").fetchone()[0]
+    rel_id = conn.execute("SELECT id FROM edge WHERE from_id = ?", (memory_id,)).fetchone()[0]
+    batch = TagBatch.objects.create(client=handle.client, tag="x", selection="", memory_ids=[])
+    embed = EmbedToken.objects.create(client=handle.client, view=f"memory={memory_id}", title="t")
+    return {"m": memory_id, "r": rel_id, "b": batch.pk, "e": embed.pk}
+
+
+def as_role(client_db, role):
+    user = get_user_model().objects.create_user(f"u-{role}", password="x")
+    if role in ("viewer", "editor", "admin"):
+        Membership.objects.create(user=user, client=client_db, role=role)
+    if role == "superuser":
+        user.is_superuser = True
+        user.save()
+    browser = Client()
+    if role != "anonymous":
+        browser.force_login(user)
+    return browser
+
+
+def call(browser, method, url, ids):
+    return getattr(browser, method)(url.format(**ids))
+
+
+@pytest.mark.parametrize("role", ["anonymous", "stranger", "viewer"])
+def test_reads_and_writes_by_role(client_db, ids, role):
+    browser = as_role(client_db, role)
+    for method, url in READS + WRITES:
+        status = call(browser, method, url, ids).status_code
+        if role == "anonymous":
+            assert status == 302, url
+        elif role == "stranger":
+            assert status == 404, url
+        elif (method, url) in READS:
+            assert status in (200, 302) if "unresolved" in url else status == 200, url
+        else:
+            assert status == 403, url
+
+
+@pytest.mark.parametrize("role", ["editor", "admin", "superuser"])
+def test_writers_are_let_through(client_db, ids, role):
+    browser = as_role(client_db, role)
+    for method, url in WRITES:
+        status = call(browser, method, url, ids).status_code
+        assert status not in (403, 404), (url, status)
+
+
+def test_every_client_url_is_in_the_table():
+    """A new URL under /c/<client>/ must be added to READS or WRITES above."""
+    listed = {url.split("?")[0].replace("{m}", "<str:memory_id>").replace("{r}", "<str:rel_id>")
+              .replace("{b}", "<int:batch_id>").replace("{e}", "<int:embed_id>").replace("/c/acme/", "")
+              for _, url in READS + WRITES}
+    patterns = set()
+    for resolver in get_resolver().url_patterns:
+        if str(resolver.pattern) == "c/<slug:client>/":
+            patterns |= {str(p.pattern) for p in resolver.url_patterns}
+    assert patterns <= listed, patterns - listed
+
+
+def test_home_shows_only_member_databases(client_db):
+    stranger = as_role(client_db, "stranger")
+    page = stranger.get("/")
+    assert page.status_code == 200 and b"not a member of any client database" in page.content
+    viewer = as_role(client_db, "viewer")
+    assert viewer.get("/")["Location"].startswith("/c/")
+
+
+def test_viewer_sees_no_edit_controls(client_db, ids):
+    page = as_role(client_db, "viewer").get(f"/c/acme/memories/{ids['m']}/").content.decode()
+    assert "Delete memory" not in page and "/edit/" not in page and 'name="tag"' not in page
+    editor_page = as_role(client_db, "editor").get(f"/c/acme/memories/{ids['m']}/").content.decode()
+    assert "Delete memory" in editor_page
