@@ -79,10 +79,20 @@ def test_kb_bench_smoke(db, settings, capsys):
     call_command("kb_bench", n=300, queries=5, verbosity=0)
     results = json.loads((settings.DATA_DIR / "bench" / "results.json").read_text())
     assert results["memories"] == 300
-    assert set(results["timings"]) == {"search", "list", "memory", "tags"}
+    assert set(results["timings"]) == {"search", "list", "memory", "tags", "graph neighbourhood", "graph overview"}
     assert results["timings"]["search"]["view"]["count"] == 5
-    assert [t["name"] for t in results["targets"]] == ["search", "search", "list", "memory"]
-    assert "search p95" in capsys.readouterr().out
+    assert [t["name"] for t in results["targets"]] == [
+        "search", "search", "list", "memory", "graph neighbourhood", "graph overview"]
+    # Graph pages: 5 memories' neighbourhoods and 5 overviews, each as the page and as JSON.
+    neighbourhood, overview = results["timings"]["graph neighbourhood"], results["timings"]["graph overview"]
+    assert neighbourhood["view"]["count"] == overview["view"]["count"] == 10
+    assert set(neighbourhood["by_kind"]) == set(overview["by_kind"]) == {"html", "json"}
+    assert set(neighbourhood["parts"]) == {"selector", "build_graph", "vis_payload", "to_node_link"}
+    assert neighbourhood["parts"]["selector"]["raw"]["count"] == 5
+    assert results["graph_build_seconds"] >= 0 and results["neighbourhood_nodes"]["shown"]["max"] >= 1
+    assert len(results["loadavg"]["start"]) == len(results["loadavg"]["end"]) == 3
+    out = capsys.readouterr().out
+    assert "search p95" in out and "graph overview p95" in out
     # Without --keep nothing is left behind: no client database, no read model, no cached file.
     assert not ClientDatabase.objects.filter(slug="bench").exists()
     assert not (settings.DATA_DIR / "index" / "bench.sqlite3").exists()
