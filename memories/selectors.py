@@ -5,7 +5,7 @@ lists that serve both the HTML page and its JSON twin.
 """
 import base64
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from . import sql
 from .cache import cached
@@ -223,10 +223,6 @@ def selection_ids(*, rm, filters, parsed=None):
         return [r[0] for r in rm.conn.execute(query, [parsed.match, *params]).fetchall()]
     query, params = sql.list_query(filters, "newest", None, -1)
     return [r["id"] for r in rm.conn.execute(query, params).fetchall()]
-
-
-def without_filter(filters, **changes):
-    return replace(filters, **changes)
 
 
 def memory_updated_stamp(*, rm, memory_id):

@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -251,7 +251,7 @@ def tag_rename(request, handle):
     except FormatError as exc:
         return error_response(request, " ".join(exc.errors.values()), status=400, errors=exc.errors)
     if wants_json(request):
-        return respond(request, "", {}, data={"changed": len(changed)})
+        return JsonResponse({"changed": len(changed)})
     messages.success(request, f"Renamed {old!r} on {len(changed)} memories.")
     return redirect("tag_index", handle.client.slug)
 
@@ -292,7 +292,7 @@ def bulk_tag(request, handle):
             _apply_format_errors(form, exc)
             return _form_response(request, "memories/bulk.html", context, form)
         if wants_json(request):
-            return respond(request, "", {}, data={"batch": batch.pk, "changed": len(batch.memory_ids)})
+            return JsonResponse({"batch": batch.pk, "changed": len(batch.memory_ids)})
         messages.success(request, f"Tagged {len(batch.memory_ids)} memories with {batch.tag!r}.")
         return redirect("tag_index", handle.client.slug)
     return respond(request, "memories/bulk.html", context, data={"count": len(ids)})

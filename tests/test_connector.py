@@ -12,7 +12,7 @@ import pytest
 
 from memories import connector, registry, services, sql
 from memories.connector import CanonicalStore, StoreBusy, StoreError, StoreMissing, StoreSchemaError
-from memories.models import AuditEntry, ClientDatabase
+from memories.models import AuditEntry
 from tests.conftest import register_client
 
 pytestmark = pytest.mark.django_db

@@ -25,7 +25,6 @@ from memorygraph.sqlite_database import SQLiteMemoryDatabase
 
 from memories import registry, selectors, services
 from memories.format import FormatError
-from memories.models import ClientDatabase
 from memories.search import memory_search
 from memories.selectors import Filters
 
