@@ -17,10 +17,11 @@ def edges_touching(count, categories):
 
 
 def edges_among(count):
+    """Edges with both ends in a set of ids; the inner query reads only the edge_to_from index."""
     marks = ",".join("?" * count)
     return (
-        "SELECT id, from_id, to_id, rel_type, category, strength, current FROM edge "
-        f"WHERE current = 1 AND from_id IN ({marks}) AND to_id IN ({marks})"
+        "SELECT id, from_id, to_id, rel_type, category, strength, current FROM edge WHERE id IN "
+        f"(SELECT id FROM edge WHERE current = 1 AND from_id IN ({marks}) AND to_id IN ({marks}))"
     )
 
 

@@ -1,6 +1,6 @@
 """Graph pages, their JSON/GraphML/GEXF/SVG twins, embed links and the oEmbed provider."""
 from datetime import timedelta
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,6 +25,7 @@ from .compute import compute
 from .forms import GraphForm
 from .models import EmbedToken
 from .render import vis_payload
+from .twin import twin_html, twin_rows
 
 EXPORT_TYPES = {
     "graphml": ("application/graphml+xml", "graphml"),
@@ -58,7 +59,13 @@ def graph(request, handle):
         return error_response(request, str(exc), status=404)
     base = reverse("graph", args=[handle.client.slug])
     return present(request, handle.client, result, data, state=_view_state(request.GET), base=base,
-                   url_for=lambda memory_id: reverse("memory_detail", args=[handle.client.slug, memory_id]))
+                   url_for=_memory_urls(handle.client.slug))
+
+
+def _memory_urls(slug):
+    """memory id -> its page; one reverse() for all (37 µs each, twice per node, otherwise)."""
+    prefix = reverse("memory_detail", args=[slug, "x"])[:-2]
+    return lambda memory_id: f"{prefix}{quote(memory_id, safe='')}/"
 
 
 def present(request, client, result, data, *, state, base, url_for=None, embed=None):
@@ -88,9 +95,11 @@ def present(request, client, result, data, *, state, base, url_for=None, embed=N
     if fmt == "svg":
         positions = builders.layout(result.graph)
         return HttpResponse(svg.to_svg(result.graph, positions, title=result.title), content_type="image/svg+xml")
+    rows = twin_rows(result, url_for)
+    twin_body, adjacency = twin_html(rows)
     context = {
         "client": client, "result": result, "data": data, "state": state, "base": base, "embed": embed,
-        "payload": _payload(result, data, url_for), "rows": _rows(result, url_for),
+        "payload": _payload(result, data, url_for), "twin_body": twin_body, "adjacency": adjacency,
         "more": urlencode([*QueryDict(state).items(), ("limit", min(2000, data["limit"] * 2))])
         if result.total > result.shown else "",
     }
@@ -108,21 +117,6 @@ def _payload(result, data, url_for):
     positions = builders.layout(H) if H.number_of_nodes() > settings.KB_GRAPH_PHYSICS_MAX else None
     size_by = data["size"] if result.ranks else "degree"
     return vis_payload(H, size_by=size_by, positions=positions, url_for=url_for)
-
-
-def _rows(result, url_for):
-    """The accessible twin: one row per node with its degree, rank and adjacency list."""
-    H = result.graph
-    rows = []
-    for node_id, attrs in H.nodes(data=True):
-        out = [(d["rel_type"], v, H.nodes[v].get("title", v)) for _, v, d in H.out_edges(node_id, data=True)]
-        inc = [(d["rel_type"], u, H.nodes[u].get("title", u)) for u, _, d in H.in_edges(node_id, data=True)]
-        rows.append({"id": node_id, "title": attrs.get("title", node_id), "type": attrs.get("type", ""),
-                     "degree": H.degree(node_id), "pagerank": result.ranks.get(node_id),
-                     "community": result.communities.get(node_id), "url": url_for(node_id) if url_for else None,
-                     "out": sorted(out), "in": sorted(inc)})
-    rows.sort(key=lambda r: (-r["degree"], r["title"].lower()))
-    return rows
 
 
 # Embeds -------------------------------------------------------------------------------------

@@ -106,7 +106,7 @@ EDGE_DELETE = "DELETE FROM relationships WHERE id = ?"
 
 # Read model ----------------------------------------------------------------------------
 
-READ_MODEL_VERSION = "2"
+READ_MODEL_VERSION = "3"
 
 READ_MODEL_TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -168,6 +168,7 @@ CREATE INDEX memory_tag_type ON memory_tag(tag, type, created_at, memory_id);
 CREATE INDEX memory_tag_memory ON memory_tag(memory_id);
 CREATE INDEX edge_from ON edge(from_id, rel_type);
 CREATE INDEX edge_to ON edge(to_id, rel_type, current);
+CREATE INDEX edge_to_from ON edge(to_id, from_id, current);
 """
 
 READ_MODEL_TRIGGERS = """
