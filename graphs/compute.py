@@ -33,6 +33,12 @@ class GraphView:
     stats: dict = field(default_factory=dict)
     ranks: dict = field(default_factory=dict)
     communities: dict = field(default_factory=dict)
+    # Views of the whole-graph state are the same for every request until it changes, so
+    # their rendered parts are kept with it: memo(key, compute).
+    memo: object = None
+
+    def remember(self, key, compute):
+        return self.memo(key, compute) if self.memo else compute()
 
     @property
     def shown(self):
@@ -69,7 +75,7 @@ def compute(handle, data, *, filters=None, q=""):
         H, stats = state.memo(("overview", limit), lambda: builders.overview(
             G, pagerank=state.pagerank, communities=state.communities, limit=limit))
         return GraphView(H, stats["total"], TITLES[view], stats=stats, ranks=state.pagerank,
-                         communities=state.communities)
+                         communities=state.communities, memo=_memo(state, view, limit))
     if view == "path":
         try:
             H = builders.shortest_path(G, data["source"], data["target"])
@@ -82,7 +88,12 @@ def compute(handle, data, *, filters=None, q=""):
     # Built unlimited once, to know M for "showing N of M", then cut in the builder's priority order.
     full = state.memo((view,), lambda: getattr(builders, view)(G, limit=G.number_of_nodes()))
     H, total = builders.subgraph(full, list(full.nodes), limit=limit)
-    return GraphView(H, total, TITLES[view], ranks=state.pagerank, communities=state.communities)
+    return GraphView(H, total, TITLES[view], ranks=state.pagerank, communities=state.communities,
+                     memo=_memo(state, view, limit))
+
+
+def _memo(state, *view_key):
+    return lambda key, compute: state.memo((*view_key, *key), compute)
 
 
 def _with_ranks(handle, result):

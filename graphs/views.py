@@ -78,7 +78,7 @@ def present(request, client, result, data, *, state, base, url_for=None, embed=N
                       status=202)
     if fmt == "json":
         body = {"view": data["view"], "title": result.title, "total": result.total, "shown": result.shown,
-                "stats": result.stats, **exports.to_node_link(result.graph)}
+                "stats": result.stats, **result.remember(("nodelink",), lambda: exports.to_node_link(result.graph))}
         if request.GET.get("vis"):
             body["vis"] = _payload(result, data, url_for)
         return JsonResponse(body)
@@ -95,11 +95,12 @@ def present(request, client, result, data, *, state, base, url_for=None, embed=N
     if fmt == "svg":
         positions = builders.layout(result.graph)
         return HttpResponse(svg.to_svg(result.graph, positions, title=result.title), content_type="image/svg+xml")
-    rows = twin_rows(result, url_for)
-    twin_body, adjacency = twin_html(rows)
+    linked = url_for is not None
+    twin_body, adjacency = result.remember(("twin", linked), lambda: twin_html(twin_rows(result, url_for)))
+    payload = result.remember(("payload", data["size"], linked), lambda: _payload(result, data, url_for))
     context = {
         "client": client, "result": result, "data": data, "state": state, "base": base, "embed": embed,
-        "payload": _payload(result, data, url_for), "twin_body": twin_body, "adjacency": adjacency,
+        "payload": payload, "twin_body": twin_body, "adjacency": adjacency,
         "more": urlencode([*QueryDict(state).items(), ("limit", min(2000, data["limit"] * 2))])
         if result.total > result.shown else "",
     }
