@@ -397,6 +397,11 @@ def match_ranked(filters):
     return f"SELECT memory_fts.rowid AS rid, {BM25} AS score {body} ORDER BY score LIMIT ?", params
 
 
+def match_rids(filters):
+    body, params = _match(filters)
+    return f"SELECT memory_fts.rowid {body} LIMIT ?", params
+
+
 def match_ids(filters):
     body, params = _match(filters)
     return f"SELECT (SELECT id FROM memory WHERE rid = memory_fts.rowid) {body}", params

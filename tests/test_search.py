@@ -67,3 +67,11 @@ def test_typo_falls_back_to_the_closest_term(handle, seeded):
 def test_any_string_is_safe(handle, seeded, text):
     result = search(handle, text)
     assert result["page_data"].total >= 0
+
+
+def test_typo_in_a_word_the_index_holds_as_a_stem(handle, user):
+    services.memory_create(handle=handle, actor=user, fields={
+        "type": "general", "title": "Staging environments drift", "content": "Keep every environment in Terraform.",
+        "tags": []})
+    result = search(handle, "enviromnents")
+    assert result["page_data"].total >= 1 and result["corrected"]
