@@ -69,7 +69,7 @@ def ranked_rids(conn, parsed, filters, want):
     Ranking every match of a very common word costs 40-90 ms at 100k memories; when the
     title matches alone fill the request, the rest is never ranked.
     """
-    query, params = sql.match_ranked(filters)
+    query, params = sql.match_query(*sql.MATCH_RANKED, filters=filters)
     titles = [r[0] for r in conn.execute(query, [parsed.title_only(), *params, want]).fetchall()]
     if len(titles) >= want:
         return titles
@@ -89,12 +89,12 @@ def search_ids(*, rm, parsed, filters, limit):
 
 
 def _run(conn, parsed, filters, page, limit):
-    query, params = sql.match_count(filters)
+    query, params = sql.match_query(sql.MATCH_COUNT, filters=filters)
     total = conn.execute(query, [parsed.match, *params]).fetchone()[0]
     offset = (page - 1) * limit
     page_rids = ranked_rids(conn, parsed, filters, offset + limit)[offset:] if total else []
     # Facets count every match up to FACET_SAMPLE (in index order: no ranking needed).
-    query, params = sql.match_rids(filters)
+    query, params = sql.match_query(*sql.MATCH_ROWIDS, filters=filters)
     facets = _sample_facets(conn, [r[0] for r in conn.execute(query, [parsed.match, *params, FACET_SAMPLE])])
     facets["sampled"] = FACET_SAMPLE if total > FACET_SAMPLE else None
     items = []

@@ -219,7 +219,7 @@ def _graph_counts(rm):
 def selection_ids(*, rm, filters, parsed=None):
     """Ids of every memory matched by a search and/or filters (for bulk tagging)."""
     if parsed is not None:
-        query, params = sql.match_ids(filters)
+        query, params = sql.match_query(sql.MATCH_IDS, filters=filters)
         return [r[0] for r in rm.conn.execute(query, [parsed.match, *params]).fetchall()]
     query, params = sql.list_query(filters, "newest", None, -1)
     return [r["id"] for r in rm.conn.execute(query, params).fetchall()]

@@ -386,25 +386,16 @@ def _match(filters):
             + " AND ".join(where), params)
 
 
-def match_count(filters):
+def match_query(select, tail="", *, filters):
+    """SELECT <select> over the FTS matches that pass filters; bind the MATCH expression first."""
     body, params = _match(filters)
-    return f"SELECT count(*) {body}", params
+    return f"SELECT {select} {body} {tail}", params
 
 
-def match_ranked(filters):
-    """(rid, score) of matches, best first; bind the MATCH expression first and LIMIT last."""
-    body, params = _match(filters)
-    return f"SELECT memory_fts.rowid AS rid, {BM25} AS score {body} ORDER BY score LIMIT ?", params
-
-
-def match_rids(filters):
-    body, params = _match(filters)
-    return f"SELECT memory_fts.rowid {body} LIMIT ?", params
-
-
-def match_ids(filters):
-    body, params = _match(filters)
-    return f"SELECT (SELECT id FROM memory WHERE rid = memory_fts.rowid) {body}", params
+MATCH_COUNT = "count(*)"
+MATCH_RANKED = (f"memory_fts.rowid AS rid, {BM25} AS score", "ORDER BY score LIMIT ?")  # best first
+MATCH_ROWIDS = ("memory_fts.rowid", "LIMIT ?")
+MATCH_IDS = "(SELECT id FROM memory WHERE rid = memory_fts.rowid)"
 
 
 # One statement for the whole sample (bind a JSON array of rowids): 10x faster than one insert per row.
