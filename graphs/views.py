@@ -164,7 +164,7 @@ def _frame_ancestors(response):
     return response
 
 
-def _embed_or_403(request, token):
+def _embed_or_403(token):
     try:
         embed = EmbedToken.from_token(token)
     except (signing.BadSignature, EmbedToken.DoesNotExist):
@@ -175,7 +175,7 @@ def _embed_or_403(request, token):
 @login_not_required
 @xframe_options_exempt
 def embed(request, token, force_format=None):
-    embed, problem = _embed_or_403(request, token)
+    embed, problem = _embed_or_403(token)
     if problem:
         response = render(request, "graphs/embed_denied.html", {"message": problem}, status=403)
         return _frame_ancestors(response)
@@ -211,7 +211,7 @@ def oembed(request):
     if parts.netloc != request.get_host() or not parts.path.startswith(prefix):
         return JsonResponse({"error": "url must be an embed link of this site (/embed/<token>/)."}, status=404)
     token = parts.path[len(prefix):].strip("/")
-    found, problem = _embed_or_403(request, token)
+    found, problem = _embed_or_403(token)
     if problem:
         return JsonResponse({"error": problem}, status=403 if found else 404)
     width, height = _dimension(request, "maxwidth", 800), _dimension(request, "maxheight", 600)

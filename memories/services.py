@@ -115,8 +115,19 @@ def tag_remove(*, handle, actor, memory_id, tag):
                          fields=lambda before: {"tags": [t for t in before.get("tags") or [] if t != tag]})
 
 
+def _tags(props):
+    return props.get("tags") if isinstance(props.get("tags"), list) else []
+
+
 def _retag(handle, actor, action, ids, change):
-    """Apply change(tags) -> tags to many memories, chunk by chunk; returns the ids changed."""
+    """Apply change(tags) -> tags to many memories, chunk by chunk; returns the ids changed.
+
+    Every memory is checked before the first chunk is written, so a change that would break
+    the format's tag limits on any of them writes nothing at all.
+    """
+    for memory_id, before, _ in handle.store.iter_nodes(ids):
+        if problem := tag_errors(normalise_tags(change(_tags(before)))):
+            raise FormatError({"tags": f"{before.get('title', memory_id)[:60]}: {problem}"})
     changed = []
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
@@ -124,12 +135,9 @@ def _retag(handle, actor, action, ids, change):
             audits, written = [], []
             with handle.store.transaction() as store:
                 for memory_id, before, _ in store.iter_nodes(chunk):
-                    tags = before.get("tags") if isinstance(before.get("tags"), list) else []
-                    new_tags = normalise_tags(change(tags))
-                    if new_tags == tags:
-                        continue
-                    if problem := tag_errors(new_tags):
-                        raise FormatError({"tags": f"{before.get('title', memory_id)[:60]}: {problem}"})
+                    new_tags = normalise_tags(change(_tags(before)))
+                    if new_tags == _tags(before) or tag_errors(new_tags):
+                        continue  # unchanged, or changed by someone else since the check
                     after = memory_properties({"type": before.get("type"), "title": before.get("title", ""),
                                                "tags": new_tags}, existing=before)
                     store.update_node(after)

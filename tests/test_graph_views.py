@@ -178,3 +178,12 @@ def test_oembed(web, hub):
     assert f'src="{url}"' in data["html"]
     assert Client().get("/oembed", {"url": "http://evil.example/embed/x/"}).status_code == 404
     assert Client().get("/oembed", {"url": url, "format": "xml"}).status_code == 501
+
+
+def test_large_views_get_positions_from_networkx(web, hub, settings):
+    hub_id, _ = hub
+    settings.KB_GRAPH_PHYSICS_MAX = 5
+    html = web.get(f"/c/acme/graph/?memory={hub_id}&depth=1").content.decode()
+    payload = json.loads(re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', html, re.S).group(1))
+    assert all("x" in n and "y" in n for n in payload["nodes"])
+    assert payload["options"]["physics"] == {"enabled": False}

@@ -155,3 +155,14 @@ def test_bulk_tag_undo_leaves_memories_that_already_had_the_tag(handle, user):
     assert batch.memory_ids == [b]
     services.bulk_tag_undo(handle=handle, actor=user, batch=batch)
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=a)["tags"] == ["keep"]
+
+
+def test_bulk_tag_over_the_limit_writes_nothing(handle, user, monkeypatch):
+    monkeypatch.setattr(services, "CHUNK", 1)  # the good memory is written in a chunk of its own
+    full = create(handle, user, tags=[f"t{i}" for i in range(50)])
+    other = create(handle, user, tags=["x"])
+    ids = [other, full]
+    with pytest.raises(FormatError):
+        services.bulk_tag(handle=handle, actor=user, tag="one-more", memory_ids=ids, selection="")
+    assert "one-more" not in selectors.memory_detail(rm=handle.readmodel, memory_id=other)["tags"]
+    assert not TagBatch.objects.exists()
