@@ -49,17 +49,25 @@ def _translate(exc, path):
 class CanonicalStore:
     """One connection to one memorygraph file. Not thread-safe: use one per thread."""
 
-    def __init__(self, path, *, create=False):
+    def __init__(self, path, *, create=False, connection=None, errors=ValueError):
+        """Open path with libsql-experimental, or wrap an open ``connection`` (a synced
+        replica's pyturso connection, whose driver raises ``errors``)."""
         self.path = str(path)
-        if not create and not os.path.exists(self.path):
-            raise StoreMissing(f"The memory file {self.path} does not exist. Check KB_MEMORY_DB or the client's path.")
+        self._errors = errors
+        if connection is not None:
+            self.conn = connection
+        else:
+            if not create and not os.path.exists(self.path):
+                raise StoreMissing(f"The memory file {self.path} does not exist. "
+                                   "Check KB_MEMORY_DB or the client's path.")
+            try:
+                self.conn = libsql.connect(self.path)
+            except ValueError as exc:
+                raise _translate(exc, self.path) from exc
         try:
-            self.conn = libsql.connect(self.path)
-        except ValueError as exc:
-            raise _translate(exc, self.path) from exc
-        try:
-            # Without a busy timeout set first, opening beside a writer fails with "database is locked".
-            self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            if connection is None:
+                # Without a busy timeout set first, opening beside a writer fails with "database is locked".
+                self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             tables = {row[0] for row in self._fetch(sql.CANONICAL_TABLES)}
             if not tables and create:
                 self._create_schema()
@@ -77,7 +85,7 @@ class CanonicalStore:
         try:
             self.conn.executescript(sql.CANONICAL_SCHEMA)
             self.conn.commit()
-        except ValueError as exc:
+        except self._errors as exc:
             raise _translate(exc, self.path) from exc
 
     def _check_schema(self, tables):
@@ -104,7 +112,7 @@ class CanonicalStore:
     def _fetch(self, query, params=()):
         try:
             return self.conn.execute(query, tuple(params)).fetchall()
-        except ValueError as exc:
+        except self._errors as exc:
             raise _translate(exc, self.path) from exc
 
     # Reads ---------------------------------------------------------------------------
@@ -193,7 +201,7 @@ class CanonicalStore:
         """A short IMMEDIATE transaction: takes the write lock up front or waits busy_timeout."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-        except ValueError as exc:
+        except self._errors as exc:
             raise _translate(exc, self.path) from exc
         try:
             yield self
@@ -202,14 +210,14 @@ class CanonicalStore:
             raise
         try:
             self.conn.commit()
-        except ValueError as exc:
+        except self._errors as exc:
             self.conn.rollback()
             raise _translate(exc, self.path) from exc
 
     def _write(self, query, params):
         try:
             self.conn.execute(query, params)
-        except ValueError as exc:
+        except self._errors as exc:
             raise _translate(exc, self.path) from exc
 
     def insert_node(self, props):
@@ -219,7 +227,7 @@ class CanonicalStore:
         """Bulk insert of (props, 'YYYY-MM-DD HH:MM:SS' creation time) pairs."""
         try:
             self.conn.executemany(sql.NODE_INSERT_AT, [(p["id"], json.dumps(p), at, at) for p, at in rows])
-        except ValueError as exc:
+        except self._errors as exc:
             raise _translate(exc, self.path) from exc
 
     def update_node(self, props):

@@ -8,12 +8,21 @@ from django.db import models
 
 class ClientDatabase(models.Model):
     MODE_LOCAL = "local"
-    MODE_CHOICES = [(MODE_LOCAL, "Local memorygraph file")]
+    MODE_SYNCED = "synced"
+    MODE_CHOICES = [(MODE_LOCAL, "Local memorygraph file"), (MODE_SYNCED, "Turso Sync replica")]
 
     slug = models.SlugField(unique=True, max_length=64)
     name = models.CharField(max_length=200)
     mode = models.CharField(max_length=16, choices=MODE_CHOICES, default=MODE_LOCAL)
-    path = models.CharField(max_length=1000, help_text="Path of the memorygraph SQLite file.")
+    path = models.CharField(max_length=1000, help_text="Path of the memorygraph SQLite file (or of the replica).")
+    remote_url = models.CharField(
+        max_length=500, blank=True,
+        help_text="Synced only: the primary, libsql://<db>.turso.io or http://host:port of a tursodb sync server.")
+    token_ref = models.CharField(
+        max_length=300, blank=True,
+        help_text="Synced only: where the auth token is read from, env:VARIABLE or file:/path. "
+                  "The token itself is never stored here.")
+    sync_interval = models.FloatField(default=3.0, help_text="Synced only: seconds between pull/push runs.")
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -26,6 +35,50 @@ class ClientDatabase(models.Model):
     @property
     def readmodel_path(self):
         return settings.DATA_DIR / "index" / f"{self.slug}.sqlite3"
+
+    @property
+    def synced(self):
+        return self.mode == self.MODE_SYNCED
+
+
+class SyncState(models.Model):
+    """What the sync worker last saw of one synced client database (one row per database)."""
+
+    client = models.OneToOneField(ClientDatabase, on_delete=models.CASCADE, related_name="sync_state")
+    revision = models.CharField(max_length=100, blank=True)
+    last_pull_at = models.DateTimeField(null=True)
+    last_push_at = models.DateTimeField(null=True)
+    last_ok_at = models.DateTimeField(null=True, help_text="End of the last run that pushed and pulled without error.")
+    cdc_operations = models.IntegerField(default=0)
+    bytes_sent = models.BigIntegerField(default=0)
+    bytes_received = models.BigIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    error_since = models.DateTimeField(null=True)
+    memories = models.IntegerField(default=0)
+    relationships = models.IntegerField(default=0)
+    readmodel_refreshed_at = models.DateTimeField(null=True)
+    heartbeat_at = models.DateTimeField(null=True, help_text="The owning sync worker is alive while this moves.")
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the owning worker.")
+    sync_requested_at = models.DateTimeField(null=True)
+    rebuild_requested_at = models.DateTimeField(null=True)
+    rebuild_progress = models.CharField(max_length=200, blank=True)
+
+
+class SyncRun(models.Model):
+    """One pull/push run of the sync worker, kept for the history chart."""
+
+    client = models.ForeignKey(ClientDatabase, on_delete=models.CASCADE, related_name="sync_runs")
+    started_at = models.DateTimeField(db_index=True)
+    duration_ms = models.FloatField(default=0)
+    pulled = models.BooleanField(default=False, help_text="The pull brought changes.")
+    pushed = models.IntegerField(default=0, help_text="Outbox changes pushed and verified at the primary.")
+    pending = models.IntegerField(default=0, help_text="Changes still waiting for the primary after the run.")
+    lag_s = models.FloatField(default=0, help_text="Age of the oldest change not yet on the primary, or of "
+                                                   "the last good sync when the primary is unreachable.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
 
 
 class AuditEntry(models.Model):

@@ -93,6 +93,9 @@ class ReadModel:
     def __init__(self, path):
         self.path = str(path)
         self.conn = connect(self.path)
+        # The outbox of a synced client outlives rebuilds (its table is never dropped).
+        for statement in sql.statements(sql.OUTBOX_TABLE):
+            self.conn.execute(statement)
 
     def close(self):
         self.conn.close()
@@ -131,7 +134,7 @@ class ReadModel:
 
     # Full rebuild ----------------------------------------------------------------------
 
-    def rebuild(self, store, *, progress=None):
+    def rebuild(self, store, *, progress=None, overlay=None, meta=None):
         """Recreate everything from the canonical store in one transaction.
 
         Readers keep seeing the old contents (WAL) until the commit; ``progress`` is
@@ -144,7 +147,7 @@ class ReadModel:
         with self.write() as conn:
             for name in ("memory_fts", "memory_vocab", "memory", "memory_tag", "edge", "facet_count", "meta"):
                 conn.execute(f"DROP TABLE IF EXISTS {name}")
-            for statement in _statements(sql.READ_MODEL_TABLES):
+            for statement in sql.statements(sql.READ_MODEL_TABLES):
                 conn.execute(statement)
             done = 0
             batch = []
@@ -160,12 +163,15 @@ class ReadModel:
                 progress(done, total)
             conn.executemany(sql.EDGE_INSERT_RM, (edge_record(e) for e in store.iter_edges()))
             conn.execute("INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')")
-            for statement in _statements(sql.READ_MODEL_INDEXES + sql.FACETS_FROM_SCRATCH):
+            for statement in sql.statements(sql.READ_MODEL_INDEXES + sql.FACETS_FROM_SCRATCH):
                 conn.execute(statement)
             for statement in _triggers(sql.READ_MODEL_TRIGGERS):
                 conn.execute(statement)
+            if overlay:
+                overlay(conn)
             now = time.time()
-            self._set_meta(conn, version=sql.READ_MODEL_VERSION, source=store.path, built_at=now, refreshed_at=now)
+            self._set_meta(conn, version=sql.READ_MODEL_VERSION, source=store.path, built_at=now, refreshed_at=now,
+                           **(meta or {}))
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.execute("PRAGMA optimize")
         self.conn.execute("PRAGMA cache_size = -2000")
@@ -181,7 +187,8 @@ class ReadModel:
 
     # Incremental upkeep ------------------------------------------------------------------
 
-    def apply_memories(self, conn, nodes):
+    @staticmethod
+    def apply_memories(conn, nodes):
         """Upsert (id, props, version) triples, keeping each memory's rowid (FTS key) stable."""
         for memory_id, props, version in nodes:
             record = memory_record(memory_id, props, version)
@@ -195,21 +202,24 @@ class ReadModel:
                 (tag, record["created_at"], memory_id, record["type"]) for tag in json.loads(record["tags"])
             ))
 
-    def remove_memories(self, conn, ids):
+    @staticmethod
+    def remove_memories(conn, ids):
         for memory_id in ids:
             conn.execute(sql.MEMORY_DELETE, (memory_id,))
             conn.execute(sql.MEMORY_TAG_DELETE, (memory_id,))
             conn.execute(sql.EDGE_RM_FOR_MEMORY, (memory_id, memory_id))
 
-    def apply_edges(self, conn, edges):
+    @staticmethod
+    def apply_edges(conn, edges):
         records = [edge_record(e) for e in edges]
         conn.executemany(sql.EDGE_RM, ((r["id"],) for r in records))
         conn.executemany(sql.EDGE_INSERT_RM, records)
 
-    def remove_edges(self, conn, ids):
+    @staticmethod
+    def remove_edges(conn, ids):
         conn.executemany(sql.EDGE_RM, ((i,) for i in ids))
 
-    def refresh(self, store):
+    def refresh(self, store, *, overlay=None, meta=None):
         """Bring the read model in step with the canonical file by an (id, version) diff."""
         theirs_nodes = store.node_versions()
         theirs_edges = store.edge_versions()
@@ -227,15 +237,14 @@ class ReadModel:
                 self.remove_memories(conn, gone_nodes)
                 self.remove_edges(conn, gone_edges)
                 self.apply_edges(conn, edges)
-                self._set_meta(conn, refreshed_at=time.time())
+                if overlay:
+                    # Changes queued since the diff was taken stay visible (read-your-writes).
+                    overlay(conn)
+                self._set_meta(conn, refreshed_at=time.time(), **(meta or {}))
         return {
             "changed": len(changed_nodes), "removed": len(gone_nodes),
             "edges_changed": len(changed_edges), "edges_removed": len(gone_edges),
         }
-
-
-def _statements(script):
-    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def _triggers(script):

@@ -12,8 +12,9 @@ from pathlib import Path
 from django.conf import settings
 from django.http import Http404
 
-from .connector import CanonicalStore
+from .connector import CanonicalStore, StoreError
 from .models import ClientDatabase
+from .outbox import OutboxStore
 from .readmodel import ReadModel
 
 DEFAULT_SLUG = "default"
@@ -56,10 +57,27 @@ class ClientHandle:
         self._local = threading.local()
 
     @property
+    def synced(self):
+        return self.client.synced
+
+    @property
     def store(self):
+        """The canonical file, or for a synced client the outbox in front of its replica
+        (web processes never open a replica: its sync worker owns it)."""
         if self._store is None:
-            self._store = CanonicalStore(self.client.path)
+            if self.synced:
+                self._check_synced_index()
+                self._store = OutboxStore(self.client.readmodel_path, self.client.path)
+            else:
+                self._store = CanonicalStore(self.client.path)
         return self._store
+
+    def _check_synced_index(self):
+        if not self.readmodel.is_built(self.client.path):
+            raise StoreError(
+                f"{self.client.name} is a synced database whose replica has not been indexed yet. "
+                "The sync worker does this on its first run: check that `manage.py kb_sync` is running "
+                "and see the sync status page for its last error.")
 
     @property
     def readmodel(self):
@@ -71,6 +89,10 @@ class ClientHandle:
 
     def ensure_fresh(self):
         """Make the read model reflect every commit made to the canonical file so far."""
+        if self.synced:
+            # The sync worker keeps a synced client's read model fresh after every pull.
+            self._check_synced_index()
+            return self.readmodel
         with self.lock:
             store, rm = self.store, self.readmodel
             version = store.data_version()
@@ -82,6 +104,9 @@ class ClientHandle:
         return rm
 
     def rebuild(self, progress=None):
+        if self.synced:
+            raise StoreError(f"{self.client.name} is synced: its sync worker rebuilds its index "
+                             "(use Rebuild index on the sync status page).")
         with self.lock:
             version = self.store.data_version()
             result = self.readmodel.rebuild(self.store, progress=progress)
@@ -99,7 +124,7 @@ class ClientHandle:
 
 
 def handle_for(client):
-    key = (client.slug, client.path)
+    key = (client.slug, client.path, client.mode)
     with _handles_lock:
         handle = _handles.get(key)
         if handle is None:

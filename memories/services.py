@@ -31,6 +31,8 @@ class Conflict(ServiceError):
 
 def _sync(handle, *, memory_ids=(), edge_ids=(), removed_memory_ids=(), removed_edge_ids=()):
     store, rm = handle.store, handle.readmodel
+    if getattr(store, "writes_readmodel", False):
+        return  # a synced client's outbox already overlaid the change in the same transaction
     nodes = list(store.iter_nodes(memory_ids)) if memory_ids else []
     edges = list(store.iter_edges(edge_ids)) if edge_ids else []
     with rm.write() as conn:

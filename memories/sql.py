@@ -413,3 +413,82 @@ SNIPPETS = (
     "FROM memory_fts WHERE memory_fts MATCH ? AND rowid IN ({marks})"
 )
 VOCAB_RANGE = "SELECT term, doc FROM memory_vocab WHERE term >= ? AND term < ?"
+
+
+def statements(script):
+    """The statements of a ;-separated script without triggers."""
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+# Synced client databases ---------------------------------------------------------------
+
+# The outbox: writes queued by web workers for the sync worker, kept in the read-model file
+# so that a write and its read-your-writes overlay commit together. It survives rebuilds.
+# state: queued (not yet in the replica) -> applied (in the replica, not yet verified at the
+# primary) -> pushed (verified at the primary).
+OUTBOX_TABLE = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    op TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    queued_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued',
+    applied_at REAL,
+    pushed_at REAL,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq);
+CREATE INDEX IF NOT EXISTS outbox_object ON outbox(object_id, state)
+"""
+OUTBOX_INSERT = "INSERT INTO outbox (op, object_id, payload, queued_at) VALUES (?, ?, ?, ?)"
+OUTBOX_IN_STATE = "SELECT seq, op, object_id, payload, queued_at FROM outbox WHERE state = ? ORDER BY seq LIMIT ?"
+OUTBOX_UNPUSHED = "SELECT seq, op, object_id, payload, queued_at FROM outbox WHERE state != 'pushed' ORDER BY seq"
+OUTBOX_MARK = "UPDATE outbox SET state = ?, applied_at = coalesce(?, applied_at), pushed_at = ?, error = ? WHERE seq = ?"
+OUTBOX_REQUEUE_APPLIED = "UPDATE outbox SET state = 'queued', error = ? WHERE state = 'applied'"
+OUTBOX_PENDING = "SELECT count(*), min(queued_at) FROM outbox WHERE state != 'pushed'"
+OUTBOX_PENDING_IDS = "SELECT DISTINCT object_id FROM outbox WHERE state != 'pushed' AND object_id IN ({marks})"
+OUTBOX_PRUNE = "DELETE FROM outbox WHERE state = 'pushed' AND seq < (SELECT max(seq) FROM outbox) - ?"
+
+# Rows as the outbox carries them into the replica. Upserts by uuid: applying an operation
+# twice (a worker killed between the replica commit and marking it applied) changes nothing.
+REPLICA_NODE_UPSERT = (
+    "INSERT INTO nodes (id, label, properties, created_at, updated_at) VALUES (?, 'Memory', ?, ?, ?) "
+    "ON CONFLICT(id) DO UPDATE SET properties = excluded.properties, updated_at = excluded.updated_at"
+)
+REPLICA_EDGE_UPSERT = (
+    "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(id) DO UPDATE SET properties = excluded.properties"
+)
+REPLICA_EDGE_UPSERT_TEMPORAL = (
+    "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at, valid_from, valid_until, "
+    "recorded_at, invalidated_by) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL) "
+    "ON CONFLICT(id) DO UPDATE SET properties = excluded.properties"
+)
+REPLICA_EDGE_COUNT = "SELECT count(*) FROM relationships"
+
+# Read at the primary over /v2/pipeline.
+PRIMARY_TABLES = (
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+    "AND name NOT LIKE 'turso_%' AND name NOT LIKE '__turso_%'"
+)
+PRIMARY_NODES = (
+    "SELECT id, CASE WHEN json_valid(properties) THEN json_extract(properties, '$.updated_at') END "
+    "FROM nodes WHERE id IN ({marks})"
+)
+PRIMARY_EDGES = "SELECT id FROM relationships WHERE id IN ({marks})"
+
+# Read-model lookups that stand in for the canonical file on a synced client's web side.
+RM_NODE_PROPS = "SELECT props FROM memory WHERE id = ?"
+RM_NODES_BY_IDS = "SELECT id, props, version FROM memory WHERE id IN ({marks})"
+RM_NODE_COUNT = "SELECT count(*) FROM memory"
+RM_EDGES_BY_IDS = "SELECT id, from_id, to_id, rel_type, props, created_at, current, version FROM edge WHERE id IN ({marks})"
+RM_EDGE_EXISTS = "SELECT 1 FROM edge WHERE from_id = ? AND to_id = ? AND rel_type = ? LIMIT 1"
+RM_EDGE_REACHES = """
+WITH RECURSIVE reach(id) AS (
+    SELECT ?1
+    UNION
+    SELECT e.to_id FROM edge e JOIN reach ON e.from_id = reach.id WHERE e.rel_type = ?2
+)
+SELECT 1 FROM reach WHERE id = ?3 LIMIT 1
+"""

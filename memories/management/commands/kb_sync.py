@@ -1,0 +1,149 @@
+"""The sync worker: owns every synced client database's replica on this machine.
+
+    manage.py kb_sync            run until stopped (SIGTERM/SIGINT), one thread per database
+    manage.py kb_sync --once     one run per synced database, then exit (cron, tests)
+
+Each database runs every `sync_interval` seconds, at once when "sync now" is pressed on the
+status page, and rebuilds its index when asked. New, archived and changed databases are
+picked up while running.
+"""
+import signal
+import threading
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connections
+from django.utils import timezone
+
+from memories.connector import StoreError
+from memories.models import ClientDatabase, SyncState
+from memories.primary import RemoteError
+from memories.syncworker import ReplicaSync
+
+TICK_S = 0.25  # how often a waiting thread looks for "sync now" / "rebuild" requests
+RELOAD_S = 2.0  # how often the list of synced databases is read again
+
+
+def synced_clients(slug=None):
+    clients = ClientDatabase.objects.filter(mode=ClientDatabase.MODE_SYNCED, archived=False)
+    return clients.filter(slug=slug) if slug else clients
+
+
+class ClientThread(threading.Thread):
+    def __init__(self, client, stop, stdout):
+        super().__init__(name=f"kb_sync-{client.slug}", daemon=True)
+        self.client, self.stop, self.stdout = client, stop, stdout
+        self.key = (client.path, client.remote_url, client.token_ref, client.sync_interval)
+        self.retire = threading.Event()
+
+    def run(self):
+        sync = None
+        try:
+            while not self._stopping():
+                try:
+                    sync = sync or ReplicaSync(self.client)
+                    break
+                except (StoreError, RemoteError) as exc:
+                    self.stdout.write(f"{self.client.slug}: {exc}")
+                    self._wait(self.client.sync_interval)
+            next_run = 0.0
+            while sync is not None and not self._stopping():
+                request = SyncState.objects.filter(client=self.client).values(
+                    "sync_requested_at", "rebuild_requested_at").first() or {}
+                if request.get("rebuild_requested_at"):
+                    self._rebuild(sync)
+                    next_run = 0.0
+                if request.get("sync_requested_at") or time.monotonic() >= next_run:
+                    requested = request.get("sync_requested_at")
+                    run = sync.run()
+                    if requested:
+                        SyncState.objects.filter(client=self.client, sync_requested_at__lte=requested).update(
+                            sync_requested_at=None)
+                    if run.error:
+                        self.stdout.write(f"{self.client.slug}: {run.error}")
+                    next_run = time.monotonic() + max(self.client.sync_interval, 0.2)
+                close_old_connections()
+                self._wait(TICK_S)
+        finally:
+            if sync is not None:
+                sync.close()
+            connections.close_all()
+
+    def _rebuild(self, sync):
+        last = [0.0]
+
+        def progress(done, total):
+            if time.monotonic() - last[0] >= 1 or done == total:
+                last[0] = time.monotonic()
+                SyncState.objects.filter(client=self.client).update(rebuild_progress=f"{done:,} of {total:,} memories")
+
+        try:
+            result = sync.rebuild(progress=progress)
+            message = f"Rebuilt: {result['memories']:,} memories in {result['seconds']} s at {timezone.now():%H:%M:%S}"
+        except (StoreError, RemoteError) as exc:
+            message = f"Rebuild failed: {exc}"
+        SyncState.objects.filter(client=self.client).update(rebuild_requested_at=None, rebuild_progress=message)
+
+    def _stopping(self):
+        return self.stop.is_set() or self.retire.is_set()
+
+    def _wait(self, seconds):
+        deadline = time.monotonic() + seconds
+        while not self._stopping() and time.monotonic() < deadline:
+            time.sleep(min(TICK_S, max(deadline - time.monotonic(), 0)))
+
+
+class Command(BaseCommand):
+    help = "Own the replicas of synced client databases: apply queued writes, push, verify, pull, reindex."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="One run per synced database, then exit.")
+        parser.add_argument("--client", help="Only this client database (slug).")
+
+    def handle(self, *args, once=False, client=None, **options):
+        if once:
+            return self._once(client)
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        threads = {}
+        self.stdout.write(f"kb_sync: watching synced client databases (every {RELOAD_S} s for new ones)")
+        while not stop.is_set():
+            wanted = {c.pk: c for c in synced_clients(client)}
+            for pk, thread in list(threads.items()):
+                changed = pk in wanted and ClientThread(wanted[pk], stop, self.stdout).key != thread.key
+                if pk not in wanted or changed or not thread.is_alive():
+                    thread.retire.set()
+                    thread.join(timeout=30)
+                    del threads[pk]
+            for pk, database in wanted.items():
+                if pk not in threads:
+                    self.stdout.write(f"kb_sync: {database.slug} <-> {database.remote_url} "
+                                      f"every {database.sync_interval} s")
+                    threads[pk] = ClientThread(database, stop, self.stdout)
+                    threads[pk].start()
+            close_old_connections()
+            stop.wait(RELOAD_S)
+        for thread in threads.values():
+            thread.join(timeout=30)
+        self.stdout.write("kb_sync: stopped")
+
+    def _once(self, client):
+        failed = 0
+        for database in synced_clients(client):
+            try:
+                sync = ReplicaSync(database)
+            except (StoreError, RemoteError) as exc:
+                self.stdout.write(f"{database.slug}: {exc}")
+                failed += 1
+                continue
+            try:
+                run = sync.run()
+            finally:
+                sync.close()
+            status = run.error or "ok"
+            self.stdout.write(f"{database.slug}: pushed {run.pushed}, pulled {'changes' if run.pulled else 'nothing'}, "
+                              f"{run.pending} pending, {run.duration_ms:.0f} ms: {status}")
+            failed += bool(run.error)
+        if failed:
+            raise SystemExit(1)

@@ -1,0 +1,151 @@
+"""The primary of a synced client database, spoken to over its Hrana `/v2/pipeline` endpoint.
+
+Schema changes are applied here, never pushed from a replica (a DDL push corrupted the
+primary in our measurements), and pushes are verified here by reading the primary's rows.
+The same endpoint exists on Turso Cloud (`libsql://<db>.turso.io`, with a bearer token)
+and on a self-hosted `tursodb --sync-server`.
+"""
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from . import sql
+
+TIMEOUT_S = float(os.environ.get("KB_SYNC_TIMEOUT", "10"))
+
+
+class RemoteError(Exception):
+    """The primary cannot be used; the message says why, for a person."""
+
+
+class SecretMissing(RemoteError):
+    pass
+
+
+def http_url(remote_url):
+    """libsql:// and turso:// URLs are served over HTTPS."""
+    for scheme in ("libsql://", "turso://"):
+        if remote_url.startswith(scheme):
+            return "https://" + remote_url[len(scheme):]
+    return remote_url.rstrip("/")
+
+
+def resolve_token(token_ref):
+    """The token behind a reference: `env:NAME`, `file:/path`, or empty for none."""
+    token_ref = (token_ref or "").strip()
+    if not token_ref:
+        return None
+    kind, _, where = token_ref.partition(":")
+    if kind == "env" and where:
+        value = os.environ.get(where)
+        if not value:
+            raise SecretMissing(f"The auth token variable {where} is not set in this process's environment.")
+        return value.strip()
+    if kind == "file" and where:
+        try:
+            return Path(where).read_text().strip()
+        except OSError as exc:
+            raise SecretMissing(f"The auth token file {where} cannot be read: {exc.strerror}.") from exc
+    raise SecretMissing(f"{token_ref!r} is not a token reference: write env:VARIABLE or file:/path.")
+
+
+def _value(cell):
+    kind, value = cell.get("type"), cell.get("value")
+    if kind == "integer":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    if kind == "null":
+        return None
+    return value
+
+
+def _arg(value):
+    if value is None:
+        return {"type": "null"}
+    if isinstance(value, bool) or isinstance(value, int):
+        return {"type": "integer", "value": str(int(value))}
+    if isinstance(value, float):
+        return {"type": "float", "value": value}
+    return {"type": "text", "value": str(value)}
+
+
+class Primary:
+    def __init__(self, remote_url, token=None):
+        self.url = http_url(remote_url)
+        self.token = token
+
+    def pipeline(self, statements):
+        """Run (sql, args) statements in one request; returns one list of row tuples per statement."""
+        body = {"requests": [
+            {"type": "execute", "stmt": {"sql": text, "args": [_arg(a) for a in args]}} for text, args in statements
+        ]}
+        request = urllib.request.Request(
+            f"{self.url}/v2/pipeline", data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json", "User-Agent": "kbsite"})
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+                payload = json.load(response)
+        except urllib.error.HTTPError as exc:
+            if exc.code in (401, 403):
+                raise RemoteError(f"The primary at {self.url} refused the auth token (HTTP {exc.code}).") from exc
+            detail = exc.read(300).decode("utf-8", "replace").strip()
+            raise RemoteError(f"The primary at {self.url} answered HTTP {exc.code}: {detail}") from exc
+        except urllib.error.URLError as exc:
+            raise RemoteError(f"Cannot reach the primary at {self.url}: {exc.reason}.") from exc
+        except (OSError, ValueError) as exc:
+            raise RemoteError(f"Cannot talk to the primary at {self.url}: {exc}.") from exc
+        results = []
+        for (text, _), result in zip(statements, payload.get("results", [])):
+            if result.get("type") != "ok":
+                message = (result.get("error") or {}).get("message", "unknown error")
+                raise RemoteError(f"The primary at {self.url} failed {text.split()[0]}: {message}")
+            rows = result["response"]["result"]["rows"]
+            results.append([tuple(_value(c) for c in row) for row in rows])
+        return results
+
+    def tables(self):
+        return {row[0] for row in self.pipeline([(sql.PRIMARY_TABLES, ())])[0]}
+
+    def check_memorygraph(self, *, allow_empty):
+        """Refuse a primary holding another schema; returns True when it has no tables yet."""
+        tables = self.tables()
+        if {"nodes", "relationships"} <= tables:
+            columns = {row[1] for row in self.pipeline([("PRAGMA table_info(nodes)", ())])[0]}
+            if {"id", "label", "properties", "created_at", "updated_at"} <= columns:
+                return False
+            raise RemoteError(f"The primary at {self.url} has a `nodes` table with columns "
+                              f"{', '.join(sorted(columns))}, not memorygraph's.")
+        if not tables and allow_empty:
+            return True
+        found = ", ".join(sorted(tables)) or "no tables at all"
+        raise RemoteError(f"The primary at {self.url} is not a memorygraph database: found {found}; "
+                          "expected the tables `nodes` and `relationships`.")
+
+    def create_schema(self):
+        """Apply memorygraph's schema at the primary (idempotent: CREATE ... IF NOT EXISTS)."""
+        self.pipeline([(statement, ()) for statement in sql.statements(sql.CANONICAL_SCHEMA)])
+
+    def node_versions(self, ids):
+        """{id: (updated_at column, properties)} at the primary, for verifying pushes."""
+        found = {}
+        ids = list(ids)
+        for start in range(0, len(ids), 200):
+            chunk = ids[start:start + 200]
+            marks = ",".join("?" * len(chunk))
+            for row in self.pipeline([(sql.PRIMARY_NODES.format(marks=marks), chunk)])[0]:
+                found[row[0]] = row[1]
+        return found
+
+    def edge_ids(self, ids):
+        found = set()
+        ids = list(ids)
+        for start in range(0, len(ids), 200):
+            chunk = ids[start:start + 200]
+            marks = ",".join("?" * len(chunk))
+            found.update(row[0] for row in self.pipeline([(sql.PRIMARY_EDGES.format(marks=marks), chunk)])[0])
+        return found
