@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := kbsite.settings
 
-.PHONY: run test bench setup test-setup browser clean
+.PHONY: run test bench setup test-setup browser primary clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -22,8 +22,22 @@ setup: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py kb_bootstrap --url http://$(HOST):$(PORT)
 
+# The sync worker owns the replicas of synced client databases (it idles while there are none,
+# and picks up databases created later in the admin); it stops with the server.
 run: setup
+	$(PY) manage.py kb_sync & SYNC=$$!; trap 'kill $$SYNC 2>/dev/null; wait $$SYNC' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn kbsite.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - --graceful-timeout 5
+
+# The Turso sync server (npm turso@0.6.0, `tursodb --sync-server`): the primary of synced
+# client databases in the tests, and a self-hosted primary with `make primary`.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js and npm are required for the Turso sync server"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+primary: node_modules/.installed
+	mkdir -p data/primary
+	node_modules/.bin/turso data/primary/team.db --sync-server $(HOST):$${PRIMARY_PORT:-8080}
 
 # Debian's chromium drives the browser tests; Playwright's own browser download cannot work here.
 browser:
@@ -32,7 +46,7 @@ browser:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 	@/usr/bin/chromium --version
 
-test-setup: $(VENV)/.test-installed browser
+test-setup: $(VENV)/.test-installed node_modules/.installed browser
 
 test: test-setup
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -42,4 +56,4 @@ bench: $(VENV)/.installed
 	$(PY) manage.py kb_bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data node_modules

@@ -1,9 +1,11 @@
-from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
-from .connector import CanonicalStore, StoreError
-from .models import AuditEntry, ClientDatabase, Membership, TagBatch
+from . import services
+from .connector import StoreError
+from .forms import ClientDatabaseForm
+from .models import AuditEntry, ClientDatabase, Membership, SyncRun, TagBatch
 from .registry import handle_for
 
 
@@ -12,41 +14,17 @@ class MembershipInline(admin.TabularInline):
     extra = 1
 
 
-class ClientDatabaseForm(forms.ModelForm):
-    """A new client database: a new memorygraph file (schema created) or an existing one (checked)."""
-
-    path = forms.CharField(
-        required=False, max_length=1000,
-        help_text="Path of the memorygraph file. Empty: a new file under KB_DATA_DIR/clients/. "
-                  "A path that does not exist yet becomes a new file with the memorygraph schema.")
-
-    class Meta:
-        model = ClientDatabase
-        fields = ["slug", "name", "path", "archived"]
-
-    def clean(self):
-        data = super().clean()
-        slug = data.get("slug")
-        if slug and not data.get("path"):
-            folder = settings.DATA_DIR / "clients"
-            folder.mkdir(parents=True, exist_ok=True)
-            data["path"] = str(folder / f"{slug}.db")
-        path = data.get("path")
-        if path:
-            try:
-                CanonicalStore(path, create=True).close()
-            except (StoreError, OSError) as exc:
-                raise forms.ValidationError({"path": str(exc)})
-        return data
-
-
 @admin.register(ClientDatabase)
 class ClientDatabaseAdmin(admin.ModelAdmin):
     form = ClientDatabaseForm
-    list_display = ("slug", "name", "mode", "path", "archived")
-    list_filter = ("archived",)
+    list_display = ("slug", "name", "mode", "path", "remote_url", "archived", "status")
+    list_filter = ("archived", "mode")
     inlines = [MembershipInline]
     actions = ["archive", "restore", "rebuild_index"]
+
+    @admin.display(description="Sync status")
+    def status(self, client):
+        return format_html('<a href="{}#sync-{}">status</a>', reverse("sync_status"), client.slug)
 
     @admin.action(description="Archive (hide from everyone, keep the file)")
     def archive(self, request, queryset):
@@ -61,6 +39,15 @@ class ClientDatabaseAdmin(admin.ModelAdmin):
     @admin.action(description="Rebuild the search index (read model)")
     def rebuild_index(self, request, queryset):
         for client in queryset:
+            if client.synced:
+                try:
+                    services.rebuild_request(client=client, actor=request.user)
+                except services.Conflict as exc:
+                    self.message_user(request, f"{client.slug}: {exc}", level=messages.WARNING)
+                else:
+                    self.message_user(request, f"{client.slug}: its sync worker is rebuilding the index; "
+                                               "see the sync status page.")
+                continue
             try:
                 result = handle_for(client).rebuild()
             except StoreError as exc:
@@ -81,6 +68,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ("at", "client", "actor", "action", "object_id")
     list_filter = ("client", "action")
     search_fields = ("object_id",)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = ("started_at", "client", "duration_ms", "pulled", "pushed", "pending", "lag_s", "error")
+    list_filter = ("client",)
 
 
 @admin.register(TagBatch)

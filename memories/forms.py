@@ -1,11 +1,16 @@
 """Forms validate every request parameter before a selector or service sees it."""
+import os
 import re
 
 from django import forms
+from django.conf import settings
 
+from .connector import CanonicalStore, StoreError
 from .format import (
     CONTENT_MAX, IMPORTANCE_BANDS, MEMORY_TYPES, REL_CATEGORIES, SUMMARY_MAX, TITLE_MAX,
 )
+from .models import ClientDatabase
+from .primary import Primary, RemoteError, resolve_token
 from .selectors import Filters, decode_cursor
 from .sql import SORTS
 
@@ -119,3 +124,77 @@ class TagRenameForm(forms.Form):
 
 class BulkTagForm(forms.Form):
     tag = forms.CharField(max_length=100)
+
+
+class ClientDatabaseForm(forms.ModelForm):
+    """A new client database: a local memorygraph file (new or existing), a new synced
+    database on a primary (schema applied at the primary), or a replica of an existing one."""
+
+    NEW, EXISTING = "new", "existing"
+    source = forms.ChoiceField(
+        choices=[(NEW, "Synced: a new database on the primary (empty; the memorygraph schema is applied there)"),
+                 (EXISTING, "Synced: a replica of an existing memorygraph database on the primary")],
+        initial=NEW, required=False, help_text="Synced databases only.")
+    path = forms.CharField(
+        required=False, max_length=1000,
+        help_text="Local: path of the memorygraph file; empty makes a new file under KB_DATA_DIR/clients/, and a "
+                  "path that does not exist yet becomes a new file with the memorygraph schema. "
+                  "Synced: path of the replica; empty means KB_DATA_DIR/replicas/<slug>.db.")
+
+    class Meta:
+        model = ClientDatabase
+        fields = ["slug", "name", "mode", "source", "path", "remote_url", "token_ref", "sync_interval", "archived"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mode"].required = False
+        self.fields["sync_interval"].required = False
+
+    def clean(self):
+        data = super().clean()
+        data["mode"] = data.get("mode") or ClientDatabase.MODE_LOCAL
+        if data.get("sync_interval") is None:
+            data["sync_interval"] = ClientDatabase._meta.get_field("sync_interval").default
+        slug = data.get("slug")
+        synced = data.get("mode") == ClientDatabase.MODE_SYNCED
+        if slug and not data.get("path"):
+            folder = settings.DATA_DIR / ("replicas" if synced else "clients")
+            folder.mkdir(parents=True, exist_ok=True)
+            data["path"] = str(folder / f"{slug}.db")
+        if synced:
+            self._clean_synced(data)
+        elif data.get("path"):
+            try:
+                CanonicalStore(data["path"], create=True).close()
+            except (StoreError, OSError) as exc:
+                raise forms.ValidationError({"path": str(exc)})
+        return data
+
+    def _clean_synced(self, data):
+        url = (data.get("remote_url") or "").strip()
+        if not url:
+            raise forms.ValidationError({"remote_url": "A synced database needs the URL of its primary."})
+        if not url.startswith(("http://", "https://", "libsql://")):
+            raise forms.ValidationError({"remote_url": "Use libsql://<db>.turso.io, https://… or http://host:port."})
+        if (data.get("sync_interval") or 0) < 0.2:
+            raise forms.ValidationError({"sync_interval": "Sync at most five times a second (0.2 s or more)."})
+        unchanged = self.instance.pk and url == self.instance.remote_url and \
+            data.get("token_ref", "") == self.instance.token_ref
+        if unchanged:
+            return
+        try:
+            token = resolve_token(data.get("token_ref"))
+        except RemoteError as exc:
+            raise forms.ValidationError({"token_ref": str(exc)})
+        if not self.instance.pk and data.get("path") and os.path.exists(data["path"]):
+            raise forms.ValidationError({"path": f"{data['path']} already exists; a new replica needs a new path."})
+        primary = Primary(url, token)
+        try:
+            empty = primary.check_memorygraph(allow_empty=data.get("source") != self.EXISTING)
+            if data.get("source") != self.EXISTING:
+                if not empty:
+                    raise RemoteError(f"The primary at {primary.url} already holds a memorygraph database; "
+                                      "choose “a replica of an existing memorygraph database”.")
+                primary.create_schema()
+        except RemoteError as exc:
+            raise forms.ValidationError({"remote_url": str(exc)})

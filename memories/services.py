@@ -5,13 +5,19 @@ short transaction with exactly the server's keys, reads the written rows back (s
 read model stores the same version the canonical file now has), updates the read model
 in the same request, and records an audit entry.
 """
+import threading
+import time
+
+from django.db import connections, transaction
 from django.utils import timezone
 
+from .connector import StoreError
 from .format import (
     REL_TYPES, FormatError, memory_properties, new_id, normalise_tags,
     relationship_properties, tag_errors, validate_memory,
 )
-from .models import AuditEntry, TagBatch
+from .models import AuditEntry, SyncState, TagBatch
+from .registry import handle_for
 
 # Bulk changes commit in chunks so the memorygraph server never waits long for the lock.
 CHUNK = 500
@@ -230,3 +236,51 @@ def relationship_delete(*, handle, actor, rel_id):
            before={"from_id": edge["from_id"], "to_id": edge["to_id"], "rel_type": edge["rel_type"],
                    "properties": edge["props"]})
 
+
+
+# Sync and index upkeep requests ---------------------------------------------------------
+
+def sync_request(*, client, actor):
+    """Ask the client's sync worker for a run now (it looks every quarter second)."""
+    state, _ = SyncState.objects.get_or_create(client=client)
+    state.sync_requested_at = timezone.now()
+    state.save(update_fields=["sync_requested_at"])
+    _audit_client(client, actor, "sync.request")
+    return state
+
+
+def rebuild_request(*, client, actor):
+    """Rebuild a client's read model: its sync worker does it for a synced client, a
+    background thread of this process for a local one; progress shows on the status page."""
+    state, _ = SyncState.objects.get_or_create(client=client)
+    if state.rebuild_requested_at:
+        raise Conflict("A rebuild of this index is already running.")
+    state.rebuild_requested_at = timezone.now()
+    state.rebuild_progress = "queued"
+    state.save(update_fields=["rebuild_requested_at", "rebuild_progress"])
+    _audit_client(client, actor, "index.rebuild")
+    if not client.synced:
+        thread = threading.Thread(target=_rebuild_local, args=(client,), daemon=True, name=f"rebuild-{client.slug}")
+        transaction.on_commit(thread.start)
+    return state
+
+
+def _rebuild_local(client):
+    last = [0.0]
+
+    def progress(done, total):
+        if time.monotonic() - last[0] >= 1 or done == total:
+            last[0] = time.monotonic()
+            SyncState.objects.filter(client=client).update(rebuild_progress=f"{done:,} of {total:,} memories")
+
+    try:
+        result = handle_for(client).rebuild(progress=progress)
+        message = f"Rebuilt: {result['memories']:,} memories in {result['seconds']} s"
+    except StoreError as exc:
+        message = f"Rebuild failed: {exc}"
+    SyncState.objects.filter(client=client).update(rebuild_requested_at=None, rebuild_progress=message)
+    connections.close_all()
+
+
+def _audit_client(client, actor, action):
+    AuditEntry.objects.create(client=client, actor=_user(actor), action=action, object_id=client.slug)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import sync_views, views
 
 urlpatterns = [
     path("memories/", views.memory_list, name="memory_list"),
@@ -17,4 +17,5 @@ urlpatterns = [
     path("tags/bulk/", views.bulk_tag, name="bulk_tag"),
     path("tags/bulk/<int:batch_id>/undo/", views.bulk_tag_undo, name="bulk_tag_undo"),
     path("unresolved/", views.unresolved, name="unresolved"),
+    path("freshness/", sync_views.freshness_badge, name="freshness_badge"),
 ]

@@ -92,9 +92,12 @@ def _memory_or_404(handle, memory_id):
 @client_view
 def memory_detail(request, handle, memory_id):
     memory = _memory_or_404(handle, memory_id)
+    pending = handle.synced and bool(selectors.pending_memory_ids(rm=handle.readmodel, ids=[memory_id]))
     context = {"client": handle.client, "memory": memory, "content_html": render_markdown(memory["content"]),
-               "audit": AuditEntry.objects.filter(client=handle.client, object_id=memory_id)[:20]}
-    return respond(request, "memories/detail.html", context, partial="tags", data={"memory": memory})
+               "audit": AuditEntry.objects.filter(client=handle.client, object_id=memory_id)[:20],
+               "pending": pending}
+    return respond(request, "memories/detail.html", context, partial="tags",
+                   data={"memory": memory, "pending_sync": pending})
 
 
 def _form_response(request, template, context, form, status=400):

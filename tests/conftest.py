@@ -96,3 +96,13 @@ def register_client(slug, path, name=None):
     for user in get_user_model().objects.all():
         Membership.objects.create(user=user, client=client, role=Membership.EDITOR)
     return client
+
+
+@pytest.fixture
+def turso_server(tmp_path):
+    """A real `tursodb --sync-server` on a free loopback port, killed after the test."""
+    from tests.turso_server import TursoServer
+
+    server = TursoServer(tmp_path).start()
+    yield server
+    server.kill()

@@ -19,7 +19,7 @@ READS = [
     ("get", "/c/acme/search/?q=redis&format=json"), ("get", "/c/acme/tags/"), ("get", "/c/acme/tags/?format=json"),
     ("get", "/c/acme/unresolved/"), ("get", "/c/acme/graph/"), ("get", "/c/acme/graph/?memory={m}&format=json"),
     ("get", "/c/acme/graph/?memory={m}&format=graphml"), ("get", "/c/acme/graph/?memory={m}&format=svg"),
-    ("get", "/c/acme/graph/embeds/"),
+    ("get", "/c/acme/graph/embeds/"), ("get", "/c/acme/freshness/"), ("get", "/c/acme/freshness/?format=json"),
 ]
 WRITES = [
     ("get", "/c/acme/memories/new/"), ("post", "/c/acme/memories/new/"), ("get", "/c/acme/memories/{m}/edit/"),
@@ -107,3 +107,32 @@ def test_viewer_sees_no_edit_controls(client_db, ids):
     assert "Delete memory" not in page and "/edit/" not in page and 'name="tag"' not in page
     editor_page = as_role(client_db, "editor").get(f"/c/acme/memories/{ids['m']}/").content.decode()
     assert "Delete memory" in editor_page
+
+
+# The sync status page and its actions: staff see every database, a client's admins theirs.
+SYNC_URLS = [("get", "/sync/"), ("get", "/sync/?format=json"), ("get", "/sync/acme/"),
+             ("post", "/sync/acme/rebuild/"), ("post", "/sync/acme/now/")]
+
+
+@pytest.mark.parametrize("role, expected", [
+    ("anonymous", {302}), ("stranger", {403, 404}), ("viewer", {403}), ("editor", {403}),
+    ("admin", {200, 302, 400, 409}), ("superuser", {200, 302, 400, 409}),
+])
+def test_sync_status_by_role(client_db, role, expected):
+    browser = as_role(client_db, role)
+    for method, url in SYNC_URLS:
+        status = getattr(browser, method)(url).status_code
+        if role == "stranger" and url in ("/sync/", "/sync/?format=json"):
+            assert status == 403, url
+        else:
+            assert status in expected, (url, status)
+
+
+def test_client_admin_sees_only_their_databases(client_db, tmp_path):
+    from memories.models import ClientDatabase
+
+    other = ClientDatabase.objects.create(slug="globex", name="Globex", path=str(tmp_path / "g.db"))
+    browser = as_role(client_db, "admin")
+    data = browser.get("/sync/?format=json").json()
+    assert [d["slug"] for d in data["databases"]] == ["acme"]
+    assert browser.get(f"/sync/{other.slug}/").status_code == 404

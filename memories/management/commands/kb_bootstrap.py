@@ -1,3 +1,4 @@
+import os
 import secrets
 
 from django.conf import settings
@@ -5,7 +6,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from memories.connector import StoreError
+from memories.forms import ClientDatabaseForm
 from memories.loader import load_graph
+from memories.models import ClientDatabase
+from memories.primary import Primary, RemoteError, resolve_token
 from memories.registry import default_memory_path, ensure_default_client, handle_for
 
 
@@ -35,7 +39,37 @@ class Command(BaseCommand):
             handle.ensure_fresh()
         except StoreError as exc:
             raise CommandError(str(exc))
+        self._synced_client()
         self._admin(url)
+
+    def _synced_client(self):
+        """KB_PRIMARY_URL registers a synced client database on that primary (compose, CI)."""
+        url = os.environ.get("KB_PRIMARY_URL", "").strip()
+        if not url:
+            return
+        slug = os.environ.get("KB_PRIMARY_SLUG", "team").strip()
+        token_ref = os.environ.get("KB_PRIMARY_TOKEN_REF", "").strip() or (
+            "env:KB_PRIMARY_TOKEN" if os.environ.get("KB_PRIMARY_TOKEN") else "")
+        existing = ClientDatabase.objects.filter(slug=slug).first()
+        if existing and existing.remote_url == url and existing.token_ref == token_ref:
+            return
+        try:
+            empty = Primary(url, resolve_token(token_ref)).check_memorygraph(allow_empty=True)
+        except RemoteError as exc:
+            raise CommandError(f"KB_PRIMARY_URL: {exc}")
+        form = ClientDatabaseForm({
+            "slug": slug, "name": os.environ.get("KB_PRIMARY_NAME", slug.capitalize()),
+            "mode": ClientDatabase.MODE_SYNCED, "source": "new" if empty else "existing",
+            "remote_url": url, "token_ref": token_ref,
+            "sync_interval": os.environ.get("KB_PRIMARY_INTERVAL", "3"),
+            "path": existing.path if existing else "",
+        }, instance=existing)
+        if not form.is_valid():
+            problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+            raise CommandError(f"Cannot register the synced client database {slug!r}: {problems}")
+        client = form.save()
+        self.stdout.write(f"Synced client database {client.slug!r} <-> {url} (replica {client.path}); "
+                          "`manage.py kb_sync` keeps it in step.")
 
     def _admin(self, url):
         User = get_user_model()
