@@ -450,20 +450,20 @@ OUTBOX_PENDING = "SELECT count(*), min(queued_at) FROM outbox WHERE state != 'pu
 OUTBOX_PENDING_IDS = "SELECT DISTINCT object_id FROM outbox WHERE state != 'pushed' AND object_id IN ({marks})"
 OUTBOX_PRUNE = "DELETE FROM outbox WHERE state = 'pushed' AND seq < (SELECT max(seq) FROM outbox) - ?"
 
-# Rows as the outbox carries them into the replica. Upserts by uuid: applying an operation
-# twice (a worker killed between the replica commit and marking it applied) changes nothing.
-REPLICA_NODE_UPSERT = (
-    "INSERT INTO nodes (id, label, properties, created_at, updated_at) VALUES (?, 'Memory', ?, ?, ?) "
-    "ON CONFLICT(id) DO UPDATE SET properties = excluded.properties, updated_at = excluded.updated_at"
+# Rows as the outbox carries them into the replica: an upsert by uuid, so that applying an
+# operation twice (a worker killed between the replica commit and marking it applied)
+# changes nothing. Written as UPDATE, then INSERT when no row matched: turso 0.8.3 fails
+# `INSERT ... ON CONFLICT DO UPDATE` of an existing row after other writes in the same
+# transaction ("Invalid Text value", "Payload too small for indicated header size").
+REPLICA_NODE_UPDATE = "UPDATE nodes SET properties = ?, updated_at = ? WHERE id = ?"
+REPLICA_NODE_INSERT = "INSERT INTO nodes (id, label, properties, created_at, updated_at) VALUES (?, 'Memory', ?, ?, ?)"
+REPLICA_EDGE_UPDATE = "UPDATE relationships SET properties = ? WHERE id = ?"
+REPLICA_EDGE_INSERT = (
+    "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
-REPLICA_EDGE_UPSERT = (
-    "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at) VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT(id) DO UPDATE SET properties = excluded.properties"
-)
-REPLICA_EDGE_UPSERT_TEMPORAL = (
+REPLICA_EDGE_INSERT_TEMPORAL = (
     "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at, valid_from, valid_until, "
-    "recorded_at, invalidated_by) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL) "
-    "ON CONFLICT(id) DO UPDATE SET properties = excluded.properties"
+    "recorded_at, invalidated_by) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)"
 )
 REPLICA_EDGE_COUNT = "SELECT count(*) FROM relationships"
 
