@@ -366,3 +366,23 @@ def test_worker_reports_a_primary_whose_schema_changed_under_it(turso_server, us
         assert SyncState.objects.get(client=client).error_since is not None
     finally:
         sync.close()
+
+
+def test_staff_create_a_synced_database_in_the_admin(client, turso_server):
+    admin = get_user_model().objects.create_superuser("root", "", "pw")
+    client.force_login(admin)
+    form = {"slug": "team", "name": "Team", "mode": "synced", "source": "new", "path": "",
+            "remote_url": turso_server.url, "token_ref": "", "sync_interval": "2",
+            "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+    response = client.post("/admin/memories/clientdatabase/add/", form)
+    assert response.status_code == 302, response.content[:2000]
+    created = ClientDatabase.objects.get(slug="team")
+    assert created.synced and created.path.endswith("replicas/team.db") and created.sync_interval == 2
+    assert {"nodes", "relationships"} <= Primary(turso_server.url).tables()
+    # Until the worker's first run, pages say what is missing instead of failing.
+    page = client.get("/c/team/memories/")
+    assert page.status_code == 503 and b"kb_sync" in page.content
+    # A replica of the same primary, and the list page of the admin with its status link.
+    response = client.post("/admin/memories/clientdatabase/add/", {**form, "slug": "mirror", "source": "existing"})
+    assert response.status_code == 302
+    assert b"/sync/#sync-team" in client.get("/admin/memories/clientdatabase/").content

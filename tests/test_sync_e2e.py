@@ -156,3 +156,18 @@ def test_worker_killed_at_a_random_moment_loses_nothing(one, primary):
     one.start_worker()
     wait_until(lambda: outbox_states(one) == {"pushed": 150}, 30, what="every change verified")
     assert set(primary_nodes(primary.url)) == set(ids)
+
+
+def test_compose_file_runs_the_commands_these_tests_run():
+    """docker-compose.yml and tests/instances.py must stay in step (no Docker engine here)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    compose = (root / "docker-compose.yml").read_text()
+    for command in ("python manage.py migrate --noinput", "python manage.py kb_bootstrap", "python manage.py kb_sync",
+                    "gunicorn kbsite.wsgi", "--sync-server", "turso@0.6.0", "KB_PRIMARY_URL"):
+        assert command in compose, command
+    assert json.loads((root / "package.json").read_text())["devDependencies"]["turso"] == "0.6.0"
+    instances = (root / "tests" / "instances.py").read_text()
+    for command in ('"migrate", "--noinput"', '"kb_bootstrap"', '"kb_sync"', '"kbsite.wsgi"', '"KB_PRIMARY_URL"'):
+        assert command in instances, command
