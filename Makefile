@@ -51,9 +51,10 @@ test-setup: $(VENV)/.test-installed node_modules/.installed browser
 test: test-setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed node_modules/.installed
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py kb_bench $(BENCH_ARGS)
+	$(PY) manage.py kb_bench_sync
 
 clean:
 	rm -rf $(VENV) data node_modules
