@@ -69,10 +69,14 @@ def overlay(conn, ops):
             ReadModel.remove_edges(conn, [object_id])
 
 
+def ops(rows):
+    """Outbox rows as (op, object_id, payload) operations."""
+    return [(row["op"], row["object_id"], json.loads(row["payload"])) for row in rows]
+
+
 def queued_ops(conn):
     """Operations not yet in the replica, oldest first, for overlaying after a refresh."""
-    rows = conn.execute(sql.OUTBOX_IN_STATE, ("queued", -1)).fetchall()
-    return [(row["op"], row["object_id"], json.loads(row["payload"])) for row in rows]
+    return ops(conn.execute(sql.OUTBOX_IN_STATE, ("queued", -1)).fetchall())
 
 
 def _meta(conn, key, default=None):
@@ -122,25 +126,22 @@ class OutboxStore:
     def count_nodes(self):
         return self.conn.execute(sql.RM_NODE_COUNT).fetchone()[0]
 
-    def iter_nodes(self, ids, batch=500):
+    def _by_ids(self, query, ids, batch=500):
         ids = list(ids)
         for start in range(0, len(ids), batch):
             chunk = ids[start:start + batch]
-            marks = ",".join("?" * len(chunk))
-            for row in self.conn.execute(sql.RM_NODES_BY_IDS.format(marks=marks), chunk):
-                yield row["id"], json.loads(row["props"]), row["version"]
+            yield from self.conn.execute(query.format(marks=",".join("?" * len(chunk))), chunk)
 
-    def iter_edges(self, ids, batch=500):
-        ids = list(ids)
-        for start in range(0, len(ids), batch):
-            chunk = ids[start:start + batch]
-            marks = ",".join("?" * len(chunk))
-            for row in self.conn.execute(sql.RM_EDGES_BY_IDS.format(marks=marks), chunk):
-                props = json.loads(row["props"] or "{}")
-                yield {"id": row["id"], "from_id": row["from_id"], "to_id": row["to_id"],
-                       "rel_type": row["rel_type"], "raw": row["props"], "props": props,
-                       "created_at": row["created_at"], "valid_until": None if row["current"] else "",
-                       "version": row["version"]}
+    def iter_nodes(self, ids):
+        for row in self._by_ids(sql.RM_NODES_BY_IDS, ids):
+            yield row["id"], json.loads(row["props"]), row["version"]
+
+    def iter_edges(self, ids):
+        for row in self._by_ids(sql.RM_EDGES_BY_IDS, ids):
+            yield {"id": row["id"], "from_id": row["from_id"], "to_id": row["to_id"],
+                   "rel_type": row["rel_type"], "raw": row["props"], "props": json.loads(row["props"] or "{}"),
+                   "created_at": row["created_at"], "valid_until": None if row["current"] else "",
+                   "version": row["version"]}
 
     def edge_exists(self, from_id, to_id, rel_type):
         return self.conn.execute(sql.RM_EDGE_EXISTS, (from_id, to_id, rel_type)).fetchone() is not None

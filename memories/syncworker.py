@@ -120,12 +120,7 @@ class ReplicaSync:
             raise
 
     def close(self):
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            except turso.Error:
-                pass
-        self.conn = self.store = None
+        self._reset_connection()
         self.rm.close()
         if self._owner_lock is not None:
             self._owner_lock.close()
@@ -161,8 +156,9 @@ class ReplicaSync:
                 pass
         self.conn = self.store = None
 
-    def _ops(self, rows):
-        return [(row["op"], row["object_id"], json.loads(row["payload"])) for row in rows]
+    @staticmethod
+    def _ops(rows):
+        return outbox.ops(rows)
 
     def _mark(self, seqs, state, *, applied_at=None, pushed_at=None, error=None):
         with self.rm.write() as conn:
