@@ -182,12 +182,14 @@ class ReplicaSync:
         return self.rm.conn.execute(sql.OUTBOX_IN_STATE, ("applied", -1)).fetchall()
 
     def _apply_one_by_one(self, rows, errors):
-        """A batch failed: apply what can be, and set aside (state failed) what cannot."""
+        """A batch failed: apply what can be, and set aside (state failed, shown on the status
+        page) what the replica refuses as data. Any other error ends the run with every
+        operation still queued."""
         for row in rows:
             try:
                 outbox.apply_to_replica(self.conn, self._ops([row]), temporal=self.store.temporal)
                 self.conn.commit()
-            except turso.Error as exc:
+            except (turso.IntegrityError, turso.DataError) as exc:
                 self.conn.rollback()
                 message = f"{row['op']} {row['object_id']} could not be applied to the replica: {exc}"
                 errors.append(message)

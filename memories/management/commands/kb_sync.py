@@ -7,6 +7,7 @@ Each database runs every `sync_interval` seconds, at once when "sync now" is pre
 status page, and rebuilds its index when asked. New, archived and changed databases are
 picked up while running.
 """
+import logging
 import signal
 import threading
 import time
@@ -19,6 +20,8 @@ from memories.connector import StoreError
 from memories.models import ClientDatabase, SyncState
 from memories.primary import RemoteError
 from memories.syncworker import ReplicaSync
+
+log = logging.getLogger("memories.sync")
 
 TICK_S = 0.25  # how often a waiting thread looks for "sync now" / "rebuild" requests
 RELOAD_S = 2.0  # how often the list of synced databases is read again
@@ -55,11 +58,15 @@ class ClientThread(threading.Thread):
                     next_run = 0.0
                 if request.get("sync_requested_at") or time.monotonic() >= next_run:
                     requested = request.get("sync_requested_at")
-                    run = sync.run()
+                    try:
+                        run = sync.run()
+                    except Exception:  # a bug must not stop this database's syncing for good
+                        log.exception("%s: sync run failed", self.client.slug)
+                        run = None
                     if requested:
                         SyncState.objects.filter(client=self.client, sync_requested_at__lte=requested).update(
                             sync_requested_at=None)
-                    if run.error:
+                    if run is not None and run.error:
                         self.stdout.write(f"{self.client.slug}: {run.error}")
                     next_run = time.monotonic() + max(self.client.sync_interval, 0.2)
                 close_old_connections()
