@@ -32,7 +32,7 @@ run: setup
 # client databases in the tests, and a self-hosted primary with `make primary`.
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "Node.js and npm are required for the Turso sync server"; exit 1; }
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 primary: node_modules/.installed

@@ -34,7 +34,7 @@ def wait_for_port(port, timeout=15.0, proc=None):
 class TursoServer:
     def __init__(self, folder, name="primary"):
         if not TURSO_BIN.exists():
-            pytest.fail(f"The Turso sync server is missing at {TURSO_BIN}: run `make test` (it runs npm ci).",
+            pytest.fail(f"The Turso sync server is missing at {TURSO_BIN}: run `make test` (it runs npm install).",
                         pytrace=False)
         self.path = Path(folder) / f"{name}.db"
         self.log = Path(folder) / f"{name}.log"

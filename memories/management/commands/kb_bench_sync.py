@@ -52,7 +52,7 @@ class Command(BaseCommand):
     def handle(self, *args, rounds, **options):
         binary = next(iter(sorted((ROOT / "node_modules" / "@tursodatabase").glob("cli-*/tursodb"))), None)
         if binary is None:
-            raise CommandError("tursodb is not installed: run `npm ci` (make test and make primary do).")
+            raise CommandError("tursodb is not installed: run `npm install` (make test and make primary do).")
         folder = Path(tempfile.mkdtemp(prefix="kb-bench-sync-"))
         port = _port()
         url = f"http://127.0.0.1:{port}"
