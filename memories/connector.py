@@ -11,6 +11,7 @@ them into the ``StoreError`` family so callers can tell "locked" from "not a dat
 import json
 import os
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import libsql_experimental as libsql
 
@@ -216,7 +217,7 @@ class CanonicalStore:
 
     def _write(self, query, params):
         try:
-            self.conn.execute(query, params)
+            return self.conn.execute(query, params)
         except self._errors as exc:
             raise _translate(exc, self.path) from exc
 
@@ -246,3 +247,102 @@ class CanonicalStore:
 
     def delete_edge(self, rel_id):
         self._write(sql.EDGE_DELETE, (rel_id,))
+
+    # Export files: a new file with the full temporal schema, filled with rows as stored --
+
+    def copy_nodes(self, rows):
+        """Insert (id, properties text, created_at, updated_at) rows, the text kept byte for byte."""
+        self._write_many(sql.EXPORT_NODE_INSERT, rows)
+
+    def copy_edges(self, rows):
+        """Insert (id, from_id, to_id, rel_type, properties text, created_at, valid_from,
+        valid_until, recorded_at, invalidated_by) rows into a temporal table."""
+        self._write_many(sql.EXPORT_EDGE_INSERT, rows)
+
+    def drop_dangling_invalidations(self):
+        """Clear ``invalidated_by`` columns that name an edge the file does not hold."""
+        self._write(sql.EXPORT_DANGLING_INVALIDATIONS, ())
+
+    def _write_many(self, query, rows):
+        try:
+            self.conn.executemany(query, list(rows))
+        except self._errors as exc:
+            raise _translate(exc, self.path) from exc
+
+    # Whole rows (imports, the bridge): copied verbatim, upserted by id ------------------
+
+    def node_rows(self, ids):
+        """{id: NodeRow} for the given ids, columns as stored."""
+        found = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            for row in self._fetch(sql.NODE_ROWS_BY_IDS.format(marks=marks), chunk):
+                found[row[0]] = NodeRow(*row)
+        return found
+
+    def edge_rows(self, ids):
+        """{id: EdgeRow} for the given ids; columns this file's shape lacks are None."""
+        found = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            try:
+                cursor = self.conn.execute(sql.EDGE_ROWS_BY_IDS.format(marks=marks), tuple(chunk))
+            except self._errors as exc:
+                raise _translate(exc, self.path) from exc
+            names = [d[0] for d in cursor.description]
+            for values in cursor.fetchall():
+                row = dict(zip(names, values))
+                found[row["id"]] = EdgeRow(**{f: row.get(f) for f in EdgeRow._fields})
+        return found
+
+    def put_node_row(self, row):
+        """Insert or replace a memory row as given (inside a transaction)."""
+        updated = self._write(sql.REPLICA_NODE_UPDATE, (row.properties, row.updated_at, row.id))
+        if updated.rowcount == 0:
+            self._write(sql.REPLICA_NODE_INSERT, (row.id, row.properties, row.created_at, row.updated_at))
+
+    def put_edge_row(self, row):
+        """Insert or replace a relationship row, in this file's shape (inside a transaction)."""
+        if self.has_valid_until:
+            updated = self._write(sql.EDGE_UPDATE_TEMPORAL, (row.properties, row.valid_until, row.id))
+        else:
+            updated = self._write(sql.REPLICA_EDGE_UPDATE, (row.properties, row.id))
+        if updated.rowcount:
+            return
+        if self.temporal:
+            self._write(sql.EDGE_INSERT_ROW_TEMPORAL, (
+                row.id, row.from_id, row.to_id, row.rel_type, row.properties, row.created_at,
+                row.valid_from or row.created_at, row.valid_until, row.recorded_at or row.created_at,
+                row.invalidated_by))
+        elif self.has_valid_until:
+            self._write(sql.EDGE_INSERT_ROW_HALF, (
+                row.id, row.from_id, row.to_id, row.rel_type, row.properties, row.created_at,
+                row.valid_until, row.invalidated_by))
+        else:
+            self._write(sql.REPLICA_EDGE_INSERT, (
+                row.id, row.from_id, row.to_id, row.rel_type, row.properties, row.created_at))
+
+
+class NodeRow(NamedTuple):
+    id: str
+    properties: str
+    created_at: str
+    updated_at: str
+
+
+class EdgeRow(NamedTuple):
+    id: str
+    from_id: str
+    to_id: str
+    rel_type: str
+    properties: str
+    created_at: str
+    valid_from: str = None
+    valid_until: str = None
+    recorded_at: str = None
+    invalidated_by: str = None
+
+
+def _chunks(ids, size=500):
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]

@@ -190,6 +190,17 @@ class OutboxStore:
     def delete_edge(self, rel_id):
         self._queue(EDGE_DELETE, rel_id, {})
 
+    def put_node_row(self, row):
+        """A whole memory row as given (imports, the bridge)."""
+        self._queue(NODE_UPSERT, row.id, {
+            "properties": row.properties, "created_at": row.created_at, "updated_at": row.updated_at})
+
+    def put_edge_row(self, row):
+        self._queue(EDGE_UPSERT, row.id, {
+            "from_id": row.from_id, "to_id": row.to_id, "rel_type": row.rel_type, "properties": row.properties,
+            "created_at": row.created_at, "valid_from": row.valid_from or row.created_at,
+            "recorded_at": row.recorded_at or row.created_at})
+
 
 def apply_to_replica(conn, ops, *, temporal):
     """Write outbox operations into the replica's memorygraph tables (inside the caller's transaction)."""

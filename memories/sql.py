@@ -492,3 +492,50 @@ WITH RECURSIVE reach(id) AS (
 )
 SELECT 1 FROM reach WHERE id = ?3 LIMIT 1
 """
+
+
+# Whole rows, for imports and the memorygraph bridge -------------------------------------
+
+NODE_ROWS_BY_IDS = "SELECT id, properties, created_at, updated_at FROM nodes WHERE label = 'Memory' AND id IN ({marks})"
+EDGE_ROWS_BY_IDS = "SELECT * FROM relationships WHERE id IN ({marks})"
+RM_EDGE_VERSIONS = "SELECT id, version FROM edge"
+RM_NODE_ROWS_BY_IDS = "SELECT id, props, created_at, version FROM memory WHERE id IN ({marks})"
+RM_EDGE_ROWS_BY_IDS = "SELECT id, from_id, to_id, rel_type, props, created_at, current FROM edge WHERE id IN ({marks})"
+EDGE_UPDATE_TEMPORAL = "UPDATE relationships SET properties = ?, valid_until = ? WHERE id = ?"
+EDGE_INSERT_ROW_TEMPORAL = (
+    "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at, valid_from, valid_until, "
+    "recorded_at, invalidated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+EDGE_INSERT_ROW_HALF = (
+    "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at, valid_until, invalidated_by) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+# Exports --------------------------------------------------------------------------------
+# A selection is bound as one JSON array of memory ids (json_each), in chunks: no temp table,
+# so a long streamed export never shares state with the thread's other statements.
+
+EXPORT_ALL_IDS = "SELECT id FROM memory ORDER BY rid"
+EXPORT_MEMORIES = "SELECT * FROM memory WHERE id IN (SELECT value FROM json_each(?)) ORDER BY rid"
+EXPORT_TITLES = "SELECT id, title FROM memory WHERE id IN (SELECT value FROM json_each(?))"
+EXPORT_EDGES_FROM = (
+    "SELECT id, from_id, to_id, rel_type, props, created_at, current FROM edge "
+    "WHERE from_id IN (SELECT value FROM json_each(?)) ORDER BY from_id, created_at, id"
+)
+EXPORT_EDGES_TO = (
+    "SELECT id, from_id, to_id, rel_type, props, created_at, current FROM edge "
+    "WHERE to_id IN (SELECT value FROM json_each(?)) ORDER BY to_id, created_at, id"
+)
+
+# Writing an export file in the memorygraph format (a new file, created with CANONICAL_SCHEMA).
+EXPORT_NODE_INSERT = "INSERT INTO nodes (id, label, properties, created_at, updated_at) VALUES (?, 'Memory', ?, ?, ?)"
+EXPORT_EDGE_INSERT = (
+    "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at, valid_from, valid_until, "
+    "recorded_at, invalidated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# An edge superseded by one outside the selection keeps the fact in its properties only.
+EXPORT_DANGLING_INVALIDATIONS = (
+    "UPDATE relationships SET invalidated_by = NULL WHERE invalidated_by IS NOT NULL "
+    "AND invalidated_by NOT IN (SELECT id FROM relationships)"
+)

@@ -1,0 +1,191 @@
+"""Bridge a developer's memorygraph file with a client database, both ways, by id.
+
+A three-way merge against the versions both sides had at the end of the last run (the
+*base*, kept in a small SQLite file per client and laptop file):
+
+- changed on one side only: copied to the other, row verbatim;
+- changed on both sides (or met for the first time with different contents): the newer
+  `updated_at` wins, and the losing row goes to the audit log;
+- deleted on one side: deleted on the other only when the other has not changed it since
+  the last run; otherwise the surviving row is copied back;
+- new on one side: copied to the other.
+
+Running it again with nothing changed reads versions only and writes nothing. Memories go
+before relationships (relationships whose ends are missing on the target are skipped and
+reported), and every write is a short transaction on the laptop file, so the memorygraph
+server keeps working on it throughout.
+"""
+import hashlib
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from .models import AuditEntry
+from .sides import EDGE, NODE, Writes
+
+BASE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS base (kind TEXT NOT NULL, id TEXT NOT NULL, local TEXT, remote TEXT,
+                                 PRIMARY KEY (kind, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (at REAL NOT NULL, summary TEXT NOT NULL);
+"""
+
+
+@dataclass
+class Report:
+    to_client: dict = field(default_factory=lambda: {"memories": 0, "relationships": 0, "deleted": 0})
+    to_file: dict = field(default_factory=lambda: {"memories": 0, "relationships": 0, "deleted": 0})
+    conflicts: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self):
+        return any(self.to_client.values()) or any(self.to_file.values())
+
+    def as_dict(self):
+        return {"to_client": self.to_client, "to_file": self.to_file, "conflicts": len(self.conflicts),
+                "skipped": self.skipped, "seconds": round(self.seconds, 2)}
+
+
+def base_path(client, file_path):
+    digest = hashlib.sha1(str(Path(file_path).expanduser().resolve()).encode()).hexdigest()[:12]
+    return settings.DATA_DIR / "bridge" / f"{client.slug}-{digest}.sqlite3"
+
+
+class Base:
+    def __init__(self, path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.executescript(BASE_SCHEMA)
+
+    def load(self, kind):
+        return {row[0]: (row[1], row[2]) for row in
+                self.conn.execute("SELECT id, local, remote FROM base WHERE kind = ?", (kind,))}
+
+    def save(self, kind, local, remote):
+        """Record the versions of every row present on both sides now."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("DELETE FROM base WHERE kind = ?", (kind,))
+        self.conn.executemany("INSERT INTO base VALUES (?, ?, ?, ?)",
+                              ((kind, i, local[i], remote[i]) for i in local.keys() & remote.keys()))
+        self.conn.execute("COMMIT")
+
+    def log(self, report):
+        self.conn.execute("INSERT INTO runs VALUES (?, ?)", (time.time(), json.dumps(report.as_dict())))
+
+    def close(self):
+        self.conn.close()
+
+
+def _stamp(kind, row):
+    props = json.loads(row.properties or "{}")
+    if kind == NODE:
+        return str(props.get("updated_at") or row.updated_at or "")
+    return str(props.get("last_validated") or props.get("created_at") or row.created_at or "")
+
+
+def _same(a, b):
+    """Same content, whatever the JSON spacing or key order."""
+    try:
+        return json.loads(a.properties) == json.loads(b.properties)
+    except ValueError:
+        return a.properties == b.properties
+
+
+class Bridge:
+    def __init__(self, *, local, remote, base, actor=None, client=None):
+        """local: the laptop file's side; remote: the client database's side."""
+        self.local, self.remote, self.base = local, remote, base
+        self.actor, self.client = actor, client
+
+    def run(self, progress=None):
+        started = time.perf_counter()
+        report = Report()
+        for kind in (NODE, EDGE):
+            self._merge(kind, report, progress)
+        report.seconds = time.perf_counter() - started
+        self.base.log(report)
+        if report.changed or report.conflicts:
+            AuditEntry.objects.create(client=self.client, actor=self.actor, action="bridge.run",
+                                      object_id=self.local.name[-64:], after=report.as_dict())
+        return report
+
+    def _merge(self, kind, report, progress):
+        L, R, B = self.local.versions(kind), self.remote.versions(kind), self.base.load(kind)
+        to_remote, to_local = Writes(), Writes()
+        copy_to_remote, copy_to_local, both = [], [], []
+        for key in L.keys() | R.keys() | B.keys():
+            lv, rv, bv = L.get(key), R.get(key), B.get(key)
+            if lv is not None and rv is not None:
+                if bv is not None and (lv, rv) == bv:
+                    continue
+                local_changed = bv is None or lv != bv[0]
+                remote_changed = bv is None or rv != bv[1]
+                if local_changed and remote_changed:
+                    both.append(key)
+                elif local_changed:
+                    copy_to_remote.append(key)
+                else:
+                    copy_to_local.append(key)
+            elif lv is not None:
+                if bv is None or lv != bv[0]:
+                    copy_to_remote.append(key)  # new here, or changed here since the other side deleted it
+                else:
+                    self._delete(to_local, kind, key)
+            elif rv is not None:
+                if bv is None or rv != bv[1]:
+                    copy_to_local.append(key)
+                else:
+                    self._delete(to_remote, kind, key)
+        self._resolve(kind, both, copy_to_remote, copy_to_local, report)
+        self._put(kind, to_remote, self.local.rows(kind, copy_to_remote), self.remote, report)
+        self._put(kind, to_local, self.remote.rows(kind, copy_to_local), self.local, report)
+        written = False
+        for side, writes, counts in ((self.remote, to_remote, report.to_client), (self.local, to_local, report.to_file)):
+            if writes:
+                side.apply(writes, progress)
+                written = True
+            counts["memories" if kind == NODE else "relationships"] += len(
+                writes.nodes if kind == NODE else writes.edges)
+            counts["deleted"] += len(writes.node_deletes) + len(writes.edge_deletes)
+        if written or B.keys() != (L.keys() & R.keys()) or both:
+            self.base.save(kind, self.local.versions(kind), self.remote.versions(kind))
+
+    @staticmethod
+    def _delete(writes, kind, key):
+        (writes.node_deletes if kind == NODE else writes.edge_deletes).append(key)
+
+    def _resolve(self, kind, keys, copy_to_remote, copy_to_local, report):
+        """Rows changed on both sides: the newer wins, the loser is kept in the audit log."""
+        if not keys:
+            return
+        ours, theirs = self.local.rows(kind, keys), self.remote.rows(kind, keys)
+        for key in keys:
+            a, b = ours.get(key), theirs.get(key)
+            if a is None or b is None or _same(a, b):
+                continue
+            local_wins = _stamp(kind, a) > _stamp(kind, b)
+            winner, loser = (a, b) if local_wins else (b, a)
+            (copy_to_remote if local_wins else copy_to_local).append(key)
+            report.conflicts.append(key)
+            AuditEntry.objects.create(
+                client=self.client, actor=self.actor, action=f"bridge.conflict.{kind}", object_id=key,
+                before={"side": self.remote.name if local_wins else self.local.name, "row": loser._asdict()},
+                after={"side": self.local.name if local_wins else self.remote.name, "row": winner._asdict()})
+
+    def _put(self, kind, writes, rows, target, report):
+        if kind == NODE:
+            writes.nodes.extend(rows.values())
+            return
+        if not rows:
+            return
+        present = target.versions(NODE).keys()  # memories were copied and deleted in the node pass
+        for row in rows.values():
+            if row.from_id in present and row.to_id in present:
+                writes.edges.append(row)
+            else:
+                report.skipped.append(f"relationship {row.id}: an end is missing in {target.name}")

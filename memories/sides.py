@@ -1,0 +1,129 @@
+"""The two sides a bridge or an import copies rows between, behind one interface.
+
+``FileSide`` is a memorygraph file (a developer's laptop file, an uploaded file's copy);
+``ClientSide`` is a client database of this site, local or synced. Each offers row
+versions (cheap, for deciding what changed), whole rows (for copying verbatim), and
+chunked writes in short transactions, so the memorygraph server working on a file only
+ever waits milliseconds. A client side's writes also update its read model (a synced
+client's go through its outbox, which does that in the same transaction).
+"""
+import json
+from datetime import datetime, timezone
+
+from . import sql
+from .connector import EdgeRow, NodeRow
+from .readmodel import ReadModel
+
+CHUNK = 500
+NODE, EDGE = "node", "edge"
+
+
+def column_time(iso):
+    """An ISO timestamp as the canonical tables' `YYYY-MM-DD HH:MM:SS` UTC text."""
+    try:
+        parsed = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class Writes:
+    """Rows to put and ids to delete on one side."""
+
+    def __init__(self):
+        self.nodes, self.edges, self.node_deletes, self.edge_deletes = [], [], [], []
+
+    def __len__(self):
+        return len(self.nodes) + len(self.edges) + len(self.node_deletes) + len(self.edge_deletes)
+
+
+class FileSide:
+    """A memorygraph file opened with the canonical store."""
+
+    def __init__(self, store, name):
+        self.store, self.name = store, name
+
+    def versions(self, kind):
+        return self.store.node_versions() if kind == NODE else self.store.edge_versions()
+
+    def rows(self, kind, ids):
+        return self.store.node_rows(ids) if kind == NODE else self.store.edge_rows(ids)
+
+    def apply(self, writes, progress=None):
+        """Edges are deleted first and put last, so they never point at missing memories."""
+        steps = [(writes.edge_deletes, self.store.delete_edge), (writes.node_deletes, self.store.delete_node),
+                 (writes.nodes, self.store.put_node_row), (writes.edges, self.store.put_edge_row)]
+        done, total = 0, len(writes)
+        for items, write in steps:
+            for start in range(0, len(items), CHUNK):
+                chunk = items[start:start + CHUNK]
+                with self.store.transaction():
+                    for item in chunk:
+                        write(item)
+                done += len(chunk)
+                self._after_chunk(write, chunk)
+                if progress:
+                    progress(done, total)
+
+    def _after_chunk(self, write, chunk):
+        pass
+
+
+class ClientSide(FileSide):
+    """A client database of this site; synced ones are read from the read model."""
+
+    def __init__(self, handle):
+        super().__init__(handle.store, handle.client.slug)
+        self.handle = handle
+
+    def versions(self, kind):
+        if not self.handle.synced:
+            return super().versions(kind)
+        query = sql.MEMORY_VERSIONS if kind == NODE else sql.RM_EDGE_VERSIONS
+        return dict(self.handle.readmodel.conn.execute(query).fetchall())
+
+    def rows(self, kind, ids):
+        if not self.handle.synced:
+            return super().rows(kind, ids)
+        conn, found = self.handle.readmodel.conn, {}
+        query = sql.RM_NODE_ROWS_BY_IDS if kind == NODE else sql.RM_EDGE_ROWS_BY_IDS
+        ids = list(ids)
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            for row in conn.execute(query.format(marks=",".join("?" * len(chunk))), chunk):
+                found[row["id"]] = self._node(row) if kind == NODE else self._edge(row)
+        return found
+
+    @staticmethod
+    def _node(row):
+        props = json.loads(row["props"])
+        return NodeRow(row["id"], row["props"], column_time(props.get("created_at")), row["version"].split("|")[0])
+
+    @staticmethod
+    def _edge(row):
+        props = json.loads(row["props"] or "{}")
+        return EdgeRow(row["id"], row["from_id"], row["to_id"], row["rel_type"], row["props"],
+                       column_time(row["created_at"]), props.get("valid_from"),
+                       None if row["current"] else (props.get("valid_until") or column_time(row["created_at"])),
+                       props.get("recorded_at"), props.get("invalidated_by"))
+
+    def apply(self, writes, progress=None):
+        with self.handle.lock:
+            super().apply(writes, progress)
+
+    def _after_chunk(self, write, chunk):
+        """Bring the read model in step with a local client's canonical file."""
+        if self.handle.synced:
+            return
+        store, rm = self.handle.store, self.handle.readmodel
+        with rm.write() as conn:
+            if write == store.delete_edge:
+                ReadModel.remove_edges(conn, chunk)
+            elif write == store.delete_node:
+                ReadModel.remove_memories(conn, chunk)
+            elif write == store.put_node_row:
+                ReadModel.apply_memories(conn, list(store.iter_nodes([r.id for r in chunk])))
+            else:
+                ReadModel.apply_edges(conn, list(store.iter_edges([r.id for r in chunk])))

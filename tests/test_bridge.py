@@ -1,0 +1,158 @@
+"""The memorygraph bridge: a laptop's memorygraph file and a client database, both ways.
+
+The laptop file is written by the real memorygraph server code (memorygraphMCP 0.12.4)
+between bridge runs, and must stay readable by it; the bridge never overlaps with it
+(stdlib sqlite3 and libsql cannot see each other's locks in one process).
+"""
+import json
+
+import pytest
+from django.core.management import call_command
+
+from memories import registry, services
+from memories.bridge import Base, Bridge, base_path
+from memories.connector import CanonicalStore
+from memories.models import AuditEntry
+from memories.sides import ClientSide, FileSide
+from memorygraph.models import MemoryType, RelationshipType
+from tests.conftest import register_client
+from tests.test_interop import Server
+
+pytestmark = [pytest.mark.interop, pytest.mark.django_db]
+
+
+@pytest.fixture
+def laptop(tmp_path):
+    """A memorygraph file made by the real server, with two memories and a SOLVES link."""
+    path = tmp_path / "laptop" / "memory.db"
+    path.parent.mkdir()
+    server = Server(path)
+    problem = server.store(type=MemoryType.PROBLEM, title="Flaky CI on arm64", content="Timeouts in docker pulls")
+    solution = server.store(type=MemoryType.SOLUTION, title="Mirror the base images", content="Use the registry cache")
+    server.relate(solution, problem, RelationshipType.SOLVES)
+    server.close()
+    return path, problem, solution
+
+
+@pytest.fixture
+def team(db, empty_file, user):
+    client = register_client("team", empty_file)
+    handle = registry.handle_for(client)
+    handle.ensure_fresh()
+    return handle
+
+
+def bridge(handle, path):
+    store = CanonicalStore(str(path))
+    base = Base(base_path(handle.client, path))
+    try:
+        handle.ensure_fresh()
+        return Bridge(local=FileSide(store, str(path)), remote=ClientSide(handle), base=base,
+                      client=handle.client).run()
+    finally:
+        base.close()
+        store.close()
+
+
+def titles(handle):
+    return {r[0] for r in handle.readmodel.conn.execute("SELECT title FROM memory")}
+
+
+def test_first_run_copies_both_ways_and_a_second_run_changes_nothing(laptop, team):
+    path, problem, solution = laptop
+    ours = services.memory_create(handle=team, actor=None, fields={
+        "type": "fix", "title": "Pin buildx to 0.12", "content": "buildx 0.13 breaks the cache"})
+    report = bridge(team, path)
+    assert report.to_client == {"memories": 2, "relationships": 1, "deleted": 0}
+    assert report.to_file == {"memories": 1, "relationships": 0, "deleted": 0}
+    assert titles(team) == {"Flaky CI on arm64", "Mirror the base images", "Pin buildx to 0.12"}
+    server = Server(path)
+    try:
+        assert server.get(ours).title == "Pin buildx to 0.12"  # memorygraph reads what we wrote
+        assert [m.title for m, _ in server.related(problem)] == ["Mirror the base images"]
+    finally:
+        server.close()
+
+    before = CanonicalStore(str(path)).node_versions()
+    again = bridge(team, path)
+    assert not again.changed and not again.conflicts
+    assert CanonicalStore(str(path)).node_versions() == before
+
+
+def test_changes_flow_each_way_between_runs_of_the_real_server(laptop, team):
+    path, problem, solution = laptop
+    bridge(team, path)
+    server = Server(path)
+    memory = server.get(problem)
+    memory.content = "Timeouts in docker pulls; only on arm64 runners"
+    server.update(memory)
+    new = server.store(type=MemoryType.ERROR, title="ECONNRESET from registry", content="during pulls")
+    server.close()
+    report = bridge(team, path)
+    assert report.to_client["memories"] == 2 and report.to_file == {"memories": 0, "relationships": 0, "deleted": 0}
+    assert "only on arm64" in team.store.node(problem)["content"]
+
+    services.tag_add(handle=team, actor=None, memory_id=new, tag="registry")
+    report = bridge(team, path)
+    assert report.to_file["memories"] == 1 and report.to_client["memories"] == 0
+    server = Server(path)
+    try:
+        assert server.get(new).tags == ["registry"]
+    finally:
+        server.close()
+    assert not bridge(team, path).changed
+
+
+def test_a_row_changed_on_both_sides_keeps_the_newer_and_audits_the_loser(laptop, team):
+    path, problem, _ = laptop
+    bridge(team, path)
+    server = Server(path)
+    memory = server.get(problem)
+    memory.title = "Flaky CI (laptop's words)"
+    server.update(memory)
+    server.close()
+    services.memory_update(handle=team, actor=None, memory_id=problem, fields={"title": "Flaky CI (team's words)"})
+    report = bridge(team, path)
+    assert report.conflicts == [problem]
+    assert team.store.node(problem)["title"] == "Flaky CI (team's words)"  # edited last
+    assert CanonicalStore(str(path)).node(problem)["title"] == "Flaky CI (team's words)"
+    entry = AuditEntry.objects.get(action="bridge.conflict.node", object_id=problem)
+    assert json.loads(entry.before["row"]["properties"])["title"] == "Flaky CI (laptop's words)"
+    assert not bridge(team, path).changed
+
+
+def test_deletions_propagate_only_over_unchanged_rows(laptop, team):
+    path, problem, solution = laptop
+    bridge(team, path)
+    server = Server(path)
+    server.delete(solution)  # deleted on the laptop, untouched in the team database
+    memory = server.get(problem)
+    memory.content = "changed on the laptop"
+    server.update(memory)
+    server.close()
+    services.memory_delete(handle=team, actor=None, memory_id=problem)  # deleted in the team database
+    report = bridge(team, path)
+    assert report.to_client["deleted"] >= 1  # the solution (and its SOLVES link)
+    assert team.store.node(solution) is None
+    # The problem was deleted in the team database but changed on the laptop since: it comes back.
+    assert team.store.node(problem)["content"] == "changed on the laptop"
+    assert CanonicalStore(str(path)).node(problem) is not None
+    assert not bridge(team, path).changed
+
+
+def test_the_command_reports_and_is_idempotent(laptop, team, capsys):
+    path, _, _ = laptop
+    call_command("memorygraph_bridge", "--client", "team", "--file", str(path), verbosity=0)
+    first = capsys.readouterr().out
+    assert "To the client database: 2 memories, 1 relationships" in first
+    call_command("memorygraph_bridge", "--client", "team", "--file", str(path), verbosity=0)
+    assert "To the client database: 0 memories, 0 relationships, 0 deletions" in capsys.readouterr().out
+
+
+def test_the_command_refuses_a_missing_file_and_an_unknown_client(team, tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("memorygraph_bridge", "--client", "team", "--file", str(tmp_path / "nope.db"))
+    with pytest.raises(CommandError, match="No client database"):
+        call_command("memorygraph_bridge", "--client", "nobody", "--file", str(tmp_path / "nope.db"))
