@@ -198,3 +198,14 @@ class ClientDatabaseForm(forms.ModelForm):
                 primary.create_schema()
         except RemoteError as exc:
             raise forms.ValidationError({"remote_url": str(exc)})
+
+
+class ExportForm(forms.Form):
+    """What to download and of what; the selection's own parameters (q and filters, or a
+    graph view) are validated by FilterForm and GraphForm."""
+
+    FORMATS = ("json", "sqlite", "csv", "markdown")
+    SCOPES = ("all", "search", "graph")
+    format = forms.ChoiceField(choices=[(f, f) for f in FORMATS],
+                               error_messages={"required": "Choose format=json, sqlite, csv or markdown."})
+    scope = forms.ChoiceField(required=False, choices=[(s, s) for s in SCOPES])

@@ -1,0 +1,81 @@
+"""Downloads of a client database, a search result or a graph view (see exports.py)."""
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
+
+from graphs.compute import compute
+from graphs.forms import GraphForm
+
+from . import export_data, exports
+from .forms import ExportForm, FilterForm
+from .http import client_view, error_response
+
+# format -> (content type, file extension)
+DOWNLOADS = {
+    "json": ("application/json", "json"),
+    "sqlite": ("application/vnd.sqlite3", "db"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "markdown": ("application/zip", "zip"),
+}
+
+
+@client_view
+def export(request, handle):
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        return error_response(request, "This export's parameters are not valid.", status=400, errors=form.errors)
+    scope = form.cleaned_data["scope"] or "all"
+    try:
+        ids = _selection(handle, scope, _selection_query(request.GET))
+    except ValueError as exc:
+        return error_response(request, f"The {scope} selection's parameters are not valid.", status=400,
+                              errors=exc.args[0])
+    except LookupError as exc:
+        return error_response(request, str(exc), status=404)
+    if ids is None:
+        response = error_response(request, "The whole graph is still being computed; try again in a few seconds.",
+                                  status=503)
+        response["Retry-After"] = "5"
+        return response
+    name = f"{handle.client.slug}-{scope}-{timezone.now():%Y-%m-%d}"
+    return _download(form.cleaned_data["format"], handle.readmodel, ids, name)
+
+
+def _selection_query(query):
+    """The request's parameters without the export's own: GraphForm has a `format` of its own."""
+    selection = query.copy()
+    for key in ("format", "scope"):
+        selection.pop(key, None)
+    return selection
+
+
+def _selection(handle, scope, query):
+    """The memory ids of the scope; None while a whole-graph view is still being computed.
+    Raises ValueError with form errors, or LookupError for a graph view of a missing memory."""
+    rm = handle.readmodel
+    if scope == "all":
+        return export_data.export_ids_all(rm=rm)
+    filters_form = FilterForm(query)
+    graph_form = GraphForm(query) if scope == "graph" else None
+    if not filters_form.is_valid() or (graph_form is not None and not graph_form.is_valid()):
+        raise ValueError({**filters_form.errors, **(graph_form.errors if graph_form is not None else {})})
+    filters, q = filters_form.filters(), filters_form.cleaned_data["q"]
+    if graph_form is None:
+        return export_data.export_ids_search(rm=rm, filters=filters, q=q)
+    result = compute(handle, graph_form.cleaned_data, filters=filters, q=q.strip())
+    if result.computing:
+        return None
+    return list(result.graph.nodes) if result.graph is not None else []
+
+
+def _download(fmt, rm, ids, name):
+    content_type, ext = DOWNLOADS[fmt]
+    if fmt == "json":
+        response = StreamingHttpResponse(exports.json_stream(rm=rm, ids=ids), content_type=content_type)
+    elif fmt == "csv":
+        response = StreamingHttpResponse(exports.csv_stream(rm=rm, ids=ids), content_type=content_type)
+    elif fmt == "sqlite":
+        response = FileResponse(exports.sqlite_file(rm=rm, ids=ids), content_type=content_type)
+    else:
+        response = FileResponse(exports.markdown_zip(rm=rm, ids=ids, folder=name), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{ext}"'
+    return response
