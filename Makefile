@@ -55,6 +55,7 @@ bench: $(VENV)/.installed node_modules/.installed
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py kb_bench $(BENCH_ARGS)
 	$(PY) manage.py kb_bench_sync
+	$(PY) manage.py kb_bench_bridge
 
 clean:
 	rm -rf $(VENV) data node_modules

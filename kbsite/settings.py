@@ -22,6 +22,9 @@ KB_GRAPH_LIMIT = int(os.environ.get("KB_GRAPH_LIMIT", "300"))
 # Above this many nodes, positions come precomputed from networkx instead of live physics.
 KB_GRAPH_PHYSICS_MAX = int(os.environ.get("KB_GRAPH_PHYSICS_MAX", "500"))
 # Origins allowed to frame embed pages (space or comma separated), besides this site itself.
+# Uploads (imports) larger than this are refused with 413 before they are read.
+KB_UPLOAD_MAX_MB = float(os.environ.get("KB_UPLOAD_MAX_MB", "100"))
+KB_UPLOAD_MAX_BYTES = int(KB_UPLOAD_MAX_MB * 1024 * 1024)
 KB_EMBED_ORIGINS = [o for o in os.environ.get("KB_EMBED_ORIGINS", "").replace(",", " ").split() if o]
 
 DEBUG = _flag("KB_DEBUG")

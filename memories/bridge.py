@@ -10,7 +10,8 @@ A three-way merge against the versions both sides had at the end of the last run
   the last run; otherwise the surviving row is copied back;
 - new on one side: copied to the other.
 
-Running it again with nothing changed reads versions only and writes nothing. Memories go
+Running it again with nothing changed writes nothing; when neither the file's change
+counter nor the client's read-model stamp moved since the last run, it reads nothing either. Memories go
 before relationships (relationships whose ends are missing on the target are skipped and
 reported), and every write is a short transaction on the laptop file, so the memorygraph
 server keeps working on it throughout.
@@ -31,6 +32,7 @@ BASE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS base (kind TEXT NOT NULL, id TEXT NOT NULL, local TEXT, remote TEXT,
                                  PRIMARY KEY (kind, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (at REAL NOT NULL, summary TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 """
 
 
@@ -41,6 +43,7 @@ class Report:
     conflicts: list = field(default_factory=list)
     skipped: list = field(default_factory=list)
     seconds: float = 0.0
+    unchanged: bool = False
 
     @property
     def changed(self):
@@ -74,6 +77,12 @@ class Base:
                               ((kind, i, local[i], remote[i]) for i in local.keys() & remote.keys()))
         self.conn.execute("COMMIT")
 
+    def fingerprints(self):
+        return dict(self.conn.execute("SELECT key, value FROM meta"))
+
+    def set_fingerprints(self, **values):
+        self.conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
+
     def log(self, report):
         self.conn.execute("INSERT INTO runs VALUES (?, ?)", (time.time(), json.dumps(report.as_dict())))
 
@@ -105,8 +114,13 @@ class Bridge:
     def run(self, progress=None):
         started = time.perf_counter()
         report = Report()
-        for kind in (NODE, EDGE):
-            self._merge(kind, report, progress)
+        before = {"local": self.local.fingerprint(), "remote": self.remote.fingerprint()}
+        if None in before.values() or before != self.base.fingerprints():
+            for kind in (NODE, EDGE):
+                self._merge(kind, report, progress)
+            self.base.set_fingerprints(local=self.local.fingerprint(), remote=self.remote.fingerprint())
+        else:
+            report.unchanged = True  # neither side committed anything since the last run
         report.seconds = time.perf_counter() - started
         self.base.log(report)
         if report.changed or report.conflicts:

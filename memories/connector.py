@@ -252,22 +252,16 @@ class CanonicalStore:
 
     def copy_nodes(self, rows):
         """Insert (id, properties text, created_at, updated_at) rows, the text kept byte for byte."""
-        self._write_many(sql.EXPORT_NODE_INSERT, rows)
+        self._write_many(sql.NODE_INSERT_AT, list(rows))
 
     def copy_edges(self, rows):
         """Insert (id, from_id, to_id, rel_type, properties text, created_at, valid_from,
         valid_until, recorded_at, invalidated_by) rows into a temporal table."""
-        self._write_many(sql.EXPORT_EDGE_INSERT, rows)
+        self._write_many(sql.EDGE_INSERT_ROW_TEMPORAL, list(rows))
 
     def drop_dangling_invalidations(self):
         """Clear ``invalidated_by`` columns that name an edge the file does not hold."""
         self._write(sql.EXPORT_DANGLING_INVALIDATIONS, ())
-
-    def _write_many(self, query, rows):
-        try:
-            self.conn.executemany(query, list(rows))
-        except self._errors as exc:
-            raise _translate(exc, self.path) from exc
 
     # Whole rows (imports, the bridge): copied verbatim, upserted by id ------------------
 
@@ -295,32 +289,37 @@ class CanonicalStore:
                 found[row["id"]] = EdgeRow(**{f: row.get(f) for f in EdgeRow._fields})
         return found
 
-    def put_node_row(self, row):
-        """Insert or replace a memory row as given (inside a transaction)."""
-        updated = self._write(sql.REPLICA_NODE_UPDATE, (row.properties, row.updated_at, row.id))
-        if updated.rowcount == 0:
-            self._write(sql.REPLICA_NODE_INSERT, (row.id, row.properties, row.created_at, row.updated_at))
+    def put_node_rows(self, rows):
+        """Insert or replace memory rows as given (inside a transaction)."""
+        self._write_many(sql.NODE_UPSERT_ROW, [(r.id, r.properties, r.created_at, r.updated_at) for r in rows])
 
-    def put_edge_row(self, row):
-        """Insert or replace a relationship row, in this file's shape (inside a transaction)."""
-        if self.has_valid_until:
-            updated = self._write(sql.EDGE_UPDATE_TEMPORAL, (row.properties, row.valid_until, row.id))
-        else:
-            updated = self._write(sql.REPLICA_EDGE_UPDATE, (row.properties, row.id))
-        if updated.rowcount:
-            return
+    def put_edge_rows(self, rows):
+        """Insert or replace relationship rows, in this file's shape (inside a transaction)."""
         if self.temporal:
-            self._write(sql.EDGE_INSERT_ROW_TEMPORAL, (
-                row.id, row.from_id, row.to_id, row.rel_type, row.properties, row.created_at,
-                row.valid_from or row.created_at, row.valid_until, row.recorded_at or row.created_at,
-                row.invalidated_by))
+            self._write_many(sql.EDGE_UPSERT_ROW_TEMPORAL, [(
+                r.id, r.from_id, r.to_id, r.rel_type, r.properties, r.created_at, r.valid_from or r.created_at,
+                r.valid_until, r.recorded_at or r.created_at, r.invalidated_by) for r in rows])
         elif self.has_valid_until:
-            self._write(sql.EDGE_INSERT_ROW_HALF, (
-                row.id, row.from_id, row.to_id, row.rel_type, row.properties, row.created_at,
-                row.valid_until, row.invalidated_by))
+            self._write_many(sql.EDGE_UPSERT_ROW_HALF, [(
+                r.id, r.from_id, r.to_id, r.rel_type, r.properties, r.created_at, r.valid_until, r.invalidated_by)
+                for r in rows])
         else:
-            self._write(sql.REPLICA_EDGE_INSERT, (
-                row.id, row.from_id, row.to_id, row.rel_type, row.properties, row.created_at))
+            self._write_many(sql.EDGE_UPSERT_ROW, [
+                (r.id, r.from_id, r.to_id, r.rel_type, r.properties, r.created_at) for r in rows])
+
+    def delete_nodes(self, ids):
+        for memory_id in ids:
+            self.delete_node(memory_id)
+
+    def delete_edges(self, ids):
+        for rel_id in ids:
+            self.delete_edge(rel_id)
+
+    def _write_many(self, query, params):
+        try:
+            self.conn.executemany(query, params)
+        except self._errors as exc:
+            raise _translate(exc, self.path) from exc
 
 
 class NodeRow(NamedTuple):

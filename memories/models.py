@@ -126,3 +126,28 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.client} · {self.role}"
+
+
+class ImportJob(models.Model):
+    """An uploaded file on its way into a client database: previewed, then run with progress."""
+
+    PREVIEW, RUNNING, DONE, FAILED, DISCARDED = "preview", "running", "done", "failed", "discarded"
+    STATUS_CHOICES = [(s, s) for s in (PREVIEW, RUNNING, DONE, FAILED, DISCARDED)]
+
+    client = models.ForeignKey(ClientDatabase, on_delete=models.CASCADE, related_name="imports")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    filename = models.CharField(max_length=255)
+    path = models.CharField(max_length=1000, help_text="The stored upload (deleted once imported or discarded).")
+    size = models.BigIntegerField(default=0)
+    source = models.CharField(max_length=200, blank=True)
+    preview = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=PREVIEW)
+    done = models.IntegerField(default=0)
+    total = models.IntegerField(default=0)
+    result = models.JSONField(default=dict)
+    message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["-created_at"]

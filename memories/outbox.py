@@ -40,14 +40,16 @@ def _number_text(value):
 def node_version(payload):
     """The version sql.NODE_VERSIONS computes for this row in the replica."""
     props = json.loads(payload["properties"])
-    return f"{payload['updated_at']}|{props.get('updated_at', len(payload['properties']))}"
+    stamp = props.get('updated_at')
+    return f"{payload['updated_at']}|{len(payload['properties']) if stamp is None else stamp}"
 
 
 def edge_version(payload, temporal):
+    """The version sql.EDGE_VERSIONS(_TEMPORAL) computes for this row."""
     props = json.loads(payload["properties"])
     version = (f"{len(payload['properties'])}|{props.get('last_validated') or ''}|"
                f"{_number_text(props.get('strength'))}")
-    return version + "|" if temporal else version
+    return f"{version}|{payload.get('valid_until') or ''}" if temporal else version
 
 
 def overlay(conn, ops):
@@ -63,7 +65,7 @@ def overlay(conn, ops):
                 "id": object_id, "from_id": payload["from_id"], "to_id": payload["to_id"],
                 "rel_type": payload["rel_type"], "raw": payload["properties"],
                 "props": json.loads(payload["properties"]), "created_at": payload["created_at"],
-                "valid_until": None, "version": edge_version(payload, temporal),
+                "valid_until": payload.get("valid_until"), "version": edge_version(payload, temporal),
             }])
         elif op == EDGE_DELETE:
             ReadModel.remove_edges(conn, [object_id])
@@ -190,16 +192,26 @@ class OutboxStore:
     def delete_edge(self, rel_id):
         self._queue(EDGE_DELETE, rel_id, {})
 
-    def put_node_row(self, row):
-        """A whole memory row as given (imports, the bridge)."""
-        self._queue(NODE_UPSERT, row.id, {
-            "properties": row.properties, "created_at": row.created_at, "updated_at": row.updated_at})
+    def put_node_rows(self, rows):
+        """Whole memory rows as given (imports, the bridge)."""
+        for row in rows:
+            self._queue(NODE_UPSERT, row.id, {
+                "properties": row.properties, "created_at": row.created_at, "updated_at": row.updated_at})
 
-    def put_edge_row(self, row):
-        self._queue(EDGE_UPSERT, row.id, {
-            "from_id": row.from_id, "to_id": row.to_id, "rel_type": row.rel_type, "properties": row.properties,
-            "created_at": row.created_at, "valid_from": row.valid_from or row.created_at,
-            "recorded_at": row.recorded_at or row.created_at})
+    def put_edge_rows(self, rows):
+        for row in rows:
+            self._queue(EDGE_UPSERT, row.id, {
+                "from_id": row.from_id, "to_id": row.to_id, "rel_type": row.rel_type, "properties": row.properties,
+                "created_at": row.created_at, "valid_from": row.valid_from or row.created_at,
+                "valid_until": row.valid_until, "recorded_at": row.recorded_at or row.created_at})
+
+    def delete_nodes(self, ids):
+        for memory_id in ids:
+            self.delete_node(memory_id)
+
+    def delete_edges(self, ids):
+        for rel_id in ids:
+            self.delete_edge(rel_id)
 
 
 def apply_to_replica(conn, ops, *, temporal):
@@ -219,7 +231,7 @@ def apply_to_replica(conn, ops, *, temporal):
                 args = [object_id, payload["from_id"], payload["to_id"], payload["rel_type"],
                         payload["properties"], payload["created_at"]]
                 if temporal:
-                    args += [payload["valid_from"], payload["recorded_at"]]
+                    args += [payload["valid_from"], payload.get("valid_until"), payload["recorded_at"]]
                 conn.execute(edge_insert, tuple(args))
         elif op == EDGE_DELETE:
             conn.execute(sql.EDGE_DELETE, (object_id,))

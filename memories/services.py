@@ -5,9 +5,13 @@ short transaction with exactly the server's keys, reads the written rows back (s
 read model stores the same version the canonical file now has), updates the read model
 in the same request, and records an audit entry.
 """
+import shutil
 import threading
 import time
+import uuid
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
@@ -16,8 +20,10 @@ from .format import (
     REL_TYPES, FormatError, memory_properties, new_id, normalise_tags,
     relationship_properties, tag_errors, validate_memory,
 )
-from .models import AuditEntry, SyncState, TagBatch
+from . import imports
+from .models import AuditEntry, ImportJob, SyncState, TagBatch
 from .registry import handle_for
+from .sides import ClientSide
 
 # Bulk changes commit in chunks so the memorygraph server never waits long for the lock.
 CHUNK = 500
@@ -284,3 +290,78 @@ def _rebuild_local(client):
 
 def _audit_client(client, actor, action):
     AuditEntry.objects.create(client=client, actor=_user(actor), action=action, object_id=client.slug)
+
+
+# Imports ------------------------------------------------------------------------------------
+
+IMPORT_INLINE_ROWS = 2000  # smaller imports run in the request; bigger ones in a thread with progress
+
+
+def import_upload(*, handle, actor, upload):
+    """Store an uploaded file and preview its import; returns the ImportJob (status preview).
+    A file that cannot be imported at all raises ImportRefused and is not kept."""
+    folder = settings.DATA_DIR / "uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    path = folder / "upload"
+    with open(path, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    try:
+        plan = imports.plan(imports.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES), ClientSide(handle))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return ImportJob.objects.create(client=handle.client, actor=_user(actor), filename=upload.name[:255],
+                                    path=str(path), size=upload.size, source=plan.source, preview=plan.as_dict(),
+                                    total=len(plan.writes))
+
+
+def import_run(*, handle, actor, job):
+    """Import a previewed upload. The file is read and compared again (the database may have
+    changed since the preview); every chunk is an upsert, so a failed run can be run again."""
+    updated = ImportJob.objects.filter(pk=job.pk, status__in=[ImportJob.PREVIEW, ImportJob.FAILED]).update(
+        status=ImportJob.RUNNING, message="", done=0)
+    if not updated:
+        raise Conflict("This import is already running, done or discarded.")
+    job.refresh_from_db()
+    if job.total <= IMPORT_INLINE_ROWS:
+        _import_job(handle, actor, job)
+    else:
+        thread = threading.Thread(target=_import_job, args=(handle, actor, job, True), daemon=True,
+                                  name=f"import-{job.pk}")
+        transaction.on_commit(thread.start)
+    return job
+
+
+def _import_job(handle, actor, job, in_thread=False):
+    last = [0.0]
+
+    def progress(done, total):
+        if time.monotonic() - last[0] >= 0.5 or done == total:
+            last[0] = time.monotonic()
+            ImportJob.objects.filter(pk=job.pk).update(done=done, total=total)
+
+    try:
+        plan = imports.plan(imports.read_path(job.path, max_bytes=settings.KB_UPLOAD_MAX_BYTES), ClientSide(handle))
+        result = imports.apply(plan, ClientSide(handle), progress)
+    except (imports.ImportRefused, StoreError, FormatError, OSError) as exc:
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.FAILED, message=str(exc),
+                                                   finished_at=timezone.now())
+    else:
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.DONE, result=result, done=len(plan.writes),
+                                                   total=len(plan.writes), finished_at=timezone.now())
+        AuditEntry.objects.create(client=handle.client, actor=_user(actor), action="import",
+                                  object_id=str(job.pk), after={"file": job.filename, "source": plan.source,
+                                                                "counts": plan.counts, **result})
+        shutil.rmtree(Path(job.path).parent, ignore_errors=True)
+    finally:
+        if in_thread:
+            connections.close_all()
+
+
+def import_discard(*, job):
+    if job.status == ImportJob.RUNNING:
+        raise Conflict("A running import cannot be discarded.")
+    shutil.rmtree(Path(job.path).parent, ignore_errors=True)
+    job.status = ImportJob.DISCARDED
+    job.save(update_fields=["status"])

@@ -463,7 +463,7 @@ REPLICA_EDGE_INSERT = (
 )
 REPLICA_EDGE_INSERT_TEMPORAL = (
     "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at, valid_from, valid_until, "
-    "recorded_at, invalidated_by) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)"
+    "recorded_at, invalidated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"
 )
 REPLICA_EDGE_COUNT = "SELECT count(*) FROM relationships"
 
@@ -528,14 +528,19 @@ EXPORT_EDGES_TO = (
     "WHERE to_id IN (SELECT value FROM json_each(?)) ORDER BY to_id, created_at, id"
 )
 
-# Writing an export file in the memorygraph format (a new file, created with CANONICAL_SCHEMA).
-EXPORT_NODE_INSERT = "INSERT INTO nodes (id, label, properties, created_at, updated_at) VALUES (?, 'Memory', ?, ?, ?)"
-EXPORT_EDGE_INSERT = (
-    "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at, valid_from, valid_until, "
-    "recorded_at, invalidated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-# An edge superseded by one outside the selection keeps the fact in its properties only.
+# Export files are filled with NODE_INSERT_AT and EDGE_INSERT_ROW_TEMPORAL. An edge superseded
+# by one outside the selection keeps that fact in its properties only.
 EXPORT_DANGLING_INVALIDATIONS = (
     "UPDATE relationships SET invalidated_by = NULL WHERE invalidated_by IS NOT NULL "
     "AND invalidated_by NOT IN (SELECT id FROM relationships)"
 )
+# libsql (real SQLite) takes ON CONFLICT upserts; bulk copies into a memorygraph file use them.
+NODE_UPSERT_ROW = (
+    "INSERT INTO nodes (id, label, properties, created_at, updated_at) VALUES (?, 'Memory', ?, ?, ?) "
+    "ON CONFLICT(id) DO UPDATE SET properties = excluded.properties, updated_at = excluded.updated_at"
+)
+EDGE_UPSERT_ROW_TEMPORAL = EDGE_INSERT_ROW_TEMPORAL + (
+    " ON CONFLICT(id) DO UPDATE SET properties = excluded.properties, valid_until = excluded.valid_until")
+EDGE_UPSERT_ROW_HALF = EDGE_INSERT_ROW_HALF + (
+    " ON CONFLICT(id) DO UPDATE SET properties = excluded.properties, valid_until = excluded.valid_until")
+EDGE_UPSERT_ROW = REPLICA_EDGE_INSERT + " ON CONFLICT(id) DO UPDATE SET properties = excluded.properties"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import sync_views, views
+from . import export_views, import_views, sync_views, views
 
 urlpatterns = [
     path("memories/", views.memory_list, name="memory_list"),
@@ -18,4 +18,9 @@ urlpatterns = [
     path("tags/bulk/<int:batch_id>/undo/", views.bulk_tag_undo, name="bulk_tag_undo"),
     path("unresolved/", views.unresolved, name="unresolved"),
     path("freshness/", sync_views.freshness_badge, name="freshness_badge"),
+    path("export/", export_views.export, name="export"),
+    path("import/", import_views.import_start, name="import_start"),
+    path("import/<int:job_id>/", import_views.import_job, name="import_job"),
+    path("import/<int:job_id>/run/", import_views.import_run, name="import_run"),
+    path("import/<int:job_id>/discard/", import_views.import_discard, name="import_discard"),
 ]

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import get_resolver
 
 from graphs.models import EmbedToken
-from memories.models import Membership, TagBatch
+from memories.models import ImportJob, Membership, TagBatch
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,7 @@ READS = [
     ("get", "/c/acme/unresolved/"), ("get", "/c/acme/graph/"), ("get", "/c/acme/graph/?memory={m}&format=json"),
     ("get", "/c/acme/graph/?memory={m}&format=graphml"), ("get", "/c/acme/graph/?memory={m}&format=svg"),
     ("get", "/c/acme/graph/embeds/"), ("get", "/c/acme/freshness/"), ("get", "/c/acme/freshness/?format=json"),
+    ("get", "/c/acme/export/?format=json"), ("get", "/c/acme/export/?format=csv"),
 ]
 WRITES = [
     ("get", "/c/acme/memories/new/"), ("post", "/c/acme/memories/new/"), ("get", "/c/acme/memories/{m}/edit/"),
@@ -29,6 +30,8 @@ WRITES = [
     ("get", "/c/acme/tags/bulk/?type=error"), ("post", "/c/acme/tags/bulk/?type=error"),
     ("post", "/c/acme/tags/bulk/{b}/undo/"), ("post", "/c/acme/graph/embeds/"),
     ("post", "/c/acme/graph/embeds/{e}/revoke/"), ("post", "/c/acme/memories/{m}/delete/"),
+    ("get", "/c/acme/import/"), ("post", "/c/acme/import/"), ("get", "/c/acme/import/{i}/"),
+    ("post", "/c/acme/import/{i}/run/"), ("post", "/c/acme/import/{i}/discard/"),
 ]
 
 
@@ -39,7 +42,8 @@ def ids(handle, user):
     rel_id = conn.execute("SELECT id FROM edge WHERE from_id = ?", (memory_id,)).fetchone()[0]
     batch = TagBatch.objects.create(client=handle.client, tag="x", selection="", memory_ids=[])
     embed = EmbedToken.objects.create(client=handle.client, view=f"memory={memory_id}", title="t")
-    return {"m": memory_id, "r": rel_id, "b": batch.pk, "e": embed.pk}
+    job = ImportJob.objects.create(client=handle.client, filename="x.db", path="/nonexistent/upload")
+    return {"m": memory_id, "r": rel_id, "b": batch.pk, "e": embed.pk, "i": job.pk}
 
 
 def as_role(client_db, role):
@@ -85,7 +89,7 @@ def test_writers_are_let_through(client_db, ids, role):
 def test_every_client_url_is_in_the_table():
     """A new URL under /c/<client>/ must be added to READS or WRITES above."""
     listed = {url.split("?")[0].replace("{m}", "<str:memory_id>").replace("{r}", "<str:rel_id>")
-              .replace("{b}", "<int:batch_id>").replace("{e}", "<int:embed_id>").replace("/c/acme/", "")
+              .replace("{b}", "<int:batch_id>").replace("{e}", "<int:embed_id>").replace("{i}", "<int:job_id>").replace("/c/acme/", "")
               for _, url in READS + WRITES}
     patterns = set()
     for resolver in get_resolver().url_patterns:

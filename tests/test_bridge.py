@@ -76,6 +76,7 @@ def test_first_run_copies_both_ways_and_a_second_run_changes_nothing(laptop, tea
     before = CanonicalStore(str(path)).node_versions()
     again = bridge(team, path)
     assert not again.changed and not again.conflicts
+    assert again.unchanged  # neither side committed since: decided from the change counters alone
     assert CanonicalStore(str(path)).node_versions() == before
 
 
@@ -156,3 +157,27 @@ def test_the_command_refuses_a_missing_file_and_an_unknown_client(team, tmp_path
         call_command("memorygraph_bridge", "--client", "team", "--file", str(tmp_path / "nope.db"))
     with pytest.raises(CommandError, match="No client database"):
         call_command("memorygraph_bridge", "--client", "nobody", "--file", str(tmp_path / "nope.db"))
+
+
+def test_a_synced_client_database_takes_the_laptop_file_through_its_outbox(laptop, turso_server, user):
+    from memories.forms import ClientDatabaseForm
+    from memories.primary import Primary
+    from memories.syncworker import ReplicaSync
+
+    path, problem, solution = laptop
+    form = ClientDatabaseForm({"slug": "shared", "name": "Shared", "mode": "synced", "source": "new",
+                               "remote_url": turso_server.url, "sync_interval": "1"})
+    assert form.is_valid(), form.errors
+    client = form.save()
+    sync = ReplicaSync(client)
+    try:
+        assert not sync.run().error
+        handle = registry.handle_for(client)
+        report = bridge(handle, path)
+        assert report.to_client == {"memories": 2, "relationships": 1, "deleted": 0}
+        assert not sync.run().error
+        rows = Primary(turso_server.url).pipeline([("SELECT id FROM nodes", ()), ("SELECT id FROM relationships", ())])
+        assert {r[0] for r in rows[0]} == {problem, solution} and len(rows[1]) == 1
+        assert not bridge(handle, path).changed
+    finally:
+        sync.close()

@@ -1,0 +1,104 @@
+"""Upload a file into a client database: preview what it would do, then import with progress."""
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from . import services
+from .format import FormatError
+from .http import client_view, error_response, respond
+from .imports import ImportRefused
+from .models import ImportJob
+
+
+class LimitedUpload(FileUploadHandler):
+    """Stops reading an upload once it passes KB_UPLOAD_MAX_MB (a body without a length, or a lie)."""
+
+    def __init__(self, request, limit):
+        super().__init__(request)
+        self.limit, self.received, self.too_large = limit, 0, False
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.too_large = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def _too_large(request):
+    limit = settings.KB_UPLOAD_MAX_BYTES
+    return error_response(request, f"The file is larger than the upload limit of {settings.KB_UPLOAD_MAX_MB:g} MB "
+                                   "(KB_UPLOAD_MAX_MB). Import big files with `manage.py kb_import`.",
+                          status=413, errors={"file": f"at most {limit:,} bytes"})
+
+
+@csrf_exempt
+def import_start(request, client):
+    """The size limit is enforced while the body is read, so the handler goes in before CSRF reads it."""
+    if request.method == "POST":
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.KB_UPLOAD_MAX_BYTES + 64 * 1024:
+            return _too_large(request)
+        request.upload_handlers.insert(0, LimitedUpload(request, settings.KB_UPLOAD_MAX_BYTES))
+    return _import_start(request, client)
+
+
+@csrf_protect
+@client_view(role="editor")
+def _import_start(request, handle):
+    context = {"client": handle.client, "limit_mb": settings.KB_UPLOAD_MAX_MB,
+               "jobs": ImportJob.objects.filter(client=handle.client)[:10]}
+    if request.method != "POST":
+        return respond(request, "memories/import.html", context)
+    if any(getattr(h, "too_large", False) for h in request.upload_handlers):
+        return _too_large(request)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return error_response(request, "Choose a file to import.", status=400, errors={"file": "required"})
+    try:
+        job = services.import_upload(handle=handle, actor=request.user, upload=upload)
+    except ImportRefused as exc:
+        return error_response(request, f"{upload.name}: {exc}", status=400, errors={"file": str(exc)})
+    return redirect("import_job", handle.client.slug, job.pk)
+
+
+def _job_data(job):
+    return {"id": job.pk, "file": job.filename, "size": job.size, "source": job.source, "status": job.status,
+            "preview": job.preview, "done": job.done, "total": job.total, "result": job.result,
+            "message": job.message, "created_at": job.created_at.isoformat(),
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None}
+
+
+@client_view(role="editor")
+def import_job(request, handle, job_id):
+    job = get_object_or_404(ImportJob, pk=job_id, client=handle.client)
+    return respond(request, "memories/import_job.html", {"client": handle.client, "job": job},
+                   partial="status", data=_job_data(job))
+
+
+@client_view(role="editor")
+def import_run(request, handle, job_id):
+    if request.method != "POST":
+        return error_response(request, "Start an import with POST.", status=405)
+    job = get_object_or_404(ImportJob, pk=job_id, client=handle.client)
+    try:
+        services.import_run(handle=handle, actor=request.user, job=job)
+    except (services.Conflict, FormatError) as exc:
+        return error_response(request, str(exc), status=409)
+    return redirect("import_job", handle.client.slug, job.pk)
+
+
+@client_view(role="editor")
+def import_discard(request, handle, job_id):
+    if request.method != "POST":
+        return error_response(request, "Discard an import with POST.", status=405)
+    job = get_object_or_404(ImportJob, pk=job_id, client=handle.client)
+    try:
+        services.import_discard(job=job)
+    except services.Conflict as exc:
+        return error_response(request, str(exc), status=409)
+    return redirect("import_start", handle.client.slug)

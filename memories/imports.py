@@ -1,0 +1,448 @@
+"""Read memories from files teams hold, and plan and apply their import into a client database.
+
+Readers turn a file into memorygraph rows (``NodeRow`` / ``EdgeRow``, exactly what the
+memorygraph server would store) plus the rows refused, each with a reason:
+
+- a memorygraph SQLite file, any version (no temporal columns, half-migrated, full);
+- a memorygraph JSON export, format 1.0 or 2.0 (timestamps kept, unlike its own importer);
+- claude-flow's `.swarm/memory.db` (`memory_entries`, v2 and v3);
+- an mcp-turso `knowledge_base` table.
+
+Mappings from the neighbouring stores (see the README): ids become uuid5s of the source's
+own keys, so importing the same file again updates rather than duplicates; namespaces and
+categories become tags; what has no memorygraph field goes to `context_additional_metadata`.
+
+``plan`` compares the rows with a client database (new, changed, identical, older than
+ours, invalid) without writing; ``apply`` writes the new and newer rows in chunks, each
+an upsert by id, so an interrupted import is completed by running it again.
+"""
+import io
+import json
+import sqlite3
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .connector import EdgeRow, NodeRow
+from .format import (
+    MEMORY_TYPES, REL_TYPES, FormatError, memory_properties, normalise_tags, relationship_properties,
+    validate_memory,
+)
+from .sides import EDGE, NODE, Writes, column_time
+
+NAMESPACE = uuid.UUID("6f1f9d1c-5b7e-4c55-9a53-3e0f3c1b8a10")
+MAX_ZIP_RATIO = 100
+INVALID_SHOWN = 200
+
+
+class ImportRefused(Exception):
+    """The file as a whole cannot be imported; the message says why, for a person."""
+
+
+@dataclass
+class Incoming:
+    source: str
+    nodes: dict = field(default_factory=dict)
+    edges: dict = field(default_factory=dict)
+    invalid: list = field(default_factory=list)  # (what, reason)
+
+
+def stable_id(*parts):
+    return str(uuid.uuid5(NAMESPACE, "\x1f".join(str(p) for p in parts)))
+
+
+def _iso(value, fallback=None):
+    """ISO 8601 with offset from ISO text, epoch seconds or epoch milliseconds."""
+    if value in (None, ""):
+        return fallback
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.replace(".", "", 1).isdigit()):
+        number = float(value)
+        if number > 1e11:
+            number /= 1000
+        return datetime.fromtimestamp(number, tz=timezone.utc).isoformat()
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError:
+        return fallback
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.isoformat()
+
+
+def _node_from_fields(incoming, ref, fields, *, created=None, updated=None, extra=None):
+    """Validate service-style fields and add the row, or record why not."""
+    try:
+        fields = {**fields, "tags": normalise_tags(fields.get("tags") or [])}
+        validate_memory(fields)
+    except FormatError as exc:
+        incoming.invalid.append((ref, str(exc)))
+        return
+    props = memory_properties(fields)
+    props.update(extra or {})
+    props["created_at"] = created or props["created_at"]
+    props["updated_at"] = updated or props["created_at"]
+    _add_node(incoming, ref, NodeRow(props["id"], json.dumps(props), column_time(props["created_at"]),
+                                     column_time(props["updated_at"])))
+
+
+def _add_node(incoming, ref, row):
+    """Duplicate ids with different contents are all refused: which one is right is unknown."""
+    previous = incoming.nodes.get(row.id)
+    if previous is None:
+        incoming.nodes[row.id] = row
+    elif json.loads(previous.properties) != json.loads(row.properties):
+        incoming.invalid.append((ref, f"id {row.id} appears more than once with different contents"))
+        incoming.nodes[row.id] = None
+
+
+def _finish(incoming):
+    incoming.nodes = {k: v for k, v in incoming.nodes.items() if v is not None}
+    kept = {}
+    for key, row in incoming.edges.items():
+        if row.rel_type not in REL_TYPES:
+            incoming.invalid.append((f"relationship {key}", f"unknown relationship type {row.rel_type!r}"))
+        elif row.from_id == row.to_id:
+            incoming.invalid.append((f"relationship {key}", "a memory cannot be related to itself"))
+        else:
+            kept[key] = row
+    incoming.edges = kept
+    return incoming
+
+
+# Opening an upload -----------------------------------------------------------------------
+
+def read_path(path, *, max_bytes):
+    """Read any supported file (a .zip holding one is unpacked with limits)."""
+    path = Path(path)
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if head.startswith(b"PK\x03\x04"):
+        return _read_zip(path, max_bytes)
+    if head.startswith(b"SQLite format 3\x00"):
+        return read_sqlite(path)
+    if head.lstrip()[:1] in (b"{", b"["):
+        return read_json(path.read_bytes())
+    raise ImportRefused("This is neither a SQLite database, a JSON export nor a zip file "
+                        "(a corrupt or unrelated file?).")
+
+
+def _read_zip(path, max_bytes):
+    """One memory.db or JSON export inside a zip; refuses zip bombs before unpacking."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise ImportRefused(f"The zip file is damaged: {exc}.") from exc
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) != 1:
+            raise ImportRefused(f"A zip upload must hold exactly one file (it holds {len(members)}).")
+        member = members[0]
+        if member.file_size > max_bytes:
+            raise ImportRefused(f"{member.filename} unpacks to {member.file_size:,} bytes, over the "
+                                f"{max_bytes:,}-byte limit.")
+        if member.compress_size and member.file_size / member.compress_size > MAX_ZIP_RATIO:
+            raise ImportRefused(f"{member.filename} is compressed {member.file_size // member.compress_size}:1, "
+                                "which looks like a zip bomb; refused.")
+        target = path.with_suffix(".unzipped")
+        written = 0
+        with archive.open(member) as source, open(target, "wb") as out:
+            while chunk := source.read(1 << 20):
+                written += len(chunk)
+                if written > max_bytes:  # the header lied about the size
+                    raise ImportRefused(f"{member.filename} unpacks to more than {max_bytes:,} bytes; refused.")
+                out.write(chunk)
+    try:
+        return read_path(target, max_bytes=max_bytes)
+    finally:
+        target.unlink(missing_ok=True)
+
+
+# memorygraph SQLite files and neighbouring SQLite stores -----------------------------------
+
+def read_sqlite(path):
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise ImportRefused(f"The file is not a readable SQLite database: {exc}.") from exc
+    try:
+        if {"nodes", "relationships"} <= tables:
+            return _finish(_read_memorygraph(conn))
+        if "memory_entries" in tables:
+            return _finish(_read_claude_flow(conn))
+        if "knowledge_base" in tables:
+            return _finish(_read_mcp_turso(conn))
+        found = ", ".join(sorted(t for t in tables if not t.startswith("sqlite_"))) or "no tables at all"
+        raise ImportRefused(f"Not a memorygraph, claude-flow or mcp-turso database: found {found}.")
+    except sqlite3.DatabaseError as exc:
+        raise ImportRefused(f"The database could not be read: {exc}.") from exc
+    finally:
+        conn.close()
+
+
+def _columns(conn, table):
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _read_memorygraph(conn):
+    node_columns = _columns(conn, "nodes")
+    if not {"id", "label", "properties"} <= node_columns:
+        raise ImportRefused(f"The `nodes` table has columns {', '.join(sorted(node_columns))}, not memorygraph's.")
+    incoming = Incoming("memorygraph SQLite file")
+    for row in conn.execute("SELECT * FROM nodes WHERE label = 'Memory'"):
+        ref = f"memory {row['id']}"
+        try:
+            props = json.loads(row["properties"])
+            assert isinstance(props, dict)
+        except (ValueError, AssertionError):
+            incoming.invalid.append((ref, "properties are not a JSON object"))
+            continue
+        try:
+            validate_memory({**props, "tags": props.get("tags") if isinstance(props.get("tags"), list) else []})
+        except FormatError as exc:
+            incoming.invalid.append((f"{ref} ({str(props.get('title'))[:60]})", str(exc)))
+            continue
+        created = row["created_at"] if "created_at" in node_columns else None
+        updated = row["updated_at"] if "updated_at" in node_columns else None
+        _add_node(incoming, ref, NodeRow(row["id"], row["properties"], created or column_time(props.get("created_at")),
+                                         updated or column_time(props.get("updated_at"))))
+    columns = _columns(conn, "relationships")
+    for row in conn.execute("SELECT * FROM relationships"):
+        values = dict(row)
+        incoming.edges[values["id"]] = EdgeRow(**{f: values.get(f) for f in EdgeRow._fields})
+    version = "0.10+" if "valid_from" in columns else "0.10 (half-migrated)" if "valid_until" in columns else "0.9 or older"
+    incoming.source = f"memorygraph SQLite file ({version} shape)"
+    return incoming
+
+
+CLAUDE_FLOW_TYPES = {"pattern": "code_pattern", "code": "code_pattern", "error": "error", "task": "task",
+                     "workflow": "workflow", "command": "command", "solution": "solution", "fix": "fix",
+                     "problem": "problem", "decision": "general", "knowledge": "general"}
+
+
+def _read_claude_flow(conn):
+    columns = _columns(conn, "memory_entries")
+    v3 = "content" in columns
+    incoming = Incoming(f"claude-flow .swarm/memory.db ({'v3' if v3 else 'v2'})")
+    now = datetime.now(timezone.utc).timestamp()
+    for row in conn.execute("SELECT * FROM memory_entries"):
+        values = dict(row)
+        key, namespace = str(values.get("key") or values.get("id")), str(values.get("namespace") or "default")
+        ref = f"claude-flow entry {namespace}/{key}"
+        expires = values.get("expires_at")
+        if expires and float(expires) / (1000 if float(expires) > 1e11 else 1) < now:
+            incoming.invalid.append((ref, "expired (its ttl has passed)"))
+            continue
+        if v3 and str(values.get("status") or "").lower() == "deleted":
+            incoming.invalid.append((ref, "deleted in claude-flow"))
+            continue
+        metadata = _json_object(values.get("metadata"))
+        kind = str(values.get("type") or "").lower()
+        content = values.get("content") if v3 else values.get("value")
+        fields = {
+            "id": stable_id("claude-flow", namespace, key),
+            "type": kind if kind in MEMORY_TYPES else CLAUDE_FLOW_TYPES.get(kind, "general"),
+            "title": key if len(key) <= 200 else key[:199] + "…",
+            "content": content if isinstance(content, str) else json.dumps(content),
+            "tags": ["claude-flow", namespace, *_list(metadata.get("tags"))],
+        }
+        extra = {"context_additional_metadata": json.dumps({"source": "claude-flow", "namespace": namespace,
+                                                            **metadata})}
+        _node_from_fields(incoming, ref, fields, created=_iso(values.get("created_at")),
+                          updated=_iso(values.get("updated_at"), _iso(values.get("created_at"))), extra=extra)
+    return incoming
+
+
+def _read_mcp_turso(conn):
+    columns = _columns(conn, "knowledge_base")
+    missing = {"id", "topic", "content"} - columns
+    if missing:
+        raise ImportRefused(f"The `knowledge_base` table lacks {', '.join(sorted(missing))}.")
+    incoming = Incoming("mcp-turso knowledge_base")
+    for row in conn.execute("SELECT * FROM knowledge_base"):
+        values = dict(row)
+        ref = f"knowledge_base row {values['id']}"
+        category = values.get("category")
+        metadata = _json_object(values.get("metadata"))
+        if values.get("source"):
+            metadata["source"] = values["source"]
+        fields = {
+            "id": stable_id("mcp-turso", values["id"]),
+            "type": "general",
+            "title": str(values.get("topic") or "")[:200],
+            "content": str(values.get("content") or ""),
+            "tags": ["mcp-turso", *([category] if category else []), *_tag_list(values.get("tags"))],
+            "importance": _priority(values.get("priority")),
+        }
+        extra = {"context_additional_metadata": json.dumps({"source_store": "mcp-turso", **metadata})}
+        _node_from_fields(incoming, ref, fields, created=_iso(values.get("created_at")),
+                          updated=_iso(values.get("updated_at"), _iso(values.get("created_at"))), extra=extra)
+    return incoming
+
+
+def _json_object(text):
+    try:
+        value = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return {"metadata": text}
+    return value if isinstance(value, dict) else ({} if value is None else {"metadata": value})
+
+
+def _list(value):
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _tag_list(value):
+    if not value:
+        return []
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            return _list(json.loads(value))
+        except ValueError:
+            pass
+    return [t.strip() for t in str(value).split(",") if t.strip()]
+
+
+def _priority(value):
+    """mcp-turso priorities (0..1, 1..5, 1..10, or words) as memorygraph importance."""
+    words = {"critical": 0.9, "high": 0.8, "medium": 0.5, "normal": 0.5, "low": 0.3}
+    if isinstance(value, str) and value.strip().lower() in words:
+        return words[value.strip().lower()]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.5
+    if 0 <= number <= 1:
+        return number
+    if number <= 5:
+        return round((number - 1) / 4, 2)
+    return round(min(number, 10) / 10, 2)
+
+
+# memorygraph JSON exports --------------------------------------------------------------
+
+JSON_CONTEXT = ("project_path", "files_involved", "languages", "frameworks", "technologies", "git_commit",
+                "git_branch", "working_directory", "session_id", "user_id", "additional_metadata",
+                "function_name", "class_name", "environment")
+
+
+def read_json(data):
+    try:
+        document = json.load(io.BytesIO(data))
+    except ValueError as exc:
+        raise ImportRefused(f"The JSON is not valid: {exc}.") from exc
+    if not isinstance(document, dict):
+        raise ImportRefused("A memorygraph export is a JSON object with `memories` and `relationships`.")
+    missing = [k for k in ("memories", "relationships") if not isinstance(document.get(k), list)]
+    if missing:
+        raise ImportRefused(f"Not a memorygraph export: the JSON has no {' or '.join(missing)} list.")
+    version = document.get("format_version") or document.get("export_version")
+    if not version:
+        raise ImportRefused("Not a memorygraph export: no format_version or export_version.")
+    incoming = Incoming(f"memorygraph JSON export (format {version})")
+    for index, memory in enumerate(document["memories"]):
+        if not isinstance(memory, dict):
+            incoming.invalid.append((f"memories[{index}]", "not an object"))
+            continue
+        ref = f"memories[{index}] {memory.get('id', '')}".strip()
+        lacking = [k for k in ("id", "type", "title", "content") if not memory.get(k)]
+        if lacking:
+            incoming.invalid.append((ref, f"missing {', '.join(lacking)}"))
+            continue
+        fields = {k: memory.get(k) for k in ("id", "type", "title", "content", "summary", "tags")}
+        for key in ("importance", "confidence"):
+            if memory.get(key) is not None:
+                fields[key] = memory[key]
+        extra = {}
+        for key, value in (memory.get("context") or {}).items():
+            if key in JSON_CONTEXT and value not in (None, "", []):
+                extra[f"context_{key}"] = json.dumps(value) if isinstance(value, dict) else value
+        created = _iso(memory.get("created_at"))
+        _node_from_fields(incoming, ref, {**fields, "id": str(fields["id"])}, created=created,
+                          updated=_iso(memory.get("updated_at"), created), extra=extra)
+    for index, rel in enumerate(document["relationships"]):
+        ref = f"relationships[{index}]"
+        if not isinstance(rel, dict) or not all(rel.get(k) for k in ("from_memory_id", "to_memory_id", "type")):
+            incoming.invalid.append((ref, "missing from_memory_id, to_memory_id or type"))
+            continue
+        props_in = rel.get("properties") or {}
+        rel_id = stable_id("memorygraph-json", rel["from_memory_id"], rel["to_memory_id"], rel["type"])
+        try:
+            props = relationship_properties(rel_id=rel_id, strength=float(props_in.get("strength", 0.5)),
+                                            confidence=float(props_in.get("confidence", 0.8)),
+                                            context=props_in.get("context"), temporal=True)
+        except (TypeError, ValueError):
+            incoming.invalid.append((ref, "strength and confidence must be numbers"))
+            continue
+        props["evidence_count"] = props_in.get("evidence_count", 1)
+        created = column_time(props["created_at"])
+        incoming.edges[rel_id] = EdgeRow(rel_id, str(rel["from_memory_id"]), str(rel["to_memory_id"]),
+                                         str(rel["type"]), json.dumps(props), created, created, None, created, None)
+    return _finish(incoming)
+
+
+# Planning and applying -----------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    source: str
+    counts: dict
+    invalid: list
+    writes: Writes
+
+    def as_dict(self):
+        return {"source": self.source, "counts": self.counts,
+                "invalid": [{"what": w, "reason": r} for w, r in self.invalid[:INVALID_SHOWN]],
+                "invalid_total": len(self.invalid)}
+
+
+def _stamp(kind, row):
+    props = json.loads(row.properties or "{}")
+    key = "updated_at" if kind == NODE else "last_validated"
+    return _iso(props.get(key) or props.get("created_at"), "")
+
+
+def plan(incoming, side):
+    """What importing `incoming` into a client database would do; writes nothing."""
+    counts = {"new": 0, "changed": 0, "identical": 0, "older": 0, "invalid": len(incoming.invalid),
+              "relationships_new": 0, "relationships_changed": 0, "relationships_identical": 0}
+    writes, invalid = Writes(), list(incoming.invalid)
+    current = side.rows(NODE, incoming.nodes.keys())
+    for key, row in incoming.nodes.items():
+        ours = current.get(key)
+        if ours is None:
+            counts["new"] += 1
+            writes.nodes.append(row)
+        elif json.loads(ours.properties) == json.loads(row.properties):
+            counts["identical"] += 1
+        elif _stamp(NODE, row) > _stamp(NODE, ours):
+            counts["changed"] += 1
+            writes.nodes.append(row)
+        else:
+            counts["older"] += 1
+    known = set(incoming.nodes) | set(side.versions(NODE))
+    current = side.rows(EDGE, incoming.edges.keys())
+    for key, row in incoming.edges.items():
+        if row.from_id not in known or row.to_id not in known:
+            invalid.append((f"relationship {key}", "one of its memories is neither in the file nor in the database"))
+            counts["invalid"] += 1
+            continue
+        ours = current.get(key)
+        if ours is None:
+            counts["relationships_new"] += 1
+            writes.edges.append(row)
+        elif json.loads(ours.properties) == json.loads(row.properties):
+            counts["relationships_identical"] += 1
+        else:
+            counts["relationships_changed"] += 1
+            writes.edges.append(row)
+    return Plan(incoming.source, counts, invalid, writes)
+
+
+def apply(plan_, side, progress=None):
+    """Write the plan's rows in chunks (each an upsert by id: running it again completes it)."""
+    side.apply(plan_.writes, progress)
+    return {"memories": len(plan_.writes.nodes), "relationships": len(plan_.writes.edges)}

@@ -1,0 +1,56 @@
+"""Import a file into a client database: a memorygraph memory.db or JSON export, claude-flow's
+.swarm/memory.db, or an mcp-turso knowledge_base database (or a zip holding one).
+
+    manage.py kb_import --client team path/to/memory.db            # preview, then import
+    manage.py kb_import --client team path/to/export.json --dry-run
+"""
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.http import Http404
+from tqdm import tqdm
+
+from memories import imports
+from memories.connector import StoreError
+from memories.registry import get_client, handle_for
+from memories.sides import ClientSide
+
+
+class Command(BaseCommand):
+    help = "Import memories from a file into a client database (shows the preview first)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--client", required=True)
+        parser.add_argument("--dry-run", action="store_true", help="Only show what would be imported.")
+
+    def handle(self, *args, file, client, dry_run, **options):
+        path = Path(file).expanduser()
+        if not path.is_file():
+            raise CommandError(f"{path} is not a file.")
+        try:
+            handle = handle_for(get_client(client))
+            handle.ensure_fresh()
+            incoming = imports.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES)
+            side = ClientSide(handle)
+            plan = imports.plan(incoming, side)
+        except (imports.ImportRefused, StoreError, Http404) as exc:
+            raise CommandError(str(exc))
+        c = plan.counts
+        self.stdout.write(f"{plan.source}: {c['new']} new, {c['changed']} changed, {c['identical']} identical, "
+                          f"{c['older']} older than ours (kept), {c['invalid']} invalid; relationships: "
+                          f"{c['relationships_new']} new, {c['relationships_changed']} changed, "
+                          f"{c['relationships_identical']} identical.")
+        for what, reason in plan.invalid[:20]:
+            self.stdout.write(f"  invalid {what}: {reason}")
+        if dry_run:
+            return
+        bar = tqdm(total=len(plan.writes), unit="rows", desc="Importing", disable=options["verbosity"] == 0)
+        def progress(done, total):
+            bar.total = total  # a big import into a local database also reindexes it
+            bar.update(done - bar.n)
+
+        result = imports.apply(plan, side, progress=progress)
+        bar.close()
+        self.stdout.write(f"Imported {result['memories']} memories and {result['relationships']} relationships.")
