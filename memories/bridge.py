@@ -137,6 +137,8 @@ class Bridge:
             if lv is not None and rv is not None:
                 if bv is not None and (lv, rv) == bv:
                     continue
+                if bv is None and lv == rv:
+                    continue  # first meeting of a row copied verbatim before: same version, same row
                 local_changed = bv is None or lv != bv[0]
                 remote_changed = bv is None or rv != bv[1]
                 if local_changed and remote_changed:

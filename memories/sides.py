@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 
 from . import sql
 from .connector import EdgeRow, NodeRow
-from .outbox import edge_version, node_version
 from .readmodel import ReadModel
 
 CHUNK = 1000  # rows per transaction: the memorygraph server waits at most one chunk's write
@@ -99,8 +98,8 @@ class ClientSide(FileSide):
         return self.handle.readmodel.changed_at()
 
     def versions(self, kind):
-        if not self.handle.synced:
-            return super().versions(kind)
+        """From the read model, whose versions are the canonical file's (read back after
+        every write; the caller brings it up to date first): stdlib reads are ~10x faster."""
         query = sql.MEMORY_VERSIONS if kind == NODE else sql.RM_EDGE_VERSIONS
         return dict(self.handle.readmodel.conn.execute(query).fetchall())
 
@@ -142,21 +141,21 @@ class ClientSide(FileSide):
                 lambda done, total: progress(rows + round(rows * done / max(total, 1)), rows * 2)))
 
     def _after_chunk(self, write, chunk):
-        """Bring the read model in step with a local client's canonical file, from the rows
-        just written (their versions computed as the canonical file would)."""
+        """Bring the read model in step with a local client's canonical file, reading the rows
+        just written back from it (so the read model's versions stay the file's own)."""
         if self.handle.synced or self._bulk:
             return
         store, rm = self.handle.store, self.handle.readmodel
+        if write == store.put_node_rows:
+            nodes = list(store.iter_nodes([r.id for r in chunk]))
+        elif write == store.put_edge_rows:
+            edges = list(store.iter_edges([r.id for r in chunk]))
         with rm.write() as conn:
             if write == store.delete_edges:
                 ReadModel.remove_edges(conn, chunk)
             elif write == store.delete_nodes:
                 ReadModel.remove_memories(conn, chunk)
             elif write == store.put_node_rows:
-                ReadModel.apply_memories(conn, [
-                    (r.id, json.loads(r.properties), node_version(r._asdict())) for r in chunk])
+                ReadModel.apply_memories(conn, nodes)
             else:
-                ReadModel.apply_edges(conn, [{
-                    "id": r.id, "from_id": r.from_id, "to_id": r.to_id, "rel_type": r.rel_type, "raw": r.properties,
-                    "props": json.loads(r.properties), "created_at": r.created_at, "valid_until": r.valid_until,
-                    "version": edge_version(r._asdict(), store.has_valid_until)} for r in chunk])
+                ReadModel.apply_edges(conn, edges)
