@@ -69,12 +69,13 @@ class Base:
         return {row[0]: (row[1], row[2]) for row in
                 self.conn.execute("SELECT id, local, remote FROM base WHERE kind = ?", (kind,))}
 
-    def save(self, kind, local, remote):
-        """Record the versions of every row present on both sides now."""
+    def update(self, kind, versions, gone):
+        """Record {id: (local version, remote version)} of rows now the same on both sides,
+        and forget rows gone from both."""
         self.conn.execute("BEGIN IMMEDIATE")
-        self.conn.execute("DELETE FROM base WHERE kind = ?", (kind,))
-        self.conn.executemany("INSERT INTO base VALUES (?, ?, ?, ?)",
-                              ((kind, i, local[i], remote[i]) for i in local.keys() & remote.keys()))
+        self.conn.executemany("INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?)",
+                              ((kind, key, lv, rv) for key, (lv, rv) in versions.items()))
+        self.conn.executemany("DELETE FROM base WHERE kind = ? AND id = ?", ((kind, key) for key in gone))
         self.conn.execute("COMMIT")
 
     def fingerprints(self):
@@ -132,13 +133,15 @@ class Bridge:
         L, R, B = self.local.versions(kind), self.remote.versions(kind), self.base.load(kind)
         to_remote, to_local = Writes(), Writes()
         copy_to_remote, copy_to_local, both = [], [], []
+        same, gone = {}, []  # base entries to record / to forget, besides the rows copied
         for key in L.keys() | R.keys() | B.keys():
             lv, rv, bv = L.get(key), R.get(key), B.get(key)
             if lv is not None and rv is not None:
                 if bv is not None and (lv, rv) == bv:
                     continue
                 if bv is None and lv == rv:
-                    continue  # first meeting of a row copied verbatim before: same version, same row
+                    same[key] = (lv, rv)  # met first, copied verbatim before: same version, same row
+                    continue
                 local_changed = bv is None or lv != bv[0]
                 remote_changed = bv is None or rv != bv[1]
                 if local_changed and remote_changed:
@@ -152,37 +155,50 @@ class Bridge:
                     copy_to_remote.append(key)  # new here, or changed here since the other side deleted it
                 else:
                     self._delete(to_local, kind, key)
+                    gone.append(key)
             elif rv is not None:
                 if bv is None or rv != bv[1]:
                     copy_to_local.append(key)
                 else:
                     self._delete(to_remote, kind, key)
-        self._resolve(kind, both, copy_to_remote, copy_to_local, report)
+                    gone.append(key)
+            else:
+                gone.append(key)
+        same.update(self._resolve(kind, both, copy_to_remote, copy_to_local, report, L, R))
         self._put(kind, to_remote, self.local.rows(kind, copy_to_remote), self.remote, report)
         self._put(kind, to_local, self.remote.rows(kind, copy_to_local), self.local, report)
-        written = False
         for side, writes, counts in ((self.remote, to_remote, report.to_client), (self.local, to_local, report.to_file)):
             if writes:
                 side.apply(writes, progress)
-                written = True
             counts["memories" if kind == NODE else "relationships"] += len(
                 writes.nodes if kind == NODE else writes.edges)
             counts["deleted"] += len(writes.node_deletes) + len(writes.edge_deletes)
-        if written or B.keys() != (L.keys() & R.keys()) or both:
-            self.base.save(kind, self.local.versions(kind), self.remote.versions(kind))
+        # Both sides' versions of what was copied, read back (a relationship's differs by file shape).
+        copied_here = [r.id for r in (to_remote.nodes if kind == NODE else to_remote.edges)]
+        copied_there = [r.id for r in (to_local.nodes if kind == NODE else to_local.edges)]
+        theirs = self.remote.versions_of(kind, copied_here)
+        ours = self.local.versions_of(kind, copied_there)
+        same.update({k: (L[k], theirs[k]) for k in copied_here if k in theirs})
+        same.update({k: (ours[k], R[k]) for k in copied_there if k in ours})
+        self.base.update(kind, same, gone)
 
     @staticmethod
     def _delete(writes, kind, key):
         (writes.node_deletes if kind == NODE else writes.edge_deletes).append(key)
 
-    def _resolve(self, kind, keys, copy_to_remote, copy_to_local, report):
-        """Rows changed on both sides: the newer wins, the loser is kept in the audit log."""
+    def _resolve(self, kind, keys, copy_to_remote, copy_to_local, report, L, R):
+        """Rows changed on both sides: the newer wins, the loser is kept in the audit log.
+        Returns the base entries of rows found to be the same on both sides."""
+        same = {}
         if not keys:
-            return
+            return same
         ours, theirs = self.local.rows(kind, keys), self.remote.rows(kind, keys)
         for key in keys:
             a, b = ours.get(key), theirs.get(key)
-            if a is None or b is None or _same(a, b):
+            if a is None or b is None:
+                continue
+            if _same(a, b):
+                same[key] = (L[key], R[key])
                 continue
             local_wins = _stamp(kind, a) > _stamp(kind, b)
             winner, loser = (a, b) if local_wins else (b, a)
@@ -192,6 +208,7 @@ class Bridge:
                 client=self.client, actor=self.actor, action=f"bridge.conflict.{kind}", object_id=key,
                 before={"side": self.remote.name if local_wins else self.local.name, "row": loser._asdict()},
                 after={"side": self.local.name if local_wins else self.remote.name, "row": winner._asdict()})
+        return same
 
     def _put(self, kind, writes, rows, target, report):
         if kind == NODE:

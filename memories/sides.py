@@ -64,6 +64,13 @@ class FileSide:
     def rows(self, kind, ids):
         return self.store.node_rows(ids) if kind == NODE else self.store.edge_rows(ids)
 
+    def versions_of(self, kind, ids):
+        if not ids:
+            return {}
+        if kind == NODE:
+            return {memory_id: version for memory_id, _, version in self.store.iter_nodes(ids)}
+        return {edge["id"]: edge["version"] for edge in self.store.iter_edges(ids)}
+
     def apply(self, writes, progress=None):
         """Edges are deleted first and put last, so they never point at missing memories."""
         store = self.store
@@ -102,6 +109,14 @@ class ClientSide(FileSide):
         every write; the caller brings it up to date first): stdlib reads are ~10x faster."""
         query = sql.MEMORY_VERSIONS if kind == NODE else sql.RM_EDGE_VERSIONS
         return dict(self.handle.readmodel.conn.execute(query).fetchall())
+
+    def versions_of(self, kind, ids):
+        query = sql.RM_MEMORY_VERSIONS_OF if kind == NODE else sql.RM_EDGE_VERSIONS_OF
+        found, ids = {}, list(ids)
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start:start + CHUNK]
+            found.update(self.handle.readmodel.conn.execute(query.format(marks=",".join("?" * len(chunk))), chunk))
+        return found
 
     def rows(self, kind, ids):
         if not self.handle.synced:

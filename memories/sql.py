@@ -544,3 +544,5 @@ EDGE_UPSERT_ROW_TEMPORAL = EDGE_INSERT_ROW_TEMPORAL + (
 EDGE_UPSERT_ROW_HALF = EDGE_INSERT_ROW_HALF + (
     " ON CONFLICT(id) DO UPDATE SET properties = excluded.properties, valid_until = excluded.valid_until")
 EDGE_UPSERT_ROW = REPLICA_EDGE_INSERT + " ON CONFLICT(id) DO UPDATE SET properties = excluded.properties"
+RM_MEMORY_VERSIONS_OF = "SELECT id, version FROM memory WHERE id IN ({marks})"
+RM_EDGE_VERSIONS_OF = "SELECT id, version FROM edge WHERE id IN ({marks})"
