@@ -47,7 +47,19 @@ def _translate(exc, path):
     return StoreError(f"Error reading {path}: {text}")
 
 
-class CanonicalStore:
+class RowDeletes:
+    """Deletes by id in bulk, for stores that delete one row at a time."""
+
+    def delete_nodes(self, ids):
+        for memory_id in ids:
+            self.delete_node(memory_id)
+
+    def delete_edges(self, ids):
+        for rel_id in ids:
+            self.delete_edge(rel_id)
+
+
+class CanonicalStore(RowDeletes):
     """One connection to one memorygraph file. Not thread-safe: use one per thread."""
 
     def __init__(self, path, *, create=False, connection=None, errors=ValueError):
@@ -306,14 +318,6 @@ class CanonicalStore:
         else:
             self._write_many(sql.EDGE_UPSERT_ROW, [
                 (r.id, r.from_id, r.to_id, r.rel_type, r.properties, r.created_at) for r in rows])
-
-    def delete_nodes(self, ids):
-        for memory_id in ids:
-            self.delete_node(memory_id)
-
-    def delete_edges(self, ids):
-        for rel_id in ids:
-            self.delete_edge(rel_id)
 
     def _write_many(self, query, params):
         try:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from . import sql
-from .connector import StoreError
+from .connector import RowDeletes, StoreError
 from .readmodel import ReadModel, connect
 
 NODE_UPSERT, NODE_DELETE = "node.upsert", "node.delete"
@@ -100,7 +100,7 @@ def pending_ids(conn, ids):
     return {row[0] for row in conn.execute(sql.OUTBOX_PENDING_IDS.format(marks=marks), ids)}
 
 
-class OutboxStore:
+class OutboxStore(RowDeletes):
     """The canonical store's interface for the services, over a synced client's read model."""
 
     writes_readmodel = True
@@ -204,14 +204,6 @@ class OutboxStore:
                 "from_id": row.from_id, "to_id": row.to_id, "rel_type": row.rel_type, "properties": row.properties,
                 "created_at": row.created_at, "valid_from": row.valid_from or row.created_at,
                 "valid_until": row.valid_until, "recorded_at": row.recorded_at or row.created_at})
-
-    def delete_nodes(self, ids):
-        for memory_id in ids:
-            self.delete_node(memory_id)
-
-    def delete_edges(self, ids):
-        for rel_id in ids:
-            self.delete_edge(rel_id)
 
 
 def apply_to_replica(conn, ops, *, temporal):
