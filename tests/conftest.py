@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 
 from memories import cache, registry
 from memories.demo_data import demo_graph
@@ -17,6 +18,7 @@ def _isolated(settings, tmp_path):
     settings.DATA_DIR.mkdir()
     registry.close_all()
     cache.clear()
+    caches["throttle"].clear()
     yield
     registry.close_all()
 
@@ -81,6 +83,7 @@ def browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    _watch_csp(browser)
     yield browser
     browser.close()
     playwright.stop()
@@ -88,6 +91,32 @@ def browser():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
     else:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+CSP_VIOLATIONS = []
+
+
+def _watch_csp(browser):
+    """Every page of every context reports Content-Security-Policy violations to CSP_VIOLATIONS."""
+    new_context = browser.new_context
+
+    def watched(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.on("console", lambda message: CSP_VIOLATIONS.append(f"{message.page.url if message.page else ''}: "
+                                                                    f"{message.text}")
+                   if "Content Security Policy" in message.text else None)
+        return context
+
+    browser.new_context = watched
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request):
+    """Browser tests fail when a page broke the Content-Security-Policy (an inline script or style)."""
+    CSP_VIOLATIONS.clear()
+    yield
+    if request.node.get_closest_marker("browser") and CSP_VIOLATIONS:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(CSP_VIOLATIONS[:10]), pytrace=False)
 
 
 def register_client(slug, path, name=None):

@@ -1,0 +1,88 @@
+"""Security headers on every kind of page, and login throttling."""
+import pytest
+from django.contrib.auth import get_user_model
+
+from graphs.models import EmbedToken
+
+pytestmark = pytest.mark.django_db
+
+
+def directives(response):
+    policy = response["Content-Security-Policy"]
+    return {d.split(" ", 1)[0]: d.split(" ", 1)[1] for d in policy.split("; ")}
+
+
+def test_every_kind_of_page_gets_a_strict_policy(client, web, client_db, handle, settings):
+    settings.KB_EMBED_ORIGINS = ["https://wiki.example.com"]
+    memory_id = handle.readmodel.conn.execute("SELECT id FROM memory LIMIT 1").fetchone()[0]
+    embed = EmbedToken.objects.create(client=client_db, view=f"memory={memory_id}", title="t")
+    admin = get_user_model().objects.create_superuser("root", "", "pw")
+    pages = {
+        "/accounts/login/": client, "/c/acme/memories/": web, f"/c/acme/memories/{memory_id}/": web,
+        "/c/acme/search/?q=redis": web, "/c/acme/graph/": web, "/c/acme/import/": web,
+        "/c/acme/memories/?format=json": web, f"/embed/{embed.token}/": client,
+    }
+    for url, browser in pages.items():
+        response = browser.get(url)
+        assert response.status_code == 200, url
+        policy = directives(response)
+        assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'", url
+        assert policy["object-src"] == "'none'" and policy["base-uri"] == "'none'", url
+        assert response["X-Content-Type-Options"] == "nosniff" and response["Referrer-Policy"] == "same-origin", url
+        if url.startswith("/embed/"):
+            assert policy["frame-ancestors"] == "'self' https://wiki.example.com"
+        else:
+            assert policy["frame-ancestors"] == "'none'" and response["X-Frame-Options"] == "DENY", url
+    client.force_login(admin)
+    policy = directives(client.get("/admin/"))
+    assert policy["script-src"] == "'self'" and "'unsafe-inline'" in policy["style-src"]
+    assert directives(client.get("/sync/"))["style-src"] == "'self'"
+
+
+def test_no_inline_script_in_any_template():
+    """Scripts are static files; inline data is application/json, which browsers never run."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    for template in root.rglob("*.html"):
+        text = template.read_text()
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            assert "src=" in tag or 'type="application/json"' in tag, (template, tag)
+        assert not re.search(r"\son[a-z]+\s*=", text), template  # no inline event handlers
+
+
+def test_secure_mode_adds_hsts_and_secure_cookies():
+    import subprocess
+    import sys
+
+    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'kbsite.settings'; django.setup(); "
+            "from django.conf import settings as s; "
+            "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.DEBUG)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**__import__("os").environ, "KB_SECURE": "1"}, check=True).stdout.split()
+    assert out == ["31536000", "True", "True", "False"]
+    missing = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**{k: v for k, v in __import__("os").environ.items() if k != "KB_SECRET_KEY"},
+                                  "KB_PRODUCTION": "1"})
+    assert missing.returncode != 0 and "KB_SECRET_KEY must be set" in missing.stderr
+
+
+def test_login_is_throttled_after_repeated_failures(client, user):
+    for _ in range(5):
+        response = client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+        assert response.status_code == 200 and b"didn't match" in response.content
+    blocked = client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"})
+    assert blocked.status_code == 429 and b"Too many failed logins" in blocked.content
+    assert "_auth_user_id" not in client.session
+    other = get_user_model().objects.create_user("bob", password="pw-bob-12345")
+    assert other and client.post("/accounts/login/", {"username": "bob", "password": "pw-bob-12345"}).status_code == 302
+
+
+def test_a_good_login_resets_the_count(client, user):
+    for _ in range(4):
+        client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+    assert client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"}).status_code == 302
+    client.logout()
+    for _ in range(4):
+        assert client.post("/accounts/login/", {"username": "alice", "password": "wrong"}).status_code == 200
