@@ -115,3 +115,61 @@ def test_slash_focuses_the_search_box(page):
     page.keyboard.press("/")
     expect(page.locator("#q")).to_be_focused()
     expect(page.locator("#q")).to_have_value("")
+
+
+def test_j_k_move_through_results_and_g_graphs_the_selection(page):
+    page.goto("/c/acme/search/?q=redis")
+    items = page.locator(".memory-item")
+    expect(items.first).to_be_visible()
+    page.keyboard.press("j")
+    expect(items.nth(0)).to_have_class(re.compile("kb-current"))
+    expect(items.nth(0).locator("a.title")).to_be_focused()
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    expect(items.nth(1)).to_have_class(re.compile("kb-current"))
+    href = items.nth(1).locator("a.title").get_attribute("href")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(re.escape(href) + "$"))
+    page.go_back()
+    expect(page.locator(".memory-item").first).to_be_visible()
+    page.locator("body").click()
+    page.keyboard.press("g")
+    expect(page).to_have_url(re.compile(r"/c/acme/graph/\?view=results&q=redis"))
+
+
+def test_question_mark_lists_the_shortcuts(page):
+    page.goto("/c/acme/memories/")
+    dialog = page.locator("dialog#shortcuts")
+    expect(dialog).to_be_hidden()
+    page.keyboard.press("?")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading")).to_have_text("Keyboard shortcuts")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="Shortcuts (?)").click()
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_theme_toggle_overrides_the_system_and_is_remembered(page):
+    page.emulate_media(color_scheme="light")
+    page.goto("/c/acme/memories/")
+    background = "getComputedStyle(document.documentElement).backgroundColor"
+    light = page.evaluate(background)
+    toggle = page.locator("#theme-toggle")
+    expect(toggle).to_have_text("Theme: as the system")
+    toggle.click()
+    expect(toggle).to_have_text("Theme: dark")
+    assert page.evaluate(background) != light
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    assert page.evaluate(background) != light
+    toggle.click()
+    expect(toggle).to_have_text("Theme: light")
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate(background) == light  # the choice wins over the system's
+    toggle.click()
+    expect(toggle).to_have_text("Theme: as the system")
+    assert page.evaluate(background) != light  # back to following the (now dark) system
