@@ -265,7 +265,7 @@ def freshness(*, client, state, rm, now):
         text, level = f"sync worker stopped · synced {_age((now - state.last_ok_at).total_seconds())} ago · {tail}", "warn"
     else:
         text, level = f"synced {_age((now - state.last_ok_at).total_seconds())} ago · {tail}", "ok"
-    return {"text": text, "level": level, "pending": count}
+    return {"text": text, "level": level, "pending": count, "stamp": rm.changed_at() or ""}
 
 
 def pending_memory_ids(*, rm, ids):

@@ -94,5 +94,10 @@ def freshness_badge(request, handle):
         return respond(request, "memories/_badge.html", {"badge": None}, data={"synced": False})
     badge = selectors.freshness(client=client, state=SyncState.objects.filter(client=client).first(),
                                 rm=handle.readmodel, now=timezone.now())
+    # `since`: the stamp the page was rendered with; a newer one means the page shows old data.
+    since = request.GET.get("since", "")[:40]
+    badge["updated"] = bool(since) and since != badge["stamp"]
+    if since:
+        badge["stamp"] = since
     return respond(request, "memories/_badge.html", {"badge": badge, "client": client},
                    data={"synced": True, **badge})

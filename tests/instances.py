@@ -22,7 +22,7 @@ GUNICORN = str(Path(PYTHON).parent / "gunicorn")
 
 
 class Instance:
-    def __init__(self, folder, name, primary_url, *, interval="1"):
+    def __init__(self, folder, name, primary_url, *, interval="1", env=None):
         self.name = name
         self.dir = Path(folder) / name
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -31,6 +31,7 @@ class Instance:
                     "KB_PRIMARY_SLUG": "team", "KB_PRIMARY_INTERVAL": interval, "KB_PAGE_SIZE": "500",
                     "KB_SECRET_KEY": f"test-{name}", "DJANGO_SETTINGS_MODULE": "kbsite.settings"}
         self.env.pop("KB_SYNC_FAULT", None)
+        self.env.update(env or {})
         self.worker = self.web = None
         self.http = None
 
@@ -109,6 +110,11 @@ class Instance:
         response = self._post(f"/c/team/memories/{memory_id}/edit/", {
             "type": current["type"], "title": current["title"], "content": current["content"],
             "tags": ",".join(current["tags"]), "importance": "0.5", "confidence": "0.8", **fields})
+        assert response.status_code == 302, response.text[:500]
+
+    def relate(self, from_id, to_id, rel_type="SOLVES"):
+        response = self._post(f"/c/team/memories/{from_id}/relationships/new/", {
+            "other": to_id, "direction": "out", "rel_type": rel_type, "strength": "0.8", "confidence": "0.9"})
         assert response.status_code == 302, response.text[:500]
 
     def memories(self):
