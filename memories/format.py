@@ -73,7 +73,14 @@ def tag_errors(tags):
 def validate_memory(fields):
     """Check memory fields against the server's limits; raise FormatError listing every problem."""
     errors = {}
-    if fields.get("type") not in MEMORY_TYPES:
+    for key in ("title", "summary", "content"):
+        if fields.get(key) is not None and not isinstance(fields[key], str):
+            errors[key] = f"{key.capitalize()} must be text."
+    if "tags" in fields and not (isinstance(fields["tags"], list) and all(isinstance(t, str) for t in fields["tags"])):
+        errors["tags"] = "Tags must be a list of text."
+    if errors:
+        raise FormatError(errors)
+    if not isinstance(fields.get("type"), str) or fields.get("type") not in MEMORY_TYPES:
         errors["type"] = f"Unknown memory type {fields.get('type')!r}; expected one of {', '.join(MEMORY_TYPES)}."
     title = fields.get("title") or ""
     if not title.strip():
@@ -89,7 +96,7 @@ def validate_memory(fields):
         errors["content"] = f"Content may have at most {CONTENT_MAX:,} characters (got {len(fields['content']):,})."
     for key in ("importance", "confidence"):
         value = fields.get(key)
-        if value is not None and not (isinstance(value, (int, float)) and 0 <= value <= 1):
+        if value is not None and (isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 <= value <= 1)):
             errors[key] = f"{key.capitalize()} must be a number between 0 and 1."
     if "tags" in fields and (problem := tag_errors(fields["tags"])):
         errors["tags"] = problem

@@ -352,6 +352,17 @@ def read_json(data):
         if lacking:
             incoming.invalid.append((ref, f"missing {', '.join(lacking)}"))
             continue
+        wrong = [k for k in ("type", "title", "content", "summary") if memory.get(k) is not None
+                 and not isinstance(memory[k], str)]
+        if not isinstance(memory.get("tags", []), list) or not all(isinstance(t, str) for t in memory.get("tags") or []):
+            wrong.append("tags (a list of strings)")
+        for key in ("importance", "confidence"):
+            value = memory.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                wrong.append(f"{key} (a number)")
+        if wrong:
+            incoming.invalid.append((ref, f"wrong kind of value for {', '.join(wrong)}"))
+            continue
         fields = {k: memory.get(k) for k in ("id", "type", "title", "content", "summary", "tags")}
         for key in ("importance", "confidence"):
             if memory.get(key) is not None:

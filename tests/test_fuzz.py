@@ -1,0 +1,104 @@
+"""Fuzzing the search box and every form with Hypothesis: never a 500, and nothing stored
+that breaks the memorygraph format's rules (what the memorygraph server would hide)."""
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from memories.format import MEMORY_TYPES, REL_TYPES, TAG_MAX, TAGS_MAX, validate_memory
+
+pytestmark = pytest.mark.django_db
+
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                       HealthCheck.too_slow])
+text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+nasty = st.one_of(text, st.sampled_from(['"', "*", "NOT", "a OR", "(", ")", "-", '""', "NEAR(", "^", ":", "\x00",
+                                         "title:x", "'; DROP TABLE memory; --", "a" * 5000, "🦀*", "AND AND"]))
+
+
+def stored_memories_follow_the_rules(handle):
+    for memory_id, props, _ in handle.store.iter_nodes():
+        validate_memory(props)
+        assert props["tags"] == [t for t in props["tags"] if t == t.lower()]
+        assert len(props["tags"]) <= TAGS_MAX and all(len(t) <= TAG_MAX for t in props["tags"])
+
+
+@FUZZ
+@given(q=nasty, sort=st.sampled_from(["", "newest", "oldest", "importance", "title", "x"]),
+       page=st.one_of(st.integers(-5, 10**9).map(str), text))
+def test_search_never_fails(web, client_db, q, sort, page):
+    for url in ("/c/acme/search/", "/c/acme/memories/"):
+        response = web.get(url, {"q": q, "sort": sort, "page": page})
+        assert response.status_code in (200, 302, 400), (q, sort, page, response.status_code)
+        json_response = web.get(url, {"q": q, "format": "json"})
+        assert json_response.status_code in (200, 302, 400)
+
+
+@FUZZ
+@given(fields=st.fixed_dictionaries({
+    "type": st.one_of(st.sampled_from(MEMORY_TYPES), text), "title": text, "summary": text,
+    "content": st.one_of(text, st.just("")), "tags": text,
+    "importance": st.one_of(st.floats(allow_nan=True), text).map(str),
+    "confidence": st.one_of(st.floats(-2, 2), text).map(str), "project_path": text, "languages": text}))
+def test_create_form_stores_only_valid_memories(web, handle, fields):
+    response = web.post("/c/acme/memories/new/", fields)
+    assert response.status_code in (302, 400), response.status_code
+    if response.status_code == 302:
+        memory_id = response["Location"].rstrip("/").split("/")[-1]
+        validate_memory(handle.store.node(memory_id))
+
+
+@FUZZ
+@given(tag=text, action=st.sampled_from(["add", "remove", "x"]), new=text)
+def test_tag_forms(web, handle, tag, action, new):
+    memory_id = handle.readmodel.conn.execute("SELECT id FROM memory ORDER BY id LIMIT 1").fetchone()[0]
+    assert web.post(f"/c/acme/memories/{memory_id}/tags/", {"tag": tag, "action": action}).status_code in (302, 400)
+    # Renaming a tag no memory has is a 404.
+    assert web.post("/c/acme/tags/rename/", {"old": tag, "new": new}).status_code in (302, 400, 404)
+    assert web.post("/c/acme/tags/bulk/?q=redis", {"tag": tag}).status_code in (302, 400)
+    stored_memories_follow_the_rules(handle)
+
+
+@FUZZ
+@given(other=st.one_of(text, st.just("")), rel_type=st.one_of(st.sampled_from(REL_TYPES), text),
+       direction=st.sampled_from(["out", "in", "sideways"]),
+       strength=st.one_of(st.floats(allow_nan=True), text).map(str), context=text)
+def test_relationship_form(web, handle, other, rel_type, direction, strength, context):
+    ids = [r[0] for r in handle.readmodel.conn.execute("SELECT id FROM memory ORDER BY id LIMIT 2")]
+    target = other if other else ids[1]
+    response = web.post(f"/c/acme/memories/{ids[0]}/relationships/new/", {
+        "other": target, "rel_type": rel_type, "direction": direction, "strength": strength, "confidence": "0.5",
+        "context": context})
+    assert response.status_code in (302, 400), response.status_code
+    for edge in handle.store.iter_edges():
+        assert edge["rel_type"] in REL_TYPES and edge["from_id"] != edge["to_id"]
+        assert 0 <= edge["props"]["strength"] <= 1
+
+
+@FUZZ
+@given(params=st.dictionaries(st.sampled_from(["view", "memory", "depth", "node_type", "category", "expand", "limit",
+                                               "source", "target", "size", "format", "q", "t"]),
+                              st.one_of(text, st.integers(-10, 10**6).map(str)), max_size=6))
+def test_graph_parameters(web, client_db, params):
+    response = web.get("/c/acme/graph/", params)
+    assert response.status_code in (200, 202, 302, 400, 404), (params, response.status_code)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                               HealthCheck.too_slow])
+@given(payload=st.one_of(st.binary(max_size=2000), text.map(str.encode),
+                         st.builds(lambda m: json.dumps({"format_version": "2.0", "memories": m,
+                                                         "relationships": []}).encode(),
+                                   st.lists(st.dictionaries(st.sampled_from(["id", "type", "title", "content",
+                                                                             "tags", "importance"]),
+                                                            st.one_of(text, st.floats(), st.integers()),
+                                                            max_size=6), max_size=5))))
+def test_import_uploads(web, handle, payload):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = web.post("/c/acme/import/", {"file": SimpleUploadedFile("fuzz.json", payload)})
+    assert response.status_code in (302, 400), response.status_code
+    if response.status_code == 302:
+        job = web.get(response["Location"] + "?format=json").json()
+        assert web.post(f"/c/acme/import/{job['id']}/run/").status_code == 302
+    stored_memories_follow_the_rules(handle)
