@@ -86,11 +86,16 @@ def test_writers_are_let_through(client_db, ids, role):
         assert status not in (403, 404), (url, status)
 
 
+def listed_patterns():
+    """The URL patterns (relative to /c/<client>/) that READS and WRITES cover."""
+    return {url.split("?")[0].replace("{m}", "<str:memory_id>").replace("{r}", "<str:rel_id>")
+            .replace("{b}", "<int:batch_id>").replace("{e}", "<int:embed_id>").replace("{i}", "<int:job_id>")
+            .replace("/c/acme/", "") for _, url in READS + WRITES}
+
+
 def test_every_client_url_is_in_the_table():
     """A new URL under /c/<client>/ must be added to READS or WRITES above."""
-    listed = {url.split("?")[0].replace("{m}", "<str:memory_id>").replace("{r}", "<str:rel_id>")
-              .replace("{b}", "<int:batch_id>").replace("{e}", "<int:embed_id>").replace("{i}", "<int:job_id>").replace("/c/acme/", "")
-              for _, url in READS + WRITES}
+    listed = listed_patterns()
     patterns = set()
     for resolver in get_resolver().url_patterns:
         if str(resolver.pattern) == "c/<slug:client>/":
