@@ -94,7 +94,8 @@ def memory_detail(request, handle, memory_id):
     memory = _memory_or_404(handle, memory_id)
     pending = handle.synced and bool(selectors.pending_memory_ids(rm=handle.readmodel, ids=[memory_id]))
     context = {"client": handle.client, "memory": memory, "content_html": render_markdown(memory["content"]),
-               "audit": AuditEntry.objects.filter(client=handle.client, object_id=memory_id)[:20],
+               "audit": selectors.memory_history(entries=AuditEntry.objects.filter(
+                   client=handle.client, object_id=memory_id).select_related("actor")[:50]),
                "pending": pending}
     return respond(request, "memories/detail.html", context, partial="tags",
                    data={"memory": memory, "pending_sync": pending})
