@@ -402,3 +402,18 @@ def test_list_and_graph_pages_link_their_selection(web, handle):
     memory_id = rm_rows(handle, "SELECT from_id FROM edge LIMIT 1")[0][0]
     page = web.get(f"/c/acme/graph/?memory={memory_id}&depth=2").content.decode()
     assert f"/c/acme/export/?scope=graph&amp;memory={memory_id}&amp;depth=2&amp;format=csv" in page
+
+
+def test_the_command_line_export(handle, tmp_path, capsys):
+    from django.core.management import call_command
+
+    for fmt in ("json", "csv", "sqlite", "markdown"):
+        out = tmp_path / f"out.{fmt}"
+        call_command("kb_export", "--client", "acme", "--format", fmt, "--out", str(out), verbosity=0)
+        assert out.stat().st_size > 0 and "Wrote 294 memories" in capsys.readouterr().out
+    assert len(json.loads((tmp_path / "out.json").read_text())["memories"]) == 294
+    rows = list(csv.reader((tmp_path / "out.csv").open()))
+    assert len(rows) == 295
+    call_command("kb_export", "--client", "acme", "--format", "json", "--q", "redis", "--out",
+                 str(tmp_path / "redis.json"), verbosity=0)
+    assert 0 < len(json.loads((tmp_path / "redis.json").read_text())["memories"]) < 294

@@ -1,0 +1,53 @@
+"""Export a client database (or a search of it) to a file, with a progress bar.
+
+    manage.py kb_export --client team --format json --out team.json
+    manage.py kb_export --client team --format markdown --q "redis" --out redis.zip
+"""
+import shutil
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.http import Http404
+from tqdm import tqdm
+
+from memories import export_data, exports
+from memories.connector import StoreError
+from memories.registry import get_client, handle_for
+from memories.selectors import Filters
+
+
+class Command(BaseCommand):
+    help = "Export a client database: memorygraph JSON 2.0, a memorygraph SQLite file, CSV or a Markdown zip."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--client", required=True)
+        parser.add_argument("--format", required=True, choices=["json", "sqlite", "csv", "markdown"])
+        parser.add_argument("--out", required=True, help="The file to write.")
+        parser.add_argument("--q", default="", help="Only the memories this search matches.")
+
+    def handle(self, *args, client, format, out, q, **options):
+        try:
+            handle = handle_for(get_client(client))
+            rm = handle.ensure_fresh()
+        except (Http404, StoreError) as exc:
+            raise CommandError(str(exc))
+        ids = export_data.export_ids_search(rm=rm, filters=Filters(), q=q) if q else export_data.export_ids_all(rm=rm)
+        bar = tqdm(unit="B", unit_scale=True, desc=f"Exporting {len(ids):,} memories",
+                   disable=options["verbosity"] == 0)
+        path = Path(out).expanduser()
+        with open(path, "wb") as target:
+            if format in ("json", "csv"):
+                stream = exports.json_stream if format == "json" else exports.csv_stream
+                for chunk in stream(rm=rm, ids=ids):
+                    data = chunk.encode()
+                    target.write(data)
+                    bar.update(len(data))
+            else:
+                source = exports.sqlite_file(rm=rm, ids=ids) if format == "sqlite" else exports.markdown_zip(
+                    rm=rm, ids=ids, folder=path.stem)
+                with source:
+                    while data := source.read(1 << 20):
+                        target.write(data)
+                        bar.update(len(data))
+        bar.close()
+        self.stdout.write(f"Wrote {len(ids):,} memories to {path} ({path.stat().st_size:,} bytes).")
