@@ -56,3 +56,21 @@ def test_main_pages_have_no_wcag_violations(browser, pages, scheme):
         context.close()
     problems = {url: v for url, v in found.items() if v}
     assert not problems, "\n".join(f"{url}:\n  " + "\n  ".join(v) for url, v in problems.items())
+
+
+def test_main_pages_fit_a_phone(browser, pages):
+    """No sideways scrolling at 375 px on the pages people read on a phone."""
+    base, session, urls = pages
+    context = browser.new_context(base_url=base, viewport={"width": 375, "height": 800}, is_mobile=True)
+    context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
+    page = context.new_page()
+    try:
+        too_wide = {}
+        for url in ["/c/acme/memories/", "/c/acme/search/?q=redis", urls[2], "/c/acme/tags/", "/sync/"]:
+            page.goto(url)
+            width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            if width[0] > width[1] + 1:
+                too_wide[url] = width
+        assert not too_wide, too_wide
+    finally:
+        context.close()
