@@ -24,8 +24,8 @@ class ThrottledLoginView(LoginView):
     def post(self, request, *args, **kwargs):
         cache = caches["throttle"]
         if any((cache.get(key) or 0) >= limit for key, limit in _keys(request)):
-            form = self.get_form()
-            form.errors.clear()
+            # An unbound form: the password is not even checked while the lock holds.
+            form = self.get_form_class()(request)
             context = self.get_context_data(form=form, throttled=WINDOW_S // 60)
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)

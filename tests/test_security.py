@@ -99,3 +99,29 @@ def test_every_write_is_in_the_memorys_history_with_before_and_after(web, handle
     assert page.count("memory.update by alice") == 2 and "memory.create by alice" in page
     assert "<td>Before title</td><td>After title</td>" in page
     assert '<th scope="row">tags</th><td>[]</td><td>[&quot;audited&quot;]</td>' in page
+
+
+@pytest.mark.browser
+def test_admin_pages_work_under_the_policy(browser, live_server, client_db):
+    """Django's admin runs its scripts from files too (a violation fails the test, see conftest)."""
+    admin = get_user_model().objects.create_superuser("root", "", "pw-root-123")
+    from django.test import Client
+
+    staff = Client()
+    staff.force_login(admin)
+    context = browser.new_context(base_url=live_server.url)
+    context.add_cookies([{"name": "sessionid", "value": staff.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        for url in ("/admin/", "/admin/memories/clientdatabase/", "/admin/memories/clientdatabase/add/",
+                    f"/admin/memories/clientdatabase/{client_db.pk}/change/"):
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+        page.goto("/admin/memories/clientdatabase/add/")
+        page.locator("select#id_mode").select_option("synced")
+        assert page.locator("#id_remote_url").is_visible()
+    finally:
+        context.close()
+    assert not errors
