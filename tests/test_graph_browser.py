@@ -4,12 +4,12 @@ Playwright drives Debian's chromium against live_server; opt-in by marker like t
 and failing, not skipping, without /usr/bin/chromium.
 """
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.wiki import wiki_server
 
 pytestmark = pytest.mark.browser
 
@@ -58,28 +58,9 @@ def wiki(settings):
 
     Returns (url, publish): publish(html) sets what the wiki page serves.
     """
-    pages = {"html": ""}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = pages["html"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    origin = f"http://127.0.0.1:{server.server_port}"
-    settings.KB_EMBED_ORIGINS = [origin]
-    yield f"{origin}/wiki.html", lambda html: pages.update(html=html)
-    server.shutdown()
-    server.server_close()
+    with wiki_server() as (origin, publish):
+        settings.KB_EMBED_ORIGINS = [origin]
+        yield f"{origin}/wiki.html", publish
 
 
 def _open_graph(page, hub):

@@ -1,13 +1,12 @@
 """The main journeys in a real browser, against the site as it runs in production: gunicorn
 and the sync worker of two instances sharing a real `tursodb --sync-server` primary."""
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.instances import Instance, wait_until
+from tests.wiki import wiki_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -17,25 +16,8 @@ TIMEOUT_MS = 10_000
 @pytest.fixture
 def wiki():
     """A wiki page on another origin: (url, publish(html))."""
-    pages = {"html": ""}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = pages["html"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", lambda html: pages.update(html=html)
-    server.shutdown()
-    server.server_close()
+    with wiki_server() as served:
+        yield served
 
 
 @pytest.fixture
