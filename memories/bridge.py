@@ -25,16 +25,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+from . import sql
 from .models import AuditEntry
-from .sides import EDGE, NODE, Writes
-
-BASE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS base (kind TEXT NOT NULL, id TEXT NOT NULL, local TEXT, remote TEXT,
-                                 PRIMARY KEY (kind, id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS runs (at REAL NOT NULL, summary TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
-"""
-
+from .sides import EDGE, NODE, Writes, row_stamp, same_row
 
 @dataclass
 class Report:
@@ -63,47 +56,32 @@ class Base:
     def __init__(self, path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.executescript(BASE_SCHEMA)
+        self.conn.executescript(sql.BRIDGE_SCHEMA)
 
     def load(self, kind):
         return {row[0]: (row[1], row[2]) for row in
-                self.conn.execute("SELECT id, local, remote FROM base WHERE kind = ?", (kind,))}
+                self.conn.execute(sql.BRIDGE_BASE, (kind,))}
 
     def update(self, kind, versions, gone):
         """Record {id: (local version, remote version)} of rows now the same on both sides,
         and forget rows gone from both."""
         self.conn.execute("BEGIN IMMEDIATE")
-        self.conn.executemany("INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?)",
+        self.conn.executemany(sql.BRIDGE_BASE_PUT,
                               ((kind, key, lv, rv) for key, (lv, rv) in versions.items()))
-        self.conn.executemany("DELETE FROM base WHERE kind = ? AND id = ?", ((kind, key) for key in gone))
+        self.conn.executemany(sql.BRIDGE_BASE_DROP, ((kind, key) for key in gone))
         self.conn.execute("COMMIT")
 
     def fingerprints(self):
-        return dict(self.conn.execute("SELECT key, value FROM meta"))
+        return dict(self.conn.execute(sql.BRIDGE_META))
 
     def set_fingerprints(self, **values):
-        self.conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
+        self.conn.executemany(sql.BRIDGE_META_PUT, values.items())
 
     def log(self, report):
-        self.conn.execute("INSERT INTO runs VALUES (?, ?)", (time.time(), json.dumps(report.as_dict())))
+        self.conn.execute(sql.BRIDGE_RUN, (time.time(), json.dumps(report.as_dict())))
 
     def close(self):
         self.conn.close()
-
-
-def _stamp(kind, row):
-    props = json.loads(row.properties or "{}")
-    if kind == NODE:
-        return str(props.get("updated_at") or row.updated_at or "")
-    return str(props.get("last_validated") or props.get("created_at") or row.created_at or "")
-
-
-def _same(a, b):
-    """Same content, whatever the JSON spacing or key order."""
-    try:
-        return json.loads(a.properties) == json.loads(b.properties)
-    except ValueError:
-        return a.properties == b.properties
 
 
 class Bridge:
@@ -197,10 +175,10 @@ class Bridge:
             a, b = ours.get(key), theirs.get(key)
             if a is None or b is None:
                 continue
-            if _same(a, b):
+            if same_row(a, b):
                 same[key] = (L[key], R[key])
                 continue
-            local_wins = _stamp(kind, a) > _stamp(kind, b)
+            local_wins = row_stamp(kind, a) > row_stamp(kind, b)
             winner, loser = (a, b) if local_wins else (b, a)
             (copy_to_remote if local_wins else copy_to_local).append(key)
             report.conflicts.append(key)

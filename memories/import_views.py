@@ -3,6 +3,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
 
 from . import services
 from .format import FormatError
@@ -80,10 +81,9 @@ def import_job(request, handle, job_id):
                    partial="status", data=_job_data(job))
 
 
+@require_POST
 @client_view(role="editor")
 def import_run(request, handle, job_id):
-    if request.method != "POST":
-        return error_response(request, "Start an import with POST.", status=405)
     job = get_object_or_404(ImportJob, pk=job_id, client=handle.client)
     try:
         services.import_run(handle=handle, actor=request.user, job=job)
@@ -92,10 +92,9 @@ def import_run(request, handle, job_id):
     return redirect("import_job", handle.client.slug, job.pk)
 
 
+@require_POST
 @client_view(role="editor")
 def import_discard(request, handle, job_id):
-    if request.method != "POST":
-        return error_response(request, "Discard an import with POST.", status=405)
     job = get_object_or_404(ImportJob, pk=job_id, client=handle.client)
     try:
         services.import_discard(job=job)

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import sql
 from .connector import EdgeRow, NodeRow
 from .format import (
     MEMORY_TYPES, REL_TYPES, FormatError, memory_properties, normalise_tags, relationship_properties,
     validate_memory,
 )
-from .sides import EDGE, NODE, Writes, column_time
+from .sides import EDGE, NODE, Writes, column_time, row_stamp, same_row
 
 NAMESPACE = uuid.UUID("6f1f9d1c-5b7e-4c55-9a53-3e0f3c1b8a10")
 MAX_ZIP_RATIO = 100
@@ -165,7 +166,7 @@ def read_sqlite(path):
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         conn.row_factory = sqlite3.Row
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {r[0] for r in conn.execute(sql.IMPORT_TABLES)}
     except sqlite3.DatabaseError as exc:
         raise ImportRefused(f"The file is not a readable SQLite database: {exc}.") from exc
     try:
@@ -191,8 +192,10 @@ def _read_memorygraph(conn):
     node_columns = _columns(conn, "nodes")
     if not {"id", "label", "properties"} <= node_columns:
         raise ImportRefused(f"The `nodes` table has columns {', '.join(sorted(node_columns))}, not memorygraph's.")
-    incoming = Incoming("memorygraph SQLite file")
-    for row in conn.execute("SELECT * FROM nodes WHERE label = 'Memory'"):
+    columns = _columns(conn, "relationships")
+    version = "0.10+" if "valid_from" in columns else "0.10 (half-migrated)" if "valid_until" in columns else "0.9 or older"
+    incoming = Incoming(f"memorygraph SQLite file ({version} shape)")
+    for row in conn.execute(sql.IMPORT_NODES):
         ref = f"memory {row['id']}"
         try:
             props = json.loads(row["properties"])
@@ -209,12 +212,9 @@ def _read_memorygraph(conn):
         updated = row["updated_at"] if "updated_at" in node_columns else None
         _add_node(incoming, ref, NodeRow(row["id"], row["properties"], created or column_time(props.get("created_at")),
                                          updated or column_time(props.get("updated_at"))))
-    columns = _columns(conn, "relationships")
-    for row in conn.execute("SELECT * FROM relationships"):
+    for row in conn.execute(sql.IMPORT_EDGES):
         values = dict(row)
         incoming.edges[values["id"]] = EdgeRow(**{f: values.get(f) for f in EdgeRow._fields})
-    version = "0.10+" if "valid_from" in columns else "0.10 (half-migrated)" if "valid_until" in columns else "0.9 or older"
-    incoming.source = f"memorygraph SQLite file ({version} shape)"
     return incoming
 
 
@@ -228,7 +228,7 @@ def _read_claude_flow(conn):
     v3 = "content" in columns
     incoming = Incoming(f"claude-flow .swarm/memory.db ({'v3' if v3 else 'v2'})")
     now = datetime.now(timezone.utc).timestamp()
-    for row in conn.execute("SELECT * FROM memory_entries"):
+    for row in conn.execute(sql.IMPORT_CLAUDE_FLOW):
         values = dict(row)
         key, namespace = str(values.get("key") or values.get("id")), str(values.get("namespace") or "default")
         ref = f"claude-flow entry {namespace}/{key}"
@@ -262,7 +262,7 @@ def _read_mcp_turso(conn):
     if missing:
         raise ImportRefused(f"The `knowledge_base` table lacks {', '.join(sorted(missing))}.")
     incoming = Incoming("mcp-turso knowledge_base")
-    for row in conn.execute("SELECT * FROM knowledge_base"):
+    for row in conn.execute(sql.IMPORT_MCP_TURSO):
         values = dict(row)
         ref = f"knowledge_base row {values['id']}"
         category = values.get("category")
@@ -410,12 +410,6 @@ class Plan:
                 "invalid_total": len(self.invalid)}
 
 
-def _stamp(kind, row):
-    props = json.loads(row.properties or "{}")
-    key = "updated_at" if kind == NODE else "last_validated"
-    return _iso(props.get(key) or props.get("created_at"), "")
-
-
 def plan(incoming, side):
     """What importing `incoming` into a client database would do; writes nothing."""
     counts = {"new": 0, "changed": 0, "identical": 0, "older": 0, "invalid": len(incoming.invalid),
@@ -427,9 +421,9 @@ def plan(incoming, side):
         if ours is None:
             counts["new"] += 1
             writes.nodes.append(row)
-        elif json.loads(ours.properties) == json.loads(row.properties):
+        elif same_row(ours, row):
             counts["identical"] += 1
-        elif _stamp(NODE, row) > _stamp(NODE, ours):
+        elif row_stamp(NODE, row) > row_stamp(NODE, ours):
             counts["changed"] += 1
             writes.nodes.append(row)
         else:
@@ -445,7 +439,7 @@ def plan(incoming, side):
         if ours is None:
             counts["relationships_new"] += 1
             writes.edges.append(row)
-        elif json.loads(ours.properties) == json.loads(row.properties):
+        elif same_row(ours, row):
             counts["relationships_identical"] += 1
         else:
             counts["relationships_changed"] += 1

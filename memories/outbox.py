@@ -171,14 +171,12 @@ class OutboxStore(RowDeletes):
         overlay(self.conn, [(op, object_id, payload)])
 
     def insert_node(self, props):
+        """Also an update: operations are upserts, and an update keeps the row's created_at column."""
         now = sql_now()
         self._queue(NODE_UPSERT, props["id"], {
             "properties": json.dumps(props), "created_at": now, "updated_at": now})
 
-    def update_node(self, props):
-        now = sql_now()
-        self._queue(NODE_UPSERT, props["id"], {
-            "properties": json.dumps(props), "created_at": now, "updated_at": now})
+    update_node = insert_node
 
     def delete_node(self, memory_id):
         self._queue(NODE_DELETE, memory_id, {})

@@ -130,22 +130,18 @@ class Primary:
         """Apply memorygraph's schema at the primary (idempotent: CREATE ... IF NOT EXISTS)."""
         self.pipeline([(statement, ()) for statement in sql.statements(sql.CANONICAL_SCHEMA)])
 
-    def node_versions(self, ids):
-        """{id: (updated_at column, properties)} at the primary, for verifying pushes."""
-        found = {}
+    def _rows_by_ids(self, query, ids, chunk=200):
+        """Rows of query for every id, in one request of as many statements as chunks."""
         ids = list(ids)
-        for start in range(0, len(ids), 200):
-            chunk = ids[start:start + 200]
-            marks = ",".join("?" * len(chunk))
-            for row in self.pipeline([(sql.PRIMARY_NODES.format(marks=marks), chunk)])[0]:
-                found[row[0]] = row[1]
-        return found
+        chunks = [ids[start:start + chunk] for start in range(0, len(ids), chunk)]
+        if not chunks:
+            return []
+        results = self.pipeline([(query.format(marks=",".join("?" * len(c))), c) for c in chunks])
+        return [row for rows in results for row in rows]
+
+    def node_versions(self, ids):
+        """{id: the properties' updated_at} at the primary, for verifying pushes."""
+        return dict(self._rows_by_ids(sql.PRIMARY_NODES, ids))
 
     def edge_ids(self, ids):
-        found = set()
-        ids = list(ids)
-        for start in range(0, len(ids), 200):
-            chunk = ids[start:start + 200]
-            marks = ",".join("?" * len(chunk))
-            found.update(row[0] for row in self.pipeline([(sql.PRIMARY_EDGES.format(marks=marks), chunk)])[0])
-        return found
+        return {row[0] for row in self._rows_by_ids(sql.PRIMARY_EDGES, ids)}

@@ -275,7 +275,7 @@ def pending_memory_ids(*, rm, ids):
 def sync_row(*, client, state, rm, now):
     """Everything the sync status page shows about one client database."""
     count, oldest = pending(rm.conn)
-    failed = rm.conn.execute("SELECT count(*) FROM outbox WHERE state = 'failed'").fetchone()[0]
+    failed = rm.conn.execute(sql.OUTBOX_FAILED).fetchone()[0]
     refreshed = rm.meta("refreshed_at")
     row = {
         "slug": client.slug, "name": client.name, "mode": client.mode, "synced": client.synced,
@@ -296,7 +296,7 @@ def sync_row(*, client, state, rm, now):
     if not client.synced:
         count_row = rm.conn.execute(sql.RM_NODE_COUNT).fetchone() if rm.meta("version") else None
         row["memories"] = count_row[0] if count_row else None
-        row["relationships"] = rm.conn.execute("SELECT count(*) FROM edge").fetchone()[0] if count_row else None
+        row["relationships"] = rm.conn.execute(sql.RM_EDGE_COUNT).fetchone()[0] if count_row else None
     if client.synced:
         row["badge"] = freshness(client=client, state=state, rm=rm, now=now)
     return row

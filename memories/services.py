@@ -7,7 +7,6 @@ in the same request, and records an audit entry.
 """
 import shutil
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from .format import (
 )
 from . import imports
 from .models import AuditEntry, ImportJob, SyncState, TagBatch
+from .progress import throttled
 from .registry import handle_for
 from .sides import ClientSide
 
@@ -272,20 +272,21 @@ def rebuild_request(*, client, actor):
 
 
 def _rebuild_local(client):
-    last = [0.0]
+    rebuild_recorded(client, handle_for(client).rebuild)
+    connections.close_all()
 
-    def progress(done, total):
-        if time.monotonic() - last[0] >= 1 or done == total:
-            last[0] = time.monotonic()
-            SyncState.objects.filter(client=client).update(rebuild_progress=f"{done:,} of {total:,} memories")
+
+def rebuild_recorded(client, rebuild, errors=(StoreError,)):
+    """Run rebuild(progress=...) for a client, keeping its progress and outcome on the status page."""
+    def report(done, total):
+        SyncState.objects.filter(client=client).update(rebuild_progress=f"{done:,} of {total:,} memories")
 
     try:
-        result = handle_for(client).rebuild(progress=progress)
-        message = f"Rebuilt: {result['memories']:,} memories in {result['seconds']} s"
-    except StoreError as exc:
+        result = rebuild(progress=throttled(report, 1.0))
+        message = f"Rebuilt: {result['memories']:,} memories in {result['seconds']} s at {timezone.now():%H:%M:%S}"
+    except errors as exc:
         message = f"Rebuild failed: {exc}"
     SyncState.objects.filter(client=client).update(rebuild_requested_at=None, rebuild_progress=message)
-    connections.close_all()
 
 
 def _audit_client(client, actor, action):
@@ -334,13 +335,7 @@ def import_run(*, handle, actor, job):
 
 
 def _import_job(handle, actor, job, in_thread=False):
-    last = [0.0]
-
-    def progress(done, total):
-        if time.monotonic() - last[0] >= 0.5 or done == total:
-            last[0] = time.monotonic()
-            ImportJob.objects.filter(pk=job.pk).update(done=done, total=total)
-
+    progress = throttled(lambda done, total: ImportJob.objects.filter(pk=job.pk).update(done=done, total=total), 0.5)
     try:
         plan = imports.plan(imports.read_path(job.path, max_bytes=settings.KB_UPLOAD_MAX_BYTES), ClientSide(handle))
         result = imports.apply(plan, ClientSide(handle), progress)

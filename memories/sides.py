@@ -30,6 +30,33 @@ def column_time(iso):
     return parsed.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _iso_utc(value):
+    """ISO text normalised to UTC, so that text order is time order ('' when unreadable)."""
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).isoformat()
+
+
+def row_stamp(kind, row):
+    """When a row last changed: a memory's updated_at, a relationship's last_validated."""
+    props = json.loads(row.properties or "{}")
+    if kind == NODE:
+        return _iso_utc(props.get("updated_at") or props.get("created_at") or row.updated_at)
+    return _iso_utc(props.get("last_validated") or props.get("created_at") or row.created_at)
+
+
+def same_row(a, b):
+    """Same content, whatever the JSON spacing or key order."""
+    try:
+        return json.loads(a.properties) == json.loads(b.properties)
+    except ValueError:
+        return a.properties == b.properties
+
+
 class Writes:
     """Rows to put and ids to delete on one side."""
 
@@ -107,7 +134,7 @@ class ClientSide(FileSide):
     def versions(self, kind):
         """From the read model, whose versions are the canonical file's (read back after
         every write; the caller brings it up to date first): stdlib reads are ~10x faster."""
-        query = sql.MEMORY_VERSIONS if kind == NODE else sql.RM_EDGE_VERSIONS
+        query = sql.MEMORY_VERSIONS if kind == NODE else sql.EDGE_VERSIONS_RM
         return dict(self.handle.readmodel.conn.execute(query).fetchall())
 
     def versions_of(self, kind, ids):

@@ -443,9 +443,9 @@ CREATE INDEX IF NOT EXISTS outbox_object ON outbox(object_id, state)
 """
 OUTBOX_INSERT = "INSERT INTO outbox (op, object_id, payload, queued_at) VALUES (?, ?, ?, ?)"
 OUTBOX_IN_STATE = "SELECT seq, op, object_id, payload, queued_at FROM outbox WHERE state = ? ORDER BY seq LIMIT ?"
-OUTBOX_UNPUSHED = "SELECT seq, op, object_id, payload, queued_at FROM outbox WHERE state != 'pushed' ORDER BY seq"
 OUTBOX_MARK = "UPDATE outbox SET state = ?, applied_at = coalesce(?, applied_at), pushed_at = ?, error = ? WHERE seq = ?"
-OUTBOX_REQUEUE_APPLIED = "UPDATE outbox SET state = 'queued', error = ? WHERE state = 'applied'"
+OUTBOX_REQUEUE = "UPDATE outbox SET state = 'queued', error = ? WHERE seq = ?"
+OUTBOX_FAILED = "SELECT count(*) FROM outbox WHERE state = 'failed'"
 OUTBOX_PENDING = "SELECT count(*), min(queued_at) FROM outbox WHERE state != 'pushed'"
 OUTBOX_PENDING_IDS = "SELECT DISTINCT object_id FROM outbox WHERE state != 'pushed' AND object_id IN ({marks})"
 OUTBOX_PRUNE = "DELETE FROM outbox WHERE state = 'pushed' AND seq < (SELECT max(seq) FROM outbox) - ?"
@@ -482,6 +482,7 @@ PRIMARY_EDGES = "SELECT id FROM relationships WHERE id IN ({marks})"
 RM_NODE_PROPS = "SELECT props FROM memory WHERE id = ?"
 RM_NODES_BY_IDS = "SELECT id, props, version FROM memory WHERE id IN ({marks})"
 RM_NODE_COUNT = "SELECT count(*) FROM memory"
+RM_EDGE_COUNT = "SELECT count(*) FROM edge"
 RM_EDGES_BY_IDS = "SELECT id, from_id, to_id, rel_type, props, created_at, current, version FROM edge WHERE id IN ({marks})"
 RM_EDGE_EXISTS = "SELECT 1 FROM edge WHERE from_id = ? AND to_id = ? AND rel_type = ? LIMIT 1"
 RM_EDGE_REACHES = """
@@ -498,10 +499,8 @@ SELECT 1 FROM reach WHERE id = ?3 LIMIT 1
 
 NODE_ROWS_BY_IDS = "SELECT id, properties, created_at, updated_at FROM nodes WHERE label = 'Memory' AND id IN ({marks})"
 EDGE_ROWS_BY_IDS = "SELECT * FROM relationships WHERE id IN ({marks})"
-RM_EDGE_VERSIONS = "SELECT id, version FROM edge"
 RM_NODE_ROWS_BY_IDS = "SELECT id, props, created_at, version FROM memory WHERE id IN ({marks})"
 RM_EDGE_ROWS_BY_IDS = "SELECT id, from_id, to_id, rel_type, props, created_at, current FROM edge WHERE id IN ({marks})"
-EDGE_UPDATE_TEMPORAL = "UPDATE relationships SET properties = ?, valid_until = ? WHERE id = ?"
 EDGE_INSERT_ROW_TEMPORAL = (
     "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at, valid_from, valid_until, "
     "recorded_at, invalidated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -546,3 +545,24 @@ EDGE_UPSERT_ROW_HALF = EDGE_INSERT_ROW_HALF + (
 EDGE_UPSERT_ROW = REPLICA_EDGE_INSERT + " ON CONFLICT(id) DO UPDATE SET properties = excluded.properties"
 RM_MEMORY_VERSIONS_OF = "SELECT id, version FROM memory WHERE id IN ({marks})"
 RM_EDGE_VERSIONS_OF = "SELECT id, version FROM edge WHERE id IN ({marks})"
+
+# The memorygraph bridge's own file: the versions both sides had at the end of the last run.
+BRIDGE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS base (kind TEXT NOT NULL, id TEXT NOT NULL, local TEXT, remote TEXT,
+                                 PRIMARY KEY (kind, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (at REAL NOT NULL, summary TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+"""
+BRIDGE_BASE = "SELECT id, local, remote FROM base WHERE kind = ?"
+BRIDGE_BASE_PUT = "INSERT OR REPLACE INTO base VALUES (?, ?, ?, ?)"
+BRIDGE_BASE_DROP = "DELETE FROM base WHERE kind = ? AND id = ?"
+BRIDGE_META = "SELECT key, value FROM meta"
+BRIDGE_META_PUT = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
+BRIDGE_RUN = "INSERT INTO runs VALUES (?, ?)"
+
+# Uploaded files read for an import (our own copy of the upload, read-only).
+IMPORT_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
+IMPORT_NODES = "SELECT * FROM nodes WHERE label = 'Memory'"
+IMPORT_EDGES = "SELECT * FROM relationships"
+IMPORT_CLAUDE_FLOW = "SELECT * FROM memory_entries"
+IMPORT_MCP_TURSO = "SELECT * FROM knowledge_base"

@@ -156,10 +156,6 @@ class ReplicaSync:
                 pass
         self.conn = self.store = None
 
-    @staticmethod
-    def _ops(rows):
-        return outbox.ops(rows)
-
     def _mark(self, seqs, state, *, applied_at=None, pushed_at=None, error=None):
         with self.rm.write() as conn:
             conn.executemany(sql.OUTBOX_MARK, ((state, applied_at, pushed_at, error, seq) for seq in seqs))
@@ -171,7 +167,7 @@ class ReplicaSync:
             if not rows:
                 break
             try:
-                outbox.apply_to_replica(self.conn, self._ops(rows), temporal=self.store.temporal)
+                outbox.apply_to_replica(self.conn, outbox.ops(rows), temporal=self.store.temporal)
                 self.conn.commit()
             except turso.Error:
                 self.conn.rollback()
@@ -187,7 +183,7 @@ class ReplicaSync:
         operation still queued."""
         for row in rows:
             try:
-                outbox.apply_to_replica(self.conn, self._ops([row]), temporal=self.store.temporal)
+                outbox.apply_to_replica(self.conn, outbox.ops([row]), temporal=self.store.temporal)
                 self.conn.commit()
             except (turso.IntegrityError, turso.DataError) as exc:
                 self.conn.rollback()
@@ -212,8 +208,7 @@ class ReplicaSync:
         if lost:
             # A push can return normally without the primary having the rows: send them again.
             with self.rm.write() as conn:
-                conn.executemany("UPDATE outbox SET state = 'queued', error = ? WHERE seq = ?",
-                                 (("not found at the primary after a push", seq) for seq in lost))
+                conn.executemany(sql.OUTBOX_REQUEUE, (("not found at the primary after a push", seq) for seq in lost))
             errors.append(f"{len(lost)} change(s) were pushed but not found at the primary; "
                           "they are queued to be sent again.")
         with self.rm.write() as conn:
@@ -222,7 +217,7 @@ class ReplicaSync:
 
     def _verify(self, rows):
         """Split applied outbox rows into (verified seqs, lost seqs) by reading the primary."""
-        ops = self._ops(rows)
+        ops = outbox.ops(rows)
         node_ids = [object_id for op, object_id, _ in ops if op.startswith("node.")]
         edge_ids = [object_id for op, object_id, _ in ops if op.startswith("edge.")]
         nodes = self.primary.node_versions(node_ids) if node_ids else {}
@@ -257,19 +252,18 @@ class ReplicaSync:
             self.rebuild()
         elif force:
             self.rm.refresh(self.store, overlay=self._overlay_queued, meta=self._meta())
-        else:
-            return
-        self.state.memories = self.store.count_nodes()
-        self.state.relationships = self.store._fetch(sql.REPLICA_EDGE_COUNT)[0][0]
-        self.state.readmodel_refreshed_at = timezone.now()
+            self._counted()
 
     def rebuild(self, progress=None):
         self.open()
         result = self.rm.rebuild(self.store, progress=progress, overlay=self._overlay_queued, meta=self._meta())
+        self._counted()
+        return result
+
+    def _counted(self):
         self.state.memories = self.store.count_nodes()
         self.state.relationships = self.store._fetch(sql.REPLICA_EDGE_COUNT)[0][0]
         self.state.readmodel_refreshed_at = timezone.now()
-        return result
 
     # Bookkeeping ----------------------------------------------------------------------
 

@@ -128,6 +128,14 @@ def register_client(slug, path, name=None):
 
 
 @pytest.fixture
+def team(db, empty_file, user):
+    """An empty local client database `team`, where `user` (alice) is an editor; its handle."""
+    handle = registry.handle_for(register_client("team", empty_file))
+    handle.ensure_fresh()
+    return handle
+
+
+@pytest.fixture
 def turso_server(tmp_path):
     """A real `tursodb --sync-server` on a free loopback port, killed after the test."""
     from tests.turso_server import TursoServer

@@ -15,7 +15,6 @@ from memories.connector import CanonicalStore
 from memories.models import AuditEntry
 from memories.sides import ClientSide, FileSide
 from memorygraph.models import MemoryType, RelationshipType
-from tests.conftest import register_client
 from tests.test_interop import Server
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db]
@@ -32,14 +31,6 @@ def laptop(tmp_path):
     server.relate(solution, problem, RelationshipType.SOLVES)
     server.close()
     return path, problem, solution
-
-
-@pytest.fixture
-def team(db, empty_file, user):
-    client = register_client("team", empty_file)
-    handle = registry.handle_for(client)
-    handle.ensure_fresh()
-    return handle
 
 
 def bridge(handle, path):

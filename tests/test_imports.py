@@ -15,21 +15,13 @@ from django.core.management.base import CommandError
 from memories import imports, registry
 from memories.connector import CanonicalStore
 from memories.models import AuditEntry, ImportJob
-from memories.sides import ClientSide, NODE
+from memories.sides import ClientSide
 from memorygraph.models import MemoryType, RelationshipType
 from memorygraph.utils.export_import import export_to_json
 from tests.conftest import register_client
 from tests.test_interop import Server, build_old_file
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db]
-
-
-@pytest.fixture
-def team(db, empty_file, user):
-    client = register_client("team", empty_file)
-    handle = registry.handle_for(client)
-    handle.ensure_fresh()
-    return handle
 
 
 @pytest.fixture

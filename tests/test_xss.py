@@ -56,7 +56,7 @@ class Elements(HTMLParser):
         attrs = dict(attrs)
         if tag == "script" and not attrs.get("src") and attrs.get("type") != "application/json":
             self.problems.append("inline script")
-        if tag in ("iframe", "object", "embed") and tag != "iframe" or "srcdoc" in attrs:
+        if tag in ("object", "embed") or "srcdoc" in attrs:
             self.problems.append(f"<{tag}>")
         for name, value in attrs.items():
             if name.startswith("on"):

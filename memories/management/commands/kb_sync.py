@@ -14,8 +14,8 @@ import time
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connections
-from django.utils import timezone
 
+from memories import services
 from memories.connector import StoreError
 from memories.models import ClientDatabase, SyncState
 from memories.primary import RemoteError
@@ -77,19 +77,7 @@ class ClientThread(threading.Thread):
             connections.close_all()
 
     def _rebuild(self, sync):
-        last = [0.0]
-
-        def progress(done, total):
-            if time.monotonic() - last[0] >= 1 or done == total:
-                last[0] = time.monotonic()
-                SyncState.objects.filter(client=self.client).update(rebuild_progress=f"{done:,} of {total:,} memories")
-
-        try:
-            result = sync.rebuild(progress=progress)
-            message = f"Rebuilt: {result['memories']:,} memories in {result['seconds']} s at {timezone.now():%H:%M:%S}"
-        except (StoreError, RemoteError) as exc:
-            message = f"Rebuild failed: {exc}"
-        SyncState.objects.filter(client=self.client).update(rebuild_requested_at=None, rebuild_progress=message)
+        services.rebuild_recorded(self.client, sync.rebuild, errors=(StoreError, RemoteError))
 
     def _stopping(self):
         return self.stop.is_set() or self.retire.is_set()
