@@ -5,6 +5,7 @@ The sync worker's runs are driven here one at a time (``ReplicaSync.run``); the 
 process itself, with two site instances, is tested in test_sync_e2e.py.
 """
 import json
+import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.request import Request, urlopen
@@ -12,6 +13,7 @@ from urllib.request import Request, urlopen
 import pytest
 import turso.lib_sync
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 
 from memories import registry, services
 from memories.forms import ClientDatabaseForm
@@ -110,6 +112,131 @@ def test_edits_tags_relationships_and_deletes_reach_the_primary(team, web, turso
     assert not sync.run().error
     nodes, edges = primary_rows(turso_server.url)
     assert set(nodes) == {a} and edges == []
+
+
+def relate(web, slug, from_id, to_id, rel_type):
+    response = web.post(f"/c/{slug}/memories/{from_id}/relationships/new/", {
+        "other": to_id, "direction": "out", "rel_type": rel_type, "strength": "0.7", "confidence": "0.9"})
+    assert response.status_code == 302, response.content[:500]
+    outgoing = web.get(f"/c/{slug}/memories/{from_id}/?format=json").json()["memory"]["outgoing"][rel_type]
+    return next(edge["id"] for edge in outgoing if edge["other_id"] == to_id)
+
+
+def edit(web, slug, memory_id, **fields):
+    memory = web.get(f"/c/{slug}/memories/{memory_id}/?format=json").json()["memory"]
+    response = web.post(f"/c/{slug}/memories/{memory_id}/edit/", {
+        "type": memory["type"], "title": memory["title"], "content": memory["content"],
+        "tags": ",".join(memory["tags"]), "importance": "0.5", "confidence": "0.8",
+        "updated_at": memory["updated_at"], **fields})
+    assert response.status_code == 302, response.content[:500]
+
+
+def delete(web, slug, what, object_id):
+    kind = "memories" if what == "memory" else "relationships"
+    assert web.post(f"/c/{slug}/{kind}/{object_id}/delete/").status_code == 302
+
+
+def exported(web, path, slug, *, nodes=(), edges=(), strength=None):
+    """The client's memorygraph file as exported now, cut down to the given rows (the edges'
+    strength changed when given): what another team member's file would bring back."""
+    path.write_bytes(b"".join(web.get(f"/c/{slug}/export/?format=sqlite").streaming_content))
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(f"DELETE FROM nodes WHERE id NOT IN ({','.join('?' * len(nodes))})", nodes)
+        conn.execute(f"DELETE FROM relationships WHERE id NOT IN ({','.join('?' * len(edges))})", edges)
+        if strength is not None:
+            conn.execute("UPDATE relationships SET properties = json_set(properties, '$.strength', ?)",
+                         (strength,))
+    conn.close()
+    return path
+
+
+def readmodel_state(client):
+    conn = registry.handle_for(client).readmodel.conn
+    return ({row[0] for row in conn.execute("SELECT id FROM memory")},
+            {row[0] for row in conn.execute("SELECT id FROM edge")})
+
+
+def replica_state(sync):
+    conn = sync.store.conn
+    return ({row[0] for row in conn.execute("SELECT id FROM nodes").fetchall()},
+            {row[0] for row in conn.execute("SELECT id FROM relationships").fetchall()})
+
+
+def test_writes_superseded_within_one_run_end_as_the_last_write_everywhere(team, web, turso_server, tmp_path):
+    """Create->delete, edit->delete and delete->re-create of memories and relationships, and an
+    edge queued on a memory deleted after it, all before one run: the last write wins at the
+    replica, the primary and the pages, and stays so over later runs (a verification that
+    judged each queued write on its own sent the overwritten upserts again)."""
+    client, sync = team
+    b, c = create(web, "team", "Endpoint b"), create(web, "team", "Endpoint c", type="problem")
+    edited = create(web, "team", "Edited then deleted")
+    recreated = create(web, "team", "Deleted then re-created")
+    doomed = create(web, "team", "Deleted under a new relationship")
+    edge_edited, edge_recreated = relate(web, "team", b, c, "SOLVES"), relate(web, "team", b, c, "CAUSES")
+    assert not sync.run().error
+    edge_edit_file = exported(web, tmp_path / "edge-edit.db", "team", edges=[edge_edited], strength=0.2)
+    recreate_file = exported(web, tmp_path / "recreate.db", "team", nodes=[recreated], edges=[edge_recreated])
+
+    created = create(web, "team", "Created then deleted")
+    delete(web, "team", "memory", created)
+    edit(web, "team", edited, title="Edited, about to be deleted")
+    delete(web, "team", "memory", edited)
+    edge_created = relate(web, "team", b, c, "RELATED_TO")
+    delete(web, "team", "relationship", edge_created)
+    call_command("kb_import", str(edge_edit_file), "--client", "team", verbosity=0)
+    solves = web.get(f"/c/team/memories/{b}/?format=json").json()["memory"]["outgoing"]["SOLVES"]
+    assert solves[0]["strength"] == 0.2
+    delete(web, "team", "relationship", edge_edited)
+    delete(web, "team", "memory", recreated)
+    delete(web, "team", "relationship", edge_recreated)
+    call_command("kb_import", str(recreate_file), "--client", "team", verbosity=0)
+    relate(web, "team", doomed, b, "DEPENDS_ON")
+    delete(web, "team", "memory", doomed)
+
+    nodes, edges = {b, c, recreated}, {edge_recreated}
+    gone = [created, edited, doomed]
+    for _ in range(3):  # the run that pushes them, and later runs that must not bring any back
+        run = sync.run()
+        at_primary = primary_rows(turso_server.url)
+        assert (set(at_primary[0]), {edge[0] for edge in at_primary[1]}) == (nodes, edges)
+        assert replica_state(sync) == (nodes, edges)
+        assert readmodel_state(client) == (nodes, edges)
+        for memory_id in gone:
+            assert web.get(f"/c/team/memories/{memory_id}/").status_code == 404
+        assert at_primary[0][recreated]["title"] == "Deleted then re-created"
+        assert web.get(f"/c/team/memories/{recreated}/").status_code == 200
+        assert set(web.get(f"/c/team/memories/{b}/?format=json").json()["memory"]["outgoing"]) == {"CAUSES"}
+        assert not run.error and web.get("/c/team/freshness/?format=json").json()["pending"] == 0
+
+
+def test_a_lost_last_write_is_sent_again_before_later_writes_not_what_it_superseded(team, web, turso_server,
+                                                                                   monkeypatch):
+    client, sync = team
+    memory_id = create(web, "team", "Lost at the primary")
+    edit(web, "team", memory_id, title="Lost at the primary, edited")
+    real_push = turso.lib_sync.ConnectionSync.push
+
+    def push_then_lose(self):  # a push that returns normally while the primary ends without the row
+        real_push(self)
+        Primary(turso_server.url).pipeline([("DELETE FROM nodes WHERE id = ?", (memory_id,))])
+
+    monkeypatch.setattr(turso.lib_sync.ConnectionSync, "push", push_then_lose)
+    run = sync.run()
+    monkeypatch.undo()
+    assert "1 change(s) were pushed but not found at the primary" in run.error
+    outbox = registry.handle_for(client).readmodel.conn
+    assert [tuple(r) for r in outbox.execute("SELECT op, state FROM outbox ORDER BY seq")] == [
+        ("node.upsert", "pushed"), ("node.upsert", "queued")]  # only the edit is sent again
+    page = web.get(f"/c/team/memories/{memory_id}/?format=json").json()
+    assert page["memory"]["title"] == "Lost at the primary, edited" and page["pending_sync"] is True
+
+    delete(web, "team", "memory", memory_id)  # queued after the lost edit, so applied after it
+    for _ in range(2):
+        run = sync.run()
+        assert memory_id not in primary_rows(turso_server.url)[0] and replica_state(sync) == (set(), set())
+        assert web.get(f"/c/team/memories/{memory_id}/").status_code == 404
+        assert not run.error and web.get("/c/team/freshness/?format=json").json()["pending"] == 0
 
 
 def test_two_replicas_converge(turso_server, user, web):
