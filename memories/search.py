@@ -182,10 +182,8 @@ def _closest(conn, word):
         return None
     limit = 1 if len(word) <= 5 else 2
     # Typos rarely hit the first letter; scanning one letter's terms keeps this cheap.
-    start = word[0]
-    end = chr(ord(start) + 1)
     best = None
-    for term, docs in conn.execute(sql.VOCAB_RANGE, (start, end)).fetchall():
+    for term, docs in conn.execute(*_terms_starting_with(word[0])).fetchall():
         distance = edit_distance(word, term, limit)
         if len(term) >= 5 and len(word) > len(term):
             # The index holds stems ("environ"); a misspelt word is not stemmed ("environemnt"),
@@ -196,3 +194,18 @@ def _closest(conn, word):
             if best is None or key < best[0]:
                 best = (key, term)
     return best[1] if best else None
+
+
+def _terms_starting_with(letter):
+    """The vocabulary query for the terms whose first letter is `letter`, for any code point.
+
+    Terms compare as UTF-8 bytes, that is by code point. After U+D7FF come the surrogates,
+    which no term can hold, so the range ends at U+E000; nothing comes after U+10FFFF, so
+    every term from it on starts with it.
+    """
+    following = ord(letter) + 1
+    if 0xD800 <= following <= 0xDFFF:
+        following = 0xE000
+    if following > 0x10FFFF:
+        return sql.VOCAB_FROM, (letter,)
+    return sql.VOCAB_RANGE, (letter, chr(following))

@@ -413,6 +413,7 @@ SNIPPETS = (
     "FROM memory_fts WHERE memory_fts MATCH ? AND rowid IN ({marks})"
 )
 VOCAB_RANGE = "SELECT term, doc FROM memory_vocab WHERE term >= ? AND term < ?"
+VOCAB_FROM = "SELECT term, doc FROM memory_vocab WHERE term >= ?"
 
 
 def statements(script):

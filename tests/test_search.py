@@ -75,3 +75,23 @@ def test_typo_in_a_word_the_index_holds_as_a_stem(handle, user):
         "tags": []})
     result = search(handle, "enviromnents")
     assert result["page_data"].total >= 1 and result["corrected"]
+
+
+# The last code point, the one before the surrogates, the first after them, a noncharacter.
+EDGE_CODE_POINTS = ["\U0010ffff", "\ud7ff", "\ue000", "\uffff"]
+
+
+@pytest.mark.parametrize("first", EDGE_CODE_POINTS)
+def test_typo_fallback_for_a_word_starting_with_any_code_point(handle, seeded, first):
+    # The fallback scans the terms starting with the word's first letter; the one after
+    # U+10FFFF does not exist and the one after U+D7FF is a surrogate.
+    result = search(handle, first + "zorbalx")
+    assert result["page_data"].total >= 0
+
+
+@pytest.mark.parametrize("first", ["\U0010ffff", "\ud7ff"])
+def test_typo_fallback_finds_terms_starting_with_the_edge_code_points(handle, user, first):
+    services.memory_create(handle=handle, actor=user, fields={
+        "type": "general", "title": f"The {first}quasar cluster", "content": "Odd letters.", "tags": []})
+    result = search(handle, first + "qasar")
+    assert result["corrected"] and result["page_data"].total == 1
