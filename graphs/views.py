@@ -133,7 +133,7 @@ def embeds(request, handle):
             return error_response(request, "That graph view cannot be embedded: its parameters are not valid.",
                                   status=400)
         days = request.POST.get("expires_days", "")
-        if days and not (days.isdigit() and 1 <= int(days) <= 3650):
+        if days and _whole_number(days, 1, 3650) is None:
             return error_response(request, "Expiry must be a number of days between 1 and 3650.", status=400)
         embed = EmbedToken.objects.create(
             client=handle.client, view=state[:2000], title=(request.POST.get("title") or "Memory graph")[:200],
@@ -227,5 +227,14 @@ def oembed(request):
 
 
 def _dimension(request, key, default):
-    value = request.GET.get(key, "")
-    return min(default, int(value)) if value.isdigit() and int(value) > 0 else default
+    value = _whole_number(request.GET.get(key, ""), 1, 10**6)
+    return min(default, value) if value else default
+
+
+def _whole_number(text, low, high):
+    """text as an integer within low..high, or None. Only ASCII digits, and not too many of
+    them: str.isdigit() accepts "²", which int() refuses, as it refuses 4,301 digits."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(high))):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None

@@ -187,3 +187,29 @@ def test_large_views_get_positions_from_networkx(web, hub, settings):
     payload = json.loads(re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', html, re.S).group(1))
     assert all("x" in n and "y" in n for n in payload["nodes"])
     assert payload["options"]["physics"] == {"enabled": False}
+
+
+@pytest.mark.parametrize("days", ["²", "9" * 5000, "0", "3651", "1.5"])
+def test_embed_expiry_that_is_not_a_small_number_gets_400(web, hub, days):
+    # "²" passes str.isdigit() and int() refuses it; int() also refuses 4,301 digits.
+    hub_id, _ = hub
+    before = EmbedToken.objects.count()
+    response = web.post("/c/acme/graph/embeds/", {"view": f"memory={hub_id}", "expires_days": days})
+    assert response.status_code == 400 and b"between 1 and 3650" in response.content
+    assert EmbedToken.objects.count() == before
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000, "99999999999999999999999", "-5", "0", "abc"])
+def test_oembed_odd_dimensions_fall_back_to_the_default(web, hub, value):
+    token = _embed(web, hub).token
+    data = Client().get("/oembed", {"url": f"http://testserver/embed/{token}/", "maxwidth": value,
+                                    "maxheight": value}).json()
+    assert data["width"] == 800 and data["height"] == 600
+
+
+@pytest.mark.parametrize("query", ["depth=" + "9" * 5000, "depth=99999999999999999999999", "depth=%C2%B2",
+                                   "limit=" + "9" * 5000, "limit=-1", "limit=%C2%B2"])
+def test_graph_integers_out_of_range_get_400(web, hub, query):
+    hub_id, _ = hub
+    response = web.get(f"/c/acme/graph/?memory={hub_id}&{query}&format=json")
+    assert response.status_code == 400 and response.json()["error"]
