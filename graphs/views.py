@@ -18,6 +18,7 @@ from memories.access import require
 from memories.format import MEMORY_TYPES, REL_CATEGORIES
 from memories.forms import FilterForm
 from memories.http import client_view, error_response
+from memories.links import memory_segment
 from memories.registry import handle_for
 
 from . import builders, exports, svg
@@ -65,7 +66,7 @@ def graph(request, handle):
 def _memory_urls(slug):
     """memory id -> its page; one reverse() for all (37 µs each, twice per node, otherwise)."""
     prefix = reverse("memory_detail", args=[slug, "x"])[:-2]
-    return lambda memory_id: f"{prefix}{quote(memory_id, safe='')}/"
+    return lambda memory_id: f"{prefix}{quote(memory_segment(memory_id), safe='')}/"
 
 
 def present(request, client, result, data, *, state, base, url_for=None, embed=None):

@@ -1,16 +1,20 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import export_views, import_views, sync_views, views
+from .links import MemoryIdConverter
+
+# Ids written by others may hold '/' or be '..': see links.memory_segment.
+register_converter(MemoryIdConverter, "memory_id")
 
 urlpatterns = [
     path("memories/", views.memory_list, name="memory_list"),
     path("memories/new/", views.memory_create, name="memory_create"),
-    path("memories/<str:memory_id>/", views.memory_detail, name="memory_detail"),
-    path("memories/<str:memory_id>/edit/", views.memory_edit, name="memory_edit"),
-    path("memories/<str:memory_id>/delete/", views.memory_delete, name="memory_delete"),
-    path("memories/<str:memory_id>/tags/", views.memory_tags, name="memory_tags"),
-    path("memories/<str:memory_id>/relationships/new/", views.relationship_create, name="relationship_create"),
-    path("relationships/<str:rel_id>/delete/", views.relationship_delete, name="relationship_delete"),
+    path("memories/<memory_id:memory_id>/", views.memory_detail, name="memory_detail"),
+    path("memories/<memory_id:memory_id>/edit/", views.memory_edit, name="memory_edit"),
+    path("memories/<memory_id:memory_id>/delete/", views.memory_delete, name="memory_delete"),
+    path("memories/<memory_id:memory_id>/tags/", views.memory_tags, name="memory_tags"),
+    path("memories/<memory_id:memory_id>/relationships/new/", views.relationship_create, name="relationship_create"),
+    path("relationships/<memory_id:rel_id>/delete/", views.relationship_delete, name="relationship_delete"),
     path("search/", views.search, name="search"),
     path("tags/", views.tag_index, name="tag_index"),
     path("tags/rename/", views.tag_rename, name="tag_rename"),

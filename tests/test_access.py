@@ -88,7 +88,7 @@ def test_writers_are_let_through(client_db, ids, role):
 
 def listed_patterns():
     """The URL patterns (relative to /c/<client>/) that READS and WRITES cover."""
-    return {url.split("?")[0].replace("{m}", "<str:memory_id>").replace("{r}", "<str:rel_id>")
+    return {url.split("?")[0].replace("{m}", "<memory_id:memory_id>").replace("{r}", "<memory_id:rel_id>")
             .replace("{b}", "<int:batch_id>").replace("{e}", "<int:embed_id>").replace("{i}", "<int:job_id>")
             .replace("/c/acme/", "") for _, url in READS + WRITES}
 

@@ -1,8 +1,11 @@
 """Fuzzing the search box and every form with Hypothesis: never a 500, and nothing stored
 that breaks the memorygraph format's rules (what the memorygraph server would hide)."""
 import json
+import re
+from urllib.parse import unquote
 
 import pytest
+from django.urls import resolve, reverse
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from memories.format import MEMORY_TYPES, REL_TYPES, TAG_MAX, TAGS_MAX, validate_memory
@@ -102,3 +105,16 @@ def test_import_uploads(web, handle, payload):
         job = web.get(response["Location"] + "?format=json").json()
         assert web.post(f"/c/acme/import/{job['id']}/run/").status_code == 302
     stored_memories_follow_the_rules(handle)
+
+
+@FUZZ
+@given(memory_id=st.one_of(st.text(max_size=300), st.from_regex(r"[A-Za-z0-9_-]{1,128}", fullmatch=True),
+                           st.sampled_from(["..", ".", "new", "~", "~abc", "a/b", "%2F", "a?b#c", "\ud800"])))
+def test_any_id_has_a_url_that_names_it(memory_id):
+    """Whatever id another writer chose, its page has a URL, and that URL resolves to it."""
+    for name in ("memory_detail", "memory_delete", "relationship_delete"):
+        url = reverse(name, args=["acme", memory_id])
+        match = resolve(unquote(url))  # what the server's WSGI layer hands Django
+        assert match.url_name == name and memory_id in match.kwargs.values()
+    if re.fullmatch(r"[A-Za-z0-9_-]+", memory_id) and memory_id != "new":
+        assert reverse("memory_detail", args=["acme", memory_id]) == f"/c/acme/memories/{memory_id}/"  # stable

@@ -12,7 +12,10 @@ Writing at the same time as a separate server process is tested in test_connecto
 """
 import asyncio
 import json
+import re
 import sqlite3
+from html import unescape
+from urllib.parse import quote
 
 import pytest
 
@@ -209,6 +212,82 @@ def test_web_pages_show_what_memorygraph_wrote(web, site, graph):
     assert detail["incoming"]["SOLVES"][0]["id"] == edges["solves"]
     html = web.get(f"/c/mg/memories/{ids['solution']}/").content.decode()
     assert "SOLVES" in html and "OAuth login loses state on redirect" in html
+
+
+# Ids memorygraph accepts (its store_memory and its JSON import take any string) but a URL
+# path segment cannot hold as is.
+ODD_IDS = ("slash/id", "with space", "ünïcode", "a?b#c", "..", ".", "100%", "~tilde", "x" * 300)
+
+
+@pytest.fixture
+def odd_site(server):
+    """A file holding odd ids, written by memorygraph itself and, for the rest, by hand in SQL."""
+    by_server = ODD_IDS[:4]
+    for n, memory_id in enumerate(by_server):
+        assert server.store(id=memory_id, type=MemoryType.PROBLEM, title=f"Odd id number {n}",
+                            content="An id from somewhere else", tags=["odd"]) == memory_id
+    conn = sqlite3.connect(server.backend.db_path)
+    conn.executemany("INSERT INTO nodes (id, label, properties) VALUES (?, 'Memory', ?)",
+                     [(i, json.dumps(_node(i, "error", f"Odd id number {n}", tags=["odd"])))
+                      for n, i in enumerate(ODD_IDS[4:], start=4)])
+    conn.commit()
+    conn.close()
+    server.relate("slash/id", "with space", RelationshipType.RELATED_TO)
+    server.relate("..", "a?b#c", RelationshipType.CAUSES)
+    server.relate("x" * 300, "slash/id", RelationshipType.SOLVES)
+    rel = _edge_row(server.backend.db_path, server.relate("ünïcode", "100%", RelationshipType.FOLLOWS))
+    conn = sqlite3.connect(server.backend.db_path)
+    conn.execute("UPDATE relationships SET id = 'rel/../odd', properties = ? WHERE id = ?",
+                 (json.dumps({**rel["props"], "id": "rel/../odd"}), rel["id"]))
+    conn.commit()
+    conn.close()
+    assert_memorygraph_reads_everything(server, server.backend.db_path)
+    handle = registry.handle_for(client_for(server.backend.db_path))
+    handle.ensure_fresh()
+    return handle
+
+
+def _memory_links(html):
+    return [unescape(h) for h in re.findall(r'<a class="title" href="([^"]+)"', html)]
+
+
+def test_pages_work_with_any_id_memorygraph_wrote(web, server, odd_site):
+    for url in ("/c/mg/memories/", "/c/mg/memories/?format=json", "/c/mg/search/?q=odd", "/c/mg/search/?q=number",
+                "/c/mg/search/?q=odd&format=json", "/c/mg/tags/", "/c/mg/memories/?unresolved=1", "/c/mg/graph/",
+                "/c/mg/graph/?format=json&vis=1", "/c/mg/graph/?view=unsolved"):
+        response = web.get(url)
+        assert response.status_code in (200, 202), (url, response.status_code)
+    for fmt in ("json", "sqlite", "csv", "markdown"):
+        response = web.get(f"/c/mg/export/?format={fmt}&scope=all")
+        assert response.status_code == 200 and b"".join(response), fmt
+    links = _memory_links(web.get("/c/mg/memories/").content.decode())
+    assert len(links) == len(ODD_IDS)
+    for link in links:
+        page = web.get(link)
+        assert page.status_code == 200, link
+        detail = web.get(link + "?format=json").json()["memory"]
+        assert detail["title"].encode() in page.content
+        for other in re.findall(r'<li[^>]*>[^<]*<a href="([^"]+)"', page.content.decode()):  # its relationships
+            assert web.get(unescape(other)).status_code == 200, other
+        graph = re.search(r'href="([^"]*/graph/\?memory=[^"]*)"', page.content.decode()).group(1)
+        body = web.get(unescape(graph) + "&format=json&vis=1")
+        assert body.status_code == 200, (detail["id"], body.content[:300])
+        assert detail["id"] in {n["id"] for n in body.json()["nodes"]}
+        for node in body.json()["vis"]["nodes"]:
+            assert web.get(node["url"] + "?format=json").json()["memory"]["id"] == node["id"]
+        assert web.get(link + "edit/").status_code == 200
+        assert web.post(link + "tags/", {"tag": "seen", "action": "add"}).status_code == 302
+    assert server.get("slash/id").tags == ["odd", "seen"]
+    unicode_page = web.get(f"/c/mg/memories/{quote('ünïcode')}/").content.decode()
+    [remove] = re.findall(r'action="([^"]*/relationships/[^"]*/delete/)"', unicode_page)
+    assert web.post(unescape(remove), {"memory": "ünïcode"}).status_code == 302
+    assert not server.related("100%")
+    for memory_id in ODD_IDS:
+        link = next(link for link in _memory_links(web.get("/c/mg/memories/").content.decode())
+                    if web.get(link + "?format=json").json()["memory"]["id"] == memory_id)
+        assert web.post(link + "delete/").status_code == 302
+        assert web.get(link).status_code == 404 and server.get(memory_id) is None
+    assert web.get("/c/mg/memories/?format=json").json()["total"] == 0
 
 
 # b) the site writes, memorygraph reads back ---------------------------------------------
