@@ -26,6 +26,10 @@ KB_GRAPH_PHYSICS_MAX = int(os.environ.get("KB_GRAPH_PHYSICS_MAX", "500"))
 KB_UPLOAD_MAX_MB = float(os.environ.get("KB_UPLOAD_MAX_MB", "100"))
 KB_UPLOAD_MAX_BYTES = int(KB_UPLOAD_MAX_MB * 1024 * 1024)
 KB_EMBED_ORIGINS = [o for o in os.environ.get("KB_EMBED_ORIGINS", "").replace(",", " ").split() if o]
+# Token references of synced databases may name only variables KB_*TOKEN* or these (comma separated),
+# and only files under KB_SECRETS_DIR (empty: DATA_DIR/secrets/, decided when used so tests can move DATA_DIR).
+KB_TOKEN_ENV_ALLOW = [n.strip() for n in os.environ.get("KB_TOKEN_ENV_ALLOW", "").split(",") if n.strip()]
+KB_SECRETS_DIR = os.environ.get("KB_SECRETS_DIR", "").strip()
 
 DEBUG = _flag("KB_DEBUG")
 SECRET_KEY = os.environ.get("KB_SECRET_KEY", "")

@@ -10,7 +10,7 @@ from .format import (
     CONTENT_MAX, IMPORTANCE_BANDS, MEMORY_TYPES, REL_CATEGORIES, SUMMARY_MAX, TITLE_MAX,
 )
 from .models import ClientDatabase
-from .primary import Primary, RemoteError, resolve_token
+from .primary import Primary, RemoteError, resolve_token, token_source
 from .selectors import Filters, decode_cursor
 from .sql import SORTS
 
@@ -180,9 +180,13 @@ class ClientDatabaseForm(forms.ModelForm):
             raise forms.ValidationError({"sync_interval": "Sync at most five times a second (0.2 s or more)."})
         unchanged = self.instance.pk and url == self.instance.remote_url and \
             data.get("token_ref", "") == self.instance.token_ref
-        if unchanged:
-            return
         try:
+            if unchanged:
+                # Nothing is read or sent for an unchanged primary; a reference stored before the
+                # rules on references existed is still refused.
+                if data.get("token_ref"):
+                    token_source(data["token_ref"])
+                return
             token = resolve_token(data.get("token_ref"))
         except RemoteError as exc:
             raise forms.ValidationError({"token_ref": str(exc)})

@@ -7,9 +7,13 @@ and on a self-hosted `tursodb --sync-server`.
 """
 import json
 import os
+import re
+import stat
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from django.conf import settings
 
 from . import sql
 
@@ -24,6 +28,13 @@ class SecretMissing(RemoteError):
     pass
 
 
+class TokenRefused(SecretMissing):
+    """A token reference outside the rules, or a token that cannot be one; nothing was sent."""
+
+
+BEARER = re.compile(r"Bearer\s+\S+", re.IGNORECASE)
+
+
 def http_url(remote_url):
     """libsql:// and turso:// URLs are served over HTTPS."""
     for scheme in ("libsql://", "turso://"):
@@ -32,23 +43,77 @@ def http_url(remote_url):
     return remote_url.rstrip("/")
 
 
+# RFC 6750's b64token: one line, no spaces. Anything else is refused unseen, so a file's lines
+# or a variable's text never reach a header (whose errors quote it) or a message.
+TOKEN_FORM = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+TOKEN_ENV_FORM = re.compile(r"KB_[A-Z0-9_]*TOKEN[A-Z0-9_]*")
+TOKEN_FILE_MAX = 16 * 1024
+
+
+def secrets_dir():
+    return Path(settings.KB_SECRETS_DIR or settings.DATA_DIR / "secrets").expanduser()
+
+
+def token_source(token_ref):
+    """("env", name) or ("file", real path) of a reference, refused before anything is read when
+    it names another variable or a file outside the secrets directory. Messages never repeat
+    the reference itself: a token pasted in its place must not be shown back."""
+    kind, _, where = (token_ref or "").strip().partition(":")
+    if kind == "env" and where:
+        if not (TOKEN_ENV_FORM.fullmatch(where) or where in settings.KB_TOKEN_ENV_ALLOW):
+            raise TokenRefused("Auth token variables must be named KB_…TOKEN… or be listed in "
+                               "KB_TOKEN_ENV_ALLOW; this one is neither.")
+        return kind, where
+    if kind == "file" and where:
+        folder = os.path.realpath(secrets_dir())
+        real = os.path.realpath(where)
+        if not os.path.isabs(where) or os.path.commonpath([folder, real]) != folder or real == folder:
+            raise TokenRefused(f"Auth token files must be in the secrets directory {folder} (KB_SECRETS_DIR), "
+                               "given by an absolute path; links and .. out of it are refused.")
+        return kind, real
+    raise TokenRefused("This is not a token reference: write env:KB_…TOKEN… or file:<a file in the secrets "
+                       "directory>.")
+
+
 def resolve_token(token_ref):
     """The token behind a reference: `env:NAME`, `file:/path`, or empty for none."""
-    token_ref = (token_ref or "").strip()
-    if not token_ref:
+    if not (token_ref or "").strip():
         return None
-    kind, _, where = token_ref.partition(":")
-    if kind == "env" and where:
-        value = os.environ.get(where)
+    kind, where = token_source(token_ref)
+    if kind == "env":
+        value = (os.environ.get(where) or "").strip()
         if not value:
             raise SecretMissing(f"The auth token variable {where} is not set in this process's environment.")
-        return value.strip()
-    if kind == "file" and where:
-        try:
-            return Path(where).read_text().strip()
-        except OSError as exc:
-            raise SecretMissing(f"The auth token file {where} cannot be read: {exc.strerror}.") from exc
-    raise SecretMissing(f"{token_ref!r} is not a token reference: write env:VARIABLE or file:/path.")
+    else:
+        value = _read_token_file(where)
+    if not TOKEN_FORM.fullmatch(value):
+        raise TokenRefused(f"The auth token {'variable' if kind == 'env' else 'file'} {where} holds what is "
+                           "not a valid token (one line of letters, digits and -._~+/=).")
+    return value
+
+
+def _read_token_file(path):
+    """At most TOKEN_FILE_MAX bytes of a regular file, opened without following a link swapped in since."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise SecretMissing(f"The auth token file {path} cannot be read: {exc.strerror}.") from exc
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise TokenRefused(f"The auth token file {path} is not a regular file.")
+        data = handle.read(TOKEN_FILE_MAX + 1)
+    if len(data) > TOKEN_FILE_MAX:
+        raise TokenRefused(f"The auth token file {path} is too big to hold a token.")
+    return data.decode("ascii", "replace").strip()
+
+
+def redact(text, token):
+    """text without the token, nor whatever follows "Bearer": remote servers echo headers in error
+    bodies, and drivers quote header values in their exceptions."""
+    text = str(text)
+    if token:
+        text = text.replace(token, "[token]")
+    return BEARER.sub("Bearer [token]", text)
 
 
 def _value(cell):
@@ -93,20 +158,24 @@ class Primary:
         except urllib.error.HTTPError as exc:
             if exc.code in (401, 403):
                 raise RemoteError(f"The primary at {self.url} refused the auth token (HTTP {exc.code}).") from exc
-            detail = exc.read(300).decode("utf-8", "replace").strip()
+            # Redacted before it is cut short, so that no part of an echoed token survives.
+            detail = self._redact(exc.read(64 * 1024).decode("utf-8", "replace")).strip()[:300]
             raise RemoteError(f"The primary at {self.url} answered HTTP {exc.code}: {detail}") from exc
         except urllib.error.URLError as exc:
-            raise RemoteError(f"Cannot reach the primary at {self.url}: {exc.reason}.") from exc
+            raise RemoteError(f"Cannot reach the primary at {self.url}: {self._redact(exc.reason)}.") from exc
         except (OSError, ValueError) as exc:
-            raise RemoteError(f"Cannot talk to the primary at {self.url}: {exc}.") from exc
+            raise RemoteError(f"Cannot talk to the primary at {self.url}: {self._redact(exc)}.") from exc
         results = []
         for (text, _), result in zip(statements, payload.get("results", [])):
             if result.get("type") != "ok":
-                message = (result.get("error") or {}).get("message", "unknown error")
+                message = self._redact((result.get("error") or {}).get("message", "unknown error"))
                 raise RemoteError(f"The primary at {self.url} failed {text.split()[0]}: {message}")
             rows = result["response"]["result"]["rows"]
             results.append([tuple(_value(c) for c in row) for row in rows])
         return results
+
+    def _redact(self, text):
+        return redact(text, self.token)
 
     def tables(self):
         return {row[0] for row in self.pipeline([(sql.PRIMARY_TABLES, ())])[0]}

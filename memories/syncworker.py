@@ -29,7 +29,7 @@ from django.utils import timezone
 from . import outbox, sql
 from .connector import CanonicalStore, StoreError
 from .models import SyncRun, SyncState
-from .primary import Primary, RemoteError, resolve_token
+from .primary import Primary, RemoteError, redact, resolve_token
 from .readmodel import ReadModel, _iso
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,8 @@ class ReplicaSync:
             if isinstance(exc, turso.Error) and "busy" not in str(exc):
                 self._reset_connection()
         record.duration_ms = round((time.perf_counter() - clock) * 1000, 1)
-        record.error = "\n".join(errors)
+        # Driver errors quote the primary's answer, which may echo the Authorization header.
+        record.error = redact("\n".join(errors), self.primary and self.primary.token)
         self._record(record)
         return record
 

@@ -447,9 +447,9 @@ def test_a_token_that_goes_bad_is_reported_by_the_worker_without_damage(auth_pro
 
 
 def test_missing_token_variable_and_bad_reference(turso_server, monkeypatch):
-    monkeypatch.delenv("KB_NOT_SET", raising=False)
-    form = add_synced("team", turso_server.url, token_ref="env:KB_NOT_SET")
-    assert not form.is_valid() and "KB_NOT_SET is not set" in form.errors["token_ref"][0]
+    monkeypatch.delenv("KB_UNSET_TOKEN", raising=False)
+    form = add_synced("team", turso_server.url, token_ref="env:KB_UNSET_TOKEN")
+    assert not form.is_valid() and "KB_UNSET_TOKEN is not set" in form.errors["token_ref"][0]
     form = add_synced("team", turso_server.url, token_ref="hunter2")
     assert not form.is_valid() and "not a token reference" in form.errors["token_ref"][0]
 

@@ -1,0 +1,174 @@
+"""What staff may configure for a client database in the admin, attacked as a careless admin would:
+token references confined to KB_*TOKEN* variables and the secrets directory (nothing read, sent or
+shown otherwise), archiving that holds for every client database including `default`, and client
+database paths that never share a file and never initialise a file that already exists.
+"""
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from memories.models import ClientDatabase, SyncState
+from memories.syncworker import ReplicaSync
+
+pytestmark = pytest.mark.django_db
+
+ADD = "/admin/memories/clientdatabase/add/"
+CHANGELIST = "/admin/memories/clientdatabase/"
+NO_MEMBERS = {"memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+SECRET = "s3cret-Value-42.abc"
+
+
+class Recorder:
+    """A stand-in for an attacker's server on loopback: records every request and answers 500 with
+    a body that echoes the request's Authorization header back."""
+
+    def __init__(self):
+        self.requests = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self):
+                recorder.requests.append((self.command, self.path, dict(self.headers)))
+                body = f"bad request, you sent Authorization: {self.headers.get('Authorization')}".encode()
+                self.send_response(500)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def recorder():
+    server = Recorder()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def staff(client):
+    client.force_login(get_user_model().objects.create_superuser("root", "", "pw"))
+    return client
+
+
+@pytest.fixture
+def secrets_dir(settings):
+    folder = settings.DATA_DIR / "secrets"
+    folder.mkdir()
+    return folder
+
+
+def add_synced(staff, url, token_ref, slug="team"):
+    return staff.post(ADD, {"slug": slug, "name": slug, "mode": "synced", "source": "new", "path": "",
+                            "remote_url": url, "token_ref": token_ref, "sync_interval": "1", **NO_MEMBERS})
+
+
+def assert_nothing_leaked(response, caplog, *secrets, typed=""):
+    """No secret on the page or in the logs, but for what was typed, shown back in its own field."""
+    shown = response.content.decode().replace(f'value="{typed}"', "") + caplog.text
+    for secret in secrets:
+        assert secret not in shown
+    assert not ClientDatabase.objects.filter(slug="team").exists()
+
+
+# Defect 2: token references are confined ---------------------------------------------------------
+
+def test_a_token_file_outside_the_secrets_dir_is_neither_read_nor_sent(staff, recorder, secrets_dir, settings,
+                                                                       caplog):
+    caplog.set_level(logging.DEBUG)
+    password = settings.DATA_DIR / "admin-password.txt"
+    password.write_text("Adm1n-Passw0rd-xyz\n")
+    outside = settings.DATA_DIR / "elsewhere"
+    outside.mkdir()
+    (outside / "token").write_text(SECRET + "\n")
+    (secrets_dir / "link").symlink_to(outside / "token")
+    for ref in ("file:/etc/passwd", f"file:{password}", f"file:{secrets_dir}/../admin-password.txt",
+                f"file:{secrets_dir / 'link'}", "file:secrets/token", f"file:{secrets_dir}"):
+        response = add_synced(staff, recorder.url, ref)
+        assert response.status_code == 200, ref
+        assert "secrets directory" in response.content.decode(), ref
+        assert_nothing_leaked(response, caplog, "root:x:0:0", "Adm1n-Passw0rd-xyz", SECRET)
+    assert recorder.requests == []
+
+
+def test_an_env_token_must_be_named_like_a_token_or_allowed(staff, recorder, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("DATABASE_PASSWORD", SECRET)
+    monkeypatch.setenv("KB_SECRET_KEY_COPY", SECRET)
+    for ref in ("env:DATABASE_PASSWORD", "env:KB_SECRET_KEY_COPY", "env:HOME", f"env:{SECRET}", SECRET):
+        response = add_synced(staff, recorder.url, ref)
+        assert response.status_code == 200, ref
+        assert_nothing_leaked(response, caplog, SECRET, typed=ref)
+    assert "KB_…TOKEN…" in add_synced(staff, recorder.url, "env:DATABASE_PASSWORD").content.decode()
+    assert recorder.requests == []
+
+
+def test_a_token_that_is_not_one_line_of_token_characters_is_refused_unseen(staff, recorder, secrets_dir,
+                                                                           monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    (secrets_dir / "two-lines").write_text(f"{SECRET}\nsecond-line-of-it\n")
+    monkeypatch.setenv("KB_ODD_TOKEN", f"{SECRET} with spaces")
+    for ref in (f"file:{secrets_dir / 'two-lines'}", "env:KB_ODD_TOKEN"):
+        response = add_synced(staff, recorder.url, ref)
+        assert "not a valid token" in response.content.decode(), ref
+        assert_nothing_leaked(response, caplog, SECRET, "second-line-of-it")
+    assert recorder.requests == []
+
+
+def test_allowed_references_are_sent_and_an_echoed_token_is_never_shown(staff, recorder, secrets_dir, settings,
+                                                                         monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    (secrets_dir / "team.token").write_text(SECRET + "-file\n")
+    monkeypatch.setenv("KB_TEAM_TOKEN", SECRET + "-env")
+    monkeypatch.setenv("PRIMARY_AUTH", SECRET + "-allowed")
+    settings.KB_TOKEN_ENV_ALLOW = ["PRIMARY_AUTH"]
+    for ref, token in ((f"file:{secrets_dir / 'team.token'}", SECRET + "-file"),
+                       ("env:KB_TEAM_TOKEN", SECRET + "-env"), ("env:PRIMARY_AUTH", SECRET + "-allowed")):
+        recorder.requests.clear()
+        response = add_synced(staff, recorder.url, ref)
+        assert recorder.requests and recorder.requests[0][2]["Authorization"] == f"Bearer {token}"
+        assert "answered HTTP 500" in response.content.decode()
+        assert_nothing_leaked(response, caplog, SECRET)
+
+
+def test_the_sync_worker_never_records_or_logs_an_echoed_token(recorder, monkeypatch, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("KB_TEAM_TOKEN", SECRET)
+    client = ClientDatabase.objects.create(slug="team", name="Team", mode="synced", path=str(tmp_path / "r.db"),
+                                           remote_url=recorder.url, token_ref="env:KB_TEAM_TOKEN")
+    sync = ReplicaSync(client)
+    try:
+        run = sync.run()
+    finally:
+        sync.close()
+    assert recorder.requests and run.error
+    state = SyncState.objects.get(client=client)
+    for text in (run.error, state.last_error, caplog.text):
+        assert SECRET not in text
+
+
+def test_the_sync_worker_refuses_a_stored_reference_outside_the_rules(recorder, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = ClientDatabase.objects.create(slug="team", name="Team", mode="synced", path=str(tmp_path / "r.db"),
+                                           remote_url=recorder.url, token_ref="file:/etc/passwd")
+    sync = ReplicaSync(client)
+    try:
+        run = sync.run()
+    finally:
+        sync.close()
+    assert "secrets directory" in run.error and "root:" not in run.error + caplog.text
+    assert recorder.requests == []
