@@ -2,7 +2,9 @@
 
 Every variable the site reads is named ``KB_*`` and listed in the README.
 """
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "axes",
     "django.middleware.security.SecurityMiddleware",
     "kbsite.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -69,6 +72,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "kbsite.urls"
+    "axes.middleware.AxesMiddleware",
 WSGI_APPLICATION = "kbsite.wsgi.application"
 
 TEMPLATES = [
@@ -104,12 +108,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    # Login throttling counts, shared by every worker process.
-    "throttle": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                 "LOCATION": str(DATA_DIR / "cache" / "throttle")},
-}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Login throttling (django-axes; the hooks and why are in kbsite/auth.py). Axes' backend goes first,
+# so a locked login is refused before any password is checked, whichever view calls authenticate().
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "kbsite.auth.LoginThrottle"  # counts in Django's database: every worker sees them
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks, each with its own limit:
+AXES_FAILURE_LIMIT = "kbsite.auth.failure_limit"  # 5 per username, 20 per address
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True  # for that username only (LoginThrottle)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts are not counted
+AXES_LOCKOUT_CALLABLE = "kbsite.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "kbsite.auth.client_address"
+# Addresses or networks of reverse proxies whose X-Forwarded-For is believed (comma separated).
+KB_TRUSTED_PROXIES = [ipaddress.ip_network(p.strip(), strict=False)
+                      for p in os.environ.get("KB_TRUSTED_PROXIES", "").split(",") if p.strip()]
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

@@ -3,7 +3,6 @@ from django.shortcuts import redirect, render
 from django.urls import include, path
 
 from graphs import views as graph_views
-from kbsite.auth import ThrottledLoginView
 from memories import sync_views
 from memories.access import visible_clients
 from memories.registry import ensure_default_client
@@ -20,7 +19,6 @@ def home(request):
 
 urlpatterns = [
     path("", home, name="home"),
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("sync/", sync_views.sync_status, name="sync_status"),

@@ -3,7 +3,6 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import caches
 
 from memories import cache, registry
 from memories.demo_data import demo_graph
@@ -18,7 +17,6 @@ def _isolated(settings, tmp_path):
     settings.DATA_DIR.mkdir()
     registry.close_all()
     cache.clear()
-    caches["throttle"].clear()
     yield
     registry.close_all()
 

@@ -1,6 +1,7 @@
 """Security headers on every kind of page, and login throttling."""
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from graphs.models import EmbedToken
 
@@ -122,6 +123,126 @@ def test_admin_pages_work_under_the_policy(browser, live_server, client_db):
         page.goto("/admin/memories/clientdatabase/add/")
         page.locator("select#id_mode").select_option("synced")
         assert page.locator("#id_remote_url").is_visible()
+    finally:
+        context.close()
+    assert not errors
+
+
+def test_admin_login_is_throttled_like_the_site_login(client, user):
+    """Ten wrong passwords at /admin/login/, then the right one: refused, as at /accounts/login/."""
+    get_user_model().objects.create_superuser("root", "", "pw-root-123")
+    statuses = [client.post("/admin/login/", {"username": "root", "password": "wrong", "next": "/admin/"}).status_code
+                for _ in range(10)]
+    assert statuses == [200] * 5 + [429] * 5
+    blocked = client.post("/admin/login/", {"username": "root", "password": "pw-root-123", "next": "/admin/"})
+    assert blocked.status_code == 429 and b"Too many failed logins" in blocked.content
+    assert "_auth_user_id" not in client.session and client.get("/admin/").status_code == 302
+
+
+def test_failures_at_both_login_urls_count_together(client, user):
+    for url in ("/accounts/login/", "/admin/login/", "/accounts/login/", "/admin/login/", "/accounts/login/"):
+        assert client.post(url, {"username": "alice", "password": "wrong"}).status_code == 200, url
+    for url in ("/admin/login/", "/accounts/login/"):
+        blocked = client.post(url, {"username": "alice", "password": "pw-alice-123"})
+        assert blocked.status_code == 429 and b"Too many failed logins" in blocked.content, url
+    assert "_auth_user_id" not in client.session
+
+
+def test_twenty_failures_from_one_address_lock_it_for_every_username(client, user):
+    for n in range(20):
+        assert client.post("/accounts/login/", {"username": f"guess{n}", "password": "wrong"}).status_code == 200
+    assert client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"}).status_code == 429
+    elsewhere = client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"},
+                            REMOTE_ADDR="192.0.2.7")
+    assert elsewhere.status_code == 302
+
+
+def test_a_good_login_of_another_account_does_not_clear_the_count(client, user):
+    """Else an attacker holding any account could guess a victim's password forever, four at a time."""
+    get_user_model().objects.create_user("mallory", password="pw-mallory-1")
+    for _ in range(4):
+        client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+    assert client.post("/accounts/login/", {"username": "mallory", "password": "pw-mallory-1"}).status_code == 302
+    client.logout()
+    assert client.post("/accounts/login/", {"username": "alice", "password": "wrong"}).status_code == 200
+    assert client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"}).status_code == 429
+
+
+class CountingHasher(PBKDF2PasswordHasher):
+    checked = 0
+
+    def verify(self, password, encoded):
+        CountingHasher.checked += 1
+        return super().verify(password, encoded)
+
+
+def test_throttled_attempts_do_not_check_the_password(client, settings):
+    settings.PASSWORD_HASHERS = ["tests.test_security.CountingHasher"]
+    get_user_model().objects.create_user("carol", password="pw-carol-123")
+    for url in ("/accounts/login/", "/admin/login/") * 3:
+        client.post(url, {"username": "carol", "password": "wrong"})
+    checked = CountingHasher.checked
+    for url in ("/accounts/login/", "/admin/login/"):
+        assert client.post(url, {"username": "carol", "password": "pw-carol-123"}).status_code == 429
+    assert CountingHasher.checked == checked
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled(client, user, settings):
+    """X-Forwarded-For counts only from KB_TRUSTED_PROXIES; from anyone else it is the client's own text."""
+    import ipaddress
+
+    settings.KB_TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
+    proxy = {"REMOTE_ADDR": "10.1.2.3"}
+    for n in range(20):
+        client.post("/accounts/login/", {"username": f"guess{n}", "password": "wrong"},
+                    HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.5", **proxy)
+    locked = client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"},
+                         HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy)
+    assert locked.status_code == 429
+    other = client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"},
+                        HTTP_X_FORWARDED_FOR="203.0.113.5, 203.0.113.9", **proxy)
+    assert other.status_code == 302
+    client.logout()
+    for n in range(20):  # a client that is not a proxy cannot dodge the limit with a made-up header
+        client.post("/accounts/login/", {"username": f"spoof{n}", "password": "wrong"},
+                    HTTP_X_FORWARDED_FOR=f"192.0.2.{n}", REMOTE_ADDR="192.0.2.200")
+    assert client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"},
+                       REMOTE_ADDR="192.0.2.200").status_code == 429
+
+
+@pytest.mark.browser
+def test_admin_login_and_its_lockout_work_under_the_policy(browser, live_server, transactional_db):
+    """The admin's own login page, a wrong password, the lock page, and a good login of another user."""
+    from playwright.sync_api import expect
+
+    get_user_model().objects.create_superuser("root", "", "pw-root-123")
+    get_user_model().objects.create_superuser("other", "", "pw-other-123")
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def log_in(username, password):
+        page.goto("/admin/login/?next=/admin/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        with page.expect_navigation():
+            page.click("input[type=submit], button[type=submit]")
+
+    try:
+        for _ in range(5):
+            log_in("root", "wrong")
+            expect(page.locator(".errornote")).to_be_visible()
+        page.goto("/admin/login/?next=/admin/")
+        page.fill("#id_username", "root")
+        page.fill("#id_password", "pw-root-123")
+        with page.expect_response(lambda r: r.request.method == "POST") as answer:
+            page.click("input[type=submit]")
+        assert answer.value.status == 429
+        expect(page.get_by_role("alert")).to_contain_text("Too many failed logins")
+        log_in("other", "pw-other-123")
+        expect(page).to_have_url(f"{live_server.url}/admin/")
+        expect(page.locator("#site-name")).to_be_visible()
     finally:
         context.close()
     assert not errors
