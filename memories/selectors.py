@@ -5,6 +5,8 @@ lists that serve both the HTML page and its JSON twin.
 """
 import base64
 import json
+import math
+import re
 from dataclasses import dataclass, field
 
 from . import sql
@@ -47,6 +49,9 @@ class Page:
     next_cursor: str | None = None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def encode_cursor(value, memory_id):
     raw = json.dumps([value, memory_id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -58,9 +63,21 @@ def decode_cursor(text):
         value, memory_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
     except (ValueError, TypeError):
         return None
-    if isinstance(memory_id, str) and isinstance(value, (str, int, float)):
+    if _bindable(memory_id, str) and _bindable(value, (str, int, float)):
         return value, memory_id
     return None
+
+
+def _bindable(value, kinds):
+    """SQLite can take it as a parameter: integers fit 64 bits, numbers are finite, text is
+    valid UTF-8 (JSON can spell a lone surrogate, which sqlite3 cannot encode)."""
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        return False
+    if isinstance(value, int):
+        return -2**63 <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return not _SURROGATE.search(value)
 
 
 def memory_summary(row):
@@ -182,6 +199,12 @@ def _group_edges(rows, other_key):
             "current": bool(row["current"]),
         })
     return groups
+
+
+def relationship_ends(*, rm, rel_id):
+    """(from_id, to_id) of a relationship, or None."""
+    row = rm.conn.execute(sql.EDGE_BY_ID, (rel_id,)).fetchone()
+    return (row["from_id"], row["to_id"]) if row else None
 
 
 def memory_titles(*, rm, ids):

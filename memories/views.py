@@ -216,7 +216,15 @@ def relationship_create(request, handle, memory_id):
 @require_POST
 @client_view(role="editor")
 def relationship_delete(request, handle, rel_id):
+    # `memory` is the page to go back to; checked before the delete, because a bad one
+    # found after it would answer an error for a change that was made.
     back = request.POST.get("memory", "")
+    ends = selectors.relationship_ends(rm=handle.readmodel, rel_id=rel_id)
+    if ends is None:
+        raise Http404(f"No relationship with id {rel_id}.")
+    if back and back not in ends:
+        return error_response(request, "memory must be the id of one end of this relationship (the page to go "
+                                       "back to); nothing was removed.", status=400)
     try:
         services.relationship_delete(handle=handle, actor=request.user, rel_id=rel_id)
     except services.NotFound as exc:

@@ -184,3 +184,76 @@ def test_json_is_valid_json_everywhere(web, client_db, a_memory):
         response = web.get(url + ("&" if "?" in url else "?") + "format=json")
         assert response["Content-Type"] == "application/json"
         json.loads(response.content)
+
+
+# Untrusted parameters: a 4xx with a message, or a normal answer, never a 500 -------------------------
+
+def _cursor(raw):
+    import base64
+
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("raw, sort", [
+    ('[18446744073709551616,"x"]', "newest"), ('[18446744073709551616,"x"]', "importance"),
+    ('[-9223372036854775809,"x"]', "importance"), ('[1,"x"]', "title"), ('[1e999,"x"]', "importance"),
+    ('[NaN,"x"]', "importance"), ('["\\ud800","x"]', "newest"), ('["a","\\udfff"]', "title"),
+    ('[true,"x"]', "importance"), ('[1,2]', "newest"), ('{"a":1}', "newest"),
+])
+def test_a_page_link_that_is_not_ours_gets_400(web, client_db, raw, sort):
+    # The cursor is base64 JSON, so anyone can write a number past 64 bits or a lone surrogate
+    # into it; SQLite takes neither as a parameter.
+    for url in ("/c/acme/memories/", "/c/acme/search/?q=error&"):
+        response = web.get(f"{url}{'&' if '?' in url else '?'}sort={sort}&after={_cursor(raw)}")
+        if raw == '[1,"x"]':
+            assert response.status_code == 200  # a number where a title is expected is still ours
+            continue
+        assert response.status_code == 400, (raw, response.status_code)
+        assert b"page link is not valid" in response.content
+        assert "page link is not valid" in str(web.get(f"{url}{'&' if '?' in url else '?'}format=json"
+                                                       f"&after={_cursor(raw)}").json()["errors"])
+
+
+@pytest.mark.parametrize("encoded", ["%F4%8F%BF%BF", "%ED%9F%BF", "%EE%80%80", "%EF%BF%BF", "%ED%A0%80", "%FF%FE",
+                                     "%00", "%01%1F%7F", "%C0%80"])
+def test_search_box_with_any_code_point_in_front(web, client_db, encoded):
+    # Percent-encoded UTF-8 of U+10FFFF, U+D7FF, U+E000, U+FFFF, then a lone surrogate,
+    # bytes that are not UTF-8, NUL and other controls, each before a misspelt word.
+    for suffix in ("zorbalx", "qwertyuiop", ""):
+        for fmt in ("", "&format=json"):
+            response = web.get(f"/c/acme/search/?q={encoded}{suffix}{fmt}")
+            if encoded == "%00":  # Django's own form fields refuse NUL, with a message
+                assert response.status_code == 400 and b"Null characters are not allowed" in response.content
+                continue
+            assert response.status_code == 200, (encoded, suffix, response.status_code)
+    assert web.get(f"/c/acme/graph/?view=results&q={encoded}qwerty&format=json").status_code in (200, 400)
+    assert web.get(f"/c/acme/tags/bulk/?q={encoded}qwerty&format=json").status_code in (200, 400)
+
+
+@pytest.mark.parametrize("query", ["page=" + "9" * 5000, "page=99999999999999999999999", "page=%C2%B2",
+                                   "page=-1", "page=1e3"])
+def test_search_page_numbers_out_of_range_get_400(web, client_db, query):
+    response = web.get(f"/c/acme/search/?q=error&{query}")
+    assert response.status_code == 400
+
+
+def _an_edge(handle):
+    return handle.readmodel.conn.execute("SELECT id, from_id FROM edge WHERE current = 1 LIMIT 1").fetchone()
+
+
+@pytest.mark.parametrize("back", ["a/b", "/", "//evil.example/x", "https://evil.example/", "x" * 1001])
+def test_relationship_delete_refuses_a_return_page_that_is_not_one_of_its_ends_before_deleting(web, handle, back):
+    edge_id, _ = _an_edge(handle)
+    response = web.post(f"/c/acme/relationships/{edge_id}/delete/", {"memory": back})
+    assert response.status_code == 400 and b"one end of this relationship" in response.content
+    assert any(edge_id == e["id"] for e in handle.store.iter_edges([edge_id]))
+    assert handle.readmodel.conn.execute("SELECT 1 FROM edge WHERE id = ?", (edge_id,)).fetchone()
+
+
+def test_relationship_delete_returns_to_the_memory_page_on_this_site(web, handle):
+    edge_id, from_id = _an_edge(handle)
+    response = web.post(f"/c/acme/relationships/{edge_id}/delete/?memory=a/b", {"memory": from_id})
+    assert response.status_code == 302 and response["Location"] == f"/c/acme/memories/{from_id}/"
+    assert not list(handle.store.iter_edges([edge_id]))
+    other, _ = _an_edge(handle)
+    assert web.post(f"/c/acme/relationships/{other}/delete/?memory=a/b")["Location"] == "/c/acme/memories/"
