@@ -4,6 +4,8 @@ Every variable the site reads is named ``KB_*`` and listed in the README.
 """
 import ipaddress
 import os
+import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +14,35 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def _flag(name, default=False):
     return os.environ.get(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(data_dir):
+    """KB_SECRET_KEY, or else a random key made at the first start and kept in
+    KB_DATA_DIR/secret-key.txt (0600), which every later process reads, so web workers, kb_sync
+    and commands all sign alike. Production must say which key it uses."""
+    key = os.environ.get("KB_SECRET_KEY", "")
+    if key:
+        return key
+    if _flag("KB_PRODUCTION"):
+        raise RuntimeError("KB_SECRET_KEY must be set when KB_PRODUCTION=1 (whatever KB_DEBUG says)")
+    path = data_dir / "secret-key.txt"
+    if not path.exists():
+        # Written aside and linked into place: of processes starting together one key wins, and
+        # none reads a half-written file.
+        fd, aside = tempfile.mkstemp(dir=data_dir, prefix=".secret-key-")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(64) + "\n")
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(aside)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it to make a new key (sessions and embed links made "
+                           "with the old one stop working), or set KB_SECRET_KEY")
+    return key
 
 
 DATA_DIR = Path(os.environ.get("KB_DATA_DIR", BASE_DIR / "data")).expanduser().resolve()
@@ -34,11 +65,7 @@ KB_TOKEN_ENV_ALLOW = [n.strip() for n in os.environ.get("KB_TOKEN_ENV_ALLOW", ""
 KB_SECRETS_DIR = os.environ.get("KB_SECRETS_DIR", "").strip()
 
 DEBUG = _flag("KB_DEBUG")
-SECRET_KEY = os.environ.get("KB_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and _flag("KB_PRODUCTION"):
-        raise RuntimeError("KB_SECRET_KEY must be set when KB_PRODUCTION=1")
-    SECRET_KEY = "insecure-local-only-key-set-KB_SECRET_KEY-in-production"
+SECRET_KEY = _secret_key(DATA_DIR)
 ALLOWED_HOSTS = [h for h in os.environ.get("KB_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
@@ -53,10 +80,10 @@ INSTALLED_APPS = [
     "template_partials",
     "memories",
     "graphs",
+    "axes",
 ]
 
 MIDDLEWARE = [
-    "axes",
     "django.middleware.security.SecurityMiddleware",
     "kbsite.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -69,10 +96,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "memories.http.StoreErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kbsite.urls"
-    "axes.middleware.AxesMiddleware",
 WSGI_APPLICATION = "kbsite.wsgi.application"
 
 TEMPLATES = [

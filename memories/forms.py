@@ -5,6 +5,7 @@ import re
 from django import forms
 from django.conf import settings
 
+from . import registry
 from .connector import CanonicalStore, StoreError
 from .format import (
     CONTENT_MAX, IMPORTANCE_BANDS, MEMORY_TYPES, REL_CATEGORIES, SUMMARY_MAX, TITLE_MAX,
@@ -137,13 +138,17 @@ class ClientDatabaseForm(forms.ModelForm):
         initial=NEW, required=False, help_text="Synced databases only.")
     path = forms.CharField(
         required=False, max_length=1000,
-        help_text="Local: path of the memorygraph file; empty makes a new file under KB_DATA_DIR/clients/, and a "
-                  "path that does not exist yet becomes a new file with the memorygraph schema. "
-                  "Synced: path of the replica; empty means KB_DATA_DIR/replicas/<slug>.db.")
+        help_text="An absolute path, of no other client database's file. "
+                  "Local: path of the memorygraph file; empty makes a new file under KB_DATA_DIR/clients/, and a "
+                  "path that does not exist yet becomes a new file with the memorygraph schema (an existing file "
+                  "must already be one). Synced: path of the replica; empty means KB_DATA_DIR/replicas/<slug>.db.")
 
     class Meta:
         model = ClientDatabase
         fields = ["slug", "name", "mode", "source", "path", "remote_url", "token_ref", "sync_interval", "archived"]
+        help_texts = {"token_ref": "Synced only: where the auth token is read from, env:KB_…TOKEN… (or a variable "
+                                   "listed in KB_TOKEN_ENV_ALLOW) or file:/path in KB_SECRETS_DIR. The token "
+                                   "itself is never stored here."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -161,14 +166,42 @@ class ClientDatabaseForm(forms.ModelForm):
             folder = settings.DATA_DIR / ("replicas" if synced else "clients")
             folder.mkdir(parents=True, exist_ok=True)
             data["path"] = str(folder / f"{slug}.db")
+        if data.get("path"):
+            data["path"] = self._confined_path(data["path"], slug)
         if synced:
             self._clean_synced(data)
         elif data.get("path"):
-            try:
-                CanonicalStore(data["path"], create=True).close()
-            except (StoreError, OSError) as exc:
-                raise forms.ValidationError({"path": str(exc)})
+            self._open_or_create(data["path"])
         return data
+
+    def _confined_path(self, path, slug):
+        """The real path, kept so that a link re-pointed later cannot move the database; refused
+        when relative or when it is (a side file of) another client database's file."""
+        if not os.path.isabs(path):
+            raise forms.ValidationError({"path": "Give an absolute path (starting with /); "
+                                                 "relative paths and ~ are refused."})
+        stem = registry.file_stem(path)
+        owner = registry.files_in_use(exclude_pk=self.instance.pk).get(stem)
+        if owner:
+            raise forms.ValidationError({"path": f"{path} is already a file of the client database {owner}; "
+                                                 "two client databases never share a file."})
+        if slug and stem == registry.file_stem(ClientDatabase(slug=slug).readmodel_path):
+            raise forms.ValidationError({"path": f"{path} is where this client database keeps its read model "
+                                                 "(search index); choose another file."})
+        return os.path.realpath(path)
+
+    def _open_or_create(self, path):
+        """An existing file must already be a memorygraph database (it is never initialised);
+        only a path that does not exist yet becomes a new one."""
+        exists = os.path.lexists(path)
+        if exists and not os.path.isfile(path):
+            raise forms.ValidationError({"path": f"{path} is not a file."})
+        if not exists and not os.path.isdir(os.path.dirname(path)):
+            raise forms.ValidationError({"path": f"The folder {os.path.dirname(path)} does not exist."})
+        try:
+            CanonicalStore(path, create=not exists).close()
+        except (StoreError, OSError) as exc:
+            raise forms.ValidationError({"path": str(exc)})
 
     def _clean_synced(self, data):
         url = (data.get("remote_url") or "").strip()

@@ -6,6 +6,7 @@ connection. ``ensure_fresh`` is called at the start of every request: a ``PRAGMA
 data_version`` probe (microseconds) tells whether another process - typically the
 memorygraph server - committed to the canonical file; only then does it diff.
 """
+import os
 import threading
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from .outbox import OutboxStore
 from .readmodel import ReadModel
 
 DEFAULT_SLUG = "default"
+# Files kept beside a database file: SQLite's journals, pyturso's replica metadata, the sync
+# worker's owner lock. A client database's path must not be another's file nor one of these.
+SIDE_SUFFIXES = ("-wal", "-shm", "-journal", "-info", "-changes", ".owner")
 
 _handles = {}
 _handles_lock = threading.Lock()
@@ -40,12 +44,35 @@ def ensure_default_client():
 
 
 def get_client(slug):
+    """The client database of a URL; an archived one, `default` included, is not found."""
     if slug == DEFAULT_SLUG:
-        return ensure_default_client()
+        ensure_default_client()
     try:
         return ClientDatabase.objects.get(slug=slug, archived=False)
     except ClientDatabase.DoesNotExist:
         raise Http404(f"No client database named {slug!r}.")
+
+
+def file_stem(path):
+    """The real path of a database file, with a side file mapped to the file it belongs to."""
+    real = os.path.realpath(path)
+    for suffix in SIDE_SUFFIXES:
+        if real.endswith(suffix):
+            return real[:-len(suffix)]
+    return real
+
+
+def files_in_use(*, exclude_pk=None):
+    """{file stem: slug} of every client database's files but one's: its memorygraph file or
+    replica and its read model. Archived databases count: restoring one must find its files its own."""
+    clients = ClientDatabase.objects.all()
+    used = {}
+    if not clients.filter(slug=DEFAULT_SLUG).exists():
+        used[file_stem(default_memory_path())] = DEFAULT_SLUG  # registered on the first request
+    for client in clients.exclude(pk=exclude_pk):
+        for path in (client.path, client.readmodel_path):
+            used.setdefault(file_stem(path), client.slug)
+    return used
 
 
 class ClientHandle:

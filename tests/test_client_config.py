@@ -4,12 +4,15 @@ shown otherwise), archiving that holds for every client database including `defa
 database paths that never share a file and never initialise a file that already exists.
 """
 import logging
+import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.contrib.auth import get_user_model
 
+from graphs.models import EmbedToken
+from memories import registry
 from memories.models import ClientDatabase, SyncState
 from memories.syncworker import ReplicaSync
 
@@ -172,3 +175,97 @@ def test_the_sync_worker_refuses_a_stored_reference_outside_the_rules(recorder, 
         sync.close()
     assert "secrets directory" in run.error and "root:" not in run.error + caplog.text
     assert recorder.requests == []
+
+
+# Defect 8: archiving `default` ------------------------------------------------------------------
+
+def test_archiving_default_answers_404_everywhere_until_restored(staff, memory_file, settings):
+    settings.KB_MEMORY_DB = str(memory_file)
+    default = registry.ensure_default_client()
+    memory_id = staff.get("/c/default/memories/?format=json").json()["items"][0]["id"]
+    urls = ["/c/default/memories/", "/c/default/memories/?format=json", f"/c/default/memories/{memory_id}/",
+            "/c/default/search/?q=error", "/c/default/tags/", "/c/default/memories/?unresolved=1",
+            f"/c/default/graph/?memory={memory_id}&depth=1", f"/c/default/graph/?memory={memory_id}&format=json",
+            "/c/default/export/?format=json", "/c/default/graph/embeds/"]
+    embed = EmbedToken.objects.create(client=default, view=f"memory={memory_id}&depth=1", title="Embedded")
+    assert [staff.get(url).status_code for url in urls] == [200] * len(urls)
+    staff.post(CHANGELIST, {"action": "archive", "_selected_action": [default.pk]})
+    registry.ensure_default_client()  # what every start-up (kb_bootstrap) and the home page do
+    assert [staff.get(url).status_code for url in urls] == [404] * len(urls)
+    assert b"archived" in staff.get(f"/embed/{embed.token}/").content  # the embed's own 403 page
+    assert staff.get("/").status_code == 200  # no database left to open: not a redirect into it
+    staff.post(CHANGELIST, {"action": "restore", "_selected_action": [default.pk]})
+    assert [staff.get(url).status_code for url in urls] == [200] * len(urls)
+
+
+# Defect 9: client database paths ----------------------------------------------------------------
+
+def add_local(staff, path, slug="initech"):
+    return staff.post(ADD, {"slug": slug, "name": slug, "path": str(path), **NO_MEMBERS})
+
+
+def assert_refused(response, text, slug="initech"):
+    assert response.status_code == 200
+    assert text in response.content.decode()
+    assert not ClientDatabase.objects.filter(slug=slug).exists()
+
+
+def test_another_clients_file_is_refused_by_path_symlink_or_side_file(staff, client_db, tmp_path):
+    link = tmp_path / "link.db"
+    link.symlink_to(client_db.path)
+    for path in (client_db.path, link, f"{client_db.path}-wal", tmp_path / "sub" / ".." / "memory.db"):
+        assert_refused(add_local(staff, path), "already a file of the client database acme")
+
+
+def test_an_archived_clients_file_is_refused(staff, client_db):
+    client_db.archived = True
+    client_db.save()
+    assert_refused(add_local(staff, client_db.path), "already a file of the client database acme")
+
+
+def test_a_read_model_or_replica_file_is_refused(staff, client_db, settings, tmp_path, recorder):
+    assert_refused(add_local(staff, client_db.readmodel_path), "already a file of the client database acme")
+    assert_refused(add_local(staff, settings.DATA_DIR / "index" / "initech.sqlite3"), "read model")
+    replica = tmp_path / "replica.db"
+    ClientDatabase.objects.create(slug="team", name="Team", mode="synced", path=str(replica),
+                                  remote_url=recorder.url)
+    assert_refused(add_local(staff, replica), "already a file of the client database team")
+    response = staff.post(ADD, {"slug": "globex", "name": "globex", "mode": "synced", "source": "new",
+                                "path": client_db.path, "remote_url": recorder.url, "token_ref": "",
+                                "sync_interval": "1", **NO_MEMBERS})
+    assert_refused(response, "already a file of the client database acme", slug="globex")
+    assert recorder.requests == []
+
+
+def test_a_relative_path_is_refused(staff, db):
+    for path in ("clients/x.db", "x.db", "~/memory.db"):
+        assert_refused(add_local(staff, path), "absolute path")
+
+
+def test_an_existing_file_that_is_not_memorygraph_is_refused_not_initialised(staff, tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    schemaless = tmp_path / "schemaless.db"
+    conn = sqlite3.connect(schemaless)
+    conn.execute("PRAGMA user_version = 7")
+    conn.close()
+    before = schemaless.read_bytes()
+    assert_refused(add_local(staff, empty), "no tables at all")
+    assert empty.stat().st_size == 0
+    assert_refused(add_local(staff, schemaless), "no tables at all")
+    assert schemaless.read_bytes() == before
+    assert_refused(add_local(staff, tmp_path), "not a file")
+    assert_refused(add_local(staff, tmp_path / "missing-folder" / "x.db"), "folder")
+
+
+def test_a_new_path_becomes_a_memorygraph_file_and_an_edit_keeps_its_own(staff, tmp_path):
+    path = tmp_path / "new.db"
+    assert add_local(staff, path).status_code == 302
+    client = ClientDatabase.objects.get(slug="initech")
+    assert client.path == str(path.resolve())
+    tables = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"nodes", "relationships"} <= tables
+    response = staff.post(f"/admin/memories/clientdatabase/{client.pk}/change/",
+                          {"slug": "initech", "name": "Initech Corp", "path": str(path), **NO_MEMBERS})
+    assert response.status_code == 302
+    assert ClientDatabase.objects.get(slug="initech").name == "Initech Corp"

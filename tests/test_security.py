@@ -246,3 +246,55 @@ def test_admin_login_and_its_lockout_work_under_the_policy(browser, live_server,
     finally:
         context.close()
     assert not errors
+
+
+OLD_CONSTANT_KEY = "insecure-local-only-key-set-KB_SECRET_KEY-in-production"  # what a default install signed with
+
+
+def load_settings(data_dir, **env):
+    """Start a process of the site (its settings) as `make run` would, with a umask a shell gives."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'kbsite.settings'; django.setup(); "
+            "from django.conf import settings as s; print(s.SECRET_KEY)")
+    base = {k: v for k, v in os.environ.items() if k not in ("KB_SECRET_KEY", "KB_PRODUCTION", "KB_DEBUG")}
+    return subprocess.Popen([sys.executable, "-c", code], env={**base, "KB_DATA_DIR": str(data_dir), **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: os.umask(0o022))
+
+
+def test_without_a_key_every_process_shares_one_random_key_kept_in_the_data_dir(tmp_path):
+    data = tmp_path / "data"
+    started = [load_settings(data) for _ in range(3)]  # together, as gunicorn's workers and kb_sync start
+    keys = {p.communicate(timeout=60)[0].strip() for p in started}
+    assert all(p.returncode == 0 for p in started)
+    assert len(keys) == 1 and len(key := keys.pop()) >= 50 and key != OLD_CONSTANT_KEY
+    path = data / "secret-key.txt"
+    assert path.read_text().strip() == key and path.stat().st_mode & 0o777 == 0o600
+    assert load_settings(data).communicate(timeout=60)[0].strip() == key  # and later starts keep it
+    other = load_settings(tmp_path / "elsewhere").communicate(timeout=60)[0].strip()
+    assert other and other != key
+
+
+def test_production_requires_a_key_even_with_debug_on(tmp_path):
+    failed = load_settings(tmp_path / "data", KB_PRODUCTION="1", KB_DEBUG="1")
+    _, stderr = failed.communicate(timeout=60)
+    assert failed.returncode != 0 and "KB_SECRET_KEY must be set when KB_PRODUCTION=1" in stderr
+    assert not (tmp_path / "data" / "secret-key.txt").exists()
+    given = load_settings(tmp_path / "data", KB_PRODUCTION="1", KB_DEBUG="1", KB_SECRET_KEY="k" * 60)
+    assert given.communicate(timeout=60)[0].strip() == "k" * 60
+
+
+def test_an_embed_token_signed_with_the_old_constant_is_refused(client, client_db, handle):
+    from django.core import signing
+
+    from graphs.models import SALT
+
+    memory_id = handle.readmodel.conn.execute("SELECT id FROM memory LIMIT 1").fetchone()[0]
+    embed = EmbedToken.objects.create(client=client_db, view=f"memory={memory_id}", title="t")
+    forged = signing.dumps({"e": embed.pk, "c": "acme"}, key=OLD_CONSTANT_KEY, salt=SALT, compress=True)
+    assert client.get(f"/embed/{embed.token}/").status_code == 200
+    for url in (f"/embed/{forged}/", f"/embed/{forged}/image.svg"):
+        assert client.get(url).status_code == 403, url
