@@ -41,8 +41,10 @@ def _too_large(request):
 def import_start(request, client):
     """The size limit is enforced while the body is read, so the handler goes in before CSRF reads it."""
     if request.method == "POST":
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.KB_UPLOAD_MAX_BYTES + 64 * 1024:
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not (length.isascii() and length.isdigit()):
+            return error_response(request, "The request's Content-Length is not a number of bytes.", status=400)
+        if len(length) > 18 or int(length) > settings.KB_UPLOAD_MAX_BYTES + 64 * 1024:
             return _too_large(request)
         request.upload_handlers.insert(0, LimitedUpload(request, settings.KB_UPLOAD_MAX_BYTES))
     return _import_start(request, client)

@@ -366,3 +366,12 @@ def test_export_then_import_gives_identical_rows(client_db, handle, web, tmp_pat
         # memorygraph's JSON keeps each current relationship's ends, type, strength and confidence only.
         assert set(theirs[1]) == {k for k, v in ours[1].items() if not v.get("valid_until")}
         assert all(theirs[1][k]["strength"] == ours[1][k]["strength"] for k in theirs[1])
+
+
+@pytest.mark.parametrize("length, status", [("abc", 400), ("²", 400), ("1e9", 400), ("9" * 5000, 413)])
+def test_an_upload_whose_length_is_not_a_number_gets_400(team, web, length, status):
+    # The length is read before Django's own parser; int() refuses "²" and 4,301 digits.
+    response = web.generic("POST", "/c/team/import/", b"", content_type="multipart/form-data; boundary=x",
+                           CONTENT_LENGTH=length)
+    assert response.status_code == status
+    assert b"Content-Length" in response.content or b"upload limit" in response.content
