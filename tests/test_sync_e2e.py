@@ -94,6 +94,112 @@ def test_primary_killed_and_restarted_both_instances_converge(one, two, primary)
     assert replicas[0] == replicas[1] == {k: json.dumps(v) for k, v in at_primary.items()}
 
 
+def relate(instance, from_id, to_id, rel_type):
+    """Relates two memories on the instance; returns the new relationship's id."""
+    instance.relate(from_id, to_id, rel_type)
+    memory = instance.http.get(f"/c/team/memories/{from_id}/?format=json").json()["memory"]
+    return next(edge["id"] for edge in memory["outgoing"][rel_type] if edge["other_id"] == to_id)
+
+
+def edit(instance, memory_id, **fields):
+    """An edit as the form sends it, with the version it was opened at."""
+    memory = instance.http.get(f"/c/team/memories/{memory_id}/?format=json").json()["memory"]
+    response = instance._post(f"/c/team/memories/{memory_id}/edit/", {
+        "type": memory["type"], "title": memory["title"], "content": memory["content"],
+        "tags": ",".join(memory["tags"]), "importance": "0.5", "confidence": "0.8",
+        "updated_at": memory["updated_at"], **fields})
+    assert response.status_code == 302, response.text[:500]
+
+
+def delete(instance, kind, object_id):
+    response = instance._post(f"/c/team/{kind}/{object_id}/delete/", {})
+    assert response.status_code == 302, response.text[:500]
+
+
+def exported(instance, path, *, nodes=(), edges=(), strength=None):
+    """The instance's export as a memorygraph file, cut down to the given rows (the edges'
+    strength changed when given): what a team member's own file would bring back."""
+    import sqlite3
+
+    path.write_bytes(instance.http.get("/c/team/export/?format=sqlite").content)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(f"DELETE FROM nodes WHERE id NOT IN ({','.join('?' * len(nodes))})", nodes)
+        conn.execute(f"DELETE FROM relationships WHERE id NOT IN ({','.join('?' * len(edges))})", edges)
+        if strength is not None:
+            conn.execute("UPDATE relationships SET properties = json_set(properties, '$.strength', ?)",
+                         (strength,))
+    conn.close()
+    return path
+
+
+def kb_import(instance, path):
+    result = instance.manage("kb_import", str(path), "--client", "team", "-v0")
+    assert "Imported" in result.stdout, result.stdout + result.stderr
+
+
+def pages_state(instance):
+    """(memory ids, relationship ids) as the instance's pages show them."""
+    memories = set(instance.memories())
+    edges = set()
+    for memory_id in memories:
+        memory = instance.http.get(f"/c/team/memories/{memory_id}/?format=json").json()["memory"]
+        edges |= {edge["id"] for group in memory["outgoing"].values() for edge in group}
+    return memories, edges
+
+
+def primary_state(url):
+    nodes, edges = Primary(url).pipeline([("SELECT id FROM nodes", ()), ("SELECT id FROM relationships", ())])
+    return {row[0] for row in nodes}, {row[0] for row in edges}
+
+
+def test_writes_superseded_before_a_run_end_as_the_last_write_on_both_instances(one, two, primary, tmp_path):
+    """Create->delete, edit->delete, delete->re-create of memories and relationships, and a
+    relationship on a memory deleted after it, all within one run of instance one's worker:
+    both instances and the primary end with the last write, and later runs bring nothing back."""
+    one.start()
+    two.start()
+    b, c = one.create("Endpoint b"), one.create("Endpoint c", type="problem")
+    edited, recreated = one.create("Edited then deleted"), one.create("Deleted then re-created")
+    doomed = one.create("Deleted under a new relationship")
+    edge_edited, edge_recreated = relate(one, b, c, "SOLVES"), relate(one, b, c, "CAUSES")
+    before = ({b, c, edited, recreated, doomed}, {edge_edited, edge_recreated})
+    wait_until(lambda: synced_ok(one) and pages_state(two) == before, 15, what="the first writes on two")
+    edge_edit_file = exported(one, tmp_path / "edge-edit.db", edges=[edge_edited], strength=0.2)
+    recreate_file = exported(one, tmp_path / "recreate.db", nodes=[recreated], edges=[edge_recreated])
+
+    one.stop_worker()  # so that every write below goes into the worker's next run
+    created = one.create("Created then deleted")
+    delete(one, "memories", created)
+    edit(one, edited, title="Edited, about to be deleted")
+    delete(one, "memories", edited)
+    delete(one, "relationships", relate(one, b, c, "RELATED_TO"))
+    kb_import(one, edge_edit_file)
+    delete(one, "relationships", edge_edited)
+    delete(one, "memories", recreated)
+    delete(one, "relationships", edge_recreated)
+    kb_import(one, recreate_file)
+    relate(one, doomed, b, "DEPENDS_ON")
+    delete(one, "memories", doomed)
+    one.start_worker()
+
+    last = ({b, c, recreated}, {edge_recreated})
+
+    def everywhere():
+        return synced_ok(one) and pages_state(one) == pages_state(two) == primary_state(primary.url) == last
+
+    wait_until(everywhere, 15, what="the last writes everywhere")
+    time.sleep(3 * INTERVAL)  # the runs that used to send the overwritten writes again
+    for instance in (one, two):
+        assert synced_ok(instance) and pages_state(instance) == last
+        for memory_id in (created, edited, doomed):
+            assert instance.http.get(f"/c/team/memories/{memory_id}/").status_code == 404
+        memory = instance.http.get(f"/c/team/memories/{recreated}/?format=json").json()["memory"]
+        assert memory["title"] == "Deleted then re-created"
+    assert primary_state(primary.url) == last
+    assert primary_nodes(primary.url)[recreated]["title"] == "Deleted then re-created"
+
+
 def replica_rows(instance):
     import turso.sync
 
