@@ -7,8 +7,9 @@ sync worker (``manage.py kb_sync``), with one thread per synced client database.
    transaction per batch, then marked `applied` (re-applying after a crash is harmless:
    operations are upserts and deletes by uuid);
 2. push, then verify: `stats().cdc_operations` must be 0 and the primary must hold each
-   change (a push can fail silently); verified operations become `pushed`, unverified
-   ones are queued again and the run records an error;
+   changed object as its last operation left it (a push can fail silently); verified
+   operations, and those a later one on the same object superseded, become `pushed`; a
+   last operation the primary lacks is queued again and the run records an error;
 3. pull, and when it brought changes, refresh the read model (search, lists, graphs) by
    (id, version) diff, overlaying changes queued meanwhile so they stay visible;
 4. record the run and the replica's state for the status page and the freshness badge.
