@@ -138,17 +138,17 @@ class ClientDatabaseForm(forms.ModelForm):
         initial=NEW, required=False, help_text="Synced databases only.")
     path = forms.CharField(
         required=False, max_length=1000,
-        help_text="An absolute path, of no other client database's file. "
-                  "Local: path of the memorygraph file; empty makes a new file under KB_DATA_DIR/clients/, and a "
-                  "path that does not exist yet becomes a new file with the memorygraph schema (an existing file "
-                  "must already be one). Synced: path of the replica; empty means KB_DATA_DIR/replicas/<slug>.db.")
+        help_text="An absolute path, of no other client database's file. Local: path of the memorygraph "
+                  "file; empty makes a new file under KB_DATA_DIR/clients/, and a path that does not exist yet "
+                  "becomes a new file with the memorygraph schema (an existing file must already be one). "
+                  "Synced: path of the replica; empty means KB_DATA_DIR/replicas/<slug>.db.")
 
     class Meta:
         model = ClientDatabase
         fields = ["slug", "name", "mode", "source", "path", "remote_url", "token_ref", "sync_interval", "archived"]
-        help_texts = {"token_ref": "Synced only: where the auth token is read from, env:KB_…TOKEN… (or a variable "
-                                   "listed in KB_TOKEN_ENV_ALLOW) or file:/path in KB_SECRETS_DIR. The token "
-                                   "itself is never stored here."}
+        help_texts = {"token_ref": "Synced only: where the auth token is read from, env:KB_…TOKEN… (or a "
+                                   "variable listed in KB_TOKEN_ENV_ALLOW) or file:/path in KB_SECRETS_DIR. "
+                                   "The token itself is never stored here."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

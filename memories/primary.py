@@ -68,11 +68,11 @@ def token_source(token_ref):
         folder = os.path.realpath(secrets_dir())
         real = os.path.realpath(where)
         if not os.path.isabs(where) or os.path.commonpath([folder, real]) != folder or real == folder:
-            raise TokenRefused(f"Auth token files must be in the secrets directory {folder} (KB_SECRETS_DIR), "
-                               "given by an absolute path; links and .. out of it are refused.")
+            raise TokenRefused(f"Auth token files must be in the secrets directory {folder} "
+                               "(KB_SECRETS_DIR), given by an absolute path; links and .. out of it are refused.")
         return kind, real
-    raise TokenRefused("This is not a token reference: write env:KB_…TOKEN… or file:<a file in the secrets "
-                       "directory>.")
+    raise TokenRefused("This is not a token reference: write env:KB_…TOKEN… or "
+                       "file:<a file in the secrets directory>.")
 
 
 def resolve_token(token_ref):

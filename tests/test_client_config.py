@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 
 from graphs.models import EmbedToken
 from memories import registry
@@ -175,6 +176,32 @@ def test_the_sync_worker_refuses_a_stored_reference_outside_the_rules(recorder, 
         sync.close()
     assert "secrets directory" in run.error and "root:" not in run.error + caplog.text
     assert recorder.requests == []
+
+
+def test_editing_a_database_whose_stored_reference_breaks_the_rules_is_refused(staff, recorder, tmp_path):
+    client = ClientDatabase.objects.create(slug="team", name="Team", mode="synced", path=str(tmp_path / "r.db"),
+                                           remote_url=recorder.url, token_ref="file:/etc/passwd")
+    response = staff.post(f"/admin/memories/clientdatabase/{client.pk}/change/", {
+        "slug": "team", "name": "Team renamed", "mode": "synced", "source": "existing", "path": client.path,
+        "remote_url": recorder.url, "token_ref": client.token_ref, "sync_interval": "1", **NO_MEMBERS})
+    assert response.status_code == 200 and "secrets directory" in response.content.decode()
+    assert ClientDatabase.objects.get(pk=client.pk).name == "Team" and recorder.requests == []
+
+
+def test_bootstrap_keeps_to_the_same_rules(recorder, memory_file, settings, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    settings.KB_MEMORY_DB = str(memory_file)
+    monkeypatch.setenv("KB_PRIMARY_URL", recorder.url)
+    monkeypatch.setenv("KB_PRIMARY_TOKEN_REF", "file:/etc/passwd")
+    with pytest.raises(CommandError, match="secrets directory") as refused:
+        call_command("kb_bootstrap")
+    assert "root:" not in str(refused.value) + caplog.text and recorder.requests == []
+    monkeypatch.delenv("KB_PRIMARY_TOKEN_REF")
+    monkeypatch.setenv("KB_PRIMARY_TOKEN", SECRET)  # what docker-compose sets
+    with pytest.raises(CommandError, match="answered HTTP 500") as failed:
+        call_command("kb_bootstrap")
+    assert recorder.requests[0][2]["Authorization"] == f"Bearer {SECRET}"
+    assert SECRET not in str(failed.value) + caplog.text
 
 
 # Defect 8: archiving `default` ------------------------------------------------------------------
