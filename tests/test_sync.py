@@ -164,10 +164,10 @@ def replica_state(sync):
 
 
 def test_writes_superseded_within_one_run_end_as_the_last_write_everywhere(team, web, turso_server, tmp_path):
-    """Create->delete, edit->delete and delete->re-create of memories and relationships, and an
-    edge queued on a memory deleted after it, all before one run: the last write wins at the
-    replica, the primary and the pages, and stays so over later runs (a verification that
-    judged each queued write on its own sent the overwritten upserts again)."""
+    """Create->delete, create->edit->delete, edit->delete and delete->re-create of memories and
+    relationships, and an edge queued on a memory deleted after it, all before one run: the last
+    write wins at the replica, the primary and the pages, and stays so over later runs (a
+    verification that judged each queued write on its own sent the overwritten upserts again)."""
     client, sync = team
     b, c = create(web, "team", "Endpoint b"), create(web, "team", "Endpoint c", type="problem")
     edited = create(web, "team", "Edited then deleted")
@@ -180,6 +180,9 @@ def test_writes_superseded_within_one_run_end_as_the_last_write_everywhere(team,
 
     created = create(web, "team", "Created then deleted")
     delete(web, "team", "memory", created)
+    churned = create(web, "team", "Created, edited, deleted")
+    edit(web, "team", churned, title="Created, edited, about to be deleted")
+    delete(web, "team", "memory", churned)
     edit(web, "team", edited, title="Edited, about to be deleted")
     delete(web, "team", "memory", edited)
     edge_created = relate(web, "team", b, c, "RELATED_TO")
@@ -195,7 +198,7 @@ def test_writes_superseded_within_one_run_end_as_the_last_write_everywhere(team,
     delete(web, "team", "memory", doomed)
 
     nodes, edges = {b, c, recreated}, {edge_recreated}
-    gone = [created, edited, doomed]
+    gone = [created, churned, edited, doomed]
     for _ in range(3):  # the run that pushes them, and later runs that must not bring any back
         run = sync.run()
         at_primary = primary_rows(turso_server.url)
