@@ -87,6 +87,36 @@ def test_graph_parameters(web, client_db, params):
     assert response.status_code in (200, 202, 302, 400, 404), (params, response.status_code)
 
 
+@FUZZ
+@given(mode=st.sampled_from(["local", "synced"]),
+       path=st.one_of(text, st.sampled_from(["{tmp}/new.db", "{tmp}/memory.db", "{tmp}/memory.db-wal", "{tmp}",
+                                             "{tmp}/../x.db", "{data}/kbsite.sqlite3", "{data}/index/acme.sqlite3",
+                                             "/etc/passwd", "/dev/zero", "~/x.db", "./x.db", ""])),
+       token_ref=st.one_of(text, st.builds(lambda kind, where: f"{kind}:{where}", st.sampled_from(["env", "file"]),
+                                           st.one_of(text, st.sampled_from(["/etc/passwd", "/dev/zero", "HOME",
+                                                                            "/proc/self/environ", "KB_X_TOKEN"])))))
+def test_client_database_form_never_fails_shows_files_or_shares_them(admin_client, client_db, tmp_path, settings,
+                                                                     mode, path, token_ref):
+    """Issue 10, defects 2 and 9: any path and token reference in the admin is a form error or a
+    database of its own; never a 500, never a file's content on the page."""
+    from memories.models import ClientDatabase
+    from tests.turso_server import free_port
+
+    path = path.replace("{tmp}", str(tmp_path)).replace("{data}", str(settings.DATA_DIR))
+    if path.startswith("/") and not path.startswith(str(tmp_path)) and path not in ("/etc/passwd", "/dev/zero"):
+        path = ""  # never create files around the machine
+    response = admin_client.post("/admin/memories/clientdatabase/add/", {
+        "slug": "fuzz", "name": "Fuzz", "mode": mode, "source": "new", "path": path,
+        "remote_url": f"http://127.0.0.1:{free_port()}", "token_ref": token_ref, "sync_interval": "1",
+        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"})
+    assert response.status_code in (200, 302), response.status_code
+    assert b"root:x:0:0" not in response.content
+    created = ClientDatabase.objects.filter(slug="fuzz").first()
+    if created is not None:
+        assert created.path.startswith("/") and created.path != client_db.path
+        created.delete()
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                HealthCheck.too_slow])
 @given(payload=st.one_of(st.binary(max_size=2000), text.map(str.encode),
