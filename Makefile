@@ -35,8 +35,9 @@ node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Its files sit in the default KB_DATA_DIR, private like the rest (the site itself sets this umask).
 primary: node_modules/.installed
-	mkdir -p data/primary
+	umask 077 && mkdir -p data/primary && \
 	node_modules/.bin/turso data/primary/team.db --sync-server $(HOST):$${PRIMARY_PORT:-8080}
 
 # Debian's chromium drives the browser tests; Playwright's own browser download cannot work here.

@@ -16,6 +16,17 @@ def _flag(name, default=False):
     return os.environ.get(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _private_data_dir(path):
+    """KB_DATA_DIR holds password hashes, sessions, the secret key and every client's memories, so
+    only this site's user may read it. The umask makes what this process creates 0600 (folders
+    0700; SQLite gives -wal and -shm files their database's mode); a folder that already existed
+    keeps its mode, so it is closed here when it is ours."""
+    os.umask(0o077)
+    path.mkdir(parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+
+
 def _secret_key(data_dir):
     """KB_SECRET_KEY, or else a random key made at the first start and kept in
     KB_DATA_DIR/secret-key.txt (0600), which every later process reads, so web workers, kb_sync
@@ -46,7 +57,7 @@ def _secret_key(data_dir):
 
 
 DATA_DIR = Path(os.environ.get("KB_DATA_DIR", BASE_DIR / "data")).expanduser().resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+_private_data_dir(DATA_DIR)
 # The canonical memory file of the `default` client database. Empty means the demo file.
 KB_MEMORY_DB = os.environ.get("KB_MEMORY_DB", "").strip()
 KB_PAGE_SIZE = int(os.environ.get("KB_PAGE_SIZE", "25"))
@@ -165,6 +176,9 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Whatever a file storage saves (collectstatic included) stays private too; Django's default is 0644.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

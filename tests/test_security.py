@@ -3,6 +3,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
+from graphs.analytics.services import analytics_run
 from graphs.models import EmbedToken
 
 pytestmark = pytest.mark.django_db
@@ -15,6 +16,7 @@ def directives(response):
 
 def test_every_kind_of_page_gets_a_strict_policy(client, web, client_db, handle, settings):
     settings.KB_EMBED_ORIGINS = ["https://wiki.example.com"]
+    analytics_run(rm=handle.readmodel)  # as the worker does: the overview reads its ranks
     memory_id = handle.readmodel.conn.execute("SELECT id FROM memory LIMIT 1").fetchone()[0]
     embed = EmbedToken.objects.create(client=client_db, view=f"memory={memory_id}", title="t")
     admin = get_user_model().objects.create_superuser("root", "", "pw")
@@ -298,3 +300,67 @@ def test_an_embed_token_signed_with_the_old_constant_is_refused(client, client_d
     assert client.get(f"/embed/{embed.token}/").status_code == 200
     for url in (f"/embed/{forged}/", f"/embed/{forged}/image.svg"):
         assert client.get(url).status_code == 403, url
+
+
+VISIT = """
+import json, os, django
+os.environ['DJANGO_SETTINGS_MODULE'] = 'kbsite.settings'
+django.setup()
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+web = Client()
+password = (settings.DATA_DIR / 'admin-password.txt').read_text().strip()
+assert web.post('/accounts/login/', {'username': 'admin', 'password': password}).status_code == 302
+for url in ('/c/default/memories/', '/c/default/search/?q=redis', '/c/default/graph/'):
+    assert web.get(url).status_code in (200, 202), url
+added = web.post('/admin/memories/clientdatabase/add/', {'slug': 'second', 'name': 'Second', 'path': '',
+                 'memberships-TOTAL_FORMS': '0', 'memberships-INITIAL_FORMS': '0'})
+assert added.status_code == 302, added.content[-2000:]
+assert web.get('/c/second/memories/').status_code == 200
+export = json.dumps({'format_version': '2.0', 'relationships': [],
+                     'memories': [{'id': 'kept-1', 'type': 'fix', 'title': 'Kept', 'content': 'ok'}]})
+answer = web.post('/c/second/import/', {'file': SimpleUploadedFile('kept.json', export.encode())})
+assert answer.status_code in (200, 302), answer.content[-2000:]
+# While the connections are open: their -wal and -shm files go away with the last one.
+print(json.dumps({str(p): p.stat().st_mode for p in settings.DATA_DIR.rglob('*')}))
+"""
+
+
+def test_a_fresh_site_keeps_every_data_file_to_its_own_user(tmp_path, memory_file):
+    """migrate, kb_bootstrap, a session that reads, adds a client database and uploads, and a bridge
+    run, all with the umask a shell gives (022), into a data dir that already existed (0755)."""
+    import json
+    import os
+    import stat
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    data = tmp_path / "site"
+    data.mkdir()
+    data.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("KB_SECRET_KEY", "KB_MEMORY_DB", "KB_PRODUCTION")}
+    env.update(KB_DATA_DIR=str(data), DJANGO_SETTINGS_MODULE="kbsite.settings")
+
+    def run(*args):
+        done = subprocess.run([sys.executable, *args], cwd=root, env=env, capture_output=True, text=True,
+                              timeout=300, preexec_fn=lambda: os.umask(0o022))
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+        return done.stdout
+
+    run("manage.py", "migrate", "--noinput", "-v0")
+    run("manage.py", "kb_bootstrap", "--url", "http://127.0.0.1:9")
+    during = json.loads(run("-c", VISIT).strip().splitlines()[-1])
+    run("manage.py", "memorygraph_bridge", "--client", "default", "--file", str(memory_file), "-v0")
+    found = {Path(p).relative_to(data).as_posix(): stat.S_IMODE(mode) for p, mode in during.items()}
+    found.update({p.relative_to(data).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in [data, *data.rglob("*")]})
+    dirs = {p.relative_to(data).as_posix() for p in [data, *data.rglob("*")] if p.is_dir()}
+    for expected in ("kbsite.sqlite3", "secret-key.txt", "admin-password.txt", "demo-memory.db",
+                     "index/default.sqlite3", "clients/second.db", "index/second.sqlite3", "uploads", "bridge"):
+        assert expected in found, sorted(found)
+    assert {"kbsite.sqlite3-wal", "kbsite.sqlite3-shm", "index/second.sqlite3-wal"} <= set(found), sorted(found)
+    wrong = {name: oct(mode) for name, mode in found.items() if mode != (0o700 if name in dirs else 0o600)}
+    assert not wrong, wrong
