@@ -12,7 +12,7 @@ from .format import (
 )
 from .models import ClientDatabase
 from .primary import Primary, RemoteError, resolve_token, token_source
-from .selectors import Filters, decode_cursor
+from .selectors import VERSION_DIGEST, Filters, decode_cursor, is_timestamp
 from .sql import SORTS
 
 TYPE_CHOICES = [(t, t.replace("_", " ")) for t in MEMORY_TYPES]
@@ -73,11 +73,10 @@ class MemoryForm(forms.Form):
     languages = forms.CharField(required=False, help_text="Comma-separated.")
     frameworks = forms.CharField(required=False, help_text="Comma-separated.")
     git_branch = forms.CharField(required=False, max_length=200, label="Git branch")
-    updated_at = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def fields_for_service(self):
         data = dict(self.cleaned_data)
-        data.pop("updated_at")
+        data.pop("updated_at", None)
         data["tags"] = split_list(data["tags"])
         data["languages"] = split_list(data["languages"])
         data["frameworks"] = split_list(data["frameworks"])
@@ -95,6 +94,25 @@ class MemoryForm(forms.Form):
             "frameworks": context.get("frameworks", ""),
             "git_branch": context.get("git_branch", ""),
         }
+
+
+RELOAD = "nothing was saved. Reload the edit page and make your change again."
+
+
+class MemoryEditForm(MemoryForm):
+    """An edit names the version it was made on; without one, the conflict check could not
+    tell a newer change from the one the editor saw, so it is refused."""
+
+    updated_at = forms.CharField(widget=forms.HiddenInput, max_length=100, error_messages={
+        "required": f"This edit does not say which version of the memory it was made on (updated_at); {RELOAD}",
+        "max_length": f"This edit's version (updated_at) is not valid; {RELOAD}"})
+
+    def clean_updated_at(self):
+        version = self.cleaned_data["updated_at"]
+        digest = version.removeprefix(VERSION_DIGEST)
+        if not (is_timestamp(version) or (digest != version and re.fullmatch(r"[0-9a-f]{64}", digest))):
+            raise forms.ValidationError(f"This edit's version (updated_at) is not valid; {RELOAD}")
+        return version
 
 
 class RelationshipForm(forms.Form):

@@ -4,10 +4,12 @@ Named ``<entity>_<action>`` with keyword-only arguments; each returns plain dict
 lists that serve both the HTML page and its JSON twin.
 """
 import base64
+import hashlib
 import json
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from . import sql
 from .cache import cached
@@ -165,6 +167,7 @@ def memory_detail(*, rm, memory_id):
     memory = memory_summary(row)
     memory["content"] = row["content"]
     memory["version"] = row["version"]
+    memory["edit_version"] = memory_version(props)
     memory["context"] = {
         key[len("context_"):]: _context_text(decode_value(value))
         for key, value in sorted(props.items())
@@ -249,10 +252,27 @@ def selection_ids(*, rm, filters, parsed=None):
     return [r["id"] for r in rm.conn.execute(query, params).fetchall()]
 
 
-def memory_updated_stamp(*, rm, memory_id):
-    """The properties' updated_at, used as the edit form's concurrency token."""
-    row = rm.conn.execute(sql.MEMORY_UPDATED_STAMP, (memory_id,)).fetchone()
-    return row[0] if row else None
+VERSION_DIGEST = "sha256:"
+
+
+def memory_version(props):
+    """The version an edit is made on: it changes with every write, so an edit made on an
+    older one is refused (HTTP 409). It is the properties' updated_at, which every writer of
+    the format sets; for a row another writer left without a valid one, a digest of its
+    properties."""
+    stamp = props.get("updated_at")
+    if isinstance(stamp, str) and is_timestamp(stamp):
+        return stamp
+    digest = hashlib.sha256(json.dumps(props, sort_keys=True).encode()).hexdigest()
+    return VERSION_DIGEST + digest
+
+
+def is_timestamp(text):
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 # Sync status (synced client databases) ------------------------------------------------

@@ -23,6 +23,7 @@ from . import imports
 from .models import AuditEntry, ImportJob, SyncState, TagBatch
 from .progress import throttled
 from .registry import handle_for
+from .selectors import memory_version
 from .sides import ClientSide
 
 # Bulk changes commit in chunks so the memorygraph server never waits long for the lock.
@@ -84,7 +85,9 @@ def memory_create(*, handle, actor, fields):
 
 
 def memory_update(*, handle, actor, memory_id, fields, expected_updated_at=None):
-    """Update fields of a memory. expected_updated_at guards against overwriting a newer edit.
+    """Update fields of a memory. expected_updated_at (``selectors.memory_version`` of the
+    row the edit was made on) guards against overwriting a newer edit: any other value,
+    empty included, is a Conflict. Only None skips the check.
 
     ``fields`` may also be a function of the current properties, for changes (such as
     adding a tag) that must be computed from the row as it is inside the transaction.
@@ -95,7 +98,7 @@ def memory_update(*, handle, actor, memory_id, fields, expected_updated_at=None)
             before = store.node(memory_id)
             if before is None:
                 raise NotFound(f"No memory with id {memory_id}.")
-            if expected_updated_at and before.get("updated_at") != expected_updated_at:
+            if expected_updated_at is not None and memory_version(before) != expected_updated_at:
                 raise Conflict("This memory was changed by someone else since you opened it; "
                                "reload to see their change.")
             changes = fields(before) if callable(fields) else fields

@@ -351,7 +351,6 @@ TAG_INDEX_COUNT = "SELECT count(*) FROM facet_count WHERE facet = 'tag'"
 TAG_MEMORY_IDS = "SELECT memory_id FROM memory_tag WHERE tag = ?"
 
 MEMORY_BY_ID = "SELECT * FROM memory WHERE id = ?"
-MEMORY_UPDATED_STAMP = "SELECT json_extract(props, '$.updated_at') FROM memory WHERE id = ?"
 MEMORIES_BY_IDS = "SELECT id, title, type FROM memory WHERE id IN ({marks})"
 EDGES_OUT = (
     "SELECT e.*, m.title AS other_title, m.type AS other_type FROM edge e "

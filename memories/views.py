@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .format import FormatError
-from .forms import BulkTagForm, FilterForm, MemoryForm, RelationshipForm, TagForm, TagRenameForm
+from .forms import BulkTagForm, FilterForm, MemoryEditForm, MemoryForm, RelationshipForm, TagForm, TagRenameForm
 from .http import client_view, error_response, respond, wants_json
 from .links import facet_links
 from .markdown import render as render_markdown
@@ -134,12 +134,12 @@ def memory_edit(request, handle, memory_id):
     memory = _memory_or_404(handle, memory_id)
     context = {"client": handle.client, "memory": memory}
     if request.method == "POST":
-        form = MemoryForm(request.POST)
+        form = MemoryEditForm(request.POST)
         if form.is_valid():
             try:
                 services.memory_update(handle=handle, actor=request.user, memory_id=memory_id,
                                        fields=form.fields_for_service(),
-                                       expected_updated_at=form.cleaned_data["updated_at"] or None)
+                                       expected_updated_at=form.cleaned_data["updated_at"])
             except FormatError as exc:
                 _apply_format_errors(form, exc)
             except services.Conflict as exc:
@@ -149,8 +149,7 @@ def memory_edit(request, handle, memory_id):
                 messages.success(request, "Memory saved.")
                 return redirect("memory_detail", handle.client.slug, memory_id)
         return _form_response(request, "memories/form.html", context, form)
-    props_updated = selectors.memory_updated_stamp(rm=handle.readmodel, memory_id=memory_id)
-    form = MemoryForm(initial={**MemoryForm.initial_from(memory), "updated_at": props_updated})
+    form = MemoryEditForm(initial={**MemoryForm.initial_from(memory), "updated_at": memory["edit_version"]})
     return respond(request, "memories/form.html", {**context, "form": form})
 
 

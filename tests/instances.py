@@ -109,7 +109,8 @@ class Instance:
         current = self.http.get(f"/c/team/memories/{memory_id}/?format=json").json()["memory"]
         response = self._post(f"/c/team/memories/{memory_id}/edit/", {
             "type": current["type"], "title": current["title"], "content": current["content"],
-            "tags": ",".join(current["tags"]), "importance": "0.5", "confidence": "0.8", **fields})
+            "tags": ",".join(current["tags"]), "importance": "0.5", "confidence": "0.8",
+            "updated_at": current["edit_version"], **fields})
         assert response.status_code == 302, response.text[:500]
 
     def relate(self, from_id, to_id, rel_type="SOLVES"):

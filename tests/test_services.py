@@ -166,3 +166,14 @@ def test_bulk_tag_over_the_limit_writes_nothing(handle, user, monkeypatch):
         services.bulk_tag(handle=handle, actor=user, tag="one-more", memory_ids=ids, selection="")
     assert "one-more" not in selectors.memory_detail(rm=handle.readmodel, memory_id=other)["tags"]
     assert not TagBatch.objects.exists()
+
+
+@pytest.mark.parametrize("expected", ["", "garbage"])
+def test_update_with_an_empty_or_wrong_version_is_a_conflict_not_an_unchecked_write(handle, user, expected):
+    # Only None (a change computed from the row inside the transaction) skips the check.
+    memory_id = create(handle, user)
+    with pytest.raises(services.Conflict):
+        services.memory_update(handle=handle, actor=user, memory_id=memory_id, fields={"title": "Blind"},
+                               expected_updated_at=expected)
+    assert json.loads(canonical(handle.client.path, memory_id)[1])["title"] == "Celery worker leaks memory"
+    assert not AuditEntry.objects.filter(object_id=memory_id, action="memory.update").exists()

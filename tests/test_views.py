@@ -4,6 +4,7 @@ import json
 import pytest
 
 from memories import services
+from memories.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +258,68 @@ def test_relationship_delete_returns_to_the_memory_page_on_this_site(web, handle
     assert not list(handle.store.iter_edges([edge_id]))
     other, _ = _an_edge(handle)
     assert web.post(f"/c/acme/relationships/{other}/delete/?memory=a/b")["Location"] == "/c/acme/memories/"
+
+
+# Edits carry the version they were made on ---------------------------------------------------------
+
+def _edit_form(web, memory_id):
+    initial = web.get(f"/c/acme/memories/{memory_id}/edit/").context["form"].initial
+    form = {k: v for k, v in initial.items() if v is not None}
+    form.update(importance=str(initial["importance"]), confidence=str(initial["confidence"]))
+    return form
+
+
+def _stored(handle, memory_id):
+    return handle.store.node(memory_id)
+
+
+@pytest.mark.parametrize("version", [None, "", "   ", "garbage", "2026-13-45T99:00:00+00:00", "x" * 5000,
+                                     "\U0010ffff", "sha256:nothex"])
+def test_an_edit_without_a_valid_version_is_a_400_and_writes_nothing(web, handle, a_memory, version):
+    memory_id, _ = a_memory
+    form = _edit_form(web, memory_id)
+    form.pop("updated_at")
+    if version is not None:
+        form["updated_at"] = version
+    before = _stored(handle, memory_id)
+    audits = AuditEntry.objects.count()
+    page = web.post(f"/c/acme/memories/{memory_id}/edit/", {**form, "title": "Overwritten?"})
+    assert page.status_code == 400 and b"nothing was saved" in page.content and b"Reload" in page.content
+    answer = web.post(f"/c/acme/memories/{memory_id}/edit/", {**form, "title": "Overwritten?"},
+                      HTTP_ACCEPT="application/json")
+    assert answer.status_code == 400 and "nothing was saved" in str(answer.json()["errors"]["updated_at"])
+    assert _stored(handle, memory_id) == before and AuditEntry.objects.count() == audits
+
+
+def test_the_edit_page_and_the_json_twin_carry_the_version(web, handle, a_memory):
+    memory_id, _ = a_memory
+    page = web.get(f"/c/acme/memories/{memory_id}/edit/")
+    version = page.context["form"].initial["updated_at"]
+    assert version == _stored(handle, memory_id)["updated_at"]
+    assert f'name="updated_at" value="{version}"'.encode() in page.content
+    assert web.get(f"/c/acme/memories/{memory_id}/?format=json").json()["memory"]["edit_version"] == version
+    saved = web.post(f"/c/acme/memories/{memory_id}/edit/", {**_edit_form(web, memory_id), "title": "Renamed here"})
+    assert saved.status_code == 302 and _stored(handle, memory_id)["title"] == "Renamed here"
+
+
+def test_a_memory_written_without_updated_at_can_still_be_edited_safely(web, handle, a_memory):
+    # Another writer's row with no (or an odd) updated_at: the version is a digest of its properties.
+    import sqlite3
+
+    memory_id, _ = a_memory
+    props = _stored(handle, memory_id)
+    props.pop("updated_at")
+    conn = sqlite3.connect(handle.client.path)
+    conn.execute("UPDATE nodes SET properties = ? WHERE id = ?", (json.dumps(props), memory_id))
+    conn.commit()
+    form = _edit_form(web, memory_id)
+    assert form["updated_at"].startswith("sha256:")
+    props["usage_count"] = 99  # someone else changes it meanwhile
+    conn.execute("UPDATE nodes SET properties = ? WHERE id = ?", (json.dumps(props), memory_id))
+    conn.commit()
+    conn.close()
+    stale = web.post(f"/c/acme/memories/{memory_id}/edit/", {**form, "title": "Lost?"})
+    assert stale.status_code == 409 and _stored(handle, memory_id)["title"] != "Lost?"
+    fresh = web.post(f"/c/acme/memories/{memory_id}/edit/", {**_edit_form(web, memory_id), "title": "Kept"})
+    assert fresh.status_code == 302 and _stored(handle, memory_id)["title"] == "Kept"
+    assert _stored(handle, memory_id)["usage_count"] == 99
