@@ -148,3 +148,145 @@ def test_any_id_has_a_url_that_names_it(memory_id):
         assert match.url_name == name and memory_id in match.kwargs.values()
     if re.fullmatch(r"[A-Za-z0-9_-]+", memory_id) and memory_id != "new":
         assert reverse("memory_detail", args=["acme", memory_id]) == f"/c/acme/memories/{memory_id}/"  # stable
+
+
+def _zipped(data):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("memory.json", data)
+    return buffer.getvalue()
+
+
+def _claude_flow_file(values):
+    """A claude-flow v2 store with whatever SQLite lets a column hold (blobs, huge numbers, text)."""
+    import sqlite3
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "memory.db"
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE memory_entries (id INTEGER PRIMARY KEY, key, value, namespace, metadata, "
+                     "created_at, updated_at, expires_at)")
+        conn.executemany("INSERT INTO memory_entries (key, value, namespace, metadata, created_at, updated_at, "
+                         "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+        conn.commit()
+        conn.close()
+        return path.read_bytes()
+
+
+column = st.one_of(st.none(), st.integers(-2**63, 2**63 - 1), st.floats(), text, st.binary(max_size=20),
+                   st.integers(0, 2000).map(lambda n: "[" * n + "]" * n), st.sampled_from(["1e20", "-1", "nan"]))
+hostile = st.one_of(
+    st.integers(1, 3000).map(lambda n: b"[" * n + b"]" * n),
+    st.integers(1, 3000).map(lambda n: b'{"a":' * n + b"1" + b"}" * n),
+    st.builds(lambda bom, body: bom + body, st.sampled_from([b"\xef\xbb\xbf", b"\xff\xfe", b""]),
+              st.sampled_from([b'{"format_version": "2.0", "format_version": "2.0"}', b"1" * 5000, b"null", b'"x"',
+                               b'{"memories": [], "relationships": [], "format_version": "2.0", "x": "\\ud800"}',
+                               b'{"format_version": "2.0", "memories": [{"created_at": 1e400}], "relationships": []}',
+                               b"\xff\xfe\xfd", b"{\"a\": \"caf\xe9\"}"])),
+    st.binary(max_size=300).map(lambda b: b"PK\x03\x04" + b),
+    st.builds(lambda data, depth: (lambda z: [z := _zipped(z) for _ in range(depth)][-1])(data),
+              st.sampled_from([b"[]", b'{"format_version": "2.0", "memories": [], "relationships": []}']),
+              st.integers(1, 3)),
+    st.builds(lambda data, cut: _zipped(data)[:cut], st.just(b'{"format_version": "2.0"}' * 50),
+              st.integers(10, 120)),
+    st.lists(st.tuples(text, column, column, column, column, column, column), min_size=1, max_size=3)
+    .map(_claude_flow_file),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                               HealthCheck.too_slow])
+@given(payload=hostile)
+def test_hostile_uploads_get_a_4xx_or_a_preview_and_leave_nothing_behind(web, handle, settings, payload):
+    """Issue 10, defect 7: deep nesting, odd encodings, duplicate keys, zips in zips, damaged zips
+    and stores of any column type: a 400 or a preview, never a 500, no file left when refused."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = web.post("/c/acme/import/", {"file": SimpleUploadedFile("hostile.bin", payload)})
+    assert response.status_code in (302, 400), response.status_code
+    uploads = settings.DATA_DIR / "uploads"
+    kept = [p for p in uploads.rglob("*") if p.is_file() and p.name != ".lock"] if uploads.exists() else []
+    if response.status_code == 400:
+        assert response.content and len(kept) == len({j.path for j in ImportJob.objects.filter(status="preview")})
+    else:
+        job = web.get(response["Location"] + "?format=json").json()
+        assert web.get(response["Location"]).status_code == 200
+        assert web.post(f"/c/acme/import/{job['id']}/run/").status_code in (302, 409)
+    stored_memories_follow_the_rules(handle)
+
+
+# The row rules against memorygraph's own models: a valid row with a few fields changed to
+# anything; whatever the rules accept, memorygraph 0.12.4 must parse.
+DROP = object()
+STAMP = "2026-11-22T15:51:34.238800+00:00"
+times = st.one_of(st.datetimes(timezones=st.sampled_from([None, timezone.utc])).map(datetime.isoformat),
+                  st.sampled_from(["garbage", "2026-13-01", "2026-11-22 15:51:34", "2026-11-22T15:51:34Z", ""]))
+anything = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(), text, times, st.just(DROP),
+                     st.lists(text, max_size=3), st.lists(text, max_size=3).map(json.dumps),
+                     st.dictionaries(text, text, max_size=2), st.dictionaries(text, text, max_size=2).map(json.dumps),
+                     st.sampled_from(MEMORY_TYPES + REL_TYPES + ("private", "team", "m-1", "m-2", "a/b")))
+GOOD_MEMORY = {"id": "m-1", "type": "fix", "title": "Title", "content": "Body", "tags": ["a"], "importance": 0.5,
+               "confidence": 0.8, "usage_count": 0, "created_at": STAMP, "updated_at": STAMP}
+MEMORY_KEYS = [*GOOD_MEMORY, "summary", "effectiveness", "last_accessed", *(f"context_{k}" for k in CONTEXT_RULES),
+               "context_other"]
+GOOD_EDGE = {"id": "r-1", "strength": 0.5, "confidence": 0.8, "context": None, "evidence_count": 1,
+             "success_rate": None, "created_at": STAMP, "last_validated": STAMP, "validation_count": 0,
+             "counter_evidence_count": 0, "valid_from": STAMP, "valid_until": None, "recorded_at": STAMP,
+             "invalidated_by": None}
+GOOD_COLUMNS = {"id": "r-1", "from_id": "m-1", "to_id": "m-2", "rel_type": "SOLVES", "created_at": "2026-11-22 15:51:34",
+                "valid_from": STAMP, "valid_until": None, "recorded_at": STAMP, "invalidated_by": None}
+
+
+def _changed(base, changes):
+    row = dict(base)
+    for key, value in changes:
+        row.pop(key, None) if value is DROP else row.__setitem__(key, value)
+    return json.loads(json.dumps(row))  # as read back from the file (NaN and Infinity included)
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.lists(st.tuples(st.sampled_from(MEMORY_KEYS), anything), max_size=3))
+def test_memory_rows_the_rules_accept_memorygraph_reads(changes):
+    props = _changed(GOOD_MEMORY, changes)
+    if not memory_row_errors("m-1", props):
+        assert parse_memory_from_properties(props) is not None, props
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.lists(st.tuples(st.sampled_from(list(GOOD_EDGE)), anything), max_size=3),
+       columns=st.lists(st.tuples(st.sampled_from(list(GOOD_COLUMNS)), anything), max_size=2))
+def test_relationship_rows_the_rules_accept_memorygraph_reads(changes, columns):
+    props = _changed(GOOD_EDGE, changes)
+    row = EdgeRow(properties=json.dumps(props), **{**dict.fromkeys(GOOD_COLUMNS), **_changed(GOOD_COLUMNS, columns)})
+    if relationship_row_errors(row, props):
+        return
+    # As get_related_memories and get_relationship_history build them (a missing valid_from or
+    # recorded_at column is written as created_at).
+    def parse(value):
+        return datetime.fromisoformat(value) if value else None
+
+    for extra in ({}, {"valid_from": parse(row.valid_from or row.created_at), "valid_until": parse(row.valid_until),
+                       "recorded_at": parse(row.recorded_at or row.created_at), "invalidated_by": row.invalidated_by}):
+        Relationship(id=row.id, from_memory_id=row.from_id, to_memory_id=row.to_id, type=RelationshipType(row.rel_type),
+                     properties=RelationshipProperties(
+                         strength=props.get("strength", 0.5), confidence=props.get("confidence", 0.8),
+                         context=props.get("context"), evidence_count=props.get("evidence_count", 1), **extra))
+    RelationshipProperties(**{k: v for k, v in props.items() if k in RelationshipProperties.model_fields})
+
+
+@FUZZ
+@given(username=nasty, password=nasty, forwarded=st.one_of(nasty, st.ip_addresses().map(str)),
+       url=st.sampled_from(["/accounts/login/", "/admin/login/"]))
+def test_login_forms_never_fail_and_never_let_in(client, user, settings, username, password, forwarded, url):
+    """Both login pages, any text, behind a trusted proxy sending any X-Forwarded-For (login throttle)."""
+    import ipaddress
+
+    settings.KB_TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.0/8")]
+    response = client.post(url, {"username": username, "password": password}, HTTP_X_FORWARDED_FOR=forwarded)
+    assert response.status_code in (200, 429), (username, forwarded, response.status_code)
+    assert "_auth_user_id" not in client.session
