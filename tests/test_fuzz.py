@@ -162,3 +162,61 @@ def test_login_forms_never_fail_and_never_let_in(client, user, settings, usernam
     response = client.post(url, {"username": username, "password": password}, HTTP_X_FORWARDED_FOR=forwarded)
     assert response.status_code in (200, 429), (username, forwarded, response.status_code)
     assert "_auth_user_id" not in client.session
+
+
+# Every code point, in front of a word too (the typo fallback scans the terms of its first
+# letter), any page link, and edits naming any version: never a 500, nothing written unless
+# the edit names the version it replaces.
+EDGE_LETTERS = st.sampled_from(["\U0010ffff", "\ud7ff", "\ue000", "\uffff", "\x00", "\x7f", "\u0085", "\U000f0000"])
+every_code_point = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=60)
+# The test client sends text as UTF-8, which cannot hold a lone surrogate.
+sendable = st.text(alphabet=st.characters(max_codepoint=0x10FFFF, blacklist_categories=("Cs",)), max_size=60)
+
+
+@FUZZ
+@given(first=EDGE_LETTERS, rest=st.one_of(sendable, st.sampled_from(["zorbalx", "qwertyuiop", "ab"])))
+def test_search_box_takes_any_code_point_in_front(web, client_db, first, rest):
+    for fmt in ("html", "json"):
+        response = web.get("/c/acme/search/", {"q": first + rest, "format": fmt})
+        assert response.status_code in (200, 400), (first, rest, response.status_code)
+
+
+@FUZZ
+@given(first=EDGE_LETTERS, rest=every_code_point)
+def test_search_takes_any_string_with_any_code_point(handle, first, rest):
+    from memories.search import memory_search
+    from memories.selectors import Filters
+
+    assert memory_search(rm=handle.readmodel, text=first + rest, filters=Filters())["page_data"].total >= 0
+
+
+@FUZZ
+@given(value=st.one_of(st.integers(), st.floats(), st.booleans(), st.none(), every_code_point),
+       memory_id=st.one_of(every_code_point, st.integers()),
+       sort=st.sampled_from(["newest", "oldest", "updated", "importance", "title"]))
+def test_any_page_link_is_a_page_or_a_400(web, client_db, value, memory_id, sort):
+    import base64
+
+    cursor = base64.urlsafe_b64encode(json.dumps([value, memory_id]).encode()).decode().rstrip("=")
+    for url in ("/c/acme/memories/", "/c/acme/tags/bulk/"):
+        response = web.get(url, {"after": cursor, "sort": sort, "type": "error"})
+        assert response.status_code in (200, 400), (value, memory_id, response.status_code)
+
+
+@FUZZ
+@given(version=st.one_of(st.none(), sendable, st.just(""), st.datetimes().map(lambda d: d.isoformat()),
+                         st.from_regex(r"sha256:[0-9a-f]{64}", fullmatch=True)))
+def test_an_edit_saves_only_on_the_version_it_names(web, handle, version):
+    """version None: the one the edit page gives, which must save; any other must not."""
+    memory_id = handle.readmodel.conn.execute("SELECT id FROM memory ORDER BY id LIMIT 1").fetchone()[0]
+    initial = web.get(f"/c/acme/memories/{memory_id}/edit/").context["form"].initial
+    form = {k: str(v) for k, v in initial.items() if v is not None}
+    current = form["updated_at"]
+    form["updated_at"] = current if version is None else version
+    before = handle.store.node(memory_id)
+    response = web.post(f"/c/acme/memories/{memory_id}/edit/", {**form, "summary": "Fuzzed edit"})
+    if form["updated_at"] == current:
+        assert response.status_code == 302
+    else:
+        assert response.status_code in (400, 409), (version, response.status_code)
+        assert handle.store.node(memory_id) == before
