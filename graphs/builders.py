@@ -1,9 +1,9 @@
-"""Pure networkx builders: plain node/edge dicts in, ``MultiDiGraph`` views out.
+"""Pure networkx builders: plain node/edge dicts in, ``MultiDiGraph`` views and analytics out.
 
 The only module that knows networkx algorithms. Nothing here touches a database: selectors
-hand over dicts, the renderers (render.py, svg.py, exports.py) take the graphs built here.
-Every builder returns a new graph whose node order is meaningful (most relevant first) and
-whose node attribute dicts are copies, so annotating a view never changes ``G``.
+hand over dicts, the renderers (render.py, svg.py, exports.py) take the graphs built here,
+and the worker (graphs/analytics/) runs the whole-graph algorithms here and stores their
+results. A view's node order is meaningful (most relevant first).
 """
 import math
 
@@ -14,6 +14,7 @@ from memories.format import REL_CATEGORY, RESOLVING_TYPES, SYMMETRIC_TYPES, UNRE
 CHAIN_TYPES = ("error", "problem", "solution", "fix")
 CHAIN_CATEGORIES = ("causal", "solution")
 DEFAULT_STRENGTH = 0.5
+VIEW_REL_TYPES = {"contradictions": ("CONTRADICTS",), "superseded": ("REPLACES", "DEPRECATED_BY")}
 
 
 def build_graph(nodes, edges):
@@ -47,17 +48,20 @@ def _weighted(G):
     return D
 
 
-def rank_and_communities(G, *, seed=1):
+def rank_and_communities(G, *, seed=1, nstart=None):
     """``(pagerank, community)``, both keyed by node id.
 
-    PageRank runs on the weighted simple DiGraph (strength, 0.5 when unset). Communities are
+    PageRank runs on the weighted simple DiGraph (strength, 0.5 when unset), starting from
+    ``nstart`` (earlier ranks by node id; nodes it lacks start at 0) when given: after a
+    small change it converges in a few iterations instead of dozens. Communities are
     Louvain (seeded) on the undirected simple graph, numbered 0, 1, ... by decreasing size,
     ties broken by node order. A node with no edge at all is in no community and gets -1,
     so the community count is not inflated by loose memories. Empty and one-node graphs
     are fine.
     """
     D = _weighted(G)
-    pagerank = nx.pagerank(D, weight="weight") if len(D) else {}
+    start = {n: nstart[n] for n in D if nstart.get(n, 0) > 0} if nstart else {}
+    pagerank = nx.pagerank(D, weight="weight", nstart=start or None) if len(D) else {}
     # Louvain iterates sets of nodes; with integer nodes their order, and so the result,
     # does not change with PYTHONHASHSEED from one process to the next.
     ids = list(G)
@@ -86,69 +90,21 @@ def _skeleton(G, nodes=None):
     return S
 
 
-def _with_edges(G, ids, edges=None):
-    """A new MultiDiGraph on ``ids`` (in that order) with copies of their attributes and of the
-    given ``(u, v, key)`` edges among them (default: every edge of G among them)."""
-    H = nx.MultiDiGraph()
-    H.add_nodes_from((n, dict(G.nodes[n])) for n in ids)
-    edges = G.edges(keys=True) if edges is None else edges
-    H.add_edges_from((u, v, k, dict(G.edges[u, v, k])) for u, v, k in edges if u in H and v in H)
-    return H
-
-
-def overview(G, *, pagerank, communities, limit):
-    """``(H, stats)``: the ``limit`` nodes of highest PageRank (ties: node order) with the
-    edges among them, most central first; H's nodes carry ``pagerank`` and ``community``.
-    ``stats``: total (nodes in G), shown, isolated (degree 0 in G), communities (in G)."""
-    ranked = sorted(G, key=lambda n: -pagerank.get(n, 0.0))[:limit]
-    H = _with_edges(G, ranked)
-    for n, data in H.nodes(data=True):
-        data["pagerank"] = pagerank.get(n, 0.0)
-        data["community"] = communities.get(n, -1)
-    stats = {"total": len(G), "shown": len(H), "isolated": sum(1 for _ in nx.isolates(G)),
-             "communities": len({c for c in communities.values() if c >= 0})}
-    return H, stats
-
-
-def subgraph(G, ids, *, limit):
-    """``(H, total)``: the subgraph induced by ``ids``; when more than ``limit`` of them are in
-    G, the first ``limit`` in the given order win. ``total`` counts distinct ids in G."""
-    present = [n for n in dict.fromkeys(ids) if n in G]
-    return _with_edges(G, present[:limit]), len(present)
-
-
-def shortest_path(G, source, target):
-    """A shortest path between two memories, walking edges in either direction.
-
-    Returns H (the path's nodes in path order and every edge between consecutive ones, in
-    its stored direction; ``H.graph["path"]`` is the id list), or None when they are not
-    connected. Raises KeyError naming a missing node.
-    """
-    for n in (source, target):
-        if n not in G:
-            raise KeyError(n)
-    try:
-        path = nx.shortest_path(_skeleton(G), source, target)
-    except nx.NetworkXNoPath:
-        return None
-    # A shortest path has no chords, so the induced subgraph is exactly the path's edges.
-    H = _with_edges(G, path)
-    H.graph["path"] = path
-    return H
-
-
 def _category(data):
     return data.get("category") or REL_CATEGORY.get(data.get("rel_type"))
 
 
-def chains(G, *, limit):
-    """Causal chains error -> problem -> solution -> fix.
+# The whole-graph views. The worker computes each view's members once per change, in the
+# priority order that decides what a limited view keeps (``chain_pieces``, ``unsolved_order``,
+# ``typed_edges``); web workers read them back from the read model and cut them with ``cut``.
 
-    Nodes of the four chain types joined by edges of the causal or solution categories (only
-    those edges are kept); a weakly connected piece counts as a chain when it holds at least
-    two of the types. Largest chains first; a chain that does not fit in what is left of
-    ``limit`` is skipped, except the largest, which is cut to a connected piece.
-    ``H.graph["total"]`` is the node count of all chains.
+def chain_pieces(G):
+    """Causal chains error -> problem -> solution -> fix, as lists of node ids.
+
+    Nodes of the four chain types joined by edges of the causal or solution categories; a
+    weakly connected piece counts as a chain when it holds at least two of the types.
+    Largest chains first (ties: node order); each in breadth-first order from its
+    best-connected node, so that cutting a chain keeps a connected piece of it.
     """
     C = nx.MultiDiGraph()
     C.add_nodes_from(n for n, t in G.nodes(data="type") if t in CHAIN_TYPES)
@@ -158,24 +114,17 @@ def chains(G, *, limit):
     pieces = [sorted(c, key=order.__getitem__) for c in nx.weakly_connected_components(C)
               if len({G.nodes[n]["type"] for n in c}) >= 2]
     pieces.sort(key=lambda c: (-len(c), order[c[0]]))
-    kept = []
+    walked = []
     for piece in pieces:
-        if len(kept) + len(piece) <= limit:
-            kept.extend(piece)
-        elif not kept:
-            # Breadth-first from its best-connected node keeps the cut piece connected.
-            hub = max(piece, key=lambda n: (C.degree(n), -order[n]))
-            kept.extend(list(nx.bfs_tree(_skeleton(C, piece), hub))[:limit])
-    H = _with_edges(G, kept, C.edges(keys=True))
-    H.graph["total"] = sum(map(len, pieces))
-    return H
+        hub = max(piece, key=lambda n: (C.degree(n), -order[n]))
+        walked.append(list(nx.bfs_tree(_skeleton(C, piece), hub)))
+    return walked
 
 
-def unsolved(G, *, limit):
-    """Problems and errors with no incoming current SOLVES or ADDRESSES edge (the server's
-    "unresolved"), most important first, then their neighbours in either direction while
-    ``limit`` allows. Only edges touching an unsolved node are kept.
-    ``H.graph["total"]`` is the number of unsolved nodes."""
+def unsolved_order(G):
+    """``(open, context)``: problems and errors with no incoming current SOLVES or ADDRESSES
+    edge (the server's "unresolved"), most important first (ties: node order), then their
+    neighbours in either direction, taken problem by problem, each once."""
     def solved(n):
         return any(d.get("rel_type") in RESOLVING_TYPES and d.get("current", True)
                    for _, _, d in G.in_edges(n, data=True))
@@ -183,40 +132,44 @@ def unsolved(G, *, limit):
     order = {n: i for i, n in enumerate(G)}
     open_ = [n for n, t in G.nodes(data="type") if t in UNRESOLVABLE_TYPES and not solved(n)]
     open_.sort(key=lambda n: (-(G.nodes[n].get("importance") or 0.0), order[n]))
-    kept = dict.fromkeys(open_[:limit])
-    for n in open_[:limit]:
+    kept = dict.fromkeys(open_)
+    for n in open_:
         for m in list(G.predecessors(n)) + list(G.successors(n)):
-            if len(kept) >= limit:
-                break
             kept.setdefault(m)
-    focus = set(open_)
-    edges = [(u, v, k) for u, v, k in G.edges(keys=True) if u in focus or v in focus]
-    H = _with_edges(G, kept, edges)
-    H.graph["total"] = len(open_)
-    return H
+    return open_, list(kept)[len(open_):]
 
 
-def _edges_of_types(G, rel_types, limit):
-    """Every edge of ``rel_types`` with its two ends, in edge order, while both ends fit."""
-    matching = [(u, v, k) for u, v, k, rel in G.edges(keys=True, data="rel_type") if rel in rel_types]
-    kept, edges = {}, []
-    for u, v, k in matching:
-        if len(kept | dict.fromkeys((u, v))) <= limit:
-            kept |= dict.fromkeys((u, v))
-            edges.append((u, v, k))
-    H = _with_edges(G, kept, edges)
-    H.graph["total"] = len({n for u, v, _ in matching for n in (u, v)})
-    return H
+def typed_edges(G, rel_types):
+    """``(u, v)`` of every edge of ``rel_types``, in edge order."""
+    return [(u, v) for u, v, rel in G.edges(data="rel_type") if rel in rel_types]
 
 
-def contradictions(G, *, limit):
-    """Every CONTRADICTS edge and its two ends (at most ``limit`` nodes)."""
-    return _edges_of_types(G, {"CONTRADICTS"}, limit)
+def cut(groups, *, limit, split_first=False):
+    """The node ids a view keeps: whole groups, in priority order, while they fit in
+    ``limit`` (a group costs its nodes not kept yet); a group that does not fit is skipped,
+    except, with ``split_first``, when nothing is kept yet: then its first ``limit`` nodes.
+    ``groups`` is read only until the view is full, so it may be a lazy query."""
+    kept = {}
+    for group in groups:
+        new = [n for n in dict.fromkeys(group) if n not in kept]
+        if len(kept) + len(new) <= limit:
+            kept.update(dict.fromkeys(new))
+        elif split_first and not kept:
+            kept.update(dict.fromkeys(new[:limit]))
+        if len(kept) >= limit:
+            break
+    return list(kept)
 
 
-def superseded(G, *, limit):
-    """Every REPLACES or DEPRECATED_BY edge and its two ends (at most ``limit`` nodes)."""
-    return _edges_of_types(G, {"REPLACES", "DEPRECATED_BY"}, limit)
+def view_edges(view, edges, *, focus=frozenset()):
+    """The edges a whole-graph view draws among its nodes: chains their causal and solution
+    edges, unsolved those touching an unsolved node (``focus``), contradictions and
+    superseded the edges of their types."""
+    if view == "chains":
+        return [e for e in edges if _category(e) in CHAIN_CATEGORIES]
+    if view == "unsolved":
+        return [e for e in edges if e["from_id"] in focus or e["to_id"] in focus]
+    return [e for e in edges if e["rel_type"] in VIEW_REL_TYPES[view]]
 
 
 def layout(H, *, seed=1):

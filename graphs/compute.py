@@ -1,19 +1,22 @@
-"""Assemble one graph view from its URL state: selectors or the whole-graph state -> builders.
+"""Assemble one graph view from its URL state: selectors and stored analytics -> builders.
 
 Returns a networkx graph of at most ``limit`` nodes plus what the page says about it
-("showing N of M"). Neighbourhoods and result graphs come straight from the read model;
-overview, paths and the causal views need the whole graph (``analytics.graph_state``).
+("showing N of M", how fresh the ranks are). Neighbourhoods, result graphs and shortest
+paths are walked in the read model and render at once; the overview and the causal views
+read what the worker stored (``graphs.analytics``) and answer "computing" until its first
+run. Nothing here holds the whole graph.
 """
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
+from memories import cache
 from memories.query import parse_query
 from memories.search import search_ids
 from memories.selectors import selection_ids
 
-from . import analytics, builders, selectors
-
-# Whole-graph views wait this long for a first build before answering "computing".
-WAIT_SECONDS = 3.0
+from . import builders, selectors
+from .analytics import selectors as analytics
 
 TITLES = {
     "overview": "Overview: the most central memories",
@@ -33,21 +36,58 @@ class GraphView:
     stats: dict = field(default_factory=dict)
     ranks: dict = field(default_factory=dict)
     communities: dict = field(default_factory=dict)
-    # Views of the whole-graph state are the same for every request until it changes, so
-    # their rendered parts are kept with it: memo(key, compute).
-    memo: object = None
+    # The stored ranks (None before the worker's first run) and the read model's generation
+    # when the view was read: together they say how fresh the ranks are.
+    rank_set: object = None
+    generation: str = ""
+    # Views of stored analytics are kept (memories.cache) until the data or the analytics
+    # change, and their rendered parts with them: remember(key, compute).
+    parts: dict = field(default_factory=dict)
 
     def remember(self, key, compute):
-        return self.memo(key, compute) if self.memo else compute()
+        if key not in self.parts:
+            self.parts[key] = compute()
+        return self.parts[key]
 
     @property
     def shown(self):
         return self.graph.number_of_nodes() if self.graph is not None else 0
 
+    @property
+    def freshness(self):
+        return analytics.freshness(self.rank_set, generation=self.generation, now=time.time())
+
+    @property
+    def ranks_status(self):
+        """The JSON twin's account of the ranks."""
+        status = {"freshness": self.freshness, "current": False, "computed_at": None}
+        if self.rank_set is not None:
+            computed = datetime.fromtimestamp(self.rank_set.computed_at, timezone.utc)
+            status.update(current=self.rank_set.generation == self.generation,
+                          computed_at=computed.isoformat(timespec="seconds"))
+        return status
+
 
 def compute(handle, data, *, filters=None, q=""):
     """The GraphView for cleaned GraphForm data (filters and q: the results view's selection)."""
     view, limit, rm = data["view"], data["limit"], handle.readmodel
+    if view in ("neighbourhood", "results", "path"):
+        result = _walked(rm, data, filters, q)
+        with analytics.snapshot(rm):
+            result.rank_set, result.generation = analytics.sets(rm).get("ranks"), rm.changed_at()
+            result.ranks, result.communities = analytics.ranks_of(rm=rm, ids=list(result.graph))
+        return result
+    with analytics.snapshot(rm):
+        stored, generation = analytics.sets(rm), rm.changed_at()
+        wanted = stored.get("ranks" if view == "overview" else view)
+        if "ranks" not in stored or wanted is None:
+            return GraphView(computing=True, title=TITLES[view], generation=generation)
+        return cache.cached(rm, ("graph", view, limit, wanted.computed_at),
+                            lambda: _stored(rm, view, limit, stored, generation))
+
+
+def _walked(rm, data, filters, q):
+    view, limit = data["view"], data["limit"]
     if view == "neighbourhood":
         nodes, edges, total = selectors.neighbourhood(
             rm=rm, center=data["memory"], depth=data["depth"], types=tuple(data["node_type"]),
@@ -55,8 +95,8 @@ def compute(handle, data, *, filters=None, q=""):
         if not nodes:
             raise LookupError(f"No memory with id {data['memory']}.")
         center = next(n for n in nodes if n["id"] == data["memory"])
-        return _with_ranks(handle, GraphView(builders.build_graph(nodes, edges), total,
-                                             f"Around “{center['title']}”, depth {data['depth']}"))
+        return GraphView(builders.build_graph(nodes, edges), total,
+                         f"Around “{center['title']}”, depth {data['depth']}")
     if view == "results":
         parsed = parse_query(q) if q else None
         if parsed is not None:
@@ -65,40 +105,52 @@ def compute(handle, data, *, filters=None, q=""):
             ids = selection_ids(rm=rm, filters=filters)[:limit]
         nodes, edges, total = selectors.around(rm=rm, ids=ids, limit=limit)
         label = f"“{q}”" if q else "the selection"
-        return _with_ranks(handle, GraphView(builders.build_graph(nodes, edges), total,
-                                             f"Results for {label} and their neighbours", stats={"hits": len(ids)}))
-    state = analytics.graph_state(handle, wait=WAIT_SECONDS)
-    if state is None:
-        return GraphView(computing=True, title=TITLES.get(view, "Path"))
-    G = state.graph
+        return GraphView(builders.build_graph(nodes, edges), total,
+                         f"Results for {label} and their neighbours", stats={"hits": len(ids)})
+    return _path(rm, data["source"], data["target"])
+
+
+def _path(rm, source, target):
+    path, searched, bound = selectors.shortest_path(rm=rm, source=source, target=target)
+    ids = path or list(dict.fromkeys((source, target)))
+    found = selectors.nodes_by_ids(rm=rm, ids=ids)
+    H = builders.build_graph([found[n] for n in ids if n in found],
+                             selectors.edges_among(rm=rm, ids=ids) if path else [])
+    stats = {"connected": path is not None, "searched": searched}
+    if path:
+        # A shortest path has no chords, so the edges among its memories are exactly its steps.
+        H.graph["path"] = path
+    elif bound == "steps":
+        stats["message"] = (f"no path within {selectors.PATH_MAX_STEPS} steps "
+                            f"(searched {searched:,} memories)")
+    elif bound == "visited":
+        stats["message"] = (f"no path found: searched {searched:,} memories, the most one search "
+                            f"may visit is {selectors.PATH_MAX_VISITED:,}")
+    return GraphView(H, len(H), "Shortest path", stats=stats)
+
+
+def _stored(rm, view, limit, stored, generation):
+    """A whole-graph view from the stored analytics: the overview's most central memories,
+    or a causal view's members cut to ``limit`` in their stored priority order."""
+    rank_set = stored["ranks"]
     if view == "overview":
-        H, stats = state.memo(("overview", limit), lambda: builders.overview(
-            G, pagerank=state.pagerank, communities=state.communities, limit=limit))
-        return GraphView(H, stats["total"], TITLES[view], stats=stats, ranks=state.pagerank,
-                         communities=state.communities, memo=_memo(state, view, limit))
-    if view == "path":
-        try:
-            H = builders.shortest_path(G, data["source"], data["target"])
-        except KeyError as exc:
-            raise LookupError(f"No memory with id {exc.args[0]}.") from exc
-        result = GraphView(H, H.number_of_nodes() if H is not None else 0, "Shortest path",
-                           ranks=state.pagerank, communities=state.communities)
-        result.stats["connected"] = H is not None
-        return result
-    # Built unlimited once, to know M for "showing N of M", then cut in the builder's priority order.
-    full = state.memo((view,), lambda: getattr(builders, view)(G, limit=G.number_of_nodes()))
-    H, total = builders.subgraph(full, list(full.nodes), limit=limit)
-    return GraphView(H, total, TITLES[view], ranks=state.pagerank, communities=state.communities,
-                     memo=_memo(state, view, limit))
-
-
-def _memo(state, *view_key):
-    return lambda key, compute: state.memo((*view_key, *key), compute)
-
-
-def _with_ranks(handle, result):
-    """Attach PageRank/communities when a whole-graph state is already at hand (never waits)."""
-    state = analytics.graph_state(handle)
-    if state is not None:
-        result.ranks, result.communities = state.pagerank, state.communities
-    return result
+        nodes = analytics.top(rm=rm, limit=limit)
+        H = builders.build_graph(nodes, selectors.edges_among(rm=rm, ids=[n["id"] for n in nodes]))
+        stats = {"total": rank_set.total, "shown": len(H), "isolated": rank_set.detail["isolated"],
+                 "communities": rank_set.detail["communities"]}
+        return GraphView(H, rank_set.total, TITLES[view], stats=stats, rank_set=rank_set,
+                         generation=generation, ranks={n["id"]: n["pagerank"] for n in nodes},
+                         communities={n["id"]: n["community"] for n in nodes})
+    roles = {}
+    groups = analytics.member_groups(rm=rm, view=view, roles=roles)
+    try:
+        ids = builders.cut(groups, limit=limit, split_first=view == "chains")
+    finally:
+        groups.close()
+    found = selectors.nodes_by_ids(rm=rm, ids=ids)
+    focus = {n for n in ids if roles.get(n) == "open"}
+    edges = builders.view_edges(view, selectors.edges_among(rm=rm, ids=ids), focus=focus)
+    H = builders.build_graph([found[n] for n in ids if n in found], edges)
+    ranks, communities = analytics.ranks_of(rm=rm, ids=ids)
+    return GraphView(H, stored[view].total, TITLES[view], rank_set=rank_set, generation=generation,
+                     ranks=ranks, communities=communities)

@@ -1,12 +1,16 @@
 """Reads for graph views: nodes and edges from the read model, as plain dicts.
 
-Neighbourhoods are walked level by level in SQL (indexed edge lookups), so a view never
-needs the whole graph in memory; whole-graph views use ``graphs.analytics`` instead.
+Neighbourhoods and shortest paths are walked level by level in SQL (indexed edge lookups),
+so a view never needs the whole graph in memory; whole-graph views read what the worker
+stored (``graphs.analytics``).
 """
 from . import sql
 
 # SQLite's default limit on bound parameters is 32766; edges_touching binds each id twice.
 CHUNK = 4000
+# A shortest path search gives up beyond these (a path longer than 8 steps relates little).
+PATH_MAX_STEPS = 8
+PATH_MAX_VISITED = 20_000
 
 
 def _chunks(ids):
@@ -103,8 +107,53 @@ def around(*, rm, ids, limit):
     return [nodes[n] for n in shown if n in nodes], edges_among(rm=rm, ids=shown), len(everything)
 
 
-def whole_graph(*, rm):
-    """Every memory and current edge (for the per-process graph and its analytics)."""
-    nodes = [_node(r) for r in rm.conn.execute(sql.ALL_NODES).fetchall()]
-    edges = [_edge(r) for r in rm.conn.execute(sql.ALL_EDGES).fetchall()]
-    return nodes, edges
+def shortest_path(*, rm, source, target, max_steps=PATH_MAX_STEPS, max_visited=PATH_MAX_VISITED):
+    """A shortest path between two memories along current edges taken in either direction,
+    by breadth-first search from both ends, a level at a time from the smaller frontier.
+
+    Returns ``(path, searched, bound)``: the ids in path order, or None when there is no
+    path; how many memories the search reached; and which bound stopped it, "steps" (none
+    of at most ``max_steps`` edges) or "visited" (more than ``max_visited`` memories
+    reached), or None. Raises LookupError naming a memory that does not exist.
+    """
+    found = nodes_by_ids(rm=rm, ids=[source, target])
+    for memory_id in (source, target):
+        if memory_id not in found:
+            raise LookupError(f"No memory with id {memory_id}.")
+    if source == target:
+        return [source], 1, None
+    parents = ({source: None}, {target: None})
+    frontiers, searched = [[source], [target]], 2
+    for _ in range(max_steps):
+        side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1
+        mine, theirs, frontier = parents[side], parents[1 - side], set(frontiers[side])
+        reached, meeting = [], None
+        for edge in edges_touching(rm=rm, ids=frontiers[side]):
+            for a, b in ((edge["from_id"], edge["to_id"]), (edge["to_id"], edge["from_id"])):
+                if a in frontier and b not in mine:
+                    mine[b] = a
+                    reached.append(b)
+                    if meeting is None and b in theirs:
+                        meeting = b
+        searched = len(parents[0].keys() | parents[1].keys())
+        if meeting is not None:
+            return _joined(parents, meeting), searched, None
+        if not reached:
+            return None, searched, None
+        if searched > max_visited:
+            return None, searched, "visited"
+        frontiers[side] = reached
+    return None, searched, "steps"
+
+
+def _joined(parents, meeting):
+    """source ... meeting ... target from the two searches' parent links."""
+    head, node = [], meeting
+    while node is not None:
+        head.append(node)
+        node = parents[0][node]
+    tail, node = [], parents[1][meeting]
+    while node is not None:
+        tail.append(node)
+        node = parents[1][node]
+    return head[::-1] + tail

@@ -24,6 +24,3 @@ def edges_among(count):
         f"(SELECT id FROM edge WHERE current = 1 AND from_id IN ({marks}) AND to_id IN ({marks}))"
     )
 
-
-ALL_NODES = f"SELECT {NODE_COLUMNS} FROM memory"
-ALL_EDGES = "SELECT id, from_id, to_id, rel_type, category, strength, current FROM edge WHERE current = 1"

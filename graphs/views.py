@@ -79,7 +79,8 @@ def present(request, client, result, data, *, state, base, url_for=None, embed=N
                       status=202)
     if fmt == "json":
         body = {"view": data["view"], "title": result.title, "total": result.total, "shown": result.shown,
-                "stats": result.stats, **result.remember(("nodelink",), lambda: exports.to_node_link(result.graph))}
+                "stats": result.stats, "ranks": result.ranks_status,
+                **result.remember(("nodelink",), lambda: exports.to_node_link(result.graph))}
         if request.GET.get("vis"):
             body["vis"] = _payload(result, data, url_for)
         return JsonResponse(body)

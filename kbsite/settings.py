@@ -65,6 +65,9 @@ KB_PAGE_SIZE = int(os.environ.get("KB_PAGE_SIZE", "25"))
 KB_GRAPH_LIMIT = int(os.environ.get("KB_GRAPH_LIMIT", "300"))
 # Above this many nodes, positions come precomputed from networkx instead of live physics.
 KB_GRAPH_PHYSICS_MAX = int(os.environ.get("KB_GRAPH_PHYSICS_MAX", "500"))
+# While writes keep coming, the worker recomputes a database's graph analytics at most this
+# often (seconds); the first change after a quiet spell is computed at once.
+KB_ANALYTICS_INTERVAL = float(os.environ.get("KB_ANALYTICS_INTERVAL", "30"))
 # Origins allowed to frame embed pages (space or comma separated), besides this site itself.
 # Uploads (imports) larger than this are refused with 413 before they are read.
 KB_UPLOAD_MAX_MB = float(os.environ.get("KB_UPLOAD_MAX_MB", "100"))

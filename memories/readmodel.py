@@ -16,6 +16,39 @@ from .format import REL_CATEGORY, decode_value, importance_band, relationship_co
 
 BUSY_TIMEOUT_S = 30
 
+# Whole-graph analytics, computed by the worker (graphs/analytics/) and read by web workers.
+# Created if missing, so read models built before them get them; never dropped by a rebuild
+# (the next computation replaces their rows, as the generation they carry has moved on).
+ANALYTICS_TABLES = """
+CREATE TABLE IF NOT EXISTS graph_rank (
+    memory_id TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,  -- 0 = highest PageRank, ties in memory order
+    pagerank REAL NOT NULL,
+    community INTEGER NOT NULL,  -- -1 = no relationship at all
+    degree_in INTEGER NOT NULL,
+    degree_out INTEGER NOT NULL,
+    degree INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS graph_rank_position ON graph_rank(position);
+CREATE TABLE IF NOT EXISTS graph_member (
+    view TEXT NOT NULL,  -- chains, unsolved, contradictions or superseded
+    position INTEGER NOT NULL,  -- priority order for cutting the view to a limit
+    grp INTEGER NOT NULL,  -- what is kept or cut whole: a chain, an edge and its ends, one memory
+    memory_id TEXT NOT NULL,
+    role TEXT NOT NULL,  -- unsolved: open (an unsolved problem) or context (its neighbour)
+    PRIMARY KEY (view, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS graph_set (
+    name TEXT PRIMARY KEY,  -- ranks, or the view of graph_member rows
+    generation TEXT NOT NULL,  -- meta.changed_at of the read model the set was computed from
+    started_at REAL NOT NULL,
+    computed_at REAL NOT NULL,
+    seconds REAL NOT NULL,
+    total INTEGER NOT NULL,
+    detail TEXT NOT NULL
+) WITHOUT ROWID
+"""
+
 
 def connect(path):
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -94,7 +127,7 @@ class ReadModel:
         self.path = str(path)
         self.conn = connect(self.path)
         # The outbox of a synced client outlives rebuilds (its table is never dropped).
-        for statement in sql.statements(sql.OUTBOX_TABLE):
+        for statement in sql.statements(sql.OUTBOX_TABLE + ";" + ANALYTICS_TABLES):
             self.conn.execute(statement)
 
     def close(self):

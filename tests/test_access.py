@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import get_resolver
 
+from graphs.analytics.services import analytics_run
+
 from graphs.models import EmbedToken
 from memories.models import ImportJob, Membership, TagBatch
 
@@ -38,6 +40,7 @@ WRITES = [
 @pytest.fixture
 def ids(handle, user):
     conn = handle.readmodel.conn
+    analytics_run(rm=handle.readmodel)  # as the worker does: the overview reads its ranks
     memory_id = conn.execute("SELECT from_id FROM edge LIMIT 1").fetchone()[0]
     rel_id = conn.execute("SELECT id FROM edge WHERE from_id = ?", (memory_id,)).fetchone()[0]
     batch = TagBatch.objects.create(client=handle.client, tag="x", selection="", memory_ids=[])

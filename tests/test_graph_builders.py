@@ -71,41 +71,44 @@ def test_communities_numbered_by_size_with_isolated_nodes_at_minus_one():
     assert builders.rank_and_communities(G, seed=3) == (pagerank, community)
 
 
-def test_overview_keeps_most_central_nodes_and_reports_stats():
+def test_pagerank_warm_start_converges_to_the_same_ranks():
     G = story()
-    pagerank, community = builders.rank_and_communities(G)
-    H, stats = builders.overview(G, pagerank=pagerank, communities=community, limit=3)
-    top = sorted(G, key=lambda n: -pagerank[n])[:3]
-    assert list(H) == top
-    assert stats == {"total": 7, "shown": 3, "isolated": 1, "communities": len(set(community.values()) - {-1})}
-    assert all(H.nodes[n]["pagerank"] == pagerank[n] and H.nodes[n]["community"] == community[n] for n in H)
-    assert set(H.edges(keys=True)) == {(u, v, k) for u, v, k in G.edges(keys=True) if u in top and v in top}
-    assert "pagerank" not in G.nodes[top[0]], "annotating the view must not touch G"
+    cold, _ = builders.rank_and_communities(G)
+    warm, _ = builders.rank_and_communities(G, nstart={**cold, "ghost": 0.3, "lone": 0.0})
+    assert warm == pytest.approx(cold, abs=1e-5), "within networkx's tolerance (1e-6 per memory)"
 
 
-def test_subgraph_keeps_given_order_when_truncating():
-    G = story()
-    H, total = builders.subgraph(G, ["s", "nope", "p", "s", "e", "f"], limit=2)
-    assert list(H) == ["s", "p"] and total == 4
-    assert list(H.edges(keys=True)) == [("s", "p", "r2")]
+def view(G, name, limit):
+    """What a web worker draws of a whole-graph view: the groups the worker stores, cut to
+    limit in their order, with the view's edges among the memories kept."""
+    focus = set()
+    if name == "chains":
+        groups = builders.chain_pieces(G)
+    elif name == "unsolved":
+        open_, context = builders.unsolved_order(G)
+        groups, focus = [[n] for n in open_ + context], set(open_)
+    else:
+        groups = builders.typed_edges(G, builders.VIEW_REL_TYPES[name])
+    ids = builders.cut(groups, limit=limit, split_first=name == "chains")
+    edges = [{"id": k, "from_id": u, "to_id": v, **d} for u, v, k, d in G.edges(keys=True, data=True)
+             if u in ids and v in ids]
+    nodes = [{"id": n, **G.nodes[n]} for n in ids]
+    return builders.build_graph(nodes, builders.view_edges(name, edges, focus=focus))
 
 
-def test_shortest_path_ignores_direction_but_keeps_it_on_edges():
-    G = story()
-    H = builders.shortest_path(G, "f", "s")
-    assert H.graph["path"] == ["f", "e", "p", "s"]
-    assert sorted(H.edges(keys=True)) == [("e", "p", "r1"), ("f", "e", "r3"), ("s", "p", "r2")]
-    assert builders.shortest_path(G, "f", "lone") is None
-    assert list(builders.shortest_path(G, "p", "p")) == ["p"]
-    with pytest.raises(KeyError):
-        builders.shortest_path(G, "f", "ghost")
+def test_cut_keeps_whole_groups_in_order_while_they_fit():
+    groups = [["a", "b", "c"], ["d", "e"], ["b", "f"], ["g"]]
+    assert builders.cut(groups, limit=10) == ["a", "b", "c", "d", "e", "f", "g"]
+    assert builders.cut(groups, limit=4) == ["a", "b", "c", "f"], "a group costs only its new memories"
+    assert builders.cut(groups, limit=2) == ["d", "e"], "a group that does not fit is skipped"
+    assert builders.cut(groups, limit=2, split_first=True) == ["a", "b"]
+    assert builders.cut(iter([["x", "x"], ["y"]]), limit=1) == ["x"]
 
+    def lazy():
+        yield ["a"]
+        raise AssertionError("read past a full view")
 
-def test_shortest_path_in_a_cycle_takes_the_short_way_round():
-    nodes = [node(n) for n in "abcde"]
-    edges = [edge(f"r{i}", u, v, "FOLLOWS") for i, (u, v) in enumerate(zip("abcde", "bcdea"))]
-    H = builders.shortest_path(builders.build_graph(nodes, edges), "a", "e")
-    assert H.graph["path"] == ["a", "e"] and list(H.edges(keys=True)) == [("e", "a", "r4")]
+    assert builders.cut(lazy(), limit=1) == ["a"]
 
 
 def test_chains_keep_mixed_type_components_of_causal_and_solution_edges():
@@ -113,16 +116,18 @@ def test_chains_keep_mixed_type_components_of_causal_and_solution_edges():
         [node("q1", "problem"), node("q2", "problem"), node("e9", "error"), node("s9", "solution")],
         [edge("c1", "q1", "q2", "LEADS_TO"), edge("c2", "s9", "e9", "SOLVES"), edge("c3", "e9", "q1", "RELATED_TO")],
     )
-    H = builders.chains(G, limit=10)
-    assert set(H) == {"e", "p", "s", "f", "e9", "s9"}, "q1-q2 has one type; RELATED_TO does not join chains"
-    assert list(H)[:4] == ["e", "p", "s", "f"], "largest chain first"
+    pieces = builders.chain_pieces(G)
+    assert [set(p) for p in pieces] == [{"e", "p", "s", "f"}, {"e9", "s9"}], \
+        "largest first; q1-q2 has one type; RELATED_TO does not join chains"
+    assert pieces[0][0] in ("e", "p"), "walked from its best-connected memory"
+    H = view(G, "chains", 10)
     assert set(H.edges(keys=True)) == {("e", "p", "r1"), ("s", "p", "r2"), ("f", "e", "r3"), ("s9", "e9", "c2")}
-    assert H.graph["total"] == 6
-    assert set(builders.chains(G, limit=5)) == {"e", "p", "s", "f"}, "a chain that does not fit is skipped"
+    assert sum(map(len, pieces)) == 6
+    assert set(view(G, "chains", 5)) == {"e", "p", "s", "f"}, "a chain that does not fit is skipped"
 
 
 def test_chains_cut_the_largest_chain_to_a_connected_piece():
-    H = builders.chains(story(), limit=2)
+    H = view(story(), "chains", 2)
     assert len(H) == 2 and H.number_of_edges() == 1
 
 
@@ -133,12 +138,13 @@ def test_unsolved_needs_a_current_incoming_solves_or_addresses():
              edge("b", "s", "p2", "SOLVES", current=False),
              edge("c", "p3", "s", "SOLVES"),
              edge("d", "e1", "t", "OCCURS_IN")]
-    H = builders.unsolved(builders.build_graph(nodes, edges), limit=10)
-    assert H.graph["total"] == 3
-    assert list(H)[:3] == ["p2", "p3", "e1"], "most important first"
-    assert set(H) == {"p2", "p3", "e1", "s", "t"}
-    assert {k for _, _, k in H.edges(keys=True)} == {"b", "c", "d"}
-    assert list(builders.unsolved(builders.build_graph(nodes, edges), limit=1)) == ["p2"]
+    G = builders.build_graph(nodes, edges)
+    open_, context = builders.unsolved_order(G)
+    assert open_ == ["p2", "p3", "e1"], "most important first"
+    assert context == ["s", "t"]
+    H = view(G, "unsolved", 10)
+    assert {k for _, _, k in H.edges(keys=True)} == {"b", "c", "d"}, "only edges touching an unsolved memory"
+    assert list(view(G, "unsolved", 1)) == ["p2"]
 
 
 def test_contradictions_and_superseded_take_their_edges_with_both_ends():
@@ -146,20 +152,18 @@ def test_contradictions_and_superseded_take_their_edges_with_both_ends():
     edges = [edge("x", "a", "b", "CONTRADICTS"), edge("y", "c", "d", "REPLACES"),
              edge("z", "e", "f", "DEPRECATED_BY"), edge("w", "a", "c", "RELATED_TO")]
     G = builders.build_graph(nodes, edges)
-    assert list(builders.contradictions(G, limit=10).edges(keys=True)) == [("a", "b", "x")]
-    H = builders.superseded(G, limit=10)
+    assert builders.typed_edges(G, ("CONTRADICTS",)) == [("a", "b")]
+    assert list(view(G, "contradictions", 10).edges(keys=True)) == [("a", "b", "x")]
+    H = view(G, "superseded", 10)
     assert list(H) == ["c", "d", "e", "f"] and H.number_of_edges() == 2
-    H = builders.superseded(G, limit=3)
-    assert list(H) == ["c", "d"] and H.graph["total"] == 4
+    assert list(view(G, "superseded", 3)) == ["c", "d"]
 
 
 def test_builders_handle_the_empty_graph():
     G = builders.build_graph([], [])
-    for view in (builders.chains, builders.unsolved, builders.contradictions, builders.superseded):
-        assert len(view(G, limit=10)) == 0
-    H, stats = builders.overview(G, pagerank={}, communities={}, limit=10)
-    assert stats == {"total": 0, "shown": 0, "isolated": 0, "communities": 0}
-    assert builders.layout(H) == {}
+    assert builders.chain_pieces(G) == [] and builders.unsolved_order(G) == ([], [])
+    assert builders.typed_edges(G, ("CONTRADICTS",)) == [] and builders.cut([], limit=10) == []
+    assert builders.layout(G) == {}
 
 
 def test_layout_is_deterministic_and_scaled():
@@ -201,7 +205,7 @@ edges += [{"id": f"v{r}{c}", "from_id": f"m{r + 1}-{c}", "to_id": f"m{r}-{c}", "
            "category": "solution", "strength": 0.9, "current": True} for r in range(5) for c in range(6)]
 G = builders.build_graph(nodes, edges)
 print(json.dumps([builders.rank_and_communities(G), builders.layout(G),
-                  builders.shortest_path(G, "m0-0", "m5-5").graph["path"], list(builders.chains(G, limit=7))]))
+                  builders.chain_pieces(G), builders.unsolved_order(G)]))
 """
 
 
@@ -214,5 +218,5 @@ def test_results_do_not_change_with_the_hash_seed():
         for seed in ("1", "2", "3")
     }
     assert len(outputs) == 1
-    (_, community), _, path, chain = json.loads(outputs.pop())
-    assert community["lone"] == -1 and len(path) == 11 and len(chain) == 7
+    (_, community), _, pieces, _ = json.loads(outputs.pop())
+    assert community["lone"] == -1 and [len(p) for p in pieces] == [36]

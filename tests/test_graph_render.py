@@ -97,9 +97,10 @@ def test_payload_physics_or_fixed_positions():
 
 def test_payload_sizes_by_pagerank_and_legend_lists_what_is_shown():
     H = sample()
-    pagerank, community = builders.rank_and_communities(H)
-    view, _ = builders.overview(H, pagerank=pagerank, communities=community, limit=10)
-    payload = render.vis_payload(view, size_by="pagerank")
+    pagerank, _ = builders.rank_and_communities(H)
+    for n in H:
+        H.nodes[n]["pagerank"] = pagerank[n]
+    payload = render.vis_payload(H, size_by="pagerank")
     top = max(pagerank, key=pagerank.get)
     assert by_id(payload["nodes"])[top]["size"] == 40
     assert list(payload["legend"]["types"]) == ["problem", "solution", "technology", "error", "mystery"]
@@ -179,7 +180,11 @@ def test_exports_are_stable_whatever_the_input_order():
 
 
 def test_node_link_is_json_with_edges_key():
-    H = builders.shortest_path(sample(), "s", "t")
+    G = sample()
+    edges = [{"id": k, "from_id": u, "to_id": v, **d} for u, v, k, d in G.edges(keys=True, data=True)
+             if u in "spt" and v in "spt"]
+    H = builders.build_graph([{"id": n, **G.nodes[n]} for n in ("s", "p", "t")], edges)
+    H.graph["path"] = ["s", "p", "t"]
     data = exports.to_node_link(H)
     json.dumps(data)
     assert [n["id"] for n in data["nodes"]] == ["p", "s", "t"]

@@ -8,17 +8,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from graphs import analytics
+from graphs.analytics.services import analytics_run
 from graphs.models import EmbedToken
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_graph_cache():
-    analytics.forget_all()
-    yield
-    analytics.forget_all()
 
 
 @pytest.fixture
@@ -85,7 +78,8 @@ def test_bad_parameters_get_400_and_unknown_memory_404(web, client_db):
     assert web.get("/c/acme/graph/?memory=nope&format=json").status_code == 404
 
 
-def test_whole_graph_views(web, client_db):
+def test_whole_graph_views(web, handle):
+    analytics_run(rm=handle.readmodel)
     overview = web.get("/c/acme/graph/?format=json").json()
     assert overview["view"] == "overview" and overview["stats"]["isolated"] >= 1
     assert overview["shown"] <= 300 and overview["total"] > 200

@@ -5,7 +5,8 @@
 
 Each database runs every `sync_interval` seconds, at once when "sync now" is pressed on the
 status page, and rebuilds its index when asked. New, archived and changed databases are
-picked up while running.
+picked up while running. One more thread computes the graph analytics of every active
+client database, local ones too, after their changes (graphs.analytics), one at a time.
 """
 import logging
 import signal
@@ -15,6 +16,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connections
 
+from graphs.analytics.services import analytics_refresh
 from memories import services
 from memories.connector import StoreError
 from memories.models import ClientDatabase, SyncState
@@ -25,6 +27,7 @@ log = logging.getLogger("memories.sync")
 
 TICK_S = 0.25  # how often a waiting thread looks for "sync now" / "rebuild" requests
 RELOAD_S = 2.0  # how often the list of synced databases is read again
+ANALYTICS_TICK_S = 1.0  # how often the analytics thread looks for changed databases
 
 
 def synced_clients(slug=None):
@@ -88,6 +91,32 @@ class ClientThread(threading.Thread):
             time.sleep(min(TICK_S, max(deadline - time.monotonic(), 0)))
 
 
+class AnalyticsThread(threading.Thread):
+    """Graph analytics of every active client database, one computation at a time and in a
+    thread of its own, so that a long one (about 50 s at 100,000 memories) never holds up
+    a sync run; how often each database is recomputed is analytics_refresh's debounce."""
+
+    def __init__(self, stop, slug=None):
+        super().__init__(name="kb_sync-analytics", daemon=True)
+        self.stop, self.slug = stop, slug
+
+    def run(self):
+        try:
+            while not self.stop.is_set():
+                clients = ClientDatabase.objects.filter(archived=False)
+                for client in clients.filter(slug=self.slug) if self.slug else clients:
+                    if self.stop.is_set():
+                        break
+                    try:
+                        analytics_refresh(client)
+                    except Exception:  # one database's failure must not stop the others'
+                        log.exception("%s: graph analytics failed", client.slug)
+                close_old_connections()
+                self.stop.wait(ANALYTICS_TICK_S)
+        finally:
+            connections.close_all()
+
+
 class Command(BaseCommand):
     help = "Own the replicas of synced client databases: apply queued writes, push, verify, pull, reindex."
 
@@ -102,6 +131,8 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         threads = {}
+        analytics = AnalyticsThread(stop, client)
+        analytics.start()
         self.stdout.write(f"kb_sync: watching synced client databases (every {RELOAD_S} s for new ones)")
         while not stop.is_set():
             wanted = {c.pk: c for c in synced_clients(client)}
@@ -119,7 +150,7 @@ class Command(BaseCommand):
                     threads[pk].start()
             close_old_connections()
             stop.wait(RELOAD_S)
-        for thread in threads.values():
+        for thread in [*threads.values(), analytics]:
             thread.join(timeout=30)
         self.stdout.write("kb_sync: stopped")
 
