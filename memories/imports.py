@@ -16,11 +16,14 @@ categories become tags; what has no memorygraph field goes to `context_additiona
 ours, invalid) without writing; ``apply`` writes the new and newer rows in chunks, each
 an upsert by id, so an interrupted import is completed by running it again.
 """
-import io
 import json
+import lzma
+import os
 import sqlite3
+import tempfile
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,10 +39,24 @@ from .sides import EDGE, NODE, Writes, column_time, row_stamp, same_row
 NAMESPACE = uuid.UUID("6f1f9d1c-5b7e-4c55-9a53-3e0f3c1b8a10")
 MAX_ZIP_RATIO = 100
 INVALID_SHOWN = 200
+# Arrays and objects within arrays and objects: memorygraph's own exports nest five levels. Much deeper
+# values would exhaust the stack wherever they are serialised or decoded again (pages, exports).
+MAX_NESTING = 32
+SHOWN_CHARS = 300  # of a row's reference or reason kept in the preview
+JSON_INT_DIGITS = 4300  # Python's own default limit for turning digits into an int
 
 
 class ImportRefused(Exception):
     """The file as a whole cannot be imported; the message says why, for a person."""
+
+
+class RowRefused(Exception):
+    """One row cannot be imported; the message says why, and the rest of the file goes on."""
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 @dataclass
@@ -54,22 +71,66 @@ def stable_id(*parts):
     return str(uuid.uuid5(NAMESPACE, "\x1f".join(str(p) for p in parts)))
 
 
-def _iso(value, fallback=None):
-    """ISO 8601 with offset from ISO text, epoch seconds or epoch milliseconds."""
+def _iso(value, fallback=None, *, name="time"):
+    """ISO 8601 with offset from ISO text, epoch seconds or epoch milliseconds. A number no
+    calendar holds (1e20, NaN, 10**400, true) raises RowRefused naming the field `name`."""
     if value in (None, ""):
         return fallback
+    if isinstance(value, bool):
+        raise RowRefused(f"{name} {_short(value)} is not a time")
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.replace(".", "", 1).isdigit()):
-        number = float(value)
-        if number > 1e11:
-            number /= 1000
-        return datetime.fromtimestamp(number, tz=timezone.utc).isoformat()
+        try:
+            number = float(value)
+            if number > 1e11:
+                number /= 1000
+            return datetime.fromtimestamp(number, tz=timezone.utc).isoformat()
+        except (OverflowError, ValueError, OSError):
+            raise RowRefused(f"{name} {_short(value)} is not a time (out of range)") from None
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00").replace(" ", "T", 1))
     except ValueError:
         return fallback
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
+    try:  # the columns hold UTC: year 1 at +05:00 or year 9999 at -05:00 has none
+        parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise RowRefused(f"{name} {_short(value)} is not a time (out of range)") from None
     return parsed.isoformat()
+
+
+def _times(values):
+    """A neighbouring store's created_at and updated_at (which defaults to created_at)."""
+    created = _iso(values.get("created_at"), name="created_at")
+    return created, _iso(values.get("updated_at"), created, name="updated_at")
+
+
+def _json_problem(value):
+    """Why a decoded JSON value cannot be stored safely ("is nested …"), or None: nesting deeper than
+    MAX_NESTING (strings that readers decode, those starting with [ or {, count too), or
+    text that is no Unicode (a lone surrogate from a \\ud800 escape cannot be encoded)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return "holds text that is not a character (a lone surrogate escape such as \\ud800)"
+            if item[:1] in ("[", "{"):
+                try:
+                    stack.append((json.loads(item), depth))
+                except RecursionError:
+                    return "is nested too deeply"
+                except ValueError:
+                    pass
+        elif isinstance(item, (dict, list)):
+            if depth >= MAX_NESTING:
+                return f"is nested too deeply (more than {MAX_NESTING} levels)"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def _node_from_fields(incoming, ref, fields, *, created=None, updated=None, extra=None):
@@ -90,6 +151,9 @@ def _node_from_fields(incoming, ref, fields, *, created=None, updated=None, extr
 
 def _add_node(incoming, ref, row):
     """Duplicate ids with different contents are all refused: which one is right is unknown."""
+    if problem := _json_problem(row.properties):
+        incoming.invalid.append((ref, f"its properties {problem}"))
+        return
     previous = incoming.nodes.get(row.id)
     if previous is None:
         incoming.nodes[row.id] = row
@@ -106,6 +170,8 @@ def _finish(incoming):
             incoming.invalid.append((f"relationship {key}", f"unknown relationship type {row.rel_type!r}"))
         elif row.from_id == row.to_id:
             incoming.invalid.append((f"relationship {key}", "a memory cannot be related to itself"))
+        elif problem := _json_problem(row.properties):
+            incoming.invalid.append((f"relationship {key}", f"its properties {problem}"))
         else:
             kept[key] = row
     incoming.edges = kept
@@ -114,50 +180,88 @@ def _finish(incoming):
 
 # Opening an upload -----------------------------------------------------------------------
 
-def read_path(path, *, max_bytes):
-    """Read any supported file (a .zip holding one is unpacked with limits)."""
+UTF8_BOM = b"\xef\xbb\xbf"
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError,
+              NotImplementedError)
+
+
+def read_path(path, *, max_bytes, scratch=None):
+    """Read any supported file. A .zip holding one is unpacked with limits into a fresh file in
+    `scratch` (a private directory; the system's temporary one when None), never at a path
+    derived from the zip's or its member's name."""
     path = Path(path)
     with open(path, "rb") as handle:
         head = handle.read(16)
     if head.startswith(b"PK\x03\x04"):
-        return _read_zip(path, max_bytes)
+        return _read_zip(path, max_bytes, scratch)
+    return _read_unpacked(path, head)
+
+
+def _read_unpacked(path, head):
     if head.startswith(b"SQLite format 3\x00"):
         return read_sqlite(path)
-    if head.lstrip()[:1] in (b"{", b"["):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportRefused("The file is UTF-16 text, not UTF-8: save the JSON export as UTF-8.")
+    text = head.removeprefix(UTF8_BOM).lstrip()
+    scalar = text[:1] in (b'"', b"-") or text[:1].isdigit() or text.rstrip() in (b"true", b"false", b"null")
+    if text[:1] in (b"{", b"[") or scalar:  # a scalar is JSON too, and gets told it is not an export
         return read_json(path.read_bytes())
     raise ImportRefused("This is neither a SQLite database, a JSON export nor a zip file "
                         "(a corrupt or unrelated file?).")
 
 
-def _read_zip(path, max_bytes):
+def _read_zip(path, max_bytes, scratch):
     """One memory.db or JSON export inside a zip; refuses zip bombs before unpacking."""
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
+    except ZIP_ERRORS as exc:
         raise ImportRefused(f"The zip file is damaged: {exc}.") from exc
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) != 1:
             raise ImportRefused(f"A zip upload must hold exactly one file (it holds {len(members)}).")
         member = members[0]
-        if member.file_size > max_bytes:
-            raise ImportRefused(f"{member.filename} unpacks to {member.file_size:,} bytes, over the "
-                                f"{max_bytes:,}-byte limit.")
-        if member.compress_size and member.file_size / member.compress_size > MAX_ZIP_RATIO:
-            raise ImportRefused(f"{member.filename} is compressed {member.file_size // member.compress_size}:1, "
-                                "which looks like a zip bomb; refused.")
-        target = path.with_suffix(".unzipped")
-        written = 0
-        with archive.open(member) as source, open(target, "wb") as out:
-            while chunk := source.read(1 << 20):
-                written += len(chunk)
-                if written > max_bytes:  # the header lied about the size
-                    raise ImportRefused(f"{member.filename} unpacks to more than {max_bytes:,} bytes; refused.")
-                out.write(chunk)
+        _check_member(member, max_bytes)
+        handle, target = tempfile.mkstemp(prefix="unzipped-", dir=scratch)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                head = _unpack(archive, member, out, max_bytes)
+            return _read_unpacked(Path(target), head)
+        finally:
+            os.unlink(target)
+
+
+def _check_member(member, max_bytes):
+    name = _short(member.filename)
+    if member.flag_bits & 0x1:
+        raise ImportRefused(f"{name} is encrypted in the zip; zip it again without a password.")
+    if member.file_size > max_bytes:
+        raise ImportRefused(f"{name} unpacks to {member.file_size:,} bytes, over the {max_bytes:,}-byte "
+                            "limit.")
+    if member.compress_size and member.file_size / member.compress_size > MAX_ZIP_RATIO:
+        raise ImportRefused(f"{name} is compressed {member.file_size // member.compress_size}:1, "
+                            "which looks like a zip bomb; refused.")
+
+
+def _unpack(archive, member, out, max_bytes):
+    """Copy the member to `out`, at most `max_bytes` (headers can lie); returns its first bytes."""
+    name, head, written = _short(member.filename), b"", 0
     try:
-        return read_path(target, max_bytes=max_bytes)
-    finally:
-        target.unlink(missing_ok=True)
+        with archive.open(member) as source:
+            while chunk := source.read(1 << 20):
+                if not written and chunk.startswith(b"PK\x03\x04"):
+                    raise ImportRefused(f"{name} is itself a zip: a zip inside a zip is not supported "
+                                        "(unpack it and upload the file it holds).")
+                head = head or chunk[:16]
+                written += len(chunk)
+                if written > max_bytes:
+                    raise ImportRefused(f"{name} unpacks to more than {max_bytes:,} bytes; refused.")
+                out.write(chunk)
+    except ZIP_ERRORS as exc:
+        if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile) and exc.errno:
+            raise  # the disk, not the zip
+        raise ImportRefused(f"The zip file is damaged or uses a method not supported: {exc}.") from exc
+    return head
 
 
 # memorygraph SQLite files and neighbouring SQLite stores -----------------------------------
@@ -200,6 +304,9 @@ def _read_memorygraph(conn):
         try:
             props = json.loads(row["properties"])
             assert isinstance(props, dict)
+        except RecursionError:
+            incoming.invalid.append((ref, "its properties are nested too deeply"))
+            continue
         except (ValueError, AssertionError):
             incoming.invalid.append((ref, "properties are not a JSON object"))
             continue
@@ -232,16 +339,20 @@ def _read_claude_flow(conn):
         values = dict(row)
         key, namespace = str(values.get("key") or values.get("id")), str(values.get("namespace") or "default")
         ref = f"claude-flow entry {namespace}/{key}"
-        expires = values.get("expires_at")
-        if expires and float(expires) / (1000 if float(expires) > 1e11 else 1) < now:
+        try:
+            expired, metadata = _expired(values.get("expires_at"), now), _json_object(values.get("metadata"))
+            created, updated = _times(values)
+            content = _text(values, "content" if v3 else "value")
+        except RowRefused as exc:
+            incoming.invalid.append((ref, str(exc)))
+            continue
+        if expired:
             incoming.invalid.append((ref, "expired (its ttl has passed)"))
             continue
         if v3 and str(values.get("status") or "").lower() == "deleted":
             incoming.invalid.append((ref, "deleted in claude-flow"))
             continue
-        metadata = _json_object(values.get("metadata"))
         kind = str(values.get("type") or "").lower()
-        content = values.get("content") if v3 else values.get("value")
         fields = {
             "id": stable_id("claude-flow", namespace, key),
             "type": kind if kind in MEMORY_TYPES else CLAUDE_FLOW_TYPES.get(kind, "general"),
@@ -251,9 +362,29 @@ def _read_claude_flow(conn):
         }
         extra = {"context_additional_metadata": json.dumps({"source": "claude-flow", "namespace": namespace,
                                                             **metadata})}
-        _node_from_fields(incoming, ref, fields, created=_iso(values.get("created_at")),
-                          updated=_iso(values.get("updated_at"), _iso(values.get("created_at"))), extra=extra)
+        _node_from_fields(incoming, ref, fields, created=created, updated=updated, extra=extra)
     return incoming
+
+
+def _expired(value, now):
+    """Whether a claude-flow expires_at (epoch seconds or milliseconds) has passed."""
+    if not value:
+        return False
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise RowRefused(f"expires_at {_short(value)} is not a time") from None
+    if number != number:  # NaN
+        raise RowRefused("expires_at NaN is not a time")
+    return number / (1000 if number > 1e11 else 1) < now
+
+
+def _text(values, column):
+    """A text column of a neighbouring store (SQLite lets any column hold a blob)."""
+    value = values.get(column)
+    if isinstance(value, bytes):
+        raise RowRefused(f"{column} is binary data, not text")
+    return value
 
 
 def _read_mcp_turso(conn):
@@ -265,8 +396,13 @@ def _read_mcp_turso(conn):
     for row in conn.execute(sql.IMPORT_MCP_TURSO):
         values = dict(row)
         ref = f"knowledge_base row {values['id']}"
-        category = values.get("category")
-        metadata = _json_object(values.get("metadata"))
+        try:
+            category, metadata = _text(values, "category"), _json_object(values.get("metadata"))
+            created, updated = _times(values)
+            _text(values, "source")
+        except RowRefused as exc:
+            incoming.invalid.append((ref, str(exc)))
+            continue
         if values.get("source"):
             metadata["source"] = values["source"]
         fields = {
@@ -278,16 +414,21 @@ def _read_mcp_turso(conn):
             "importance": _priority(values.get("priority")),
         }
         extra = {"context_additional_metadata": json.dumps({"source_store": "mcp-turso", **metadata})}
-        _node_from_fields(incoming, ref, fields, created=_iso(values.get("created_at")),
-                          updated=_iso(values.get("updated_at"), _iso(values.get("created_at"))), extra=extra)
+        _node_from_fields(incoming, ref, fields, created=created, updated=updated, extra=extra)
     return incoming
 
 
 def _json_object(text):
+    if isinstance(text, bytes):
+        raise RowRefused("its metadata is binary data, not text")
     try:
         value = json.loads(text) if isinstance(text, str) else text
+    except RecursionError:
+        raise RowRefused("its metadata is nested too deeply") from None
     except ValueError:
         return {"metadata": text}
+    if problem := _json_problem(value):
+        raise RowRefused(f"its metadata {problem}")
     return value if isinstance(value, dict) else ({} if value is None else {"metadata": value})
 
 
@@ -301,7 +442,7 @@ def _tag_list(value):
     if isinstance(value, str) and value.strip().startswith("["):
         try:
             return _list(json.loads(value))
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     return [t.strip() for t in str(value).split(",") if t.strip()]
 
@@ -329,13 +470,51 @@ JSON_CONTEXT = ("project_path", "files_involved", "languages", "frameworks", "te
                 "function_name", "class_name", "environment")
 
 
-def read_json(data):
+JSON_KINDS = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
+              bool: "true or false", type(None): "null"}
+
+
+def _parse_json(data):
+    """The document in `data` (UTF-8, a byte order mark allowed), or ImportRefused saying what is wrong."""
     try:
-        document = json.load(io.BytesIO(data))
+        text = data.removeprefix(UTF8_BOM).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ImportRefused(f"The JSON is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                            f"{exc.start:,}): save it as UTF-8.") from None
+    try:
+        document = json.loads(text, object_pairs_hook=_json_object_pairs, parse_int=_json_int)
+    except RecursionError:
+        raise ImportRefused(f"The JSON is nested too deeply (an export nests at most {MAX_NESTING} "
+                            "levels).") from None
     except ValueError as exc:
         raise ImportRefused(f"The JSON is not valid: {exc}.") from exc
+    if problem := _json_problem(document):
+        raise ImportRefused(f"The JSON {problem}.")
+    return document
+
+
+def _json_object_pairs(pairs):
+    """Refuses a key given twice in one object: which value was meant is unknown."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ImportRefused(f"The JSON has the key {_short(twice)} twice in one object; which value is meant "
+                            "is unclear.")
+    return document
+
+
+def _json_int(digits):
+    if len(digits.lstrip("-")) > JSON_INT_DIGITS:
+        raise ImportRefused(f"The JSON holds a number with more than {JSON_INT_DIGITS:,} digits.")
+    return int(digits)
+
+
+def read_json(data):
+    document = _parse_json(data)
     if not isinstance(document, dict):
-        raise ImportRefused("A memorygraph export is a JSON object with `memories` and `relationships`.")
+        raise ImportRefused(f"Not a memorygraph export: the JSON is {JSON_KINDS[type(document)]}, not an "
+                            "object with `memories` and `relationships` lists.")
     missing = [k for k in ("memories", "relationships") if not isinstance(document.get(k), list)]
     if missing:
         raise ImportRefused(f"Not a memorygraph export: the JSON has no {' or '.join(missing)} list.")
@@ -371,9 +550,13 @@ def read_json(data):
         for key, value in (memory.get("context") or {}).items():
             if key in JSON_CONTEXT and value not in (None, "", []):
                 extra[f"context_{key}"] = json.dumps(value) if isinstance(value, dict) else value
-        created = _iso(memory.get("created_at"))
+        try:
+            created, updated = _times(memory)
+        except RowRefused as exc:
+            incoming.invalid.append((ref, str(exc)))
+            continue
         _node_from_fields(incoming, ref, {**fields, "id": str(fields["id"])}, created=created,
-                          updated=_iso(memory.get("updated_at"), created), extra=extra)
+                          updated=updated, extra=extra)
     for index, rel in enumerate(document["relationships"]):
         ref = f"relationships[{index}]"
         if not isinstance(rel, dict) or not all(rel.get(k) for k in ("from_memory_id", "to_memory_id", "type")):
@@ -406,7 +589,8 @@ class Plan:
 
     def as_dict(self):
         return {"source": self.source, "counts": self.counts,
-                "invalid": [{"what": w, "reason": r} for w, r in self.invalid[:INVALID_SHOWN]],
+                "invalid": [{"what": w[:SHOWN_CHARS], "reason": r[:SHOWN_CHARS]}
+                            for w, r in self.invalid[:INVALID_SHOWN]],
                 "invalid_total": len(self.invalid)}
 
 

@@ -9,6 +9,7 @@ from django.urls import resolve, reverse
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from memories.format import MEMORY_TYPES, REL_TYPES, TAG_MAX, TAGS_MAX, validate_memory
+from memories.models import ImportJob
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +221,73 @@ def test_an_edit_saves_only_on_the_version_it_names(web, handle, version):
     else:
         assert response.status_code in (400, 409), (version, response.status_code)
         assert handle.store.node(memory_id) == before
+
+
+def _zipped(data):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("memory.json", data)
+    return buffer.getvalue()
+
+
+def _claude_flow_file(values):
+    """A claude-flow v2 store with whatever SQLite lets a column hold (blobs, huge numbers, text)."""
+    import sqlite3
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "memory.db"
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE memory_entries (id INTEGER PRIMARY KEY, key, value, namespace, metadata, "
+                     "created_at, updated_at, expires_at)")
+        conn.executemany("INSERT INTO memory_entries (key, value, namespace, metadata, created_at, updated_at, "
+                         "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+        conn.commit()
+        conn.close()
+        return path.read_bytes()
+
+
+column = st.one_of(st.none(), st.integers(-2**63, 2**63 - 1), st.floats(), text, st.binary(max_size=20),
+                   st.integers(0, 2000).map(lambda n: "[" * n + "]" * n), st.sampled_from(["1e20", "-1", "nan"]))
+hostile = st.one_of(
+    st.integers(1, 3000).map(lambda n: b"[" * n + b"]" * n),
+    st.integers(1, 3000).map(lambda n: b'{"a":' * n + b"1" + b"}" * n),
+    st.builds(lambda bom, body: bom + body, st.sampled_from([b"\xef\xbb\xbf", b"\xff\xfe", b""]),
+              st.sampled_from([b'{"format_version": "2.0", "format_version": "2.0"}', b"1" * 5000, b"null", b'"x"',
+                               b'{"memories": [], "relationships": [], "format_version": "2.0", "x": "\\ud800"}',
+                               b'{"format_version": "2.0", "memories": [{"created_at": 1e400}], "relationships": []}',
+                               b"\xff\xfe\xfd", b"{\"a\": \"caf\xe9\"}"])),
+    st.binary(max_size=300).map(lambda b: b"PK\x03\x04" + b),
+    st.builds(lambda data, depth: (lambda z: [z := _zipped(z) for _ in range(depth)][-1])(data),
+              st.sampled_from([b"[]", b'{"format_version": "2.0", "memories": [], "relationships": []}']),
+              st.integers(1, 3)),
+    st.builds(lambda data, cut: _zipped(data)[:cut], st.just(b'{"format_version": "2.0"}' * 50),
+              st.integers(10, 120)),
+    st.lists(st.tuples(text, column, column, column, column, column, column), min_size=1, max_size=3)
+    .map(_claude_flow_file),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                               HealthCheck.too_slow])
+@given(payload=hostile)
+def test_hostile_uploads_get_a_4xx_or_a_preview_and_leave_nothing_behind(web, handle, settings, payload):
+    """Issue 10, defect 7: deep nesting, odd encodings, duplicate keys, zips in zips, damaged zips
+    and stores of any column type: a 400 or a preview, never a 500, no file left when refused."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = web.post("/c/acme/import/", {"file": SimpleUploadedFile("hostile.bin", payload)})
+    assert response.status_code in (302, 400), response.status_code
+    uploads = settings.DATA_DIR / "uploads"
+    kept = [p for p in uploads.rglob("*") if p.is_file() and p.name != ".lock"] if uploads.exists() else []
+    if response.status_code == 400:
+        assert response.content and len(kept) == len({j.path for j in ImportJob.objects.filter(status="preview")})
+    else:
+        job = web.get(response["Location"] + "?format=json").json()
+        assert web.get(response["Location"]).status_code == 200
+        assert web.post(f"/c/acme/import/{job['id']}/run/").status_code in (302, 409)
+    stored_memories_follow_the_rules(handle)

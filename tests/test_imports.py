@@ -375,3 +375,204 @@ def test_an_upload_whose_length_is_not_a_number_gets_400(team, web, length, stat
                            CONTENT_LENGTH=length)
     assert response.status_code == status
     assert b"Content-Length" in response.content or b"upload limit" in response.content
+
+
+# Hostile input (issue 10, defect 7): never a 500, nothing half-written, nothing left on disk -------
+
+def _left_on_disk(settings):
+    uploads = settings.DATA_DIR / "uploads"
+    return [p for p in uploads.rglob("*") if p.is_file() and p.name != ".lock"] if uploads.exists() else []
+
+
+def _export(memories, relationships=()):
+    return json.dumps({"format_version": "2.0", "memories": memories, "relationships": list(relationships)})
+
+
+GOOD = {"id": "good-1", "type": "fix", "title": "Fine", "content": "ok"}
+
+
+def test_out_of_range_epochs_in_a_json_export_make_only_those_rows_invalid(team, web):
+    text = _export([GOOD, {**GOOD, "id": "e1", "created_at": 1e20}, {**GOOD, "id": "e2", "created_at": -1e20},
+                    {**GOOD, "id": "e3", "updated_at": "@BIG@"}, {**GOOD, "id": "e4", "created_at": "@NAN@"},
+                    {**GOOD, "id": "e5", "created_at": True}])
+    data = text.replace('"@BIG@"', str(10**400)).replace('"@NAN@"', "NaN").encode()
+    job = preview(web, upload(web, "team", "epochs.json", data))
+    invalid = {row["what"]: row["reason"] for row in job["preview"]["invalid"]}
+    assert job["preview"]["counts"]["new"] == 1 and len(invalid) == 5, invalid
+    assert all("not a time" in reason for reason in invalid.values()), invalid
+    assert "created_at" in invalid["memories[1] e1"] and "updated_at" in invalid["memories[3] e3"]
+    done = run(web, job)
+    assert done["result"]["memories"] == 1 and team.store.count_nodes() == 1
+    # Nothing valid at all is still a preview with every row listed, not a 500.
+    only_bad = preview(web, upload(web, "team", "bad.json", _export([{**GOOD, "created_at": -1e20}]).encode()))
+    assert only_bad["preview"]["counts"]["invalid"] == 1 and only_bad["total"] == 0
+
+
+def test_out_of_range_epochs_in_claude_flow_and_mcp_turso_stores(team, tmp_path):
+    v2, v3, kb = tmp_path / "v2.db", tmp_path / "v3.db", tmp_path / "kb.db"
+    claude_flow_file(v2, 2)
+    claude_flow_file(v3, 3)
+    conn = sqlite3.connect(v2)
+    conn.executemany("INSERT INTO memory_entries (key, value, namespace, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                     [("far", "x", "t", 9 * 10**18, None), ("real", "x", "t", 1e20, None),
+                      ("before", "x", "t", -1e20, None), ("ttl", "x", "t", 1_760_000_000, "soon")])
+    conn.commit()
+    conn.close()
+    conn = sqlite3.connect(v3)
+    conn.execute("INSERT INTO memory_entries (id, key, content, type, namespace, status, created_at, updated_at) "
+                 "VALUES ('e9', 'later', 'x', 'task', 'tasks', 'active', 1760000000000, 1e20)")
+    conn.commit()
+    conn.close()
+    conn = sqlite3.connect(kb)
+    conn.execute("CREATE TABLE knowledge_base (id INTEGER PRIMARY KEY, topic TEXT, content TEXT, created_at, "
+                 "updated_at)")
+    conn.executemany("INSERT INTO knowledge_base VALUES (?, ?, ?, ?, ?)", [
+        (1, "Fine", "ok", "2025-06-01 12:00:00", None), (2, "Big", "x", 1e20, None), (3, "Small", "x", None, -1e20)])
+    conn.commit()
+    conn.close()
+    reasons = dict(imports.read_path(v2, max_bytes=10**8).invalid)
+    for key in ("far", "real", "before"):
+        assert "created_at" in reasons[f"claude-flow entry t/{key}"], reasons
+    assert "expires_at" in reasons["claude-flow entry t/ttl"]
+    incoming = imports.read_path(v3, max_bytes=10**8)
+    assert "updated_at" in dict(incoming.invalid)["claude-flow entry tasks/later"] and len(incoming.nodes) == 1
+    incoming = imports.read_path(kb, max_bytes=10**8)
+    reasons = dict(incoming.invalid)
+    assert len(incoming.nodes) == 1 and "created_at" in reasons["knowledge_base row 2"]
+    assert "updated_at" in reasons["knowledge_base row 3"]
+    imports.apply(imports.plan(incoming, ClientSide(team)), ClientSide(team))
+    server = Server(team.client.path)  # the real memorygraph reads what was written
+    try:
+        (row_id,) = incoming.nodes
+        assert server.get(row_id).title == "Fine"
+    finally:
+        server.close()
+
+
+def test_json_nested_100000_deep_is_refused_with_a_400(team, web, settings):
+    deep_list = b"[" * 100_000 + b"]" * 100_000
+    deep_object = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    for name, data in (("list.json", deep_list), ("object.json", deep_object)):
+        response = upload(web, "team", name, data)
+        assert response.status_code == 400 and b"nested too deeply" in response.content, response.content[-400:]
+        answer = web.post("/c/team/import/", {"file": SimpleUploadedFile(name, data)},
+                          HTTP_ACCEPT="application/json")
+        assert answer.status_code == 400 and "nested too deeply" in answer.json()["error"]
+    # Nesting a JSON parser survives but that would later be re-serialised is refused as well.
+    metadata = json.loads('{"a":' * 900 + "1" + "}" * 900)
+    response = upload(web, "team", "meta.json", _export([{**GOOD, "context": {"additional_metadata": metadata}}])
+                      .encode())
+    assert response.status_code == 400 and b"nested too deeply" in response.content
+    assert ImportJob.objects.count() == 0 and team.store.count_nodes() == 0 and not _left_on_disk(settings)
+
+
+def test_deep_nesting_inside_a_sqlite_row_makes_that_row_invalid(team, tmp_path, laptop):
+    v2 = tmp_path / "v2.db"
+    claude_flow_file(v2, 2)
+    deep = '{"a":' * 100_000 + "1" + "}" * 100_000
+    conn = sqlite3.connect(v2)
+    conn.execute("INSERT INTO memory_entries (key, value, namespace, metadata, created_at) VALUES "
+                 "('deep', 'x', 't', ?, 1760000000)", (deep,))
+    conn.execute("INSERT INTO memory_entries (key, value, namespace, metadata, created_at) VALUES "
+                 "('deep-but-parses', 'x', 't', ?, 1760000000)", ('{"a":' * 500 + "1" + "}" * 500,))
+    conn.commit()
+    conn.close()
+    reasons = dict(imports.read_path(v2, max_bytes=10**8).invalid)
+    assert "nested too deeply" in reasons["claude-flow entry t/deep"]
+    assert "nested too deeply" in reasons["claude-flow entry t/deep-but-parses"]
+    path, a, _ = laptop
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE nodes SET properties = ? WHERE id = ?", ("[" * 100_000 + "]" * 100_000, a))
+    conn.commit()
+    conn.close()
+    incoming = imports.read_path(path, max_bytes=10**8)
+    assert "nested too deeply" in dict(incoming.invalid)[f"memory {a}"] and len(incoming.nodes) == 1
+
+
+def _zip(members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_zip_holding_a_zip_is_refused_and_nothing_is_truncated(team, web, laptop, settings, tmp_path):
+    path, _, _ = laptop
+    inner = _zip([("memory.db", path.read_bytes())])
+    nested = _zip([("inner.zip", inner)])
+    response = upload(web, "team", "nested.zip", nested)
+    assert response.status_code == 400 and b"a zip inside a zip is not supported" in response.content
+    assert ImportJob.objects.count() == 0 and not _left_on_disk(settings)
+    # From the command line the zip lies beside the user's own files: none of them is touched.
+    holder = tmp_path / "files"
+    holder.mkdir()
+    (holder / "nested.unzipped").write_bytes(b"mine")
+    zipped = holder / "memory.zip"
+    zipped.write_bytes(_zip([("memory.db", path.read_bytes())]))
+    (holder / "memory.unzipped").write_bytes(b"also mine")
+    assert len(imports.read_path(zipped, max_bytes=10**8).nodes) == 2
+    self_named = holder / "self.unzipped"
+    self_named.write_bytes(nested)
+    with pytest.raises(imports.ImportRefused, match="a zip inside a zip"):
+        imports.read_path(self_named, max_bytes=10**8)
+    assert self_named.read_bytes() == nested  # the zip was once unpacked onto itself
+    assert (holder / "nested.unzipped").read_bytes() == b"mine"
+    assert (holder / "memory.unzipped").read_bytes() == b"also mine"
+    assert sorted(p.name for p in holder.iterdir()) == ["memory.unzipped", "memory.zip", "nested.unzipped",
+                                                        "self.unzipped"]
+
+
+@pytest.mark.parametrize("member", ["../../escaped.db", "/tmp/absolute-kb-test.db", "upload", "upload.unzipped",
+                                    "a/../../b.db"])
+def test_zip_member_names_never_choose_where_it_is_unpacked(team, web, laptop, settings, tmp_path, member):
+    path, _, _ = laptop
+    job = preview(web, upload(web, "team", "memory.zip", _zip([(member, path.read_bytes())])))
+    assert job["preview"]["counts"]["new"] == 2
+    assert not (tmp_path / "escaped.db").exists() and not (settings.DATA_DIR / "escaped.db").exists()
+    assert not (tmp_path.parent / "escaped.db").exists() and not (tmp_path / "b.db").exists()
+    stored = ImportJob.objects.get(pk=job["id"]).path
+    assert [p.name for p in _left_on_disk(settings)] == ["upload"] and open(stored, "rb").read(2) == b"PK"
+    assert run(web, job)["status"] == "done" and not _left_on_disk(settings)
+
+
+def test_damaged_and_encrypted_zips_get_a_400(team, web, laptop, settings):
+    path, _, _ = laptop
+    good = _zip([("memory.db", path.read_bytes())])
+    # Flip bytes in the middle of the compressed data: the CRC check fails while unpacking.
+    middle = len(good) // 2
+    damaged = good[:middle] + bytes(b ^ 0xFF for b in good[middle:middle + 64]) + good[middle + 64:]
+    # Set the "encrypted" flag in the local and the central header.
+    encrypted = bytearray(good)
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = bytes(encrypted).index(signature) + offset
+        encrypted[at] |= 1
+    for name, data in (("damaged.zip", damaged), ("encrypted.zip", bytes(encrypted))):
+        response = upload(web, "team", name, data)
+        assert response.status_code == 400 and b"zip" in response.content, (name, response.content[-400:])
+    assert ImportJob.objects.count() == 0 and not _left_on_disk(settings)
+
+
+BIG_INT = "1" * 5000
+
+
+@pytest.mark.parametrize("data, message", [
+    (_export([{**GOOD, "importance": "@INT@"}]).replace('"@INT@"', BIG_INT).encode(), b"more than 4,300 digits"),
+    (b'{"format_version": "2.0", "memories": [{"id": "a", "id": "b", "type": "fix", "title": "t", "content": "c"}],'
+     b' "relationships": []}', b"the key &#x27;id&#x27; twice"),
+    (b'{"format_version": "2.0", "format_version": "1.0", "memories": [], "relationships": []}', b"twice"),
+    (_export([{**GOOD, "title": "@"}]).replace("@", "caf\xe9").encode("latin-1"), b"not UTF-8"),
+    ("\ufeff".encode("utf-16-le") + _export([GOOD]).encode("utf-16-le"), b"not UTF-8"),
+    (_export([{**GOOD, "title": "\ud800"}], ).encode(), b"not a character"),
+    (b"42", b"the JSON is a number"), (b'"memories"', b"the JSON is a string"), (b"null", b"the JSON is null"),
+    (b"true", b"the JSON is true or false"), (b"[]", b"the JSON is a list"), (b"\xef\xbb\xbf[1, 2]", b"is a list"),
+])
+def test_malformed_json_gets_a_clear_400(team, web, settings, data, message):
+    response = upload(web, "team", "odd.json", data)
+    assert response.status_code == 400 and message in response.content, response.content[-500:]
+    assert ImportJob.objects.count() == 0 and not _left_on_disk(settings)
+
+
+def test_a_utf8_byte_order_mark_is_accepted(team, web):
+    job = preview(web, upload(web, "team", "bom.json", b"\xef\xbb\xbf" + _export([GOOD]).encode()))
+    assert job["preview"]["counts"]["new"] == 1
