@@ -27,7 +27,7 @@ from django.conf import settings
 
 from . import sql
 from .models import AuditEntry
-from .sides import EDGE, NODE, Writes, row_stamp, same_row
+from .sides import EDGE, NODE, Writes, row_problem, row_stamp, same_row
 
 @dataclass
 class Report:
@@ -102,7 +102,7 @@ class Bridge:
             report.unchanged = True  # neither side committed anything since the last run
         report.seconds = time.perf_counter() - started
         self.base.log(report)
-        if report.changed or report.conflicts:
+        if report.changed or report.conflicts or report.skipped:
             AuditEntry.objects.create(client=self.client, actor=self.actor, action="bridge.run",
                                       object_id=self.local.name[-64:], after=report.as_dict())
         return report
@@ -189,14 +189,25 @@ class Bridge:
         return same
 
     def _put(self, kind, writes, rows, target, report):
+        """Queue rows for the target, except rows memorygraph would refuse (reported, copied
+        neither way, so each side keeps its own) and relationships whose ends it lacks."""
+        rows = [row for row in rows.values() if not self._refused(kind, row, target, report)]
         if kind == NODE:
-            writes.nodes.extend(rows.values())
+            writes.nodes.extend(rows)
             return
         if not rows:
             return
         present = target.versions(NODE).keys()  # memories were copied and deleted in the node pass
-        for row in rows.values():
+        for row in rows:
             if row.from_id in present and row.to_id in present:
                 writes.edges.append(row)
             else:
                 report.skipped.append(f"relationship {row.id}: an end is missing in {target.name}")
+
+    @staticmethod
+    def _refused(kind, row, target, report):
+        if problem := row_problem(kind, row):
+            what = "memory" if kind == NODE else "relationship"
+            report.skipped.append(f"{what} {str(row.id)[:80]!r}: not copied to {target.name}, "
+                                  f"memorygraph would refuse it: {problem}")
+        return problem

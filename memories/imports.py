@@ -31,10 +31,10 @@ from pathlib import Path
 from . import sql
 from .connector import EdgeRow, NodeRow
 from .format import (
-    MEMORY_TYPES, REL_TYPES, FormatError, memory_properties, normalise_tags, relationship_properties,
+    MEMORY_TYPES, FormatError, memory_properties, normalise_tags, relationship_properties,
     validate_memory,
 )
-from .sides import EDGE, NODE, Writes, column_time, row_stamp, same_row
+from .sides import EDGE, NODE, Writes, column_time, row_problem, row_stamp, same_row
 
 NAMESPACE = uuid.UUID("6f1f9d1c-5b7e-4c55-9a53-3e0f3c1b8a10")
 MAX_ZIP_RATIO = 100
@@ -150,9 +150,13 @@ def _node_from_fields(incoming, ref, fields, *, created=None, updated=None, extr
 
 
 def _add_node(incoming, ref, row):
-    """Duplicate ids with different contents are all refused: which one is right is unknown."""
+    """Rows memorygraph would refuse are refused; so are duplicate ids with different
+    contents, all of them: which one is right is unknown."""
     if problem := _json_problem(row.properties):
         incoming.invalid.append((ref, f"its properties {problem}"))
+        return
+    if problem := row_problem(NODE, row):
+        incoming.invalid.append((ref, problem))
         return
     previous = incoming.nodes.get(row.id)
     if previous is None:
@@ -166,10 +170,8 @@ def _finish(incoming):
     incoming.nodes = {k: v for k, v in incoming.nodes.items() if v is not None}
     kept = {}
     for key, row in incoming.edges.items():
-        if row.rel_type not in REL_TYPES:
-            incoming.invalid.append((f"relationship {key}", f"unknown relationship type {row.rel_type!r}"))
-        elif row.from_id == row.to_id:
-            incoming.invalid.append((f"relationship {key}", "a memory cannot be related to itself"))
+        if problem := row_problem(EDGE, row):
+            incoming.invalid.append((f"relationship {key}", problem))
         elif problem := _json_problem(row.properties):
             incoming.invalid.append((f"relationship {key}", f"its properties {problem}"))
         else:
@@ -310,11 +312,7 @@ def _read_memorygraph(conn):
         except (ValueError, AssertionError):
             incoming.invalid.append((ref, "properties are not a JSON object"))
             continue
-        try:
-            validate_memory({**props, "tags": props.get("tags") if isinstance(props.get("tags"), list) else []})
-        except FormatError as exc:
-            incoming.invalid.append((f"{ref} ({str(props.get('title'))[:60]})", str(exc)))
-            continue
+        ref = f"{ref} ({str(props.get('title'))[:60]})"  # checked with every other source's rows in _add_node
         created = row["created_at"] if "created_at" in node_columns else None
         updated = row["updated_at"] if "updated_at" in node_columns else None
         _add_node(incoming, ref, NodeRow(row["id"], row["properties"], created or column_time(props.get("created_at")),
@@ -547,6 +545,9 @@ def read_json(data):
             if memory.get(key) is not None:
                 fields[key] = memory[key]
         extra = {}
+        if not isinstance(memory.get("context") or {}, dict):
+            incoming.invalid.append((ref, "context must be an object"))
+            continue
         for key, value in (memory.get("context") or {}).items():
             if key in JSON_CONTEXT and value not in (None, "", []):
                 extra[f"context_{key}"] = json.dumps(value) if isinstance(value, dict) else value
@@ -563,12 +564,15 @@ def read_json(data):
             incoming.invalid.append((ref, "missing from_memory_id, to_memory_id or type"))
             continue
         props_in = rel.get("properties") or {}
+        if not isinstance(props_in, dict):
+            incoming.invalid.append((ref, "properties must be an object"))
+            continue
         rel_id = stable_id("memorygraph-json", rel["from_memory_id"], rel["to_memory_id"], rel["type"])
         try:
             props = relationship_properties(rel_id=rel_id, strength=float(props_in.get("strength", 0.5)),
                                             confidence=float(props_in.get("confidence", 0.8)),
                                             context=props_in.get("context"), temporal=True)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             incoming.invalid.append((ref, "strength and confidence must be numbers"))
             continue
         props["evidence_count"] = props_in.get("evidence_count", 1)

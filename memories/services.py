@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from .connector import StoreError
 from .format import (
-    REL_TYPES, FormatError, memory_properties, new_id, normalise_tags,
+    REL_TYPES, FormatError, is_fraction, memory_properties, new_id, normalise_tags,
     relationship_properties, tag_errors, validate_memory,
 )
 from . import imports
@@ -207,7 +207,7 @@ def relationship_create(*, handle, actor, from_id, to_id, rel_type, strength=0.5
     if from_id == to_id:
         errors["to_id"] = "A memory cannot be related to itself."
     for key, value in (("strength", strength), ("confidence", confidence)):
-        if not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        if not is_fraction(value):
             errors[key] = f"{key.capitalize()} must be a number between 0 and 1."
     if errors:
         raise FormatError(errors)

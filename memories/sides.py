@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from . import sql
 from .connector import EdgeRow, NodeRow
+from .format import memory_row_errors, relationship_row_errors
 from .readmodel import ReadModel
 
 CHUNK = 1000  # rows per transaction: the memorygraph server waits at most one chunk's write
@@ -47,6 +48,19 @@ def row_stamp(kind, row):
     if kind == NODE:
         return _iso_utc(props.get("updated_at") or props.get("created_at") or row.updated_at)
     return _iso_utc(props.get("last_validated") or props.get("created_at") or row.created_at)
+
+
+def row_problem(kind, row):
+    """Why memorygraph 0.12.4 would refuse a row read from one side (imports and the bridge
+    never write such a row anywhere), or None."""
+    try:
+        props = json.loads(row.properties)
+    except RecursionError:
+        return "its properties are nested too deeply"
+    except (TypeError, ValueError):
+        return "its properties are not JSON"
+    errors = memory_row_errors(row.id, props) if kind == NODE else relationship_row_errors(row, props)
+    return "; ".join(dict.fromkeys(errors.values())) or None
 
 
 def same_row(a, b):

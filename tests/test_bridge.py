@@ -5,6 +5,7 @@ between bridge runs, and must stay readable by it; the bridge never overlaps wit
 (stdlib sqlite3 and libsql cannot see each other's locks in one process).
 """
 import json
+import sqlite3
 
 import pytest
 from django.core.management import call_command
@@ -15,7 +16,7 @@ from memories.connector import CanonicalStore
 from memories.models import AuditEntry
 from memories.sides import ClientSide, FileSide
 from memorygraph.models import MemoryType, RelationshipType
-from tests.test_interop import Server
+from tests.test_interop import Server, add_refused_rows
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db]
 
@@ -129,6 +130,45 @@ def test_deletions_propagate_only_over_unchanged_rows(laptop, team):
     # The problem was deleted in the team database but changed on the laptop since: it comes back.
     assert team.store.node(problem)["content"] == "changed on the laptop"
     assert CanonicalStore(str(path)).node(problem) is not None
+    assert not bridge(team, path).changed
+
+
+def _ids(path, table):
+    conn = sqlite3.connect(path)
+    try:
+        return {row[0] for row in conn.execute(f"SELECT id FROM {table}")}
+    finally:
+        conn.close()
+
+
+def test_rows_memorygraph_would_refuse_are_copied_neither_way(laptop, team):
+    """Issue 10, defects 5 and 6: rows memorygraph's models refuse (odd ids, strength 5, a
+    garbage created_at, ...), on either side, stay where they are, reported, never copied."""
+    path, problem, solution = laptop
+    laptop_bad = add_refused_rows(path, problem, solution, prefix="l-")
+    a = services.memory_create(handle=team, actor=None, fields={"type": "fix", "title": "Ours", "content": "c"})
+    b = services.memory_create(handle=team, actor=None, fields={"type": "fix", "title": "Also ours", "content": "c"})
+    services.relationship_create(handle=team, actor=None, from_id=a, to_id=b, rel_type="FOLLOWS")
+    client_bad = add_refused_rows(team.client.path, b, a, prefix="c-")
+    report = bridge(team, path)
+    assert report.to_client["memories"] == 2 and report.to_file["memories"] == 2
+    assert report.to_client["relationships"] == report.to_file["relationships"] == 1
+    skipped = "\n".join(report.skipped)
+    for bad_id in {*laptop_bad[0], *laptop_bad[1], *client_bad[0], *client_bad[1]}:
+        assert f"{bad_id!r}: not copied" in skipped, bad_id
+    assert "memorygraph would refuse it" in skipped and "strength must be a number between 0 and 1" in skipped
+    assert AuditEntry.objects.get(action="bridge.run").after["skipped"] == report.skipped
+    good = {problem, solution, a, b}
+    assert _ids(team.client.path, "nodes") == good | client_bad[0]
+    assert _ids(path, "nodes") == good | laptop_bad[0]
+    assert not _ids(team.client.path, "relationships") & laptop_bad[1]
+    assert not _ids(path, "relationships") & client_bad[1]
+    for file_path, ids in ((team.client.path, (problem, solution)), (path, (a, b))):
+        server = Server(file_path)
+        try:  # what was copied reads back, neighbourhoods included
+            assert all(server.get(i) is not None and server.related(i) for i in ids)
+        finally:
+            server.close()
     assert not bridge(team, path).changed
 
 

@@ -2,13 +2,20 @@
 that breaks the memorygraph format's rules (what the memorygraph server would hide)."""
 import json
 import re
+from datetime import datetime, timezone
 from urllib.parse import unquote
 
 import pytest
 from django.urls import resolve, reverse
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from memories.format import MEMORY_TYPES, REL_TYPES, TAG_MAX, TAGS_MAX, validate_memory
+from memories.connector import EdgeRow
+from memories.format import (
+    CONTEXT_RULES, MEMORY_TYPES, REL_TYPES, TAG_MAX, TAGS_MAX, memory_row_errors, relationship_row_errors,
+    validate_memory,
+)
+from memorygraph.models import Relationship, RelationshipProperties, RelationshipType
+from memorygraph.utils.memory_parser import parse_memory_from_properties
 from memories.models import ImportJob
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +30,7 @@ nasty = st.one_of(text, st.sampled_from(['"', "*", "NOT", "a OR", "(", ")", "-",
 def stored_memories_follow_the_rules(handle):
     for memory_id, props, _ in handle.store.iter_nodes():
         validate_memory(props)
+        assert not memory_row_errors(memory_id, props), memory_row_errors(memory_id, props)
         assert props["tags"] == [t for t in props["tags"] if t == t.lower()]
         assert len(props["tags"]) <= TAGS_MAX and all(len(t) <= TAG_MAX for t in props["tags"])
 
@@ -291,3 +299,62 @@ def test_hostile_uploads_get_a_4xx_or_a_preview_and_leave_nothing_behind(web, ha
         assert web.get(response["Location"]).status_code == 200
         assert web.post(f"/c/acme/import/{job['id']}/run/").status_code in (302, 409)
     stored_memories_follow_the_rules(handle)
+
+
+# The row rules against memorygraph's own models: a valid row with a few fields changed to
+# anything; whatever the rules accept, memorygraph 0.12.4 must parse.
+DROP = object()
+STAMP = "2026-11-22T15:51:34.238800+00:00"
+times = st.one_of(st.datetimes(timezones=st.sampled_from([None, timezone.utc])).map(datetime.isoformat),
+                  st.sampled_from(["garbage", "2026-13-01", "2026-11-22 15:51:34", "2026-11-22T15:51:34Z", ""]))
+anything = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(), text, times, st.just(DROP),
+                     st.lists(text, max_size=3), st.lists(text, max_size=3).map(json.dumps),
+                     st.dictionaries(text, text, max_size=2), st.dictionaries(text, text, max_size=2).map(json.dumps),
+                     st.sampled_from(MEMORY_TYPES + REL_TYPES + ("private", "team", "m-1", "m-2", "a/b")))
+GOOD_MEMORY = {"id": "m-1", "type": "fix", "title": "Title", "content": "Body", "tags": ["a"], "importance": 0.5,
+               "confidence": 0.8, "usage_count": 0, "created_at": STAMP, "updated_at": STAMP}
+MEMORY_KEYS = [*GOOD_MEMORY, "summary", "effectiveness", "last_accessed", *(f"context_{k}" for k in CONTEXT_RULES),
+               "context_other"]
+GOOD_EDGE = {"id": "r-1", "strength": 0.5, "confidence": 0.8, "context": None, "evidence_count": 1,
+             "success_rate": None, "created_at": STAMP, "last_validated": STAMP, "validation_count": 0,
+             "counter_evidence_count": 0, "valid_from": STAMP, "valid_until": None, "recorded_at": STAMP,
+             "invalidated_by": None}
+GOOD_COLUMNS = {"id": "r-1", "from_id": "m-1", "to_id": "m-2", "rel_type": "SOLVES", "created_at": "2026-11-22 15:51:34",
+                "valid_from": STAMP, "valid_until": None, "recorded_at": STAMP, "invalidated_by": None}
+
+
+def _changed(base, changes):
+    row = dict(base)
+    for key, value in changes:
+        row.pop(key, None) if value is DROP else row.__setitem__(key, value)
+    return json.loads(json.dumps(row))  # as read back from the file (NaN and Infinity included)
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.lists(st.tuples(st.sampled_from(MEMORY_KEYS), anything), max_size=3))
+def test_memory_rows_the_rules_accept_memorygraph_reads(changes):
+    props = _changed(GOOD_MEMORY, changes)
+    if not memory_row_errors("m-1", props):
+        assert parse_memory_from_properties(props) is not None, props
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.lists(st.tuples(st.sampled_from(list(GOOD_EDGE)), anything), max_size=3),
+       columns=st.lists(st.tuples(st.sampled_from(list(GOOD_COLUMNS)), anything), max_size=2))
+def test_relationship_rows_the_rules_accept_memorygraph_reads(changes, columns):
+    props = _changed(GOOD_EDGE, changes)
+    row = EdgeRow(properties=json.dumps(props), **{**dict.fromkeys(GOOD_COLUMNS), **_changed(GOOD_COLUMNS, columns)})
+    if relationship_row_errors(row, props):
+        return
+    # As get_related_memories and get_relationship_history build them (a missing valid_from or
+    # recorded_at column is written as created_at).
+    def parse(value):
+        return datetime.fromisoformat(value) if value else None
+
+    for extra in ({}, {"valid_from": parse(row.valid_from or row.created_at), "valid_until": parse(row.valid_until),
+                       "recorded_at": parse(row.recorded_at or row.created_at), "invalidated_by": row.invalidated_by}):
+        Relationship(id=row.id, from_memory_id=row.from_id, to_memory_id=row.to_id, type=RelationshipType(row.rel_type),
+                     properties=RelationshipProperties(
+                         strength=props.get("strength", 0.5), confidence=props.get("confidence", 0.8),
+                         context=props.get("context"), evidence_count=props.get("evidence_count", 1), **extra))
+    RelationshipProperties(**{k: v for k, v in props.items() if k in RelationshipProperties.model_fields})

@@ -19,7 +19,9 @@ from memories.sides import ClientSide
 from memorygraph.models import MemoryType, RelationshipType
 from memorygraph.utils.export_import import export_to_json
 from tests.conftest import register_client
-from tests.test_interop import Server, build_old_file
+from tests.test_interop import (
+    REFUSED_EDGES, REFUSED_NODES, Server, add_refused_rows, assert_memorygraph_reads_neighbourhoods, build_old_file,
+)
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db]
 
@@ -238,6 +240,58 @@ def test_rows_that_break_the_format_are_listed_with_reasons(team, web):
     assert b"Not imported" in page.content
     done = run(web, job)
     assert done["result"]["memories"] == 1 and team.store.count_nodes() == 1
+
+
+def test_rows_memorygraph_would_refuse_are_listed_and_what_is_imported_reads_back(team, web, laptop):
+    """Issue 10, defects 5 and 6: a memorygraph file holding rows its own models refuse (and ids no
+    URL can hold) imports only the rest, and memorygraph then reads every neighbourhood."""
+    path, a, b = laptop
+    add_refused_rows(path, a, b)
+    job = preview(web, upload(web, "team", "memory.db", path.read_bytes()))
+    reasons = {item["what"]: item["reason"] for item in job["preview"]["invalid"]}
+    for memory_id, (_, named) in REFUSED_NODES.items():
+        [reason] = [r for what, r in reasons.items() if what.startswith(f"memory {memory_id} (")]
+        assert named in reason, (memory_id, reason)
+    for rel_id, (_, named) in REFUSED_EDGES.items():
+        assert named in reasons[f"relationship {rel_id}"], (rel_id, reasons[f"relationship {rel_id}"])
+    counts = job["preview"]["counts"]
+    assert (counts["new"], counts["relationships_new"]) == (2, 1)
+    assert counts["invalid"] == len(REFUSED_NODES) + len(REFUSED_EDGES)
+    run(web, job)
+    assert set(team.store.node_versions()) == {a, b}
+    assert_memorygraph_reads_neighbourhoods(team.client.path)
+
+
+def test_json_rows_memorygraph_would_refuse_are_listed_and_what_is_imported_reads_back(team, web):
+    memories = [{"id": i, "type": "fix", "title": f"Memory {i}", "content": "body"} for i in ("m1", "m2")]
+    memories += [
+        {"id": "slash/id", "type": "fix", "title": "Slash", "content": "c"},
+        {"id": "x" * 129, "type": "fix", "title": "Too long an id", "content": "c"},
+        {"id": "ctx-number", "type": "fix", "title": "c", "content": "c", "context": {"project_path": 5}},
+        {"id": "ctx-text-list", "type": "fix", "title": "c", "content": "c", "context": {"languages": "python"}},
+        {"id": "ctx-list", "type": "fix", "title": "c", "content": "c", "context": ["not", "an", "object"]},
+    ]
+    good = {"from_memory_id": "m1", "to_memory_id": "m2", "type": "SOLVES", "properties": {"strength": 0.9}}
+    relationships = [good] + [{"from_memory_id": "m2", "to_memory_id": "m1", "type": t, "properties": p} for t, p in (
+        ("CAUSES", {"strength": 5}), ("BLOCKS", {"confidence": -3}), ("ENABLES", {"strength": "@inf@"}),
+        ("FOLLOWS", {"strength": "@nan@"}), ("REQUIRES", {"evidence_count": {"n": 2}}),
+        ("IMPROVES", {"context": {"text": "an object"}}), ("BREAKS", {"evidence_count": -1}),
+        ("USED_IN", "not an object"))]
+    relationships.append({"from_memory_id": "m1", "to_memory_id": "slash/id", "type": "RELATED_TO"})
+    text = json.dumps({"format_version": "2.0", "memories": memories, "relationships": relationships})
+    text = text.replace('"@inf@"', "Infinity").replace('"@nan@"', "NaN")  # Python's json reads both
+    job = preview(web, upload(web, "team", "export.json", text.encode()))
+    reasons = [f"{item['what']}: {item['reason']}" for item in job["preview"]["invalid"]]
+    for needle in ("'slash/id' is not of memorygraph's form", "'xxxxx", "context_project_path must be text",
+                   "context_languages must be a list of text", "context must be an object",
+                   "strength must be a number between 0 and 1", "confidence must be a number between 0 and 1",
+                   "evidence_count must be a whole number", "context must be text", "properties must be an object"):
+        assert any(needle in reason for reason in reasons), (needle, reasons)
+    counts = job["preview"]["counts"]
+    assert (counts["new"], counts["relationships_new"], counts["invalid"]) == (2, 1, 5 + 9)
+    run(web, job)
+    assert set(team.store.node_versions()) == {"m1", "m2"}
+    assert_memorygraph_reads_neighbourhoods(team.client.path)
 
 
 def test_uploads_over_the_limit_get_413_and_nothing_is_kept(team, web, settings, tmp_path):
