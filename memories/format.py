@@ -172,7 +172,8 @@ def memory_row_errors(row_id, props):
     except FormatError as exc:
         errors.update(exc.errors)
     for key in ("importance", "confidence", "effectiveness"):  # memorygraph reads a null as no number
-        if key in props and not is_fraction(props[key]) and (key != "effectiveness" or props[key] is not None):
+        optional = key == "effectiveness" and props.get(key) is None
+        if key in props and not optional and not is_fraction(props[key]):
             errors.setdefault(key, f"{key.capitalize()} must be a number between 0 and 1.")
     if "usage_count" in props and not _is_count(props["usage_count"]):
         errors["usage_count"] = "usage_count must be a whole number of at least 0."
@@ -225,7 +226,8 @@ def relationship_row_errors(row, props):
     if props.get("context") is not None and not isinstance(props["context"], str):
         errors["context"] = "context must be text (a JSON object is stored as a JSON string)"
     for key in ("created_at", "last_validated", "valid_from", "valid_until", "recorded_at"):
-        if key in props and (props[key] is not None or key != "valid_until") and (problem := _time_error(props[key])):
+        optional = key == "valid_until" and props.get(key) is None
+        if key in props and not optional and (problem := _time_error(props[key])):
             errors[key] = f"{key} {problem}"
     for key in ("created_at", "valid_from", "valid_until", "recorded_at"):  # the columns: SQLite's own text
         value = getattr(row, key)  # created_at also stands in for a missing valid_from and recorded_at
