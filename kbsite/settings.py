@@ -72,6 +72,10 @@ KB_ANALYTICS_INTERVAL = float(os.environ.get("KB_ANALYTICS_INTERVAL", "30"))
 # Uploads (imports) larger than this are refused with 413 before they are read.
 KB_UPLOAD_MAX_MB = float(os.environ.get("KB_UPLOAD_MAX_MB", "100"))
 KB_UPLOAD_MAX_BYTES = int(KB_UPLOAD_MAX_MB * 1024 * 1024)
+# Uploads waiting to be imported: how long they are kept, and how much one client database's may take.
+KB_UPLOAD_KEEP_HOURS = float(os.environ.get("KB_UPLOAD_KEEP_HOURS", "24"))
+KB_UPLOAD_CLIENT_MAX_MB = float(os.environ.get("KB_UPLOAD_CLIENT_MAX_MB", str(3 * KB_UPLOAD_MAX_MB)))
+KB_UPLOAD_CLIENT_MAX_BYTES = int(KB_UPLOAD_CLIENT_MAX_MB * 1024 * 1024)
 KB_EMBED_ORIGINS = [o for o in os.environ.get("KB_EMBED_ORIGINS", "").replace(",", " ").split() if o]
 # Token references of synced databases may name only variables KB_*TOKEN* or these (comma separated),
 # and only files under KB_SECRETS_DIR (empty: DATA_DIR/secrets/, decided when used so tests can move DATA_DIR).

@@ -9,6 +9,7 @@ from . import services
 from .format import FormatError
 from .http import client_view, error_response, respond
 from .imports import ImportRefused
+from .interchange.uploads import UploadsFull
 from .models import ImportJob
 
 
@@ -54,6 +55,7 @@ def import_start(request, client):
 @client_view(role="editor")
 def _import_start(request, handle):
     context = {"client": handle.client, "limit_mb": settings.KB_UPLOAD_MAX_MB,
+               "keep_hours": settings.KB_UPLOAD_KEEP_HOURS,
                "jobs": ImportJob.objects.filter(client=handle.client)[:10]}
     if request.method != "POST":
         return respond(request, "memories/import.html", context)
@@ -66,6 +68,9 @@ def _import_start(request, handle):
         job = services.import_upload(handle=handle, actor=request.user, upload=upload)
     except ImportRefused as exc:
         return error_response(request, f"{upload.name}: {exc}", status=400, errors={"file": str(exc)})
+    except UploadsFull as exc:
+        return error_response(request, str(exc), status=exc.status,
+                              errors={"file": "no room for more waiting uploads"})
     return redirect("import_job", handle.client.slug, job.pk)
 
 

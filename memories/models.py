@@ -132,13 +132,16 @@ class ImportJob(models.Model):
     """An uploaded file on its way into a client database: previewed, then run with progress."""
 
     PREVIEW, RUNNING, DONE, FAILED, DISCARDED = "preview", "running", "done", "failed", "discarded"
-    STATUS_CHOICES = [(s, s) for s in (PREVIEW, RUNNING, DONE, FAILED, DISCARDED)]
+    EXPIRED = "expired"  # its upload was removed KB_UPLOAD_KEEP_HOURS after it came (interrupted ones too)
+    STATUS_CHOICES = [(s, s) for s in (PREVIEW, RUNNING, DONE, FAILED, DISCARDED, EXPIRED)]
+    LIVE = (PREVIEW, RUNNING, FAILED)  # the states whose upload is kept
 
     client = models.ForeignKey(ClientDatabase, on_delete=models.CASCADE, related_name="imports")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     filename = models.CharField(max_length=255)
-    path = models.CharField(max_length=1000, help_text="The stored upload (deleted once imported or discarded).")
+    path = models.CharField(max_length=1000,
+                            help_text="The stored upload (deleted once imported, discarded or expired).")
     size = models.BigIntegerField(default=0)
     source = models.CharField(max_length=200, blank=True)
     preview = models.JSONField(default=dict)

@@ -5,9 +5,7 @@ short transaction with exactly the server's keys, reads the written rows back (s
 read model stores the same version the canonical file now has), updates the read model
 in the same request, and records an audit entry.
 """
-import shutil
 import threading
-import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -20,6 +18,7 @@ from .format import (
     relationship_properties, tag_errors, validate_memory,
 )
 from . import imports
+from .interchange import uploads
 from .models import AuditEntry, ImportJob, SyncState, TagBatch
 from .progress import throttled
 from .registry import handle_for
@@ -303,17 +302,14 @@ IMPORT_INLINE_ROWS = 2000  # smaller imports run in the request; bigger ones in 
 
 def import_upload(*, handle, actor, upload):
     """Store an uploaded file and preview its import; returns the ImportJob (status preview).
-    A file that cannot be imported at all raises ImportRefused and is not kept."""
-    folder = settings.DATA_DIR / "uploads" / uuid.uuid4().hex
-    folder.mkdir(parents=True)
-    path = folder / "upload"
-    with open(path, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    A file that cannot be imported at all raises ImportRefused and is not kept; one that
+    would pass the client database's room for waiting uploads raises UploadsFull."""
+    path = uploads.upload_store(client=handle.client, upload=upload)
     try:
-        plan = imports.plan(imports.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES), ClientSide(handle))
+        incoming = imports.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES, scratch=path.parent)
+        plan = imports.plan(incoming, ClientSide(handle))
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        uploads.upload_remove(path)
         raise
     return ImportJob.objects.create(client=handle.client, actor=_user(actor), filename=upload.name[:255],
                                     path=str(path), size=upload.size, source=plan.source, preview=plan.as_dict(),
@@ -326,7 +322,7 @@ def import_run(*, handle, actor, job):
     updated = ImportJob.objects.filter(pk=job.pk, status__in=[ImportJob.PREVIEW, ImportJob.FAILED]).update(
         status=ImportJob.RUNNING, message="", done=0)
     if not updated:
-        raise Conflict("This import is already running, done or discarded.")
+        raise Conflict("This import is already running, done, discarded or expired.")
     job.refresh_from_db()
     if job.total <= IMPORT_INLINE_ROWS:
         _import_job(handle, actor, job)
@@ -340,10 +336,14 @@ def import_run(*, handle, actor, job):
 def _import_job(handle, actor, job, in_thread=False):
     progress = throttled(lambda done, total: ImportJob.objects.filter(pk=job.pk).update(done=done, total=total), 0.5)
     try:
-        plan = imports.plan(imports.read_path(job.path, max_bytes=settings.KB_UPLOAD_MAX_BYTES), ClientSide(handle))
+        plan = imports.plan(imports.read_path(job.path, max_bytes=settings.KB_UPLOAD_MAX_BYTES,
+                                              scratch=Path(job.path).parent), ClientSide(handle))
         result = imports.apply(plan, ClientSide(handle), progress)
     except (imports.ImportRefused, StoreError, FormatError, OSError) as exc:
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.FAILED, message=str(exc),
+        # An OSError's text names the server's paths; its reason alone is enough here.
+        message = (f"The uploaded file could not be read ({exc.strerror or type(exc).__name__})."
+                   if isinstance(exc, OSError) else exc)
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.FAILED, message=str(message),
                                                    finished_at=timezone.now())
     else:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.DONE, result=result, done=len(plan.writes),
@@ -351,7 +351,7 @@ def _import_job(handle, actor, job, in_thread=False):
         AuditEntry.objects.create(client=handle.client, actor=_user(actor), action="import",
                                   object_id=str(job.pk), after={"file": job.filename, "source": plan.source,
                                                                 "counts": plan.counts, **result})
-        shutil.rmtree(Path(job.path).parent, ignore_errors=True)
+        uploads.upload_remove(job.path)
     finally:
         if in_thread:
             connections.close_all()
@@ -360,6 +360,8 @@ def _import_job(handle, actor, job, in_thread=False):
 def import_discard(*, job):
     if job.status == ImportJob.RUNNING:
         raise Conflict("A running import cannot be discarded.")
-    shutil.rmtree(Path(job.path).parent, ignore_errors=True)
+    if job.status not in ImportJob.LIVE:
+        raise Conflict("This import is already done, discarded or expired.")
+    uploads.upload_remove(job.path)
     job.status = ImportJob.DISCARDED
     job.save(update_fields=["status"])

@@ -4,8 +4,11 @@ here, and bad input of every kind."""
 import asyncio
 import io
 import json
+import os
 import sqlite3
+import time
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -630,3 +633,163 @@ def test_malformed_json_gets_a_clear_400(team, web, settings, data, message):
 def test_a_utf8_byte_order_mark_is_accepted(team, web):
     job = preview(web, upload(web, "team", "bom.json", b"\xef\xbb\xbf" + _export([GOOD]).encode()))
     assert job["preview"]["counts"]["new"] == 1
+
+
+# Upload storage (issue 10, defect 11): previews expire, and each client database's are capped --------
+
+def _stored(settings):
+    """Every file kept under the uploads folder (the lock files aside)."""
+    return sorted(_left_on_disk(settings))
+
+
+def _age(job_id, hours):
+    from datetime import timedelta
+    from django.utils import timezone
+
+    ImportJob.objects.filter(pk=job_id).update(created_at=timezone.now() - timedelta(hours=hours))
+
+
+def test_discard_and_a_finished_import_remove_the_upload_at_once(team, web, laptop, settings):
+    path, _, _ = laptop
+    discarded = preview(web, upload(web, "team", "memory.db", path.read_bytes()))
+    kept = preview(web, upload(web, "team", "memory.db", path.read_bytes()))
+    assert len(_stored(settings)) == 2
+    web.post(f"/c/team/import/{discarded['id']}/discard/")
+    assert _stored(settings) == [Path(ImportJob.objects.get(pk=kept["id"]).path)]
+    assert run(web, kept)["status"] == "done" and _stored(settings) == []
+
+
+def test_abandoned_previews_expire_and_the_page_no_longer_offers_them(team, web, laptop, settings):
+    path, _, _ = laptop
+    old = preview(web, upload(web, "team", "memory.db", path.read_bytes()))
+    old_path = ImportJob.objects.get(pk=old["id"]).path
+    _age(old["id"], settings.KB_UPLOAD_KEEP_HOURS - 1)
+    fresh = preview(web, upload(web, "team", "memory.db", path.read_bytes()))
+    assert os.path.exists(old_path), "kept until KB_UPLOAD_KEEP_HOURS have passed"
+    _age(old["id"], settings.KB_UPLOAD_KEEP_HOURS + 1)
+    newer = preview(web, upload(web, "team", "memory.db", path.read_bytes()))  # an upload tidies its client's
+    assert not os.path.exists(old_path) and not os.path.exists(os.path.dirname(old_path))
+    state = web.get(f"/c/team/import/{old['id']}/?format=json").json()
+    assert state["status"] == "expired" and "upload it again" in state["message"]
+    page = web.get(f"/c/team/import/{old['id']}/")
+    assert page.status_code == 200 and b"Expired" in page.content
+    assert f"/c/team/import/{old['id']}/run/".encode() not in page.content
+    assert web.post(f"/c/team/import/{old['id']}/run/").status_code == 409
+    assert b"expired" in web.get("/c/team/import/").content
+    assert len(_stored(settings)) == 2 and {fresh["status"], newer["status"]} == {"preview"}
+    assert team.store.count_nodes() == 0
+
+
+def test_a_failed_import_keeps_its_upload_for_a_retry_until_it_expires(team, web, laptop, settings):
+    path, _, _ = laptop
+    job = preview(web, upload(web, "team", "memory.db", path.read_bytes()))
+    stored = Path(ImportJob.objects.get(pk=job["id"]).path)
+    stored.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)  # damaged after its preview
+    failed = run(web, job)
+    assert failed["status"] == "failed" and "not a readable SQLite database" in failed["message"]
+    assert stored.exists()
+    stored.write_bytes(path.read_bytes())
+    assert run(web, job)["status"] == "done" and not stored.exists()
+    again = preview(web, upload(web, "team", "memory.db", b"SQLite format 3\x00" + path.read_bytes()[16:]))
+    again_path = Path(ImportJob.objects.get(pk=again["id"]).path)
+    again_path.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)
+    assert run(web, again)["status"] == "failed" and again_path.exists()
+    _age(again["id"], settings.KB_UPLOAD_KEEP_HOURS + 1)
+    call_command("kb_sync", once=True)  # the worker tidies every client database's uploads
+    assert not again_path.exists() and ImportJob.objects.get(pk=again["id"]).status == "expired"
+
+
+def test_an_import_stuck_running_whose_file_was_removed_never_answers_500(team, web, laptop, settings):
+    path, _, _ = laptop
+    job = preview(web, upload(web, "team", "memory.db", path.read_bytes()))
+    stored = Path(ImportJob.objects.get(pk=job["id"]).path)
+    ImportJob.objects.filter(pk=job["id"]).update(status="running")  # its process died mid-import
+    import shutil
+    shutil.rmtree(stored.parent)
+    assert web.get(f"/c/team/import/{job['id']}/").status_code == 200
+    assert web.get(f"/c/team/import/{job['id']}/?format=json").json()["status"] == "running"
+    assert web.post(f"/c/team/import/{job['id']}/run/").status_code == 409
+    assert web.post(f"/c/team/import/{job['id']}/discard/").status_code == 409
+    _age(job["id"], settings.KB_UPLOAD_KEEP_HOURS + 1)
+    call_command("kb_sync", once=True)
+    state = web.get(f"/c/team/import/{job['id']}/?format=json").json()
+    assert state["status"] == "expired" and "interrupted" in state["message"]
+    assert web.get(f"/c/team/import/{job['id']}/").status_code == 200
+    # A preview whose file went missing fails with a message that names no server path.
+    other = preview(web, upload(web, "team", "memory.db", path.read_bytes()))
+    shutil.rmtree(Path(ImportJob.objects.get(pk=other["id"]).path).parent)
+    failed = run(web, other)
+    assert failed["status"] == "failed" and str(settings.DATA_DIR) not in failed["message"], failed["message"]
+    assert web.get(f"/c/team/import/{other['id']}/").status_code == 200
+
+
+def test_folders_no_import_names_are_removed_once_old(team, web, laptop, settings):
+    path, _, _ = laptop
+    uploads = settings.DATA_DIR / "uploads"
+    legacy = uploads / "0123456789abcdef0123456789abcdef"  # the layout before uploads were kept per client
+    crashed = uploads / f"client-{team.client.pk}" / "fedcba9876543210fedcba9876543210"
+    recent = uploads / f"client-{team.client.pk}" / "00000000000000000000000000000000"
+    for folder in (legacy, crashed, recent):
+        folder.mkdir(parents=True)
+        (folder / "upload").write_bytes(b"x" * 1000)
+    old = time.time() - 2 * 3600
+    for folder in (legacy, crashed):
+        os.utime(folder / "upload", (old, old))
+        os.utime(folder, (old, old))
+    preview(web, upload(web, "team", "memory.db", path.read_bytes()))
+    assert not crashed.exists() and recent.exists() and legacy.exists()  # an upload tidies its own client's
+    call_command("kb_sync", once=True)
+    assert not legacy.exists() and recent.exists()
+
+
+def test_the_uploads_waiting_in_one_client_database_are_capped(team, web, laptop, settings, tmp_path):
+    path, _, _ = laptop
+    data = path.read_bytes()
+    settings.KB_UPLOAD_CLIENT_MAX_MB = 2.5 * len(data) / 1024 / 1024
+    settings.KB_UPLOAD_CLIENT_MAX_BYTES = int(2.5 * len(data))
+    first = preview(web, upload(web, "team", "memory.db", data))
+    preview(web, upload(web, "team", "memory.db", data))
+    refused = upload(web, "team", "memory.db", data)
+    assert refused.status_code == 413 and b"KB_UPLOAD_CLIENT_MAX_MB" in refused.content
+    assert b"run or discard" in refused.content.lower()
+    answer = web.post("/c/team/import/", {"file": SimpleUploadedFile("memory.db", data)},
+                      HTTP_ACCEPT="application/json")
+    assert answer.status_code == 413 and "discard" in answer.json()["error"]
+    assert len(_stored(settings)) == 2 and ImportJob.objects.count() == 2
+    # Another client database has a cap of its own.
+    other = tmp_path / "other.db"
+    CanonicalStore(str(other), create=True).close()
+    registry.handle_for(register_client("other", other)).ensure_fresh()
+    assert preview(web, upload(web, "other", "memory.db", data))["status"] == "preview"
+    # Discarding one makes room at once.
+    web.post(f"/c/team/import/{first['id']}/discard/")
+    assert preview(web, upload(web, "team", "memory.db", data))["status"] == "preview"
+
+
+def test_the_running_sync_worker_tidies_uploads_without_any_request(tmp_path):
+    """`manage.py kb_sync` as make run and docker compose start it: the web process only tidies at an upload."""
+    import signal
+    import subprocess
+    from tests.instances import PYTHON, ROOT
+
+    site = tmp_path / "site"
+    env = {**os.environ, "KB_DATA_DIR": str(site), "KB_SECRET_KEY": "test-tidy", "DJANGO_SETTINGS_MODULE":
+           "kbsite.settings"}
+    env.pop("KB_PRIMARY_URL", None)
+    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
+    orphan = site / "uploads" / "0123456789abcdef0123456789abcdef"
+    orphan.mkdir(parents=True)
+    (orphan / "upload").write_bytes(b"x" * 1000)
+    old = time.time() - 2 * 3600
+    os.utime(orphan / "upload", (old, old))
+    os.utime(orphan, (old, old))
+    worker = subprocess.Popen([PYTHON, "manage.py", "kb_sync"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while orphan.exists() and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.2)
+        assert not orphan.exists() and worker.poll() is None
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)

@@ -19,6 +19,7 @@ from django.db import close_old_connections, connections
 from graphs.analytics.services import analytics_refresh
 from memories import services
 from memories.connector import StoreError
+from memories.interchange.uploads import uploads_expire
 from memories.models import ClientDatabase, SyncState
 from memories.primary import RemoteError
 from memories.syncworker import ReplicaSync
@@ -27,7 +28,19 @@ log = logging.getLogger("memories.sync")
 
 TICK_S = 0.25  # how often a waiting thread looks for "sync now" / "rebuild" requests
 RELOAD_S = 2.0  # how often the list of synced databases is read again
+UPLOADS_TIDY_S = 300.0  # how often expired and orphaned uploads are removed
 ANALYTICS_TICK_S = 1.0  # how often the analytics thread looks for changed databases
+
+
+def tidy_uploads():
+    """Uploads past KB_UPLOAD_KEEP_HOURS go even when nobody uploads (web processes tidy only then)."""
+    try:
+        removed = uploads_expire()
+    except Exception:  # a failure here must not stop the syncing
+        log.exception("removing expired uploads failed")
+        return
+    if removed:
+        log.info("removed %d expired or orphaned uploads", removed)
 
 
 def synced_clients(slug=None):
@@ -134,7 +147,11 @@ class Command(BaseCommand):
         analytics = AnalyticsThread(stop, client)
         analytics.start()
         self.stdout.write(f"kb_sync: watching synced client databases (every {RELOAD_S} s for new ones)")
+        tidy_at = 0.0
         while not stop.is_set():
+            if time.monotonic() >= tidy_at:
+                tidy_uploads()
+                tidy_at = time.monotonic() + UPLOADS_TIDY_S
             wanted = {c.pk: c for c in synced_clients(client)}
             for pk, thread in list(threads.items()):
                 changed = pk in wanted and ClientThread(wanted[pk], stop, self.stdout).key != thread.key
@@ -155,6 +172,7 @@ class Command(BaseCommand):
         self.stdout.write("kb_sync: stopped")
 
     def _once(self, client):
+        tidy_uploads()
         failed = 0
         for database in synced_clients(client):
             try:

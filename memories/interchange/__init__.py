@@ -1,0 +1,1 @@
+"""Files coming into and going out of client databases (today: the uploads waiting to be imported)."""
