@@ -177,7 +177,7 @@ class CanonicalStore(RowDeletes):
         node_id, properties, version = row
         try:
             props = json.loads(properties)
-        except ValueError:
+        except (ValueError, RecursionError):  # another writer's file may hold anything
             props = None
         if not isinstance(props, dict):
             props = {"id": node_id, "_invalid": "properties are not a JSON object"}
@@ -188,7 +188,7 @@ class CanonicalStore(RowDeletes):
         edge_id, from_id, to_id, rel_type, properties, created_at, valid_until, version = row
         try:
             props = json.loads(properties or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             props = {}
         return {
             "id": edge_id, "from_id": from_id, "to_id": to_id, "rel_type": rel_type, "raw": properties,

@@ -308,3 +308,23 @@ def test_concurrent_writer_and_services(empty_file, user):
     assert all(json.loads(titles[f"server {n} updated"]) == ["server"] for n in range(0, rounds, 2))
     # The read model agrees with the canonical file row for row.
     assert dict(rm.conn.execute(sql.MEMORY_VERSIONS).fetchall()) == handle.store.node_versions()
+
+
+def test_pages_survive_json_nested_deeper_than_python_parses(web, client_db, memory_file):
+    """Another writer may leave anything in the file: properties, or a context value readers
+    decode again, nested 100,000 deep must not take the list, search or memory page down."""
+    deep = "[" * 100_000 + "]" * 100_000
+    good = {"id": "deep-value", "type": "general", "title": "Deep value", "content": "Deep.", "tags": [],
+            "importance": 0.5, "confidence": 0.8, "usage_count": 0,
+            "created_at": "2026-11-01T00:00:00+00:00", "updated_at": "2026-11-01T00:00:00+00:00",
+            "context_additional_metadata": deep}
+    conn = sqlite3.connect(memory_file)
+    conn.execute("INSERT INTO nodes (id, label, properties, created_at, updated_at) "
+                 "VALUES ('deep-value', 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", (json.dumps(good),))
+    conn.execute("INSERT INTO nodes (id, label, properties, created_at, updated_at) "
+                 "VALUES ('deep-props', 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", (deep,))
+    conn.commit()
+    conn.close()
+    for url in ("/c/acme/memories/", "/c/acme/search/?q=deep", "/c/acme/memories/deep-value/",
+                "/c/acme/memories/deep-props/"):
+        assert web.get(url).status_code == 200, url
