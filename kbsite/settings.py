@@ -76,6 +76,9 @@ KB_UPLOAD_MAX_BYTES = int(KB_UPLOAD_MAX_MB * 1024 * 1024)
 KB_UPLOAD_KEEP_HOURS = float(os.environ.get("KB_UPLOAD_KEEP_HOURS", "24"))
 KB_UPLOAD_CLIENT_MAX_MB = float(os.environ.get("KB_UPLOAD_CLIENT_MAX_MB", str(3 * KB_UPLOAD_MAX_MB)))
 KB_UPLOAD_CLIENT_MAX_BYTES = int(KB_UPLOAD_CLIENT_MAX_MB * 1024 * 1024)
+# Requests per API key and minute, counted across all web workers (memories/agents/keys.py).
+KB_API_WRITES_PER_MIN = int(os.environ.get("KB_API_WRITES_PER_MIN", "60"))
+KB_API_READS_PER_MIN = int(os.environ.get("KB_API_READS_PER_MIN", "600"))
 KB_EMBED_ORIGINS = [o for o in os.environ.get("KB_EMBED_ORIGINS", "").replace(",", " ").split() if o]
 # Token references of synced databases may name only variables KB_*TOKEN* or these (comma separated),
 # and only files under KB_SECRETS_DIR (empty: DATA_DIR/secrets/, decided when used so tests can move DATA_DIR).

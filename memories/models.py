@@ -86,6 +86,9 @@ class AuditEntry(models.Model):
 
     client = models.ForeignKey(ClientDatabase, on_delete=models.CASCADE, related_name="audit")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    # A write made with an API key: the key (actor is its creator) and its name, kept if the key goes.
+    api_key = models.ForeignKey("ApiKey", null=True, blank=True, on_delete=models.SET_NULL)
+    via_key = models.CharField(max_length=100, blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=40)
     object_id = models.CharField(max_length=64, db_index=True)
@@ -154,3 +157,48 @@ class ImportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class ApiKey(models.Model):
+    """A key an agent sends as X-API-Key (or Bearer) to one client database; only its hash is kept.
+
+    Keys are 32 random bytes, so a fast sha256 is the right hash (no password to stretch).
+    """
+
+    READ, WRITE = "read", "write"
+    ROLE_CHOICES = [(READ, "Read (viewer)"), (WRITE, "Write (editor)")]
+
+    client = models.ForeignKey(ClientDatabase, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=8, choices=ROLE_CHOICES, default=READ)
+    prefix = models.CharField(max_length=16, help_text="The key's first characters, for telling keys apart.")
+    hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="api_keys")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_address = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["client", "name"], name="one_key_name_per_client")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+
+class ApiRate(models.Model):
+    """Requests of one key in one fixed minute, read and write apart: shared by every web worker.
+
+    One indexed UPSERT per request (agents/keys.py); old windows are pruned now and then.
+    """
+
+    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=1)  # "r" or "w"
+    minute = models.BigIntegerField(help_text="Unix time // 60 of the window.")
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "kind", "minute"], name="one_rate_window")]

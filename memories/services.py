@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .connector import StoreError
 from .format import (
-    REL_TYPES, FormatError, is_fraction, memory_properties, new_id, normalise_tags,
+    REL_TYPES, FormatError, id_error, is_fraction, memory_properties, new_id, normalise_tags,
     relationship_properties, tag_errors, validate_memory,
 )
 from . import imports
@@ -55,12 +55,14 @@ def _sync(handle, *, memory_ids=(), edge_ids=(), removed_memory_ids=(), removed_
 
 
 def _user(actor):
+    actor = getattr(actor, "on_behalf_of", actor)  # an API key writes for its creator (agents/actor.py)
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _audit(handle, actor, action, object_id, before=None, after=None):
     AuditEntry.objects.create(client=handle.client, actor=_user(actor), action=action,
-                              object_id=object_id, before=before, after=after)
+                              object_id=object_id, before=before, after=after,
+                              api_key=getattr(actor, "api_key", None), via_key=getattr(actor, "key_name", ""))
 
 
 def _current(handle, memory_id):
@@ -70,13 +72,18 @@ def _current(handle, memory_id):
     return props
 
 
-def memory_create(*, handle, actor, fields):
-    """Create a memory from form fields; returns its id (a new uuid4)."""
+def memory_create(*, handle, actor, fields, memory_id=None):
+    """Create a memory from form fields; returns its id: a new uuid4, or ``memory_id`` when the
+    caller chose one (memorygraph's clients send their own uuid), which must be free."""
     fields = {**fields, "tags": normalise_tags(fields.get("tags", []))}
     validate_memory(fields)
-    props = memory_properties({**fields, "id": new_id()})
+    if memory_id is not None and (problem := id_error(memory_id)):
+        raise FormatError({"id": problem})
+    props = memory_properties({**fields, "id": memory_id or new_id()})
     with handle.lock:
         with handle.store.transaction() as store:
+            if memory_id is not None and store.node(memory_id) is not None:
+                raise Conflict(f"A memory with id {memory_id} already exists.")
             store.insert_node(props)
         _sync(handle, memory_ids=[props["id"]])
     _audit(handle, actor, "memory.create", props["id"], after=props)

@@ -1,0 +1,132 @@
+"""API keys: create, revoke, authenticate, and count each key's requests against its limits.
+
+A key is ``mg_`` + 43 urlsafe characters (32 random bytes; memorygraph's client expects the
+prefix). Only its sha256 is stored: with 256 random bits a fast hash is right, and the lookup
+is one indexed query by hash; hmac.compare_digest guards the final comparison.
+"""
+import hashlib
+import hmac
+import secrets
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from ..models import ApiKey, ApiRate, AuditEntry
+from .errors import KeyError401, KeyError403, RateLimited
+
+PREFIX = "mg_"
+SHOWN = 10  # characters kept for display: "mg_" and 7 of the random part
+LAST_USE_EVERY = timedelta(seconds=60)  # last use is written at most once a minute per key
+NAME_MAX = 100
+
+
+class KeyProblem(ValueError):
+    """A key that cannot be created as asked; ``errors`` maps field -> message."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def hash_key(raw_key):
+    return hashlib.sha256(raw_key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def api_key_create(*, client, actor, name, role, expires_at=None):
+    """Make a key for client; returns (ApiKey, plaintext). The plaintext is never stored."""
+    name = " ".join(str(name or "").split())
+    errors = {}
+    if not name:
+        errors["name"] = "A key needs a name."
+    elif len(name) > NAME_MAX:
+        errors["name"] = f"A key name may have at most {NAME_MAX} characters."
+    if role not in (ApiKey.READ, ApiKey.WRITE):
+        errors["role"] = "The role must be read or write."
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = "The expiry must lie in the future."
+    if not errors and ApiKey.objects.filter(client=client, name=name).exists():
+        errors["name"] = f"This client database already has a key named {name!r}."
+    if errors:
+        raise KeyProblem(errors)
+    raw = PREFIX + secrets.token_urlsafe(32)
+    creator = actor if getattr(actor, "is_authenticated", False) else None
+    try:
+        with transaction.atomic():
+            key = ApiKey.objects.create(client=client, name=name, role=role, prefix=raw[:SHOWN],
+                                        hash=hash_key(raw), created_by=creator, expires_at=expires_at)
+            AuditEntry.objects.create(client=client, actor=creator, action="api_key.create",
+                                      object_id=key.prefix, after={"name": name, "role": role})
+    except IntegrityError:
+        raise KeyProblem({"name": f"This client database already has a key named {name!r}."}) from None
+    return key, raw
+
+
+def api_key_revoke(*, key, actor):
+    """Revoke at once: the next request with it is a 401, in every worker (nothing is cached)."""
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        AuditEntry.objects.create(client=key.client, actor=actor if actor.is_authenticated else None,
+                                  action="api_key.revoke", object_id=key.prefix, before={"name": key.name})
+    return key
+
+
+def authenticate_key(raw_key, *, client, write, address):
+    """The live ApiKey of client that raw_key is, counted against its read or write budget.
+
+    Raises KeyError401 (missing, wrong, expired, revoked, or another client's key: one answer),
+    KeyError403 (a read key writing) or RateLimited.
+    """
+    if not raw_key or not isinstance(raw_key, str) or not raw_key.startswith(PREFIX) or len(raw_key) > 200:
+        raise KeyError401()
+    digest = hash_key(raw_key)
+    key = ApiKey.objects.select_related("created_by").filter(hash=digest, client=client).first()
+    now = timezone.now()
+    if (key is None or not hmac.compare_digest(key.hash, digest) or key.revoked_at is not None
+            or (key.expires_at is not None and key.expires_at <= now)):
+        raise KeyError401()
+    if write and key.role != ApiKey.WRITE:
+        raise KeyError403()
+    _count(key, write)
+    _note_use(key, now, address)
+    return key
+
+
+def _limit(write):
+    return settings.KB_API_WRITES_PER_MIN if write else settings.KB_API_READS_PER_MIN
+
+
+def _count(key, write):
+    """One UPSERT on a unique index: a fixed one-minute window, shared by every worker."""
+    now = time.time()
+    window = int(now // 60)
+    kind = "w" if write else "r"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ApiRate._meta.db_table} (key_id, kind, minute, count) VALUES (%s, %s, %s, 1) "
+            "ON CONFLICT (key_id, kind, minute) DO UPDATE SET count = count + 1 RETURNING count",
+            [key.pk, kind, window])
+        count = cursor.fetchone()[0]
+    if count == 1 and window % 10 == 0:
+        ApiRate.objects.filter(key=key, minute__lt=window - 1).delete()  # keep the table small
+    if count > _limit(write):
+        raise RateLimited(60 * (window + 1) - now + 0.999, "writes" if write else "reads")
+
+
+def _note_use(key, now, address):
+    address = (address or "")[:64]
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USE_EVERY:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_address=address)
+        key.last_used_at, key.last_used_address = now, address
+
+
+def writes_last_day(keys):
+    """{key pk: writes made with it in the last 24 h}, from the audit log (one query)."""
+    since = timezone.now() - timedelta(hours=24)
+    rows = (AuditEntry.objects.filter(api_key__in=keys, at__gte=since).exclude(action__startswith="api_key.")
+            .values_list("api_key").annotate(n=Count("id")))
+    return dict(rows)

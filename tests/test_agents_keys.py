@@ -1,0 +1,98 @@
+"""API keys: made once, stored as a hash, one client database each, limited per key and minute."""
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from memories import services
+from memories.agents import keys
+from memories.agents.actor import actor_for
+from memories.agents.errors import KeyError401, KeyError403, RateLimited
+from memories.models import ApiKey, ApiRate, AuditEntry, ClientDatabase
+
+pytestmark = pytest.mark.django_db
+
+
+def auth(raw, client, write=False, address="127.0.0.1"):
+    return keys.authenticate_key(raw, client=client, write=write, address=address)
+
+
+def test_key_is_shown_once_and_only_its_hash_is_kept(client_db, user):
+    key, raw = keys.api_key_create(client=client_db, actor=user, name="ci", role="write")
+    assert raw.startswith("mg_") and len(raw) >= 3 + 43
+    assert key.prefix == raw[:10] and key.hash == keys.hash_key(raw) and raw not in key.hash
+    assert auth(raw, client_db, write=True) == key
+    assert AuditEntry.objects.filter(action="api_key.create", actor=user).exists()
+
+
+def test_every_bad_key_is_the_same_401(client_db, user, empty_file):
+    other = ClientDatabase.objects.create(slug="other", name="Other", path=str(empty_file))
+    _, other_raw = keys.api_key_create(client=other, actor=user, name="theirs", role="write")
+    expired, expired_raw = keys.api_key_create(client=client_db, actor=user, name="old", role="write",
+                                               expires_at=timezone.now() + timedelta(seconds=30))
+    ApiKey.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    revoked, revoked_raw = keys.api_key_create(client=client_db, actor=user, name="gone", role="write")
+    keys.api_key_revoke(key=revoked, actor=user)
+    _, good = keys.api_key_create(client=client_db, actor=user, name="good", role="write")
+    messages = set()
+    for raw in (None, "", "mg_", good[:-1] + ("A" if good[-1] != "A" else "B"), "x" + good, other_raw,
+                expired_raw, revoked_raw, "mg_" + "a" * 500):
+        with pytest.raises(KeyError401) as info:
+            auth(raw, client_db)
+        messages.add(str(info.value))
+    assert len(messages) == 1
+
+
+def test_read_key_may_not_write(client_db, user):
+    _, raw = keys.api_key_create(client=client_db, actor=user, name="reader", role="read")
+    auth(raw, client_db)
+    with pytest.raises(KeyError403):
+        auth(raw, client_db, write=True)
+
+
+def test_bad_names_roles_and_expiry_are_refused(client_db, user):
+    keys.api_key_create(client=client_db, actor=user, name="dup", role="read")
+    for kwargs, field in (({"name": "dup"}, "name"), ({"name": " "}, "name"), ({"name": "n" * 101}, "name"),
+                          ({"role": "admin"}, "role"),
+                          ({"expires_at": timezone.now() - timedelta(days=1)}, "expires_at")):
+        with pytest.raises(keys.KeyProblem) as info:
+            keys.api_key_create(client=client_db, actor=user, **{"name": "x", "role": "read", **kwargs})
+        assert field in info.value.errors
+    assert ApiKey.objects.count() == 1
+
+
+def test_reads_and_writes_have_separate_budgets(client_db, user, settings):
+    settings.KB_API_WRITES_PER_MIN, settings.KB_API_READS_PER_MIN = 2, 3
+    _, raw = keys.api_key_create(client=client_db, actor=user, name="busy", role="write")
+    auth(raw, client_db, write=True)
+    auth(raw, client_db, write=True)
+    with pytest.raises(RateLimited) as info:
+        auth(raw, client_db, write=True)
+    assert 1 <= info.value.retry_after_s <= 60 and info.value.headers["Retry-After"]
+    for _ in range(3):
+        auth(raw, client_db)
+    with pytest.raises(RateLimited):
+        auth(raw, client_db)
+    assert ApiRate.objects.count() <= 4  # one row per key, kind and minute
+
+
+def test_last_use_is_throttled(client_db, user, django_assert_max_num_queries):
+    key, raw = keys.api_key_create(client=client_db, actor=user, name="agent", role="read")
+    auth(raw, client_db, address="10.0.0.7")
+    key.refresh_from_db()
+    first = key.last_used_at
+    assert first and key.last_used_address == "10.0.0.7"
+    with django_assert_max_num_queries(2):  # the key lookup and the rate UPSERT, no last-use write
+        auth(raw, client_db, address="10.0.0.8")
+    key.refresh_from_db()
+    assert key.last_used_at == first
+
+
+def test_writes_with_a_key_are_audited_as_the_key_of_its_creator(handle, user):
+    key, _ = keys.api_key_create(client=handle.client, actor=user, name="laptop agent", role="write")
+    memory_id = services.memory_create(handle=handle, actor=actor_for(key), fields={
+        "type": "general", "title": "Written by an agent", "content": "x"}, memory_id="agent-chosen-1")
+    entry = AuditEntry.objects.get(object_id=memory_id, action="memory.create")
+    assert entry.actor == user and entry.api_key == key and entry.via_key == "laptop agent"
+    assert keys.writes_last_day([key]) == {key.pk: 1}
+    assert str(actor_for(key)) == "via key laptop agent of alice"
