@@ -179,7 +179,9 @@ def _embed_or_403(token):
 def embed(request, token, force_format=None):
     embed, problem = _embed_or_403(token)
     if problem:
-        response = render(request, "graphs/embed_denied.html", {"message": problem}, status=403)
+        # An archived database is not found anywhere, embeds included; revoked or expired is 403.
+        status = 404 if embed is not None and embed.client.archived else 403
+        response = render(request, "graphs/embed_denied.html", {"message": problem}, status=status)
         return _frame_ancestors(response)
     handle = handle_for(embed.client)
     handle.ensure_fresh()
@@ -215,7 +217,7 @@ def oembed(request):
     token = parts.path[len(prefix):].strip("/")
     found, problem = _embed_or_403(token)
     if problem:
-        return JsonResponse({"error": problem}, status=403 if found else 404)
+        return JsonResponse({"error": problem}, status=403 if found and not found.client.archived else 404)
     width, height = _dimension(request, "maxwidth", 800), _dimension(request, "maxheight", 600)
     src = request.build_absolute_uri(reverse("embed", args=[token]))
     html = (f'<iframe src="{src}" width="{width}" height="{height}" style="border:0" '

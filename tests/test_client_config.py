@@ -219,7 +219,9 @@ def test_archiving_default_answers_404_everywhere_until_restored(staff, memory_f
     staff.post(CHANGELIST, {"action": "archive", "_selected_action": [default.pk]})
     registry.ensure_default_client()  # what every start-up (kb_bootstrap) and the home page do
     assert [staff.get(url).status_code for url in urls] == [404] * len(urls)
-    assert b"archived" in staff.get(f"/embed/{embed.token}/").content  # the embed's own 403 page
+    denied = staff.get(f"/embed/{embed.token}/")  # the embed's own page, saying why
+    assert denied.status_code == 404 and b"archived" in denied.content
+    assert staff.get(f"/oembed?url=http://testserver/embed/{embed.token}/").status_code == 404
     assert staff.get("/").status_code == 200  # no database left to open: not a redirect into it
     staff.post(CHANGELIST, {"action": "restore", "_selected_action": [default.pk]})
     assert [staff.get(url).status_code for url in urls] == [200] * len(urls)
