@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from . import export_views, import_views, sync_views, views
 from .links import MemoryIdConverter
@@ -28,4 +28,5 @@ urlpatterns = [
     path("import/<int:job_id>/", import_views.import_job, name="import_job"),
     path("import/<int:job_id>/run/", import_views.import_run, name="import_run"),
     path("import/<int:job_id>/discard/", import_views.import_discard, name="import_discard"),
+    path("mcp/", include("memories.agents.mcp.urls")),
 ]

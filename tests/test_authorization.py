@@ -41,6 +41,8 @@ TABLE = {
     "embed/<str:token>/": ("get", "/embed/{token}/", {"default": 200}),
     "embed/<str:token>/image.svg": ("get", "/embed/{token}/image.svg", {"default": 200}),
     "oembed": ("get", "/oembed?url=http://testserver/embed/{token}/", {"default": 200}),
+    # The MCP endpoint (issue 12): only a key opens it (tests/test_mcp_endpoint.py has the key matrix).
+    "c/<slug:client>/mcp/": ("post", "/c/acme/mcp/", {"default": 401}),
     "accounts/logout/": ("post", "/accounts/logout/", {"default": 302}),  # last: it ends the session
 }
 
