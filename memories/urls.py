@@ -29,4 +29,5 @@ urlpatterns = [
     path("import/<int:job_id>/run/", import_views.import_run, name="import_run"),
     path("import/<int:job_id>/discard/", import_views.import_discard, name="import_discard"),
     path("mcp/", include("memories.agents.mcp.urls")),
+    path("", include("memories.agents.urls")),  # API keys page, memorygraph cloud API
 ]

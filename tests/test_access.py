@@ -102,7 +102,8 @@ def test_every_client_url_is_in_the_table():
     patterns = set()
     for resolver in get_resolver().url_patterns:
         if str(resolver.pattern) == "c/<slug:client>/":
-            patterns |= {str(p.pattern) for p in resolver.url_patterns}
+            # Included rooms (keys and APIs for agents) are checked whole by test_authorization.
+            patterns |= {str(p.pattern) for p in resolver.url_patterns if not hasattr(p, "url_patterns")}
     assert patterns <= listed, patterns - listed
 
 

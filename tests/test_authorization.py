@@ -16,6 +16,18 @@ ROLES = ("anonymous", "viewer", "editor", "admin", "staff", "superuser", "embed"
 LOGIN = 302  # to the login page
 ANY = {200, 302}
 
+# The memorygraph cloud API (issue 12): (pattern under api/memorygraph/, method, url), every method.
+CLOUD_API = [
+    ("health", "get", "health"), ("memories", "post", "memories"), ("memories/recent", "get", "memories/recent"),
+    ("memories/<memory_id:memory_id>", "get", "memories/{m}"),
+    ("relationships", "post", "relationships"),
+    ("search/memories/<memory_id:memory_id>/related", "get", "search/memories/{m}/related"),
+    ("search/advanced", "post", "search/advanced"), ("search/recall", "post", "search/recall"),
+    ("graphs/statistics", "get", "graphs/statistics"),
+]
+CLOUD_WRITES = {("post", "memories"), ("put", "memories/{m}"), ("delete", "memories/{m}"), ("post", "relationships")}
+CLOUD_CALLS = [(m, u) for _, m, u in CLOUD_API] + [("put", "memories/{m}"), ("delete", "memories/{m}")]
+
 # pattern -> (method, url, {role: expected status or set of statuses})
 TABLE = {
     "": ("get", "/", {"anonymous": LOGIN, "embed": LOGIN, "default": ANY}),
@@ -41,8 +53,15 @@ TABLE = {
     "embed/<str:token>/": ("get", "/embed/{token}/", {"default": 200}),
     "embed/<str:token>/image.svg": ("get", "/embed/{token}/image.svg", {"default": 200}),
     "oembed": ("get", "/oembed?url=http://testserver/embed/{token}/", {"default": 200}),
-    # The MCP endpoint (issue 12): only a key opens it (tests/test_mcp_endpoint.py has the key matrix).
-    "c/<slug:client>/mcp/": ("post", "/c/acme/mcp/", {"default": 401}),
+    # API keys page (issue 12): client admins and superusers only.
+    "c/<slug:client>/keys/": ("get", "/c/acme/keys/", {"anonymous": LOGIN, "embed": LOGIN, "viewer": 403,
+                                                        "editor": 403, "staff": 404, "default": 200}),
+    "c/<slug:client>/keys/<int:key_id>/revoke/": ("post", "/c/acme/keys/999999/revoke/", {
+        "anonymous": LOGIN, "embed": LOGIN, "viewer": 403, "editor": 403, "default": 404}),
+    **{f"c/<slug:client>/api/memorygraph/{pattern}":
+       (method, "/c/acme/api/memorygraph/" + url.replace("{m}", "some-id"), {"default": 401})
+       for pattern, method, url in CLOUD_API},  # a session opens none of them: only a key does
+    "favicon.ico": ("get", "/favicon.ico", {"default": 301}),  # to static/favicon.svg
     "accounts/logout/": ("post", "/accounts/logout/", {"default": 302}),  # last: it ends the session
 }
 
@@ -117,9 +136,53 @@ def test_every_write_needs_a_csrf_token(client_db, handle, user):
     memory_id = handle.readmodel.conn.execute("SELECT id FROM memory LIMIT 1").fetchone()[0]
     values = {"m": memory_id, "r": "x", "b": 1, "e": 1, "i": 1}  # refused before the view looks them up
     posts = [url for method, url in test_access.WRITES if method == "post"]
-    posts += ["/sync/acme/now/", "/sync/acme/rebuild/", "/accounts/logout/"]
+    posts += ["/sync/acme/now/", "/sync/acme/rebuild/", "/accounts/logout/", "/c/acme/keys/",
+              "/c/acme/keys/1/revoke/"]
     for url in posts:
         response = strict.post(url.format(**values), {"tag": "x"}, HTTP_HX_REQUEST="true")
         assert response.status_code == 403, url
     page = strict.get("/c/acme/memories/")
     assert b'hx-headers=\'{"X-CSRFToken": "' in page.content
+
+
+KEY_CASES = ("none", "wrong", "expired", "revoked", "other client", "read", "write")
+
+
+@pytest.mark.parametrize("case", KEY_CASES)
+def test_every_cloud_api_call_by_key(client_db, handle, user, empty_file, case):
+    """Keys, not sessions, open the cloud API: 401 for every bad key, 403 for a read key writing."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from memories.agents import keys
+    from memories.models import ApiKey, ClientDatabase
+
+    memory_id = handle.readmodel.conn.execute("SELECT from_id FROM edge LIMIT 1").fetchone()[0]
+    other = ClientDatabase.objects.create(slug="other", name="Other", path=str(empty_file))
+    role = "read" if case == "read" else "write"
+    key, raw = keys.api_key_create(client=other if case == "other client" else client_db, actor=user,
+                                   name=case, role=role)
+    if case == "expired":
+        ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    if case == "revoked":
+        keys.api_key_revoke(key=key, actor=user)
+    header = {"none": {}, "wrong": {"HTTP_X_API_KEY": raw[:-2] + "zz"}}.get(case, {"HTTP_X_API_KEY": raw})
+    browser = Client()
+    browser.force_login(user)  # a session changes nothing on these URLs
+    for method, url in CLOUD_CALLS:
+        path = "/c/acme/api/memorygraph/" + url.replace("{m}", memory_id)
+        if method == "delete":
+            continue  # checked last, below, so the memory is there for the others
+        status = browser.generic(method.upper(), path, "{}", content_type="application/json", **header).status_code
+        if case in ("read", "write"):
+            write = (method, url) in CLOUD_WRITES
+            if case == "read" and write:
+                assert status == 403, (case, method, url, status)
+            else:
+                assert status not in (401, 403, 404, 500), (case, method, url, status)
+        else:
+            assert status == 401, (case, method, url, status)
+    path = "/c/acme/api/memorygraph/memories/" + memory_id
+    status = browser.delete(path, **header).status_code
+    assert status == {"read": 403, "write": 204}.get(case, 401), (case, status)

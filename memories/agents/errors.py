@@ -35,3 +35,7 @@ class RateLimited(AgentError):
         self.retry_after_s = max(1, int(retry_after_s))
         super().__init__(f"Rate limit exceeded for {kind}: retry after {self.retry_after_s} s.",
                          headers={"Retry-After": str(self.retry_after_s)})
+
+
+class BodyTooLarge(AgentError):
+    status = 413
