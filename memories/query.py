@@ -27,6 +27,8 @@ dropped, because unicode61 would index nothing for them.
 import re
 from dataclasses import dataclass
 
+from .stopwords import STOP_WORDS
+
 MAX_CHARS = 500
 MAX_TERMS = 32
 MAX_DEPTH = 8
@@ -36,6 +38,9 @@ MAX_DEPTH = 8
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _TOKEN = re.compile(r'(-?)(?:"([^"]*)"?|([()])|([^\s"()]+))')
 _OPERATORS = ("AND", "OR", "NOT")
+# What makes a query more than plain words: quotes, prefix stars, groups, operators, exclusions.
+_SYNTAX = re.compile(r'["*()]|(?:^|\s)-\S|\b(?:AND|OR|NOT)\b')
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -145,3 +150,30 @@ def prefix_query(terms) -> ParsedQuery | None:
     if not kept:
         return None
     return ParsedQuery(" AND ".join(_quote(t, prefix=True) for t in kept), tuple(kept))
+
+
+def meaningful_words(text: str) -> list[str] | None:
+    """The words of a plain question minus stop words, in order, or None when the user used
+    syntax (phrases, prefixes, operators keep their exact meaning: no partial matching).
+
+    "how to fix CORS" gives ["fix", "cors"]; a question made only of stop words keeps them
+    all, so that "how to" still finds something."""
+    text = _clean(text)
+    if _SYNTAX.search(text):
+        return None
+    words = list(dict.fromkeys(w for w in _WORD.findall(text.lower()) if _searchable(w)))[:MAX_TERMS]
+    kept = [w for w in words if w not in STOP_WORDS]
+    return kept or words
+
+
+def any_words_query(words) -> ParsedQuery | None:
+    """OR of ``"word"`` for each word, or of ``"word"*`` for a (word, True) pair; BM25 ranks
+    memories holding more and rarer ones first."""
+    kept = {}
+    for word, prefix in ((w, False) if isinstance(w, str) else w for w in words):
+        plain = _plain(_clean(word))
+        if _searchable(plain) and plain not in kept and len(kept) < MAX_TERMS:
+            kept[plain] = prefix
+    if not kept:
+        return None
+    return ParsedQuery(" OR ".join(_quote(t, prefix=p) for t, p in kept.items()), tuple(kept))

@@ -90,6 +90,8 @@ def memory_record(memory_id, props, version):
         "summary": str(props.get("summary") or ""),
         "content": str(props.get("content") or ""),
         "tags": json.dumps(tags),
+        # What FTS indexes besides the texts: the tags as words, not their JSON text.
+        "keywords": " ".join(tags),
         "importance": importance,
         "band": importance_band(importance),
         "confidence": _number(props.get("confidence"), 0.8),

@@ -106,7 +106,8 @@ EDGE_DELETE = "DELETE FROM relationships WHERE id = ?"
 
 # Read model ----------------------------------------------------------------------------
 
-READ_MODEL_VERSION = "3"
+# 4: tags indexed as words (column keywords), not as their JSON text.
+READ_MODEL_VERSION = "4"
 
 READ_MODEL_TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -118,6 +119,7 @@ CREATE TABLE memory (
     summary TEXT NOT NULL,
     content TEXT NOT NULL,
     tags TEXT NOT NULL,
+    keywords TEXT NOT NULL,
     importance REAL NOT NULL,
     band TEXT NOT NULL,
     confidence REAL NOT NULL,
@@ -149,7 +151,7 @@ CREATE TABLE edge (
 CREATE TABLE facet_count (facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (facet, value)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE memory_fts USING fts5(
-    title, summary, content, tags, content='memory', content_rowid='rid', tokenize='porter unicode61'
+    title, summary, content, keywords, content='memory', content_rowid='rid', tokenize='porter unicode61'
 );
 CREATE VIRTUAL TABLE memory_vocab USING fts5vocab(memory_fts, row);
 """
@@ -173,15 +175,15 @@ CREATE INDEX edge_to_from ON edge(to_id, from_id, current);
 
 READ_MODEL_TRIGGERS = """
 CREATE TRIGGER memory_ai AFTER INSERT ON memory BEGIN
-    INSERT INTO memory_fts(rowid, title, summary, content, tags)
-        VALUES (new.rid, new.title, new.summary, new.content, new.tags);
+    INSERT INTO memory_fts(rowid, title, summary, content, keywords)
+        VALUES (new.rid, new.title, new.summary, new.content, new.keywords);
     INSERT INTO facet_count(facet, value, n)
         VALUES ('type', new.type, 1), ('project', new.project, 1), ('band', new.band, 1), ('month', new.month, 1)
         ON CONFLICT(facet, value) DO UPDATE SET n = n + 1;
 END;
 CREATE TRIGGER memory_ad AFTER DELETE ON memory BEGIN
-    INSERT INTO memory_fts(memory_fts, rowid, title, summary, content, tags)
-        VALUES ('delete', old.rid, old.title, old.summary, old.content, old.tags);
+    INSERT INTO memory_fts(memory_fts, rowid, title, summary, content, keywords)
+        VALUES ('delete', old.rid, old.title, old.summary, old.content, old.keywords);
     UPDATE facet_count SET n = n - 1 WHERE (facet = 'type' AND value = old.type)
         OR (facet = 'project' AND value = old.project) OR (facet = 'band' AND value = old.band)
         OR (facet = 'month' AND value = old.month);
@@ -215,7 +217,7 @@ INSERT INTO facet_count SELECT 'edge', 'current', count(*) FROM edge WHERE curre
 """
 
 MEMORY_COLUMNS = (
-    "rid", "id", "type", "title", "summary", "content", "tags", "importance", "band",
+    "rid", "id", "type", "title", "summary", "content", "tags", "keywords", "importance", "band",
     "confidence", "project", "month", "created_at", "updated_at", "props", "version",
 )
 MEMORY_INSERT = (
@@ -391,6 +393,13 @@ def match_query(select, tail="", *, filters):
     return f"SELECT {select} {body} {tail}", params
 
 
+def match_count_upto(filters):
+    """count(*) of the matches that stops at a limit (bind MATCH, filter values, the limit):
+    the first page of a common word need not count 40,000 matches."""
+    body, params = _match(filters)
+    return f"SELECT count(*) FROM (SELECT 1 {body} LIMIT ?)", params
+
+
 MATCH_COUNT = "count(*)"
 MATCH_RANKED = (f"memory_fts.rowid AS rid, {BM25} AS score", "ORDER BY score LIMIT ?")  # best first
 MATCH_ROWIDS = ("memory_fts.rowid", "LIMIT ?")
@@ -406,11 +415,15 @@ MEMORIES_BY_RIDS = "SELECT * FROM memory WHERE rid IN ({marks})"
 
 
 # \x02 and \x03 mark matches; the text is HTML-escaped before they become <mark>.
+# Snippets come from the content or the summary only: a snippet of the tag column reads
+# as a word list, not as text.
 SNIPPETS = (
     "SELECT rowid, highlight(memory_fts, 0, char(2), char(3)) AS title_hl, "
-    "snippet(memory_fts, -1, char(2), char(3), '…', 24) AS snippet "
+    "snippet(memory_fts, 2, char(2), char(3), '…', 24) AS content_snippet, "
+    "snippet(memory_fts, 1, char(2), char(3), '…', 24) AS summary_snippet "
     "FROM memory_fts WHERE memory_fts MATCH ? AND rowid IN ({marks})"
 )
+VOCAB_HAS = "SELECT 1 FROM memory_vocab WHERE term = ?"
 VOCAB_RANGE = "SELECT term, doc FROM memory_vocab WHERE term >= ? AND term < ?"
 VOCAB_FROM = "SELECT term, doc FROM memory_vocab WHERE term >= ?"
 

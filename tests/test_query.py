@@ -134,3 +134,14 @@ def test_random_inputs_are_safe(db):
         parsed = prefix_query(text.split())
         if parsed is not None:
             run(db, parsed.match)
+
+
+def test_meaningful_words_and_the_any_word_query():
+    from memories.query import any_words_query, meaningful_words
+    assert meaningful_words("How to fix CORS?") == ["fix", "cors"]
+    assert meaningful_words("how to") == ["how", "to"]
+    for syntax in ('"a phrase"', "auth*", "a OR b", "a -b", "(a b)", "a NOT b", "a AND b"):
+        assert meaningful_words(syntax) is None
+    assert any_words_query(["fix", "cors"]).match == '"fix" OR "cors"'
+    assert any_words_query([("kubernet", True), ("pod", False)]).match == '"kubernet"* OR "pod"'
+    assert any_words_query(['"', "", "--"]) is None

@@ -1,4 +1,7 @@
 """Ranked search: acronyms in titles first, snippets escaped, typo fallback, facets combined."""
+import html
+import json
+
 import pytest
 
 from memories import services
@@ -44,7 +47,8 @@ def test_snippets_highlight_and_escape(handle, seeded):
 def test_search_combines_with_facets(handle, seeded):
     result = search(handle, "zorblax", types=("command",))["page_data"]
     assert [i["id"] for i in result.items] == [seeded["tagged"]]
-    assert result.facets["type"] == {"command": 1}
+    # The type facet is counted without its own filter: the other types stay offered (OR).
+    assert result.facets["type"] == {"command": 1, "solution": 2}
 
 
 def test_operators_prefix_and_phrase(handle, seeded):
@@ -95,3 +99,74 @@ def test_typo_fallback_finds_terms_starting_with_the_edge_code_points(handle, us
         "type": "general", "title": f"The {first}quasar cluster", "content": "Odd letters.", "tags": []})
     result = search(handle, first + "qasar")
     assert result["corrected"] and result["page_data"].total == 1
+
+
+def test_snippets_are_text_never_the_tags_json(handle):
+    # Demo memories are tagged "kubernetes" far more often than they say it in their text.
+    for text in ("kubernetes", "kuberntes", "celery", "postgres"):
+        items = search(handle, text)["page_data"].items
+        assert items
+        for item in items:
+            snippet = item["snippet_html"].replace("<mark>", "").replace("</mark>", "")
+            assert not snippet.startswith("[&quot;")
+            assert html.escape(json.dumps(item["tags"])) not in snippet
+
+
+def test_tags_are_indexed_as_words(handle, user):
+    services.memory_create(handle=handle, actor=user, fields={
+        "type": "general", "title": "Plain title", "content": "Plain body.", "tags": ["quuxfeature", "ops"]})
+    items = search(handle, "quuxfeature")["page_data"].items
+    assert [i["title"] for i in items] == ["Plain title"] and "Plain body" in items[0]["snippet_html"]
+
+
+def test_typo_banner_is_the_corrected_query_once(handle, user):
+    services.memory_create(handle=handle, actor=user, fields={
+        "type": "error", "title": "Connection refused by the zorgpool", "tags": [],
+        "content": "Connections to the zorgpool were refused; connect again later."})
+    result = search(handle, "zorgpol refused")
+    assert result["corrected"] == "zorgpool refused"
+    assert search(handle, "kuberntes")["corrected"] == "kubernetes"
+
+
+def test_plain_questions_fall_back_to_any_word_and_say_so(handle):
+    result = search(handle, "how to fix CORS")
+    assert result["page_data"].total == 0 and result["partial"] == ["fix", "cors"]
+    items = result["page_data"].items
+    assert items and all(i["partial"] for i in items)
+    assert "cors" in items[0]["title"].lower()
+    exact = memory_search(rm=handle.readmodel, text="how to fix CORS", filters=Filters(), exact=True)
+    assert exact["partial"] is None and exact["page_data"].items == []
+
+
+@pytest.mark.parametrize("text", ['"fix cors"', "fix AND zzzqqq", "cors -cors", "zzzq* cors", "(fix zzzqqq)",
+                                  "fix NOT cors OR zzzqqq"])
+def test_syntax_keeps_its_exact_meaning(handle, text):
+    result = search(handle, text)
+    assert result["partial"] is None
+    assert not any(i.get("partial") for i in result["page_data"].items)
+
+
+def test_exact_hits_come_first_then_partial_ones(handle):
+    result = search(handle, "safari cookie")
+    items = result["page_data"].items
+    exact = [i for i in items if not i.get("partial")]
+    assert len(exact) == result["page_data"].total >= 1
+    assert items[:len(exact)] == exact and len(items) > len(exact)
+
+
+def test_first_search_counts_cheaply_and_takes_no_facets(handle):
+    result = memory_search(rm=handle.readmodel, text="error", filters=Filters(), facets=False)
+    assert result["page_data"].facets is None and result["page_data"].total > 0
+    full = memory_search(rm=handle.readmodel, text="error", filters=Filters())
+    assert full["page_data"].total == result["page_data"].total and full["page_data"].facets["type"]
+
+
+def test_facet_or_within_a_facet_and_across_facets(handle):
+    both = search(handle, "redis", types=("problem", "error"))["page_data"]
+    one = search(handle, "redis", types=("problem",))["page_data"]
+    other = search(handle, "redis", types=("error",))["page_data"]
+    assert both.total == one.total + other.total > other.total > 0
+    assert set(both.facets["type"]) > {"problem", "error"}  # other types stay offered
+    band = next(iter(both.facets["band"]))
+    narrowed = search(handle, "redis", types=("problem", "error"), band=band)["page_data"]
+    assert narrowed.total == both.facets["band"][band]
