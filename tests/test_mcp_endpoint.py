@@ -5,7 +5,6 @@ test under gunicorn as `make run` serves it, and on a synced client database two
 instances on a real tursodb (e2e). memorygraph 0.12.4 is the reference for tools and texts.
 """
 import asyncio
-import json
 import re
 from datetime import timedelta
 
@@ -20,7 +19,9 @@ from mcp.client.streamable_http import streamable_http_client
 from memorygraph.config import TOOL_PROFILES
 from memorygraph.server import ClaudeMemoryServer
 
+from memories import registry, services
 from memories.agents.keys import api_key_create, api_key_revoke
+from memories.loader import load_graph
 from memories.models import AuditEntry
 from tests.conftest import register_client
 
@@ -233,7 +234,6 @@ def test_auth_matrix(url, keys, team, user, live_server, tmp_path, empty_file):
     revoked, revoked_raw = api_key_create(client=client, actor=user, name="revoked", role="write")
     api_key_revoke(key=revoked, actor=user)
     other = register_client("other", tmp_path / "other.db")
-    from memories.loader import load_graph
     load_graph(str(tmp_path / "other.db"), [], [])
     _, other_raw = api_key_create(client=other, actor=user, name="other", role="write")
     refused = {"none": None, "wrong": "mg_" + "x" * 43, "not ours": "sk-something", "expired": expired_raw,
@@ -281,8 +281,6 @@ def test_bad_input_is_a_tool_error_with_nothing_written(url, keys, team, tmp_pat
     [(text, _)] = agent(url, keys["write"], [store("Anchor", "c")])
     anchor = stored_id(text)
     other = register_client("other", tmp_path / "other.db")
-    from memories.loader import load_graph
-    from memories import registry, services
     load_graph(str(tmp_path / "other.db"), [], [])
     other_handle = registry.handle_for(other)
     other_handle.ensure_fresh()
@@ -320,3 +318,85 @@ def test_bad_input_is_a_tool_error_with_nothing_written(url, keys, team, tmp_pat
     assert httpx.post(url, content=b"{not json", headers=headers).status_code == 400
     assert httpx.post(url, content=b"[" * 2_000_000, headers=headers).status_code == 413
     assert counts(team) == before
+
+
+KEY_SCRIPT = (
+    "from django.contrib.auth import get_user_model\n"
+    "from memories.agents.keys import api_key_create\n"
+    "from memories.registry import get_client\n"
+    "admin = get_user_model().objects.get(username='admin')\n"
+    "print(api_key_create(client=get_client('{slug}'), actor=admin, name='agent', role='{role}')[1])\n"
+)
+
+
+def new_key(instance, slug, role="write"):
+    output = instance.manage("shell", "-c", KEY_SCRIPT.format(slug=slug, role=role)).stdout
+    return output.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def served(tmp_path):
+    """The site as `make run` serves it: migrate, kb_bootstrap, gunicorn kbsite.wsgi (sync workers)."""
+    from tests.instances import Instance
+
+    instance = Instance(tmp_path, "site", "")
+    instance.manage("migrate", "--noinput", "-v0")
+    instance.manage("kb_bootstrap", "--url", instance.url)
+    instance.start_web()
+    yield instance
+    instance.stop()
+
+
+def test_under_gunicorn_as_make_run_serves_it(served):
+    key = new_key(served, "default")
+    url = f"{served.url}/c/default/mcp/"
+    assert sorted(t.name for t in listed(url, key)) == sorted(CLOUD)
+    [(text, error), (found, _)] = agent(url, key, [
+        store("QUIC handshake stalls behind the corporate proxy", "UDP 443 is dropped.", "problem"),
+        ("search_memories", {"query": "QUIC"})])
+    assert not error
+    memory_id = stored_id(text)
+    assert found.startswith("Found 1 memories:\n\n"
+                            f"**1. QUIC handshake stalls behind the corporate proxy** (ID: {memory_id})")
+    # Seen at once by the other worker processes' pages too.
+    for _ in range(4):
+        page = served.http.get(f"/c/default/memories/{memory_id}/?format=json")
+        assert page.json()["memory"]["title"].startswith("QUIC handshake")
+    response = post(url, key)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert post(url, None).status_code == 401
+
+
+@pytest.mark.e2e
+def test_on_a_synced_database_the_write_reaches_the_second_instance(tmp_path, turso_server):
+    from tests.instances import Instance, wait_until
+
+    one = Instance(tmp_path, "one", turso_server.url).setup()
+    two = Instance(tmp_path, "two", turso_server.url).setup()
+    try:
+        one.start()
+        two.start()
+        wait_until(lambda: one.badge()["level"] == "ok" and two.badge()["level"] == "ok", 20,
+                   what="both instances synced")
+        key = new_key(one, "team")
+        url = f"{one.url}/c/team/mcp/"
+        results = agent(url, key, [
+            store("HSTS preload breaks the staging subdomain", "Preload covers all.", "problem"),
+            store("Serve staging from a separate registrable domain", "staging.example.dev", "solution")])
+        problem, solution = (stored_id(text) for text, _ in results)
+        [(related, _)] = agent(url, key, [relate(solution, problem, "SOLVES")])
+        assert related.startswith("Relationship created successfully")
+        # Searchable at once on this instance (the outbox overlays the read model), and on the other after sync.
+        [(found, _)] = agent(url, key, [("search_memories", {"query": "HSTS"})])
+        assert found.startswith("Found 1 memories:\n\n**1. HSTS preload breaks the staging subdomain**")
+        wait_until(lambda: {problem, solution} <= set(two.memories()), 15, what="both memories on instance two")
+        key_two = new_key(two, "team", "read")
+        [(activity, _), (other_side, _)] = agent(f"{two.url}/c/team/mcp/", key_two, [
+            ("get_related_memories", {"memory_id": problem}), ("search_memories", {"query": "HSTS"})])
+        assert "Serve staging from a separate registrable domain" in activity and "SOLVES" in activity
+        assert other_side.startswith("Found 1 memories:\n\n**1. HSTS preload breaks the staging subdomain**")
+    finally:
+        one.stop()
+        two.stop()
