@@ -67,6 +67,11 @@ class CanonicalStore(RowDeletes):
         replica's pyturso connection, whose driver raises ``errors``)."""
         self.path = str(path)
         self._errors = errors
+        # Change stamps are read for local files only (a synced replica's read model is the
+        # sync worker's alone); last_commit is (stamp, data_version) at the start of the last
+        # transaction this connection committed, for the read model to claim (take_commit).
+        self._stamps = connection is None
+        self.last_commit = None
         if connection is not None:
             self.conn = connection
         else:
@@ -133,6 +138,42 @@ class CanonicalStore(RowDeletes):
     def data_version(self):
         """Changes whenever another connection commits to the file (PRAGMA data_version)."""
         return self._fetch("PRAGMA data_version")[0][0]
+
+    def change_stamp(self):
+        """The file's state as its SQLite header records it, "<inode>:<change counter>": every
+        commit that changes the file moves it in the rollback-journal mode memorygraph and
+        libsql leave the file in. None for a WAL file (the counter stays put there) or a replica.
+
+        Read through the pager (sqlite_dbpage), never by opening the file: closing another
+        descriptor of it would drop this process's SQLite locks (POSIX locks are per process).
+        As one statement it reads a committed state; in ``snapshot()`` the snapshot's."""
+        if not self._stamps:
+            return None
+        try:
+            write_version, counter = self.conn.execute(sql.FILE_HEADER).fetchall()[0]
+            inode = os.stat(self.path).st_ino
+        except (self._errors, OSError, IndexError):
+            return None
+        return None if write_version == "02" else f"{inode}:{int(counter, 16)}"
+
+    @contextmanager
+    def snapshot(self):
+        """Reads as of one commit: a read transaction, whose shared lock makes writers wait
+        (their busy timeout) to commit until it ends, so keep it short."""
+        try:
+            self.conn.execute("BEGIN")
+        except self._errors as exc:
+            raise _translate(exc, self.path) from exc
+        try:
+            yield self
+        finally:
+            self.conn.rollback()
+
+    def take_commit(self):
+        """``(stamp, data_version)`` from the start of the last transaction committed through
+        this connection, once (None after that, or without stamps)."""
+        commit, self.last_commit = self.last_commit, None
+        return commit
 
     def count_nodes(self):
         return self._fetch(sql.NODE_COUNT)[0][0]
@@ -212,11 +253,14 @@ class CanonicalStore(RowDeletes):
     @contextmanager
     def transaction(self):
         """A short IMMEDIATE transaction: takes the write lock up front or waits busy_timeout."""
+        self.last_commit = None
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except self._errors as exc:
             raise _translate(exc, self.path) from exc
         try:
+            # Under the write lock no one else commits until ours: the state our write starts from.
+            began = (self.change_stamp(), self.data_version()) if self._stamps else None
             yield self
         except BaseException:
             self.conn.rollback()
@@ -226,6 +270,7 @@ class CanonicalStore(RowDeletes):
         except self._errors as exc:
             self.conn.rollback()
             raise _translate(exc, self.path) from exc
+        self.last_commit = began if began and began[0] else None
 
     def _write(self, query, params):
         try:

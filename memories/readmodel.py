@@ -15,6 +15,13 @@ from . import sql
 from .format import REL_CATEGORY, decode_value, importance_band, relationship_context_text
 
 BUSY_TIMEOUT_S = 30
+# meta key: the canonical file's change stamp (connector.change_stamp) this read model reflects
+# at least, shared by every process that opens it, so other writers' commits are diffed once
+# (memories/store/freshness.py).
+STAMP = "canonical_stamp"
+# (id, version) diffs this process ran (tests and the benchmark count them); meta "diffs" counts
+# the read model's over all processes.
+diff_runs = 0
 
 # Whole-graph analytics, computed by the worker (graphs/analytics/) and read by web workers.
 # Created if missing, so read models built before them get them; never dropped by a rebuild
@@ -256,30 +263,42 @@ class ReadModel:
 
     def refresh(self, store, *, overlay=None, meta=None):
         """Bring the read model in step with the canonical file by an (id, version) diff."""
-        theirs_nodes = store.node_versions()
-        theirs_edges = store.edge_versions()
-        ours_nodes = dict(self.conn.execute(sql.MEMORY_VERSIONS).fetchall())
-        ours_edges = dict(self.conn.execute(sql.EDGE_VERSIONS_RM).fetchall())
-        changed_nodes = [i for i, v in theirs_nodes.items() if ours_nodes.get(i) != v]
-        gone_nodes = [i for i in ours_nodes if i not in theirs_nodes]
-        changed_edges = [i for i, v in theirs_edges.items() if ours_edges.get(i) != v]
-        gone_edges = [i for i in ours_edges if i not in theirs_edges]
-        if changed_nodes or gone_nodes or changed_edges or gone_edges:
-            nodes = list(store.iter_nodes(changed_nodes))
-            edges = list(store.iter_edges(changed_edges))
+        diff = self.diff_versions(store)
+        if any(diff.values()):
+            nodes = list(store.iter_nodes(diff["changed"]))
+            edges = list(store.iter_edges(diff["edges_changed"]))
             with self.write() as conn:
-                self.apply_memories(conn, nodes)
-                self.remove_memories(conn, gone_nodes)
-                self.remove_edges(conn, gone_edges)
-                self.apply_edges(conn, edges)
+                self.apply_diff(conn, diff, nodes, edges)
                 if overlay:
                     # Changes queued since the diff was taken stay visible (read-your-writes).
                     overlay(conn)
                 self._set_meta(conn, refreshed_at=time.time(), **(meta or {}))
+        return {key: len(ids) for key, ids in diff.items()}
+
+    def diff_versions(self, store):
+        """{changed, removed, edges_changed, edges_removed: ids} by comparing (id, version) pairs."""
+        global diff_runs
+        diff_runs += 1
+        theirs_nodes = store.node_versions()
+        theirs_edges = store.edge_versions()
+        ours_nodes = dict(self.conn.execute(sql.MEMORY_VERSIONS).fetchall())
+        ours_edges = dict(self.conn.execute(sql.EDGE_VERSIONS_RM).fetchall())
         return {
-            "changed": len(changed_nodes), "removed": len(gone_nodes),
-            "edges_changed": len(changed_edges), "edges_removed": len(gone_edges),
+            "changed": [i for i, v in theirs_nodes.items() if ours_nodes.get(i) != v],
+            "removed": [i for i in ours_nodes if i not in theirs_nodes],
+            "edges_changed": [i for i, v in theirs_edges.items() if ours_edges.get(i) != v],
+            "edges_removed": [i for i in ours_edges if i not in theirs_edges],
         }
+
+    def apply_diff(self, conn, diff, nodes, edges):
+        self.apply_memories(conn, nodes)
+        self.remove_memories(conn, diff["removed"])
+        self.remove_edges(conn, diff["edges_removed"])
+        self.apply_edges(conn, edges)
+
+    def stamp(self):
+        """The canonical file's change stamp this read model reflects (None: unknown)."""
+        return self.meta(STAMP) or None
 
 
 def _triggers(script):

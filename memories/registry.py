@@ -4,7 +4,9 @@ A ``ClientHandle`` owns one canonical connection (guarded by a lock: libsql conn
 are not shared across threads safely) and hands each thread its own read-model
 connection. ``ensure_fresh`` is called at the start of every request: a ``PRAGMA
 data_version`` probe (microseconds) tells whether another process - typically the
-memorygraph server - committed to the canonical file; only then does it diff.
+memorygraph server - committed to the canonical file; only then does it compare the file's
+change stamp with the read model's, and diff only if no other process has applied that
+commit yet (store/freshness.py).
 """
 import os
 import threading
@@ -16,7 +18,8 @@ from django.http import Http404
 from .connector import CanonicalStore, StoreError
 from .models import ClientDatabase
 from .outbox import OutboxStore
-from .readmodel import ReadModel
+from .readmodel import STAMP, ReadModel
+from .store.freshness import refresh_once
 
 DEFAULT_SLUG = "default"
 # Files kept beside a database file: SQLite's journals, pyturso's replica metadata, the sync
@@ -124,11 +127,16 @@ class ClientHandle:
             store, rm = self.store, self.readmodel
             version = store.data_version()
             if not rm.is_built(store.path):
-                rm.rebuild(store)
+                self._rebuild(store, rm)
             elif version != self._seen_version:
-                rm.refresh(store)
+                refresh_once(rm, store)
             self._seen_version = version
         return rm
+
+    @staticmethod
+    def _rebuild(store, rm, progress=None):
+        # The stamp is read before the rows: the new read model holds that state at least.
+        return rm.rebuild(store, progress=progress, meta={STAMP: store.change_stamp() or ""})
 
     def rebuild(self, progress=None):
         if self.synced:
@@ -136,7 +144,7 @@ class ClientHandle:
                              "(use Rebuild index on the sync status page).")
         with self.lock:
             version = self.store.data_version()
-            result = self.readmodel.rebuild(self.store, progress=progress)
+            result = self._rebuild(self.store, self.readmodel, progress)
             self._seen_version = version
             return result
 

@@ -24,6 +24,7 @@ from .progress import throttled
 from .registry import handle_for
 from .selectors import memory_version
 from .sides import ClientSide
+from .store import freshness
 
 # Bulk changes commit in chunks so the memorygraph server never waits long for the lock.
 CHUNK = 500
@@ -45,6 +46,7 @@ def _sync(handle, *, memory_ids=(), edge_ids=(), removed_memory_ids=(), removed_
     store, rm = handle.store, handle.readmodel
     if getattr(store, "writes_readmodel", False):
         return  # a synced client's outbox already overlaid the change in the same transaction
+    claimed = freshness.commit_claim(store)  # our commit alone since the last: no diff for it
     nodes = list(store.iter_nodes(memory_ids)) if memory_ids else []
     edges = list(store.iter_edges(edge_ids)) if edge_ids else []
     with rm.write() as conn:
@@ -52,6 +54,7 @@ def _sync(handle, *, memory_ids=(), edge_ids=(), removed_memory_ids=(), removed_
         rm.remove_edges(conn, removed_edge_ids)
         rm.apply_memories(conn, nodes)
         rm.apply_edges(conn, edges)
+        freshness.claim(conn, claimed)
 
 
 def _user(actor):

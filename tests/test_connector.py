@@ -328,3 +328,24 @@ def test_pages_survive_json_nested_deeper_than_python_parses(web, client_db, mem
     for url in ("/c/acme/memories/", "/c/acme/search/?q=deep", "/c/acme/memories/deep-value/",
                 "/c/acme/memories/deep-props/"):
         assert web.get(url).status_code == 200, url
+
+
+def test_change_stamp_moves_per_commit_and_keeps_the_write_lock(empty_file):
+    """The stamp is read through SQLite, not by opening the file: closing a second descriptor
+    would drop this process's locks, and another process could then write inside our transaction."""
+    store = CanonicalStore(empty_file)
+    try:
+        first = store.change_stamp()
+        with store.transaction():
+            store.insert_node({"id": "m1", "type": "general", "title": "t", "content": "c"})
+            assert store.change_stamp() == first
+            writer = subprocess.run(
+                [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=0.2); "
+                 "c.execute(\"DELETE FROM nodes WHERE id = 'none'\"); c.execute('CREATE TABLE t (x)'); c.commit()",
+                 str(empty_file)], capture_output=True, text=True, timeout=30)
+            assert "database is locked" in writer.stderr
+        second = store.change_stamp()
+        assert int(second.split(":")[1]) == int(first.split(":")[1]) + 1
+        assert store.take_commit() == (first, store.data_version()) and store.take_commit() is None
+    finally:
+        store.close()
