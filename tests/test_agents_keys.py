@@ -96,3 +96,51 @@ def test_writes_with_a_key_are_audited_as_the_key_of_its_creator(handle, user):
     assert entry.actor == user and entry.api_key == key and entry.via_key == "laptop agent"
     assert keys.writes_last_day([key]) == {key.pk: 1}
     assert str(actor_for(key)) == "via key laptop agent of alice"
+
+
+def test_kb_api_key_prints_the_key_alone_and_revokes(client_db):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    call_command("kb_api_key", "--client", "acme", "--role", "write", "--name", "ci", "--expires-days", "3",
+                 stdout=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mg_")
+    key = auth(lines[0], client_db, write=True)
+    assert key.name == "ci" and key.expires_at > timezone.now() + timedelta(days=2)
+    with pytest.raises(CommandError):
+        call_command("kb_api_key", "--client", "acme", "--name", "ci", stdout=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("kb_api_key", "--client", "nope", "--name", "x", stdout=io.StringIO())
+    call_command("kb_api_key", "--client", "acme", "--revoke", "ci", stdout=io.StringIO(), stderr=io.StringIO())
+    with pytest.raises(KeyError401):
+        auth(lines[0], client_db)
+
+
+def test_keys_page_for_admins(client, client_db, user):
+    from memories.models import Membership
+
+    Membership.objects.filter(user=user).update(role=Membership.ADMIN)
+    client.force_login(user)
+    page = client.get("/c/acme/keys/")
+    assert page.status_code == 200 and b"No keys yet" in page.content
+    made = client.post("/c/acme/keys/", {"name": "alice laptop", "role": "write", "expires_days": "30"})
+    assert made.status_code == 201 and made["Cache-Control"] == "no-store"
+    text = made.content.decode()
+    key = ApiKey.objects.get(name="alice laptop")
+    raw = text.split('<pre id="new-key"><code>')[1].split("</code>")[0]
+    assert raw.startswith("mg_") and auth(raw, client_db, write=True) == key
+    assert "claude mcp add memorygraph -e MEMORY_BACKEND=cloud" in text
+    assert "MEMORYGRAPH_API_URL=http://testserver/c/acme/api/memorygraph" in text
+    assert f"MEMORYGRAPH_API_KEY={raw}" in text and "&quot;MEMORYGRAPH_API_KEY&quot;" in text
+    listed = client.get("/c/acme/keys/").content.decode()
+    assert raw not in listed and key.prefix in listed and "from 127.0.0.1" in listed
+    assert client.post("/c/acme/keys/", {"name": "alice laptop", "role": "write"}).status_code == 400
+    assert client.post("/c/acme/keys/", {"name": "x", "role": "admin"}).status_code == 400
+    assert client.post(f"/c/acme/keys/{key.pk}/revoke/").status_code == 302
+    with pytest.raises(KeyError401):
+        auth(raw, client_db)
+    assert ApiKey.objects.count() == 1
