@@ -5,6 +5,7 @@ test under gunicorn as `make run` serves it, and on a synced client database two
 instances on a real tursodb (e2e). memorygraph 0.12.4 is the reference for tools and texts.
 """
 import asyncio
+import json
 import re
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ import anyio
 import httpx
 import httpx2
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from django.test import Client
 from django.utils import timezone
 from mcp import ClientSession
@@ -21,6 +23,7 @@ from memorygraph.server import ClaudeMemoryServer
 
 from memories import registry, services
 from memories.agents.keys import api_key_create, api_key_revoke
+from memories.format import memory_row_errors
 from memories.loader import load_graph
 from memories.models import AuditEntry
 from tests.conftest import register_client
@@ -400,3 +403,34 @@ def test_on_a_synced_database_the_write_reaches_the_second_instance(tmp_path, tu
     finally:
         one.stop()
         two.stop()
+
+
+SCHEMA_KEYS = sorted({key for tool in ClaudeMemoryServer._collect_all_tools(None) if tool.name in CLOUD
+                      for key in tool.input_schema.get("properties", {})})
+scalar = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=False),
+                   st.text(max_size=60), st.sampled_from(["solution", "problem", "SOLVES", "x" * 201, ""]))
+value = st.recursive(scalar, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                     st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+                     max_leaves=8)
+
+
+@pytest.fixture
+def unlimited(settings):
+    settings.KB_API_READS_PER_MIN = settings.KB_API_WRITES_PER_MIN = 10**6
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.one_of(st.sampled_from(CLOUD), st.text(max_size=20)),
+       arguments=st.one_of(st.dictionaries(st.sampled_from(SCHEMA_KEYS), value, max_size=6), value))
+def test_fuzzed_tool_calls_are_answers_or_tool_errors_never_a_500(team, keys, unlimited, name, arguments):
+    body = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                       "params": {"name": name, "arguments": arguments}})
+    response = Client().post("/c/team/mcp/", body, content_type="application/json",
+                             HTTP_AUTHORIZATION=f"Bearer {keys['write']}",
+                             HTTP_ACCEPT="application/json, text/event-stream")
+    assert response.status_code in (200, 400), response.content[:300]
+    if response.status_code == 200:
+        answer = response.json()
+        assert "result" in answer or "error" in answer
+    for memory_id, props, _ in team.store.iter_nodes():
+        assert not memory_row_errors(memory_id, props), (memory_id, props)
