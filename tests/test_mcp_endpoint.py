@@ -266,6 +266,10 @@ def test_auth_matrix(url, keys, team, user, live_server, tmp_path, empty_file):
         assert not error and text.startswith("Memory stored successfully")
     assert listed(url, keys["write"])
     assert post(url.replace("/team/", "/nowhere/"), keys["write"]).status_code == 404
+    for method in ("GET", "DELETE", "PUT"):
+        response = httpx.request(method, url, headers={"Authorization": f"Bearer {keys['read']}"})
+        assert response.status_code == 405 and response.headers["Allow"] == "POST", method
+    assert httpx.get(url).status_code == 401
 
 
 def test_over_the_rate_is_429_with_retry_after(url, keys, settings):

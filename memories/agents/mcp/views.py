@@ -76,6 +76,11 @@ def endpoint(request, client):
         return _error(exc.message, 401, {"WWW-Authenticate": CHALLENGE})
     except RateLimited as exc:
         return _error(exc.message, 429, exc.headers)
+    if request.method != "POST":
+        # Stateless: no stream to open with GET, no session to end with DELETE (the spec's answer).
+        response = _error("This endpoint takes MCP messages by POST only.", 405)
+        response["Allow"] = "POST"
+        return response
     handle = handle_for(database)
     handle.ensure_fresh()
     status, headers, content = serve(request, body, database=KbMemoryDatabase(handle=handle, key=key),
