@@ -79,6 +79,10 @@ KB_UPLOAD_CLIENT_MAX_BYTES = int(KB_UPLOAD_CLIENT_MAX_MB * 1024 * 1024)
 # Requests per API key and minute, counted across all web workers (memories/agents/keys.py).
 KB_API_WRITES_PER_MIN = int(os.environ.get("KB_API_WRITES_PER_MIN", "60"))
 KB_API_READS_PER_MIN = int(os.environ.get("KB_API_READS_PER_MIN", "600"))
+# The worker (manage.py kb_worker) runs jobs queued in Django's database (memories/worker/).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+KB_JOB_STALE_S = float(os.environ.get("KB_JOB_STALE_S", "60"))
+KB_WORKER_THREADS = max(1, int(os.environ.get("KB_WORKER_THREADS", "2")))
 KB_EMBED_ORIGINS = [o for o in os.environ.get("KB_EMBED_ORIGINS", "").replace(",", " ").split() if o]
 # Token references of synced databases may name only variables KB_*TOKEN* or these (comma separated),
 # and only files under KB_SECRETS_DIR (empty: DATA_DIR/secrets/, decided when used so tests can move DATA_DIR).
@@ -100,7 +104,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "memories",
+    "memories.worker",
     "graphs",
+    "django_tasks",
+    "django_tasks_db",
     "axes",
 ]
 

@@ -3,10 +3,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from . import services
-from .connector import StoreError
 from .forms import ClientDatabaseForm
 from .models import AuditEntry, ClientDatabase, Membership, SyncRun, TagBatch
-from .registry import handle_for
 
 
 class MembershipInline(admin.TabularInline):
@@ -38,23 +36,15 @@ class ClientDatabaseAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rebuild the search index (read model)")
     def rebuild_index(self, request, queryset):
+        """Queued for the worker like the status page's button: never rebuilt in this web process."""
         for client in queryset:
-            if client.synced:
-                try:
-                    services.rebuild_request(client=client, actor=request.user)
-                except services.Conflict as exc:
-                    self.message_user(request, f"{client.slug}: {exc}", level=messages.WARNING)
-                else:
-                    self.message_user(request, f"{client.slug}: its sync worker is rebuilding the index; "
-                                               "see the sync status page.")
-                continue
             try:
-                result = handle_for(client).rebuild()
-            except StoreError as exc:
-                self.message_user(request, f"{client.slug}: {exc}", level=messages.ERROR)
+                job = services.rebuild_request(client=client, actor=request.user)
+            except services.Conflict as exc:
+                self.message_user(request, f"{client.slug}: {exc}", level=messages.WARNING)
             else:
-                self.message_user(request, f"{client.slug}: indexed {result['memories']:,} memories "
-                                           f"in {result['seconds']} s.")
+                self.message_user(request, f"{client.slug}: index rebuild queued for the worker (job {job.pk}); "
+                                           "see the sync status page or the database's Jobs page.")
 
 
 @admin.register(Membership)

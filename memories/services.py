@@ -5,11 +5,9 @@ short transaction with exactly the server's keys, reads the written rows back (s
 read model stores the same version the canonical file now has), updates the read model
 in the same request, and records an audit entry.
 """
-import threading
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connections, transaction
 from django.utils import timezone
 
 from .connector import StoreError
@@ -25,9 +23,11 @@ from .registry import handle_for
 from .selectors import memory_version
 from .sides import ClientSide
 from .store import freshness
+from .worker.jobs import job_active, job_enqueue
 
 # Bulk changes commit in chunks so the memorygraph server never waits long for the lock.
 CHUNK = 500
+BULK_INLINE = 1000  # bulk tagging of more memories than this is a worker job (memories/worker/)
 
 
 class ServiceError(Exception):
@@ -145,11 +145,13 @@ def _tags(props):
     return props.get("tags") if isinstance(props.get("tags"), list) else []
 
 
-def _retag(handle, actor, action, ids, change):
+def _retag(handle, actor, action, ids, change, before_write=None, progress=None):
     """Apply change(tags) -> tags to many memories, chunk by chunk; returns the ids changed.
 
     Every memory is checked before the first chunk is written, so a change that would break
-    the format's tag limits on any of them writes nothing at all.
+    the format's tag limits on any of them writes nothing at all. before_write(ids) is told
+    which memories a chunk will change before it is written (so an undo can cover a chunk
+    a crash cut short); progress(done, total) after each chunk.
     """
     for memory_id, before, _ in handle.store.iter_nodes(ids):
         if problem := tag_errors(normalise_tags(change(_tags(before)))):
@@ -160,10 +162,13 @@ def _retag(handle, actor, action, ids, change):
         with handle.lock:
             audits, written = [], []
             with handle.store.transaction() as store:
-                for memory_id, before, _ in store.iter_nodes(chunk):
-                    new_tags = normalise_tags(change(_tags(before)))
-                    if new_tags == _tags(before) or tag_errors(new_tags):
-                        continue  # unchanged, or changed by someone else since the check
+                rows = [(memory_id, before, normalise_tags(change(_tags(before))))
+                        for memory_id, before, _ in store.iter_nodes(chunk)]
+                # Unchanged ones, or ones changed by someone else since the check, are left.
+                rows = [row for row in rows if row[2] != _tags(row[1]) and not tag_errors(row[2])]
+                if before_write and rows:
+                    before_write([row[0] for row in rows])
+                for memory_id, before, new_tags in rows:
                     after = memory_properties({"type": before.get("type"), "title": before.get("title", ""),
                                                "tags": new_tags}, existing=before)
                     store.update_node(after)
@@ -173,6 +178,8 @@ def _retag(handle, actor, action, ids, change):
             _sync(handle, memory_ids=written)
         AuditEntry.objects.bulk_create(audits)
         changed += written
+        if progress:
+            progress(min(start + CHUNK, len(ids)), len(ids))
     return changed
 
 
@@ -195,10 +202,33 @@ def tag_rename(*, handle, actor, old, new, memory_ids):
 
 
 def bulk_tag(*, handle, actor, tag, memory_ids, selection):
-    tag = _clean_tag(tag)
-    changed = _retag(handle, actor, "tag.bulk", list(memory_ids),
-                     lambda tags: tags if tag in tags else [*tags, tag])
-    return TagBatch.objects.create(client=handle.client, actor=_user(actor), tag=tag, selection=selection[:1000], memory_ids=changed)
+    """Tag memory_ids; returns (batch, job): job is None when it was done at once (up to
+    BULK_INLINE memories), else the worker's job, which fills the batch chunk by chunk."""
+    tag, ids = _clean_tag(tag), list(memory_ids)
+    batch = TagBatch.objects.create(client=handle.client, actor=_user(actor), tag=tag,
+                                    selection=selection[:1000], memory_ids=[])
+    if len(ids) > BULK_INLINE:
+        job = job_enqueue(kind="bulk_tag", client=handle.client, actor=actor, total=len(ids),
+                          params={"batch": batch.pk, "memory_ids": ids})
+        return batch, job
+    try:
+        bulk_tag_apply(handle=handle, actor=actor, batch=batch, memory_ids=ids)
+    except FormatError:
+        batch.delete()
+        raise
+    return batch, None
+
+
+def bulk_tag_apply(*, handle, actor, batch, memory_ids, progress=None):
+    """Add batch.tag to memory_ids. Each chunk's memories are added to the batch before the chunk
+    is written, so undo covers whatever a crash left; run again, it skips those already tagged."""
+    def record(ids):
+        known = set(batch.memory_ids)
+        batch.memory_ids = [*batch.memory_ids, *(i for i in ids if i not in known)]
+        batch.save(update_fields=["memory_ids"])
+
+    _retag(handle, actor, "tag.bulk", list(memory_ids), lambda tags: tags if batch.tag in tags else [*tags, batch.tag],
+           before_write=record, progress=progress)
 
 
 def bulk_tag_undo(*, handle, actor, batch):
@@ -268,24 +298,16 @@ def sync_request(*, client, actor):
 
 
 def rebuild_request(*, client, actor):
-    """Rebuild a client's read model: its sync worker does it for a synced client, a
-    background thread of this process for a local one; progress shows on the status page."""
+    """Queue a rebuild of a client's read model for the worker (kb_worker; for a synced client
+    its database's sync thread there does it); progress shows on the status and jobs pages."""
     state, _ = SyncState.objects.get_or_create(client=client)
-    if state.rebuild_requested_at:
-        raise Conflict("A rebuild of this index is already running.")
+    if state.rebuild_requested_at or job_active(client=client, kind="rebuild"):
+        raise Conflict("A rebuild of this index is already queued or running.")
     state.rebuild_requested_at = timezone.now()
     state.rebuild_progress = "queued"
     state.save(update_fields=["rebuild_requested_at", "rebuild_progress"])
     _audit_client(client, actor, "index.rebuild")
-    if not client.synced:
-        thread = threading.Thread(target=_rebuild_local, args=(client,), daemon=True, name=f"rebuild-{client.slug}")
-        transaction.on_commit(thread.start)
-    return state
-
-
-def _rebuild_local(client):
-    rebuild_recorded(client, handle_for(client).rebuild)
-    connections.close_all()
+    return job_enqueue(kind="rebuild", client=client, actor=actor)
 
 
 def rebuild_recorded(client, rebuild, errors=(StoreError,)):
@@ -307,7 +329,7 @@ def _audit_client(client, actor, action):
 
 # Imports ------------------------------------------------------------------------------------
 
-IMPORT_INLINE_ROWS = 2000  # smaller imports run in the request; bigger ones in a thread with progress
+IMPORT_INLINE_ROWS = 2000  # smaller imports run in the request (bounded); bigger ones are worker jobs
 
 
 def import_upload(*, handle, actor, upload):
@@ -335,16 +357,20 @@ def import_run(*, handle, actor, job):
         raise Conflict("This import is already running, done, discarded or expired.")
     job.refresh_from_db()
     if job.total <= IMPORT_INLINE_ROWS:
-        _import_job(handle, actor, job)
+        import_execute(handle=handle, actor=actor, job=job)
     else:
-        thread = threading.Thread(target=_import_job, args=(handle, actor, job, True), daemon=True,
-                                  name=f"import-{job.pk}")
-        transaction.on_commit(thread.start)
+        job_enqueue(kind="import", client=handle.client, actor=actor, total=job.total, params={"import": job.pk})
     return job
 
 
-def _import_job(handle, actor, job, in_thread=False):
-    progress = throttled(lambda done, total: ImportJob.objects.filter(pk=job.pk).update(done=done, total=total), 0.5)
+def import_execute(*, handle, actor, job, on_progress=None):
+    """Run a previewed import (in the request when small, else as the worker's job)."""
+    def report(done, total):
+        ImportJob.objects.filter(pk=job.pk).update(done=done, total=total)
+        if on_progress:
+            on_progress(done, total)
+
+    progress = throttled(report, 0.5)
     try:
         plan = imports.plan(imports.read_path(job.path, max_bytes=settings.KB_UPLOAD_MAX_BYTES,
                                               scratch=Path(job.path).parent), ClientSide(handle))
@@ -362,9 +388,6 @@ def _import_job(handle, actor, job, in_thread=False):
                                   object_id=str(job.pk), after={"file": job.filename, "source": plan.source,
                                                                 "counts": plan.counts, **result})
         uploads.upload_remove(job.path)
-    finally:
-        if in_thread:
-            connections.close_all()
 
 
 def import_discard(*, job):

@@ -2,6 +2,7 @@ from django.urls import include, path, register_converter
 
 from . import export_views, import_views, sync_views, views
 from .links import MemoryIdConverter
+from .worker import views as job_views
 
 # Ids written by others may hold '/' or be '..': see links.memory_segment.
 register_converter(MemoryIdConverter, "memory_id")
@@ -28,6 +29,9 @@ urlpatterns = [
     path("import/<int:job_id>/", import_views.import_job, name="import_job"),
     path("import/<int:job_id>/run/", import_views.import_run, name="import_run"),
     path("import/<int:job_id>/discard/", import_views.import_discard, name="import_discard"),
+    path("jobs/", job_views.job_list, name="job_list"),
+    path("jobs/<int:job_id>/", job_views.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/retry/", job_views.job_retry_view, name="job_retry"),
     path("mcp/", include("memories.agents.mcp.urls")),
     path("", include("memories.agents.urls")),  # API keys page, memorygraph cloud API
 ]

@@ -297,11 +297,15 @@ def bulk_tag(request, handle):
         if not form.is_valid():
             return _form_response(request, "memories/bulk.html", context, form)
         try:
-            batch = services.bulk_tag(handle=handle, actor=request.user, tag=form.cleaned_data["tag"],
-                                      memory_ids=ids, selection=request.GET.urlencode())
+            batch, job = services.bulk_tag(handle=handle, actor=request.user, tag=form.cleaned_data["tag"],
+                                           memory_ids=ids, selection=request.GET.urlencode())
         except FormatError as exc:
             _apply_format_errors(form, exc)
             return _form_response(request, "memories/bulk.html", context, form)
+        if job is not None:  # a big selection: the worker tags it, its job page shows how far
+            if wants_json(request):
+                return JsonResponse({"batch": batch.pk, "job": job.pk, "status": job.status}, status=202)
+            return redirect("job_detail", handle.client.slug, job.pk)
         if wants_json(request):
             return JsonResponse({"batch": batch.pk, "changed": len(batch.memory_ids)})
         messages.success(request, f"Tagged {len(batch.memory_ids)} memories with {batch.tag!r}.")

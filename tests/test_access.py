@@ -12,6 +12,7 @@ from graphs.analytics.services import analytics_run
 
 from graphs.models import EmbedToken
 from memories.models import ImportJob, Membership, TagBatch
+from memories.worker.models import Job
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,11 @@ WRITES = [
     ("post", "/c/acme/graph/embeds/{e}/revoke/"), ("post", "/c/acme/memories/{m}/delete/"),
     ("get", "/c/acme/import/"), ("post", "/c/acme/import/"), ("get", "/c/acme/import/{i}/"),
     ("post", "/c/acme/import/{i}/run/"), ("post", "/c/acme/import/{i}/discard/"),
+    # The worker's jobs (issue 11): editors and admins; Retry of a finished job is a 409.
+    ("get", "/c/acme/jobs/"), ("get", "/c/acme/jobs/?format=json"), ("get", "/c/acme/jobs/{j}/"),
+    ("post", "/c/acme/jobs/{j}/retry/"),
 ]
+
 
 
 @pytest.fixture
@@ -46,7 +51,8 @@ def ids(handle, user):
     batch = TagBatch.objects.create(client=handle.client, tag="x", selection="", memory_ids=[])
     embed = EmbedToken.objects.create(client=handle.client, view=f"memory={memory_id}", title="t")
     job = ImportJob.objects.create(client=handle.client, filename="x.db", path="/nonexistent/upload")
-    return {"m": memory_id, "r": rel_id, "b": batch.pk, "e": embed.pk, "i": job.pk}
+    work = Job.objects.create(client=handle.client, kind="import", status=Job.DONE, params={"import": job.pk})
+    return {"m": memory_id, "r": rel_id, "b": batch.pk, "e": embed.pk, "i": job.pk, "j": work.pk}
 
 
 def as_role(client_db, role):
@@ -93,6 +99,7 @@ def listed_patterns():
     """The URL patterns (relative to /c/<client>/) that READS and WRITES cover."""
     return {url.split("?")[0].replace("{m}", "<memory_id:memory_id>").replace("{r}", "<memory_id:rel_id>")
             .replace("{b}", "<int:batch_id>").replace("{e}", "<int:embed_id>").replace("{i}", "<int:job_id>")
+            .replace("{j}", "<int:job_id>")
             .replace("/c/acme/", "") for _, url in READS + WRITES}
 
 

@@ -139,7 +139,7 @@ def test_tags_add_remove_rename_merge_and_bulk_undo(handle, user):
     assert sorted(changed) == sorted([a, b])
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=b)["tags"] == ["beta"]
     assert "alpha" not in {t["tag"] for t in selectors.tag_index(rm=handle.readmodel)["tags"]}
-    batch = services.bulk_tag(handle=handle, actor=user, tag="Reviewed", memory_ids=[a, b], selection="tag=beta")
+    batch, _ = services.bulk_tag(handle=handle, actor=user, tag="Reviewed", memory_ids=[a, b], selection="tag=beta")
     assert sorted(batch.memory_ids) == sorted([a, b])
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=a)["tags"] == ["beta", "reviewed"]
     services.bulk_tag_undo(handle=handle, actor=user, batch=batch)
@@ -151,7 +151,7 @@ def test_tags_add_remove_rename_merge_and_bulk_undo(handle, user):
 def test_bulk_tag_undo_leaves_memories_that_already_had_the_tag(handle, user):
     a = create(handle, user, tags=["keep"])
     b = create(handle, user, tags=[])
-    batch = services.bulk_tag(handle=handle, actor=user, tag="keep", memory_ids=[a, b], selection="")
+    batch, _ = services.bulk_tag(handle=handle, actor=user, tag="keep", memory_ids=[a, b], selection="")
     assert batch.memory_ids == [b]
     services.bulk_tag_undo(handle=handle, actor=user, batch=batch)
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=a)["tags"] == ["keep"]

@@ -1,0 +1,103 @@
+"""Queue, retry and report on jobs: what web requests call (they never run the work themselves)."""
+import os
+import socket
+
+from django.db import transaction
+from django.utils import timezone
+
+from memories.progress import throttled
+
+from .models import Job
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"  # who runs a job; read by crash recovery
+HEARTBEAT_S = 2.0  # a running job's progress (and so its heartbeat) is written at most this often
+
+
+class JobError(Exception):
+    """A job that cannot finish for a reason its page should show (not a crash: no retry)."""
+
+
+class JobConflict(Exception):
+    status = 409
+
+
+def _user(actor):
+    actor = getattr(actor, "on_behalf_of", actor)
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _send(job):
+    """Hand the job to the task queue once the row is committed (the worker must find it)."""
+    from .tasks import run_job
+
+    def send():
+        result = run_job.enqueue(job.pk)
+        Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
+
+    transaction.on_commit(send)
+
+
+def job_enqueue(*, kind, client=None, actor=None, params=None, total=0, max_attempts=3, message="queued"):
+    """Record a job and queue it for the worker; returns the Job (status queued)."""
+    job = Job.objects.create(kind=kind, client=client, actor=_user(actor), params=params or {},
+                             progress_total=total, max_attempts=max_attempts, message=message)
+    _send(job)
+    return job
+
+
+def job_active(*, client, kind):
+    return Job.objects.filter(client=client, kind=kind, status__in=Job.ACTIVE).first()
+
+
+def job_retry(*, job):
+    """Queue a failed or cancelled job again, with fresh attempts; it resumes where it stopped."""
+    from .kinds import KINDS
+
+    updated = Job.objects.filter(pk=job.pk, status__in=[Job.FAILED, Job.CANCELLED]).update(
+        status=Job.QUEUED, attempts=0, message="queued again", finished_at=None, worker="", task_id="")
+    if not updated:
+        raise JobConflict("Only a failed or cancelled job can be retried; this one is queued, running or done.")
+    job.refresh_from_db()
+    KINDS[job.kind].retried(job)
+    _send(job)
+    return job
+
+
+def requeue(job, message):
+    """Recovery: queue a job again whose worker died (it counts as one attempt used)."""
+    updated = Job.objects.filter(pk=job.pk, status=Job.RUNNING, worker=job.worker).update(
+        status=Job.QUEUED, message=message, worker="", task_id="")
+    if updated:
+        _send(job)
+    return bool(updated)
+
+
+def job_fail(job, message, *, status=Job.FAILED, only_if=(Job.RUNNING,)):
+    """Mark a job finished without success, and let its kind put its own records right."""
+    from .kinds import KINDS
+
+    updated = Job.objects.filter(pk=job.pk, status__in=only_if).update(
+        status=status, message=str(message)[:2000], finished_at=timezone.now())
+    if updated:
+        job.refresh_from_db()
+        KINDS[job.kind].gave_up(job)
+    return bool(updated)
+
+
+def reporter(job):
+    """progress(done, total, message=None) for a running job; every call is also its heartbeat."""
+    def report(done, total, message=None):
+        fields = {"progress_done": done, "progress_total": total, "heartbeat_at": timezone.now()}
+        if message is not None:
+            fields["message"] = message[:2000]
+        Job.objects.filter(pk=job.pk).update(**fields)
+
+    beat = throttled(lambda done, total: report(done, total), HEARTBEAT_S)
+
+    def progress(done, total, message=None):
+        if message is not None:
+            report(done, total, message)
+        else:
+            beat(done, total)
+
+    return progress

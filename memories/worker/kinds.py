@@ -1,0 +1,118 @@
+"""What each kind of job does, and how it puts its own records right when it is retried or given up.
+
+Every kind can be run again from the start after a crash and ends in the same state: a rebuild
+is one read-model transaction (a killed one rolled back), an import is upserts by id (rows
+already written compare identical), bulk tagging records each chunk in its batch before
+writing it and skips memories already tagged.
+"""
+import time
+
+from django.utils import timezone
+
+from memories import services
+from memories.connector import StoreError
+from memories.format import FormatError
+from memories.models import ImportJob, SyncState, TagBatch
+from memories.progress import throttled
+from memories.registry import handle_for
+
+from .jobs import JobError
+
+SYNCED_PICKUP_S = 120.0  # how long a synced database's own thread may take to start its rebuild
+
+
+class Kind:
+    label = ""
+
+    def run(self, job, progress):
+        """Do the work; return the result dict, or raise JobError with the reason it cannot."""
+        raise NotImplementedError
+
+    def retried(self, job):
+        """The job was queued again by hand (Retry)."""
+
+    def gave_up(self, job):
+        """The job failed for good (its message says why)."""
+
+
+class Rebuild(Kind):
+    label = "Index rebuild"
+
+    def run(self, job, progress):
+        client = job.client
+        state = SyncState.objects.filter(client=client)
+        state.filter(rebuild_requested_at=None).update(rebuild_requested_at=timezone.now())
+        if client.synced:
+            return self._synced(job, state, progress)
+
+        def report(done, total):
+            state.update(rebuild_progress=f"{done:,} of {total:,} memories")
+            progress(done, total)
+
+        try:
+            result = handle_for(client).rebuild(progress=throttled(report, 1.0))
+        except StoreError as exc:
+            state.update(rebuild_requested_at=None, rebuild_progress=f"Rebuild failed: {exc}")
+            raise JobError(f"Rebuild failed: {exc}") from exc
+        state.update(rebuild_requested_at=None, rebuild_progress=(
+            f"Rebuilt: {result['memories']:,} memories in {result['seconds']} s at {timezone.now():%H:%M:%S}"))
+        return {"memories": result["memories"], "seconds": result["seconds"]}
+
+    def _synced(self, job, state, progress):
+        """The replica belongs to its database's sync thread in this same process: it rebuilds,
+        this job waits for it and reports its progress."""
+        started = time.monotonic()
+        while True:
+            row = state.values("rebuild_requested_at", "rebuild_progress").first() or {}
+            text = row.get("rebuild_progress") or ""
+            if not row.get("rebuild_requested_at"):
+                if text.startswith("Rebuild failed"):
+                    raise JobError(text)
+                return {"message": text}
+            if text == "queued" and time.monotonic() - started > SYNCED_PICKUP_S:
+                raise JobError("The sync thread of this database did not start the rebuild; "
+                               "is kb_worker running? Press Retry.")
+            progress(0, 0, text)
+            time.sleep(0.25)
+
+    def gave_up(self, job):
+        if not job.client.synced:
+            SyncState.objects.filter(client=job.client).update(
+                rebuild_requested_at=None, rebuild_progress=f"Rebuild failed: {job.message}")
+
+
+class Import(Kind):
+    label = "Import"
+
+    def run(self, job, progress):
+        record = ImportJob.objects.get(pk=job.params["import"])
+        services.import_execute(handle=handle_for(job.client), actor=job.actor, job=record, on_progress=progress)
+        record.refresh_from_db()
+        if record.status == ImportJob.FAILED:
+            raise JobError(record.message)
+        return record.result
+
+    def retried(self, job):
+        ImportJob.objects.filter(pk=job.params["import"], status=ImportJob.FAILED).update(
+            status=ImportJob.RUNNING, message="")
+
+    def gave_up(self, job):
+        ImportJob.objects.filter(pk=job.params["import"], status=ImportJob.RUNNING).update(
+            status=ImportJob.FAILED, message=job.message, finished_at=timezone.now())
+
+
+class BulkTag(Kind):
+    label = "Bulk tagging"
+
+    def run(self, job, progress):
+        batch = TagBatch.objects.get(pk=job.params["batch"])
+        try:
+            services.bulk_tag_apply(handle=handle_for(job.client), actor=job.actor, batch=batch,
+                                    memory_ids=job.params["memory_ids"], progress=progress)
+        except FormatError as exc:
+            raise JobError("; ".join(str(v) for v in exc.errors.values())) from exc
+        batch.refresh_from_db()
+        return {"batch": batch.pk, "tagged": len(batch.memory_ids), "tag": batch.tag}
+
+
+KINDS = {"rebuild": Rebuild(), "import": Import(), "bulk_tag": BulkTag()}

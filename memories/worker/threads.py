@@ -1,0 +1,121 @@
+"""The worker's long-lived threads besides the job runners: one per synced client database
+(it owns that replica: apply queued writes, push, verify, pull, reindex, rebuild when asked)
+and one computing graph analytics of every active client database after its changes."""
+import logging
+import threading
+import time
+
+from django.db import close_old_connections, connections
+
+from graphs.analytics.services import analytics_refresh
+from memories import services
+from memories.connector import StoreError
+from memories.interchange.uploads import uploads_expire
+from memories.models import ClientDatabase, SyncState
+from memories.primary import RemoteError
+from memories.syncworker import ReplicaSync
+
+log = logging.getLogger("memories.sync")
+
+TICK_S = 0.25  # how often a waiting thread looks for "sync now" / "rebuild" requests
+RELOAD_S = 2.0  # how often the list of synced databases is read again
+UPLOADS_TIDY_S = 300.0  # how often expired and orphaned uploads are removed
+ANALYTICS_TICK_S = 1.0  # how often the analytics thread looks for changed databases
+
+
+def tidy_uploads():
+    """Uploads past KB_UPLOAD_KEEP_HOURS go even when nobody uploads (web processes tidy only then)."""
+    try:
+        removed = uploads_expire()
+    except Exception:  # a failure here must not stop the syncing
+        log.exception("removing expired uploads failed")
+        return
+    if removed:
+        log.info("removed %d expired or orphaned uploads", removed)
+
+
+def synced_clients(slug=None):
+    clients = ClientDatabase.objects.filter(mode=ClientDatabase.MODE_SYNCED, archived=False)
+    return clients.filter(slug=slug) if slug else clients
+
+
+class ClientThread(threading.Thread):
+    def __init__(self, client, stop, stdout):
+        super().__init__(name=f"kb_sync-{client.slug}", daemon=True)
+        self.client, self.stop, self.stdout = client, stop, stdout
+        self.key = (client.path, client.remote_url, client.token_ref, client.sync_interval)
+        self.retire = threading.Event()
+
+    def run(self):
+        sync = None
+        try:
+            while not self._stopping():
+                try:
+                    sync = sync or ReplicaSync(self.client)
+                    break
+                except (StoreError, RemoteError) as exc:
+                    self.stdout.write(f"{self.client.slug}: {exc}")
+                    self._wait(self.client.sync_interval)
+            next_run = 0.0
+            while sync is not None and not self._stopping():
+                request = SyncState.objects.filter(client=self.client).values(
+                    "sync_requested_at", "rebuild_requested_at").first() or {}
+                if request.get("rebuild_requested_at"):
+                    self._rebuild(sync)
+                    next_run = 0.0
+                if request.get("sync_requested_at") or time.monotonic() >= next_run:
+                    requested = request.get("sync_requested_at")
+                    try:
+                        run = sync.run()
+                    except Exception:  # a bug must not stop this database's syncing for good
+                        log.exception("%s: sync run failed", self.client.slug)
+                        run = None
+                    if requested:
+                        SyncState.objects.filter(client=self.client, sync_requested_at__lte=requested).update(
+                            sync_requested_at=None)
+                    if run is not None and run.error:
+                        self.stdout.write(f"{self.client.slug}: {run.error}")
+                    next_run = time.monotonic() + max(self.client.sync_interval, 0.2)
+                close_old_connections()
+                self._wait(TICK_S)
+        finally:
+            if sync is not None:
+                sync.close()
+            connections.close_all()
+
+    def _rebuild(self, sync):
+        services.rebuild_recorded(self.client, sync.rebuild, errors=(StoreError, RemoteError))
+
+    def _stopping(self):
+        return self.stop.is_set() or self.retire.is_set()
+
+    def _wait(self, seconds):
+        deadline = time.monotonic() + seconds
+        while not self._stopping() and time.monotonic() < deadline:
+            time.sleep(min(TICK_S, max(deadline - time.monotonic(), 0)))
+
+
+class AnalyticsThread(threading.Thread):
+    """Graph analytics of every active client database, one computation at a time and in a
+    thread of its own, so that a long one (about 50 s at 100,000 memories) never holds up
+    a sync run; how often each database is recomputed is analytics_refresh's debounce."""
+
+    def __init__(self, stop, slug=None):
+        super().__init__(name="kb_sync-analytics", daemon=True)
+        self.stop, self.slug = stop, slug
+
+    def run(self):
+        try:
+            while not self.stop.is_set():
+                clients = ClientDatabase.objects.filter(archived=False)
+                for client in clients.filter(slug=self.slug) if self.slug else clients:
+                    if self.stop.is_set():
+                        break
+                    try:
+                        analytics_refresh(client)
+                    except Exception:  # one database's failure must not stop the others'
+                        log.exception("%s: graph analytics failed", client.slug)
+                close_old_connections()
+                self.stop.wait(ANALYTICS_TICK_S)
+        finally:
+            connections.close_all()
