@@ -374,6 +374,8 @@ def test_under_gunicorn_as_make_run_serves_it(served):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert post(url, None).status_code == 401
+    # memorygraph's import-time logging.basicConfig stays out of the log (agents/mcp/__init__.py).
+    assert " - INFO - " not in (served.dir / "web.log").read_text()
 
 
 @pytest.mark.e2e

@@ -8,6 +8,7 @@ backend lacks). The handlers are memorygraph's own (``tools.registry``), run aga
 ``KbMemoryDatabase``, so prompts written for memorygraph get the same texts.
 """
 import contextvars
+import logging
 
 from memorygraph.config import TOOL_PROFILES
 from memorygraph.server import ClaudeMemoryServer
@@ -16,6 +17,9 @@ from memorygraph.utils import project_detection
 from mcp.types import CallToolResult, TextContent
 
 from ..errors import KeyError403
+
+# The SDK logs the start and end of every stateless exchange at INFO: one request, three lines.
+logging.getLogger("mcp.server").setLevel(logging.WARNING)
 
 CLOUD_TOOLS = (*TOOL_PROFILES["core"], "get_memory_statistics", "contextual_search")
 WRITE_TOOLS = frozenset({"store_memory", "update_memory", "delete_memory", "create_relationship"})
