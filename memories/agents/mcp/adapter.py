@@ -42,6 +42,7 @@ class KbMemoryDatabase:
         self.handle = handle
         self.key = key
         self.actor = actor_for(key)
+        self._read = {}  # memory id -> the Memory get_memory answered, as it was read
 
     @property
     def rm(self):
@@ -60,10 +61,14 @@ class KbMemoryDatabase:
         return await sync_to_async(self._update)(memory)
 
     def _update(self, memory):
-        # The fields CloudMemoryDatabase.update_memory sends; None means "leave as it is".
+        # The fields CloudMemoryDatabase.update_memory sends; None means "leave as it is". memorygraph's
+        # handler reads the memory, changes some fields and sends all of them back: only those that
+        # differ from what it read are written, so an edit made in between to another field survives.
+        read = self._read.get(memory.id)
         changes = {k: v for k, v in (("title", memory.title), ("content", memory.content),
                                      ("summary", memory.summary), ("tags", memory.tags),
-                                     ("importance", memory.importance)) if v is not None}
+                                     ("importance", memory.importance))
+                   if v is not None and (read is None or getattr(read, k) != v)}
         try:
             services.memory_update(handle=self.handle, actor=self.actor, memory_id=memory.id, fields=changes)
         except services.NotFound:
@@ -98,7 +103,10 @@ class KbMemoryDatabase:
     async def get_memory(self, memory_id, include_relationships=True):
         if not isinstance(memory_id, str):
             raise FormatError({"memory_id": "A memory id must be text."})
-        return await sync_to_async(reads.memory_get)(self.rm, memory_id)
+        memory = await sync_to_async(reads.memory_get)(self.rm, memory_id)
+        if memory is not None:
+            self._read[memory_id] = memory.model_copy(deep=True)
+        return memory
 
     async def search_memories(self, search_query):
         return await sync_to_async(reads.memory_search)(self.rm, search_query)
