@@ -440,3 +440,16 @@ def test_fuzzed_tool_calls_are_answers_or_tool_errors_never_a_500(team, keys, un
         assert "result" in answer or "error" in answer
     for memory_id, props, _ in team.store.iter_nodes():
         assert not memory_row_errors(memory_id, props), (memory_id, props)
+
+
+def test_related_memories_deep_walks_are_bounded(live_server, client_db, handle, user):
+    _, key = api_key_create(client=client_db, actor=user, name="reader", role="read")
+    hub = handle.readmodel.conn.execute(
+        "SELECT id FROM (SELECT from_id AS id FROM edge UNION ALL SELECT to_id FROM edge) "
+        "GROUP BY id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    (one, _), (five, _) = agent(f"{live_server.url}/c/acme/mcp/", key, [
+        ("get_related_memories", {"memory_id": hub, "max_depth": 1}),
+        ("get_related_memories", {"memory_id": hub, "max_depth": 5})])
+    near = int(re.match(r"Found (\d+) related memories", one).group(1))
+    far = int(re.match(r"Found (\d+) related memories", five).group(1))
+    assert 1 <= near <= 20 and near < far <= 200

@@ -18,6 +18,9 @@ from ...selectors import Filters
 # memorygraph's own answers are capped so: related memories at 20 per hop, recent activity
 # at 20 memories and 10 unresolved problems (sqlite_database.py in 0.12.4).
 RELATED_LIMIT = 20
+# Our own bound on a walk several hops deep (memorygraph's SQLite backend walks one hop only):
+# at most this many memories, so depth 5 in a dense graph stays a few hundred indexed lookups.
+RELATED_MAX = 200
 RECENT_LIMIT = 20
 UNRESOLVED_LIMIT = 10
 
@@ -121,7 +124,8 @@ def _fraction(value, default):
 
 def related_memories(rm, memory_id, relationship_types, max_depth):
     """(Memory, Relationship) pairs up to max_depth hops away in either direction, each memory
-    once, with the relationship that reached it: nearer first, stronger first within a hop."""
+    once, with the relationship that reached it: nearer first, stronger first within a hop; at
+    most RELATED_LIMIT per memory walked from and RELATED_MAX in all."""
     types = [t.value for t in relationship_types or ()]
     clause = f"AND e.rel_type IN ({','.join('?' * len(types))})" if types else ""
     query = NEIGHBOURS.format(types=clause)
@@ -129,6 +133,8 @@ def related_memories(rm, memory_id, relationship_types, max_depth):
     for _ in range(max(1, min(int(max_depth), 5))):
         following = []
         for current in frontier:
+            if len(found) >= RELATED_MAX:
+                return found
             params = [current, current, current, current, *types, RELATED_LIMIT]
             for row in rm.conn.execute(query, params).fetchall():
                 other = row["to_id"] if row["from_id"] == current else row["from_id"]
@@ -136,7 +142,7 @@ def related_memories(rm, memory_id, relationship_types, max_depth):
                     continue
                 seen.add(other)
                 memory = as_memory(row["props"])
-                if memory is not None:
+                if memory is not None and len(found) < RELATED_MAX:
                     found.append((memory, _relationship(row)))
                     following.append(other)
         frontier = following
