@@ -147,6 +147,11 @@ def _exact_total(rm, filters):
     return conn.execute(*sql.count_query(filters)).fetchone()[0]
 
 
+def popular_tags(*, rm, limit=8):
+    """The most used tags, offered on a search page that found nothing."""
+    return [tag for tag, _ in rm.conn.execute(sql.TAG_TOTALS, (limit,)).fetchall()]
+
+
 def order_facets(facets):
     ordered = {
         "type": dict(sorted(facets["type"].items(), key=lambda kv: (-kv[1], kv[0]))),

@@ -30,11 +30,11 @@ FACET_SECTIONS = (("type", "Type", True), ("tag", "Tags", True), ("band", "Impor
                   ("project", "Project", False), ("month", "Month created", False))
 
 
-def _listing_context(request, handle, form, filters, page):
+def _listing_context(request, handle, form, filters, page, state=None):
     params = filters.as_params()
     query = form.cleaned_data["q"]
     return {
-        "links": facet_links(request.GET, page.facets, filters),
+        "links": facet_links(request.GET if state is None else state, page.facets or {}, filters),
         "facet_sections": FACET_SECTIONS,
         "client": handle.client,
         "filters": filters,
@@ -74,11 +74,29 @@ def search(request, handle):
         return error
     filters = form.filters()
     number = form.cleaned_data["page"] or 1
-    result = memory_search(rm=handle.readmodel, text=form.cleaned_data["q"], filters=filters, page=number)
+    # The results do not wait for the facets and the exact total: the page asks for them in a
+    # second request (part=facets); the JSON twin gives them with facets=1.
+    part, exact = request.GET.get("part"), request.GET.get("exact") == "1"
+    with_facets = part == "facets" or request.GET.get("facets") == "1"
+    result = memory_search(rm=handle.readmodel, text=form.cleaned_data["q"], filters=filters, page=number,
+                           exact=exact, facets=with_facets)
     page = result["page_data"]
-    context = _listing_context(request, handle, form, filters, page)
-    context.update(mode="search", corrected=result["corrected"], page_number=number)
-    data = _page_json(page, {"query": result["query"], "corrected": result["corrected"], "page": number})
+    state = request.GET.copy()
+    for key in ("part", "facets"):
+        state.pop(key, None)
+    context = _listing_context(request, handle, form, filters, page, state)
+    kept = [(k, v) for k, values in state.lists() for v in values if k != "format"]
+    facets_url = f"{request.path}?{urlencode([*kept, ('part', 'facets')])}"
+    context.update(mode="search", corrected=result["corrected"], partial=result["partial"],
+                   page_number=number,
+                   total_more=result["total_more"], facets_url=facets_url, exact=exact,
+                   popular=selectors.popular_tags(rm=handle.readmodel) if not page.items else [])
+    if part == "facets":
+        return respond(request, "memories/list.html", context, partial="facets")
+    data = _page_json(page, {"query": result["query"], "corrected": result["corrected"], "page": number,
+                             "partial": result["partial"], "total_more": result["total_more"],
+                             "facets_url": None if with_facets else
+                             f"{request.path}?{urlencode([*kept, ('facets', '1'), ('format', 'json')])}"})
     return respond(request, "memories/list.html", context, partial="main", data=data)
 
 

@@ -323,3 +323,73 @@ def test_a_memory_written_without_updated_at_can_still_be_edited_safely(web, han
     fresh = web.post(f"/c/acme/memories/{memory_id}/edit/", {**_edit_form(web, memory_id), "title": "Kept"})
     assert fresh.status_code == 302 and _stored(handle, memory_id)["title"] == "Kept"
     assert _stored(handle, memory_id)["usage_count"] == 99
+
+
+def _text(response):
+    import re
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+@pytest.mark.parametrize("question, title", [
+    ("how to fix CORS", "Configure django-cors-headers with an explicit origin allowlist"),
+    ("why is billing slow", "N+1 queries on /api/v1/invoices/"),
+    ("safari logout", "Safari users are logged out every 5 minutes"),
+])
+def test_plain_questions_find_memories_and_say_how(web, client_db, question, title):
+    page = web.get("/c/acme/search/", {"q": question})
+    text = _text(page)
+    assert page.status_code == 200
+    assert "No memory has all the words; best matches for any of them" in text
+    assert 'href="?q=' in page.content.decode() and "exact=1" in page.content.decode()
+    data = web.get("/c/acme/search/", {"q": question, "format": "json"}).json()
+    assert data["total"] == 0 and data["partial"] and any(title in i["title"] for i in data["items"][:5])
+    exact = web.get("/c/acme/search/", {"q": question, "exact": "1", "format": "json"}).json()
+    assert exact["items"] == [] and exact["partial"] is None
+
+
+def test_snippets_on_the_page_are_never_the_tags_json(web, client_db):
+    for q in ("kubernetes", "kuberntes", "celery"):
+        data = web.get("/c/acme/search/", {"q": q, "format": "json"}).json()
+        assert data["items"] and all(not i["snippet_html"].startswith("[&quot;") for i in data["items"])
+
+
+def test_typo_banner_shows_the_corrected_query_once(web, client_db):
+    text = _text(web.get("/c/acme/search/", {"q": "kuberntes"}))
+    assert "Showing results for kubernetes ." in text
+    assert text.count("kubernetes kubernetes") == 0
+
+
+def test_a_page_with_no_results_offers_suggestions_not_actions(web, client_db):
+    page = web.get("/c/acme/search/", {"q": "zzqqxx wwqqyy", "type": "problem"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Tag all" not in html and "Graph these results" not in html and "Export:" not in html
+    assert "/tags/bulk/" not in html and "view=results" not in html
+    text = _text(page)
+    assert "Search all memories for “zzqqxx wwqqyy”" in text and "popular tag" in text
+    assert 'href="?q=zzqqxx+wwqqyy"' in html  # the search without its filters
+
+
+def test_first_search_defers_facets_to_a_second_request(web, client_db):
+    page = web.get("/c/acme/search/", {"q": "redis", "type": "problem"})
+    html = page.content.decode()
+    assert 'class="facet-sections"' not in html and 'hx-trigger="load"' in html
+    assert "part=facets" in html
+    facets = web.get("/c/acme/search/", {"q": "redis", "type": "problem", "part": "facets"}, **HX)
+    fragment = facets.content.decode()
+    assert 'class="facet-sections"' in fragment and "<html" not in fragment
+    assert 'id="search-total" hx-swap-oob="true"' in fragment
+    # OR within the type facet: the other types stay offered, choosing one widens the search.
+    assert "type=problem&amp;type=error" in fragment
+    data = web.get("/c/acme/search/", {"q": "redis", "format": "json"}).json()
+    assert data["facets"] is None and data["facets_url"]
+    full = web.get(data["facets_url"]).json()
+    assert full["facets"]["type"] and full["total"] == data["total"]
+
+
+def test_facet_or_within_type_and_importance_labels_match_the_rows(web, client_db):
+    one = web.get("/c/acme/search/?q=redis&type=problem&format=json").json()["total"]
+    two = web.get("/c/acme/search/?q=redis&type=problem&type=error&format=json").json()["total"]
+    assert two > one > 0
+    page = web.get("/c/acme/search/?q=redis&facets=1").content.decode()
+    assert "★ 70–100%" in page and "· high" in page
