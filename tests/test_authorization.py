@@ -61,6 +61,8 @@ TABLE = {
     **{f"c/<slug:client>/api/memorygraph/{pattern}":
        (method, "/c/acme/api/memorygraph/" + url.replace("{m}", "some-id"), {"default": 401})
        for pattern, method, url in CLOUD_API},  # a session opens none of them: only a key does
+    # The MCP endpoint (issue 12): only a key opens it (tests/test_mcp_endpoint.py has the key matrix).
+    "c/<slug:client>/mcp/": ("post", "/c/acme/mcp/", {"default": 401}),
     "favicon.ico": ("get", "/favicon.ico", {"default": 301}),  # to static/favicon.svg
     "accounts/logout/": ("post", "/accounts/logout/", {"default": 302}),  # last: it ends the session
 }
