@@ -453,3 +453,15 @@ def test_related_memories_deep_walks_are_bounded(live_server, client_db, handle,
     near = int(re.match(r"Found (\d+) related memories", one).group(1))
     far = int(re.match(r"Found (\d+) related memories", five).group(1))
     assert 1 <= near <= 20 and near < far <= 200
+
+
+def test_the_configuration_lines_a_key_page_can_show(team, keys, rf):
+    from memories.agents.mcp.setup import endpoint_url, http_config
+
+    url = endpoint_url(rf.get("/"), team.client)
+    assert url == "http://testserver/c/team/mcp/"
+    config = http_config(url=url, key=keys["write"])
+    assert config["cli"] == (f"claude mcp add --transport http team-kb http://testserver/c/team/mcp/ "
+                             f"--header 'Authorization: Bearer {keys['write']}'")
+    assert json.loads(config["json"]) == {"mcpServers": {"team-kb": {
+        "type": "http", "url": url, "headers": {"Authorization": f"Bearer {keys['write']}"}}}}
