@@ -22,10 +22,10 @@ setup: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py kb_bootstrap --url http://$(HOST):$(PORT)
 
-# The sync worker owns the replicas of synced client databases (it idles while there are none,
-# and picks up databases created later in the admin); it stops with the server.
+# The worker runs all long work (jobs the web queues, graph analytics) and owns the replicas of
+# synced client databases (picking up ones created later in the admin); it stops with the server.
 run: setup
-	$(PY) manage.py kb_sync & SYNC=$$!; trap 'kill $$SYNC 2>/dev/null; wait $$SYNC' EXIT INT TERM; \
+	$(PY) manage.py kb_worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn kbsite.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - --graceful-timeout 5
 
 # The Turso sync server (npm turso@0.6.0, `tursodb --sync-server`): the primary of synced

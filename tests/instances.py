@@ -2,7 +2,7 @@
 
 Each instance has its own KB_DATA_DIR (Django database, read models, replica) and runs
 `manage.py migrate`, `manage.py kb_bootstrap` (which registers the synced client database
-from KB_PRIMARY_URL), `manage.py kb_sync` and gunicorn, as the compose services do.
+from KB_PRIMARY_URL), `manage.py kb_worker` and gunicorn, as the compose services do.
 """
 import os
 import re
@@ -54,7 +54,7 @@ class Instance:
 
     def start_worker(self, **env):
         with self._log("worker") as log:
-            self.worker = subprocess.Popen([PYTHON, "manage.py", "kb_sync"], cwd=ROOT, env={**self.env, **env},
+            self.worker = subprocess.Popen([PYTHON, "manage.py", "kb_worker"], cwd=ROOT, env={**self.env, **env},
                                            stdout=log, stderr=subprocess.STDOUT)
         return self.worker
 

@@ -270,10 +270,10 @@ def test_compose_file_runs_the_commands_these_tests_run():
 
     root = Path(__file__).resolve().parent.parent
     compose = (root / "docker-compose.yml").read_text()
-    for command in ("python manage.py migrate --noinput", "python manage.py kb_bootstrap", "python manage.py kb_sync",
+    for command in ("python manage.py migrate --noinput", "python manage.py kb_bootstrap", "python manage.py kb_worker",
                     "gunicorn kbsite.wsgi", "--sync-server", "turso@0.6.0", "KB_PRIMARY_URL"):
         assert command in compose, command
     assert json.loads((root / "package.json").read_text())["devDependencies"]["turso"] == "0.6.0"
     instances = (root / "tests" / "instances.py").read_text()
-    for command in ('"migrate", "--noinput"', '"kb_bootstrap"', '"kb_sync"', '"kbsite.wsgi"', '"KB_PRIMARY_URL"'):
+    for command in ('"migrate", "--noinput"', '"kb_bootstrap"', '"kb_worker"', '"kbsite.wsgi"', '"KB_PRIMARY_URL"'):
         assert command in instances, command
