@@ -1,0 +1,158 @@
+"""Jobs in the test's own process (the worker's code: run_pending, jobs_recover): web requests
+only queue work and start no thread; pages show queued / running / done / failed with Retry;
+recovery of stale jobs; a job run twice changes nothing the second time."""
+import threading
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from memories import selectors, services
+from memories.models import Membership, SyncState, TagBatch
+from memories.worker.jobs import job_enqueue
+from memories.worker.models import Job
+from memories.worker.recovery import jobs_recover
+from memories.worker.runner import execute
+from tests.jobs import run_jobs
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def admin_web(client_db, django_user_model):
+    from django.test import Client
+
+    boss = django_user_model.objects.create_user("boss", password="x")
+    Membership.objects.create(user=boss, client=client_db, role=Membership.ADMIN)
+    browser = Client()
+    browser.force_login(boss)
+    return browser
+
+
+def _threads():
+    return {t.ident for t in threading.enumerate()}
+
+
+def test_requests_that_queue_work_start_no_thread(web, admin_web, handle, monkeypatch):
+    monkeypatch.setattr(services, "BULK_INLINE", 10)
+    before = _threads()
+    assert admin_web.post("/sync/acme/rebuild/").status_code == 302
+    response = web.post("/c/acme/tags/bulk/?type=error", {"tag": "later"})
+    assert response.status_code == 302 and "/c/acme/jobs/" in response["Location"]
+    assert _threads() == before  # nothing runs in the web process
+    assert set(Job.objects.values_list("kind", "status")) == {("rebuild", "queued"), ("bulk_tag", "queued")}
+    assert "later" not in {t["tag"] for t in selectors.tag_index(rm=handle.readmodel)["tags"]}
+    run_jobs()
+    assert set(Job.objects.values_list("status", flat=True)) == {"done"}
+    assert "later" in {t["tag"] for t in selectors.tag_index(rm=handle.readmodel)["tags"]}
+    assert SyncState.objects.get(client=handle.client).rebuild_requested_at is None
+
+
+def test_a_graph_view_starts_no_thread(web, handle):
+    before = _threads()
+    memory_id = handle.readmodel.conn.execute("SELECT from_id FROM edge LIMIT 1").fetchone()[0]
+    for url in ("/c/acme/graph/", f"/c/acme/graph/?memory={memory_id}&depth=2", "/c/acme/graph/?view=unsolved"):
+        assert web.get(url).status_code in (200, 202), url
+    assert _threads() == before
+
+
+def test_the_job_pages_show_each_state_and_retry_runs_it_again(web, admin_web, handle):
+    job = services.rebuild_request(client=handle.client, actor=None)
+    page = web.get(f"/c/acme/jobs/{job.pk}/")
+    assert b"Queued" in page.content and b'hx-trigger="every 1s"' in page.content
+    Job.objects.filter(pk=job.pk).update(status="running", progress_done=40, progress_total=294, attempts=1)
+    fragment = web.get(f"/c/acme/jobs/{job.pk}/", HTTP_HX_REQUEST="true")
+    assert b"<html" not in fragment.content and b'<progress value="40" max="294">' in fragment.content
+    Job.objects.filter(pk=job.pk).update(status="failed", message="The worker stopped while running this job")
+    page = web.get(f"/c/acme/jobs/{job.pk}/")
+    assert b"Failed: The worker stopped" in page.content and b"Retry" in page.content
+    assert b"every 1s" not in page.content  # a finished job does not poll
+    assert web.post(f"/c/acme/jobs/{job.pk}/retry/").status_code == 403  # a rebuild is an admin's to retry
+    assert admin_web.post(f"/c/acme/jobs/{job.pk}/retry/").status_code == 302
+    assert Job.objects.get(pk=job.pk).status == "queued"
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == "done" and job.result["memories"] == 294
+    assert admin_web.post(f"/c/acme/jobs/{job.pk}/retry/").status_code == 409  # nothing to retry
+    listing = web.get("/c/acme/jobs/?format=json").json()["jobs"]
+    assert listing[0]["id"] == job.pk and listing[0]["status"] == "done" and "params" not in listing[0]
+    assert b"rebuild" in web.get("/c/acme/jobs/").content
+
+
+def test_stale_jobs_are_queued_again_and_without_attempts_left_fail_with_the_reason(handle, settings):
+    settings.KB_JOB_STALE_S = 60
+    old = timezone.now() - timedelta(seconds=120)
+    alive = job_enqueue(kind="rebuild", client=handle.client)
+    stale = job_enqueue(kind="rebuild", client=handle.client)
+    spent = job_enqueue(kind="rebuild", client=handle.client, max_attempts=2)
+    Job.objects.filter(pk=alive.pk).update(status="running", heartbeat_at=timezone.now(), worker="elsewhere:1",
+                                           attempts=1)
+    Job.objects.filter(pk=stale.pk).update(status="running", heartbeat_at=old, worker="elsewhere:1", attempts=1)
+    Job.objects.filter(pk=spent.pk).update(status="running", heartbeat_at=old, worker="elsewhere:1", attempts=2)
+    SyncState.objects.create(client=handle.client, rebuild_requested_at=old, rebuild_progress="12 of 294 memories")
+    assert jobs_recover() == (1, 1)
+    statuses = dict(Job.objects.values_list("pk", "status"))
+    assert statuses == {alive.pk: "running", stale.pk: "queued", spent.pk: "failed"}
+    spent.refresh_from_db()
+    assert spent.message == ("Failed after 2 attempt(s): the worker stopped while running this job "
+                             "(killed or restarted); press Retry.")
+    assert SyncState.objects.get(client=handle.client).rebuild_requested_at is None  # offered again
+    assert jobs_recover() == (0, 0)  # nothing twice
+
+
+def test_a_job_of_a_dead_process_on_this_host_is_recovered_at_once(handle):
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    job = job_enqueue(kind="rebuild", client=handle.client)
+    Job.objects.filter(pk=job.pk).update(status="running", heartbeat_at=timezone.now(), attempts=1,
+                                         worker=f"{socket.gethostname()}:{gone.stdout.strip()}")
+    assert jobs_recover() == (1, 0)
+
+
+def test_an_import_job_run_twice_changes_nothing_the_second_time(web, handle, tmp_path):
+    from memories.loader import load_graph
+    from memories.models import ImportJob
+    from memories.synthetic import synthetic_graph
+
+    source = tmp_path / "more.db"
+    memories, relationships = synthetic_graph(40, seed=9)
+    load_graph(str(source), memories, relationships)
+    with source.open("rb") as f:
+        assert web.post("/c/acme/import/", {"file": f}).status_code == 302
+    record = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=record.pk).update(status="running")
+    job = job_enqueue(kind="import", client=handle.client, params={"import": record.pk}, total=record.total)
+    run_jobs()
+    assert Job.objects.get(pk=job.pk).status == "done"
+    versions = dict(handle.readmodel.conn.execute("SELECT id, version FROM memory"))
+    count = handle.store.count_nodes()
+    # As recovery would: the same job again (its import already done, its upload gone).
+    ImportJob.objects.filter(pk=record.pk).update(status="running")
+    Job.objects.filter(pk=job.pk).update(status="queued")
+    execute(job.pk)
+    assert handle.store.count_nodes() == count == 294 + 40
+    assert dict(handle.readmodel.conn.execute("SELECT id, version FROM memory")) == versions
+
+
+def test_a_bulk_tag_job_run_twice_changes_nothing_the_second_time(handle, monkeypatch):
+    monkeypatch.setattr(services, "BULK_INLINE", 10)
+    monkeypatch.setattr(services, "CHUNK", 50)
+    ids = [r[0] for r in handle.readmodel.conn.execute("SELECT id FROM memory ORDER BY id")]
+    batch, job = services.bulk_tag(handle=handle, actor=None, tag="twice", memory_ids=ids, selection="")
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == "done" and job.result["tagged"] == len(ids) and job.progress_done == len(ids)
+    versions = dict(handle.readmodel.conn.execute("SELECT id, version FROM memory"))
+    Job.objects.filter(pk=job.pk).update(status="queued")
+    execute(job.pk)
+    assert dict(handle.readmodel.conn.execute("SELECT id, version FROM memory")) == versions
+    assert sorted(TagBatch.objects.get(pk=batch.pk).memory_ids) == sorted(ids)
