@@ -95,7 +95,9 @@ def _walked(rm, data, filters, q):
         if not nodes:
             raise LookupError(f"No memory with id {data['memory']}.")
         center = next(n for n in nodes if n["id"] == data["memory"])
-        return GraphView(builders.build_graph(nodes, edges), total,
+        H = builders.build_graph(nodes, edges)
+        H.nodes[center["id"]]["center"] = True  # the drawing marks where the view starts
+        return GraphView(H, total,
                          f"Around “{center['title']}”, depth {data['depth']}")
     if view == "results":
         parsed = parse_query(q) if q else None
@@ -116,6 +118,8 @@ def _path(rm, source, target):
     found = selectors.nodes_by_ids(rm=rm, ids=ids)
     H = builders.build_graph([found[n] for n in ids if n in found],
                              selectors.edges_among(rm=rm, ids=ids) if path else [])
+    if source in H:
+        H.nodes[source]["center"] = True
     stats = {"connected": path is not None, "searched": searched}
     if path:
         # A shortest path has no chords, so the edges among its memories are exactly its steps.
@@ -151,6 +155,9 @@ def _stored(rm, view, limit, stored, generation):
     focus = {n for n in ids if roles.get(n) == "open"}
     edges = builders.view_edges(view, selectors.edges_among(rm=rm, ids=ids), focus=focus)
     H = builders.build_graph([found[n] for n in ids if n in found], edges)
+    for n in H:
+        if n in roles:
+            H.nodes[n]["role"] = roles[n]  # unsolved: 'open' problems and their 'context'
     ranks, communities = analytics.ranks_of(rm=rm, ids=ids)
     return GraphView(H, stored[view].total, TITLES[view], rank_set=rank_set, generation=generation,
                      ranks=ranks, communities=communities)

@@ -27,6 +27,22 @@ CATEGORY_COLOURS = {
     "similarity": "#868e96", "workflow": "#b08900", "quality": "#e64980",
 }
 FALLBACK_COLOUR = "#5f6b76"
+# Types whose colours are close for people with a colour vision deficiency (problem/error,
+# solution/fix, the greys) differ in shape too, so no type is told apart by colour alone.
+TYPE_SHAPES = {
+    "problem": "triangle", "error": "triangleDown", "solution": "dot", "fix": "diamond",
+    "code_pattern": "square", "task": "dot", "project": "hexagon", "technology": "square",
+    "command": "diamond", "file_context": "square", "workflow": "hexagon", "general": "dot",
+    "conversation": "star",
+}
+# Community colours: Okabe-Ito's eight colour-blind-safe hues (black swapped for a grey that
+# shows on the dark theme), then Tol's muted set; communities past these share the last one.
+COMMUNITY_COLOURS = ("#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#999999",
+                     "#882255", "#44aa99", "#117733", "#ddcc77")
+# Labels a view shows before any zoom: the most important memories only, so they never pile up.
+LABELLED = 20
+# vis-network's first layout is seeded: a view looks the same on every load.
+LAYOUT_SEED = 7
 LABEL_MAX = 40
 
 PHYSICS = {
@@ -42,11 +58,22 @@ BASE_OPTIONS = {
     # Straight edges: dynamic smoothing adds a physics node per edge, too slow past ~1k edges.
     "edges": {"smooth": {"enabled": False}, "arrows": {"to": {"scaleFactor": 0.6}}},
     "interaction": {"hover": True, "tooltipDelay": 200, "hideEdgesOnDrag": True},
+    "layout": {"randomSeed": LAYOUT_SEED, "improvedLayout": True},
 }
 
 
 def type_colour(memory_type):
     return TYPE_COLOURS.get(memory_type, FALLBACK_COLOUR)
+
+
+def type_shape(memory_type):
+    return TYPE_SHAPES.get(memory_type, "dot")
+
+
+def community_colour(community):
+    if community is None or community < 0:
+        return FALLBACK_COLOUR
+    return COMMUNITY_COLOURS[min(community, len(COMMUNITY_COLOURS) - 1)]
 
 
 def category_colour(category):
@@ -78,6 +105,7 @@ def legend(H):
     cat_order = [c for c in REL_CATEGORIES if c in cats] + sorted(cats - set(REL_CATEGORIES))
     return {
         "types": {t: type_colour(t) for t in type_order},
+        "shapes": {t: type_shape(t) for t in type_order},
         "categories": {c: category_colour(c) for c in cat_order},
     }
 
@@ -107,16 +135,26 @@ def degree_sizes(H, *, by="degree", low=10.0, high=40.0):
 def vis_payload(H, *, size_by="degree", positions=None, url_for=None):
     """``{"nodes", "edges", "options", "legend"}`` for vis-network, JSON-serialisable.
 
-    Nodes: colour by type, size 10..40 by degree or ``pagerank``, label = title cut to 40
-    characters, ``title`` = plain-text hover, custom ``type`` and (with ``url_for(id)``)
+    Nodes: colour and shape by type, size 10..40 by degree or ``pagerank``, label = title cut
+    to 40 characters, ``title`` = plain-text hover, custom ``type``, ``important`` (the
+    LABELLED most central, the starting memory and unsolved problems: labelled before any
+    zoom), ``center``, ``role``, ``community`` with its colour, and (with ``url_for(id)``)
     ``url``. Edges: id = edge key, colour by category, arrows except on symmetric types,
     dashed when not current. With ``positions`` ({id: (x, y)}) nodes are pinned and physics
     is off; without, barnesHut physics stabilises the layout in the browser.
     """
     net = Network(directed=True)
     sizes = degree_sizes(H, by=size_by)
+    labelled = set(sorted(H, key=lambda n: (-float(H.nodes[n].get("pagerank") or 0), -H.degree(n)))[:LABELLED])
+    labelled.update(n for n, d in H.nodes(data=True) if d.get("center") or d.get("role") == "open")
     for n, data in H.nodes(data=True):
         extra = {}
+        if data.get("center"):
+            extra["center"] = True
+        if data.get("role"):
+            extra["role"] = data["role"]
+        if "community" in data:
+            extra.update(community=data["community"], community_color=community_colour(data["community"]))
         if positions is not None:
             x, y = positions[n]
             extra.update(x=float(x), y=float(y), physics=False)
@@ -124,7 +162,8 @@ def vis_payload(H, *, size_by="degree", positions=None, url_for=None):
             extra["url"] = url_for(n)
         net.add_node(
             n, label=node_label(data.get("title") or n), color=type_colour(data.get("type")),
-            size=sizes[n], title=hover_text(data), type=data.get("type"), **extra,
+            shape=type_shape(data.get("type")), size=sizes[n], title=hover_text(data), type=data.get("type"),
+            important=n in labelled, **extra,
         )
     for u, v, key, data in H.edges(keys=True, data=True):
         rel_type, current = data.get("rel_type"), data.get("current", True)

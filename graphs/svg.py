@@ -15,10 +15,20 @@ MARGIN = 30
 LABEL_ROOM = 110
 LEGEND_WIDTH = 170
 TITLE_HEIGHT = 30
+# The widest a 16 px semibold character of the title runs, on average, in px.
+TITLE_CHAR_WIDTH = 9.5
 # Past this many labels the drawing turns to noise: only the biggest nodes keep theirs (all
 # nodes still show their title on hover).
 LABELLED_MAX = 50
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+
+
+def _fit_text(text, room, char_width):
+    """text cut (with an ellipsis) to what fits in ``room`` px: SVG text does not wrap, and a
+    longer title ran off the image. The whole title stays in the document's <title>."""
+    most = max(int(room / char_width), 4)
+    text = " ".join(str(text).split())
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
 
 
 def _text(value):
@@ -102,7 +112,7 @@ def to_svg(H, positions, *, width=1200, height=800, title=""):
     ]
     if title:
         out.append(f'<text x="{MARGIN}" y="{MARGIN}" font-size="16" font-weight="600" fill="#1d2125">'
-                   f"{_text(title)}</text>")
+                   f"{_text(_fit_text(title, width - 2 * MARGIN, TITLE_CHAR_WIDTH))}</text>")
     if not len(H):
         out.append(f'<text x="{(MARGIN + right) / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle" '
                    f'font-size="14" fill="#5f6b76">No memories to draw.</text>')

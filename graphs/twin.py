@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 
 
 def twin_rows(result, url_for):
-    """One row per node (most linked first) with degree, PageRank, community and outgoing links."""
+    """One row per node (most linked first; a path's in its order) with degree, PageRank, community and outgoing links."""
     H = result.graph
     rows = []
     for node_id, attrs in H.nodes(data=True):
@@ -17,7 +17,11 @@ def twin_rows(result, url_for):
                      "degree": H.degree(node_id), "pagerank": result.ranks.get(node_id),
                      "community": result.communities.get(node_id), "url": url_for(node_id) if url_for else None,
                      "out": out})
-    rows.sort(key=lambda r: (-r["degree"], r["title"].lower()))
+    path = {n: i for i, n in enumerate(H.graph.get("path") or ())}
+    if path:
+        rows.sort(key=lambda r: path.get(r["id"], len(path)))  # a path reads from its start to its end
+    else:
+        rows.sort(key=lambda r: (-r["degree"], r["title"].lower()))
     return rows
 
 

@@ -23,11 +23,14 @@ from memories.registry import handle_for
 
 from . import builders, exports, svg
 from .compute import compute
-from .forms import GraphForm
+from .forms import VIEWS, GraphForm
 from .models import EmbedToken
+from .picker.selectors import picker_field
 from .render import vis_payload
 from .twin import twin_html, twin_rows
 
+# The iframe snippet's height (px) on the embed links page: the graph fills whatever it is given.
+EMBED_HEIGHT, EMBED_HEIGHT_MIN, EMBED_HEIGHT_MAX = 600, 200, 2000
 EXPORT_TYPES = {
     "graphml": ("application/graphml+xml", "graphml"),
     "gexf": ("application/gexf+xml", "gexf"),
@@ -51,16 +54,61 @@ def _graph_for(handle, query):
 
 @client_view
 def graph(request, handle):
+    form, filters_form = GraphForm(request.GET), FilterForm(request.GET)
+    valid = [form.is_valid(), filters_form.is_valid()]
+    html = request.GET.get("format", "html") in ("", "html")
+    if not all(valid):
+        if not html:
+            return error_response(request, "This graph view's parameters are not valid.", status=400,
+                                  errors={**form.errors, **filters_form.errors})
+        choosing = form.only_choices_missing() and valid[1]
+        problems = form.messages() + filters_form_messages(filters_form)
+        return _choose(request, handle, problems, status=200 if choosing else 400)
+    data = form.cleaned_data
     try:
-        data, result = _graph_for(handle, request.GET)
-    except ValueError as exc:
-        return error_response(request, "This graph view's parameters are not valid.", status=400,
-                              errors=exc.args[0])
+        result = compute(handle, data, filters=filters_form.filters(), q=filters_form.cleaned_data["q"].strip())
     except LookupError as exc:
-        return error_response(request, str(exc), status=404)
+        if not html:
+            return error_response(request, str(exc), status=404)
+        # Words typed where an id goes (the form sent without JavaScript): the picker lists their matches.
+        return _choose(request, handle, [str(exc)], status=404, offer_matches=True)
     base = reverse("graph", args=[handle.client.slug])
     return present(request, handle.client, result, data, state=_view_state(request.GET), base=base,
-                   url_for=_memory_urls(handle.client.slug))
+                   url_for=_memory_urls(handle.client.slug), pickers=_pickers(handle, _raw_state(request.GET)))
+
+
+def filters_form_messages(filters_form):
+    return [m for errors in filters_form.errors.values() for m in errors]
+
+
+def _raw_state(query):
+    """The form's values as sent, for showing the form again around what is wrong or missing."""
+    view = query.get("view") if query.get("view") in VIEWS else ("neighbourhood" if query.get("memory") else "overview")
+    depth = query.get("depth", "")
+    return {"view": view, "memory": query.get("memory", ""), "target": query.get("target", ""),
+            "source": query.get("source") or (query.get("memory", "") if view == "path" else ""),
+            "depth": int(depth) if depth in ("1", "2", "3") else 1, "size": query.get("size", ""),
+            "node_type": query.getlist("node_type"), "category": query.getlist("category")}
+
+
+PICKERS = (("memory", "Memory"), ("source", "From"), ("target", "To"))
+
+
+def _pickers(handle, data):
+    return {name: picker_field(rm=handle.readmodel, name=name, label=label, value=data.get(name))
+            for name, label in PICKERS}
+
+
+def _choose(request, handle, problems, *, status, offer_matches=False):
+    """The graph page's form alone: the memories still to pick (with the picker), or what is wrong."""
+    data = _raw_state(request.GET)
+    pickers = _pickers(handle, data)
+    if offer_matches and any(p["choices"] for p in pickers.values()):
+        status, problems = 200, ["Several memories match what you typed: pick one."]
+    context = {"client": handle.client, "data": data, "pickers": pickers, "problems": problems,
+               "base": reverse("graph", args=[handle.client.slug]), "memory_types": MEMORY_TYPES,
+               "categories": tuple(REL_CATEGORIES), "choosing": True}
+    return render(request, "graphs/graph.html", context, status=status)
 
 
 def _memory_urls(slug):
@@ -69,7 +117,7 @@ def _memory_urls(slug):
     return lambda memory_id: f"{prefix}{quote(memory_segment(memory_id), safe='')}/"
 
 
-def present(request, client, result, data, *, state, base, url_for=None, embed=None):
+def present(request, client, result, data, *, state, base, url_for=None, embed=None, pickers=None):
     """Render a GraphView in the requested format."""
     fmt = data["format"]
     if result.computing:
@@ -107,7 +155,7 @@ def present(request, client, result, data, *, state, base, url_for=None, embed=N
         if result.total > result.shown else "",
     }
     if not embed:
-        context.update(memory_types=MEMORY_TYPES, categories=tuple(REL_CATEGORIES))
+        context.update(memory_types=MEMORY_TYPES, categories=tuple(REL_CATEGORIES), pickers=pickers or {})
     return render(request, "graphs/embed.html" if embed else "graphs/graph.html", context)
 
 
@@ -143,10 +191,12 @@ def embeds(request, handle):
         messages.success(request, "Embed link created.")
         return redirect(f"{reverse('graph_embeds', args=[handle.client.slug])}#embed-{embed.pk}")
     items = EmbedToken.objects.filter(client=handle.client)
+    height = _whole_number(request.GET.get("height", ""), EMBED_HEIGHT_MIN, EMBED_HEIGHT_MAX) or EMBED_HEIGHT
     rows = [{"embed": e, "url": request.build_absolute_uri(reverse("embed", args=[e.token])),
              "svg": request.build_absolute_uri(reverse("embed_svg", args=[e.token])),
              "problem": e.problem()} for e in items]
-    return render(request, "graphs/embeds.html", {"client": handle.client, "rows": rows})
+    return render(request, "graphs/embeds.html", {"client": handle.client, "rows": rows, "height": height,
+                                                  "height_min": EMBED_HEIGHT_MIN, "height_max": EMBED_HEIGHT_MAX})
 
 
 @require_POST

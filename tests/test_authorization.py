@@ -64,6 +64,9 @@ TABLE = {
     # The MCP endpoint (issue 12): only a key opens it (tests/test_mcp_endpoint.py has the key matrix).
     "c/<slug:client>/mcp/": ("post", "/c/acme/mcp/", {"default": 401}),
     "favicon.ico": ("get", "/favicon.ico", {"default": 301}),  # to static/favicon.svg
+    # The memory picker (graphs/picker/): a read of one client database, so viewers and up.
+    "c/<slug:client>/pick/": ("get", "/c/acme/pick/?q=redis", {"anonymous": LOGIN, "embed": LOGIN, "staff": 404,
+                                                              "default": 200}),
     "accounts/logout/": ("post", "/accounts/logout/", {"default": 302}),  # last: it ends the session
 }
 

@@ -190,7 +190,9 @@ def test_embed_shows_the_graph_inside_another_origins_iframe(page, anonymous, hu
 
 def test_revoked_embed_shows_403_inside_the_iframe(page, anonymous, hub, wiki):
     link = _create_embed_link(page, hub)
-    page.get_by_role("button", name="Revoke").click()
+    row = page.locator(".embed-row").last
+    row.get_by_text("Revoke…").click()  # a confirmation step first (a <details>, no script needed)
+    row.get_by_role("button", name="Revoke this link").click()
     expect(page.get_by_text("Embed link revoked")).to_be_visible()
     wiki_url, publish = wiki
     publish(f'<!doctype html><title>Wiki</title><iframe src="{link}" width=800 height=600></iframe>')

@@ -73,9 +73,91 @@ def test_graph_page_full_and_payload_is_local(web, hub):
 def test_bad_parameters_get_400_and_unknown_memory_404(web, client_db):
     assert web.get("/c/acme/graph/?depth=9&memory=x").status_code == 400
     assert web.get("/c/acme/graph/?view=bogus").status_code == 400
-    assert web.get("/c/acme/graph/?view=neighbourhood").status_code == 400
-    assert web.get("/c/acme/graph/?view=path&source=a").status_code == 400
+    assert web.get("/c/acme/graph/?view=neighbourhood&format=json").status_code == 400
+    assert web.get("/c/acme/graph/?view=path&source=a&format=json").status_code == 400
     assert web.get("/c/acme/graph/?memory=nope&format=json").status_code == 404
+
+
+@pytest.mark.parametrize("query, pickers", [
+    ("view=neighbourhood", ["memory"]), ("view=path", ["source", "target"]), ("view=path&source=", ["target"]),
+])
+def test_a_view_still_missing_its_memories_shows_the_form_with_pickers(web, client_db, query, pickers):
+    page = web.get(f"/c/acme/graph/?{query}")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'class="top"' in html and 'name="view"' in html, "the page keeps the site's menu and the form"
+    for name in pickers:
+        assert f'id="pick-{name}"' in html and 'hx-get="/c/acme/pick/"' in html
+    assert "Pick the" in html and "__all__" not in html
+
+
+def test_invalid_values_show_the_form_and_plain_messages(web, client_db):
+    page = web.get("/c/acme/graph/?memory=x&depth=9")
+    html = page.content.decode()
+    assert page.status_code == 400 and 'name="view"' in html and 'class="top"' in html
+    assert "Depth: Ensure this value is less than or equal to 3." in html and "__all__" not in html
+
+
+def test_words_where_an_id_goes_list_the_matching_memories(web, hub, handle):
+    """The form sent without JavaScript: the picker's box held words, not an id."""
+    page = web.get("/c/acme/graph/?view=neighbourhood&memory=redis")
+    html = page.content.decode()
+    assert page.status_code == 200 and 'type="radio" name="memory"' in html
+    chosen = re.search(r'type="radio" name="memory" value="([^"]+)"', html).group(1)
+    assert handle.readmodel.conn.execute("SELECT 1 FROM memory WHERE id = ?", (chosen,)).fetchone()
+    assert web.get("/c/acme/graph/?view=neighbourhood&memory=zzqqxxnothing").status_code == 404
+
+
+def test_path_view_keeps_the_memory_as_its_start_and_lists_the_path_in_order(web, handle):
+    conn = handle.readmodel.conn
+    a, b, c = conn.execute(
+        "SELECT e1.from_id, e1.to_id, e2.to_id FROM edge e1 JOIN edge e2 ON e2.from_id = e1.to_id "
+        "WHERE e1.current AND e2.current AND e2.to_id NOT IN (e1.from_id, e1.to_id) "
+        "AND NOT EXISTS (SELECT 1 FROM edge x WHERE x.current AND ((x.from_id = e1.from_id AND x.to_id = e2.to_id) "
+        "OR (x.to_id = e1.from_id AND x.from_id = e2.to_id))) LIMIT 1").fetchone()
+    data = web.get(f"/c/acme/graph/?view=path&memory={a}&target={c}&format=json").json()
+    assert len(data["nodes"]) == 3
+    html = web.get(f"/c/acme/graph/?view=path&source={a}&target={c}").content.decode()
+    titles = dict(conn.execute(f"SELECT id, title FROM memory WHERE id IN ('{a}', '{b}', '{c}')").fetchall())
+    body = html[html.index("<tbody>"):html.index("</tbody>")]
+    positions = [body.index(titles[n].replace("&", "&amp;").replace('"', "&quot;").replace("'", "&#x27;"))
+                 for n in (a, b, c)]
+    assert positions == sorted(positions), "the table lists the path from its start to its end"
+    assert f'data-title="{titles[a]}"'.replace("&", "&amp;") in html or 'id="pick-source"' in html
+
+
+def test_picker_endpoint_finds_memories_by_words_prefixes_and_ids(web, handle):
+    conn = handle.readmodel.conn
+    memory_id, title = conn.execute("SELECT id, title FROM memory WHERE title LIKE '%Redis%' LIMIT 1").fetchone()
+    results = web.get("/c/acme/pick/?q=redis&format=json").json()["results"]
+    assert results and all(set(r) == {"id", "title", "type"} for r in results)
+    assert any("redis" in r["title"].lower() for r in results)
+    prefix = web.get("/c/acme/pick/?q=redi&format=json").json()["results"]
+    assert prefix, "a word being typed matches as a prefix"
+    by_id = web.get(f"/c/acme/pick/?q={memory_id}&format=json").json()["results"]
+    assert by_id[0]["id"] == memory_id
+    address = web.get(f"/c/acme/pick/?q=http://x/c/acme/memories/{memory_id}/&format=json").json()["results"]
+    assert address[0]["id"] == memory_id
+    fragment = web.get("/c/acme/pick/?q=redis", HTTP_HX_REQUEST="true").content.decode()
+    assert "data-pick-id=" in fragment and "<html" not in fragment
+    page = web.get("/c/acme/pick/?q=redis").content.decode()
+    assert "<html" in page and "/c/acme/memories/" in page
+    for q in ("", "\"", "AND OR NOT", "*", "x" * 5000):
+        assert web.get("/c/acme/pick/", {"q": q, "format": "json"}).status_code == 200
+
+
+def test_nodes_mark_the_start_and_the_unsolved_problems(web, hub, handle):
+    hub_id, _ = hub
+    page = web.get(f"/c/acme/graph/?memory={hub_id}&depth=1").content.decode()
+    payload = json.loads(re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+    assert [n["id"] for n in payload["nodes"] if n.get("center")] == [hub_id]
+    assert payload["options"]["layout"]["randomSeed"] == 7
+    analytics_run(rm=handle.readmodel)
+    page = web.get("/c/acme/graph/?view=unsolved").content.decode()
+    payload = json.loads(re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+    open_ = [n for n in payload["nodes"] if n.get("role") == "open"]
+    assert open_ and all(n["type"] in ("problem", "error") and n["important"] for n in open_)
+    assert "unsolved problem" in page
 
 
 def test_whole_graph_views(web, handle):
@@ -207,3 +289,20 @@ def test_graph_integers_out_of_range_get_400(web, hub, query):
     hub_id, _ = hub
     response = web.get(f"/c/acme/graph/?memory={hub_id}&{query}&format=json")
     assert response.status_code == 400 and response.json()["error"]
+
+
+def test_add_relationship_picks_the_other_memory(web, handle):
+    conn = handle.readmodel.conn
+    (a,), (b, title) = conn.execute("SELECT id FROM memory LIMIT 1").fetchone(), \
+        conn.execute("SELECT id, title FROM memory WHERE title LIKE '%Redis%' ORDER BY id LIMIT 1").fetchone()
+    form = web.get(f"/c/acme/memories/{a}/relationships/new/").content.decode()
+    assert 'id="pick-other"' in form and 'hx-get="/c/acme/pick/"' in form and "/static/kb/picker.js" in form
+    # Without JavaScript the box sends words: the form comes back listing the memories they match.
+    sent = {"rel_type": "RELATED_TO", "direction": "out", "strength": "0.5", "confidence": "0.8", "context": ""}
+    words = web.post(f"/c/acme/memories/{a}/relationships/new/", {**sent, "other": "redis"})
+    assert words.status_code == 400
+    assert f'type="radio" name="other" value="{b}"' in words.content.decode()
+    # The radio of a match comes after the box: the last value of "other" is the id picked.
+    picked = web.post(f"/c/acme/memories/{a}/relationships/new/", {**sent, "other": ["redis", b]})
+    assert picked.status_code == 302
+    assert conn.execute("SELECT 1 FROM edge WHERE from_id = ? AND to_id = ?", (a, b)).fetchone()
