@@ -62,6 +62,10 @@ def listed(url, key):
     return anyio.run(_session, url, key, work)
 
 
+async def _store_result(results, n, coroutine):
+    results[n] = await coroutine
+
+
 def stored_id(text):
     return re.fullmatch(r"Memory stored successfully with ID: (\S+)", text).group(1)
 
@@ -374,6 +378,23 @@ def test_under_gunicorn_as_make_run_serves_it(served):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert post(url, None).status_code == 401
+    # Four agents writing at once, across both workers and their threads: nothing lost, nothing doubled.
+    async def burst(n):
+        async def work(session):
+            return [(await session.call_tool("store_memory", {"type": "general", "title": f"burst {n} {i}",
+                                                              "content": "c"})).is_error for i in range(10)]
+        return await _session(url, key, work)
+
+    async def all_bursts():
+        results = {}
+        async with anyio.create_task_group() as group:
+            for n in range(4):
+                group.start_soon(lambda n=n: _store_result(results, n, burst(n)))
+        return results
+    assert not any(any(errors) for errors in anyio.run(all_bursts).values())
+    [(found, _)] = agent(url, key, [("search_memories", {"query": "burst", "limit": 100})])
+    titles = re.findall(r"\*\*\d+\. (burst \d+ \d+)\*\*", found)
+    assert sorted(titles) == sorted(f"burst {n} {i}" for n in range(4) for i in range(10))
     # memorygraph's import-time logging.basicConfig stays out of the log (agents/mcp/__init__.py).
     assert " - INFO - " not in (served.dir / "web.log").read_text()
 
