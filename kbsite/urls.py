@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from graphs import views as graph_views
 from memories import sync_views
@@ -30,4 +33,11 @@ urlpatterns = [
     path("embed/<str:token>/", graph_views.embed, name="embed"),
     path("embed/<str:token>/image.svg", graph_views.embed_svg, name="embed_svg"),
     path("oembed", graph_views.oembed, name="oembed"),
+    # Browsers and feed readers ask for /favicon.ico whatever the page links.
+    path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),
 ]
+
+handler400 = "memories.site.errors.bad_request"
+handler403 = "memories.site.errors.permission_denied"
+handler404 = "memories.site.errors.page_not_found"
+handler500 = "memories.site.errors.server_error"

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 
 from . import services
 from .forms import ClientDatabaseForm
@@ -19,6 +19,16 @@ class ClientDatabaseAdmin(admin.ModelAdmin):
     list_filter = ("archived", "mode")
     inlines = [MembershipInline]
     actions = ["archive", "restore", "rebuild_index"]
+
+    class Media:
+        js = ("kb/admin_client.js",)  # hides the synced-only fields while Mode is Local
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        for field in form.base_fields.values():
+            # The admin prints help texts as HTML, which ate "<db>" in libsql://<db>.turso.io.
+            field.help_text = conditional_escape(field.help_text)
+        return form
 
     @admin.display(description="Sync status")
     def status(self, client):

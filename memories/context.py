@@ -1,17 +1,30 @@
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
-from .access import can_edit
+from .access import can_edit, visible_clients
 from .models import SyncState
 from .selectors import freshness
 
 
+def _switchable(user):
+    if not user.is_authenticated:
+        return []
+    return list(visible_clients(user).order_by("name").only("slug", "name")[:200])
+
+
 def kb(request):
     """The user's role in the current client database, for showing or hiding edit controls,
-    and the freshness badge of a synced client database."""
+    the freshness badge of a synced client database, and the databases the header's switcher
+    lists. ``client`` is here too, so that pages rendered without a view's context (error pages)
+    keep the database's menu; a view's own ``client`` wins over it."""
     role = getattr(request, "kb_role", None)
-    context = {"kb_role": role, "can_edit": can_edit(role), "sync_badge": None}
+    user = getattr(request, "user", None)
+    context = {"kb_role": role, "can_edit": can_edit(role), "sync_badge": None,
+               "kb_clients": SimpleLazyObject(lambda: _switchable(user)) if user is not None else []}
     handle = getattr(request, "kb", None)
-    if handle is not None and handle.synced:
-        context["sync_badge"] = freshness(client=handle.client, state=SyncState.objects.filter(
-            client=handle.client).first(), rm=handle.readmodel, now=timezone.now())
+    if handle is not None:
+        context["client"] = handle.client
+        if handle.synced:
+            context["sync_badge"] = freshness(client=handle.client, state=SyncState.objects.filter(
+                client=handle.client).first(), rm=handle.readmodel, now=timezone.now())
     return context

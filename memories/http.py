@@ -49,10 +49,23 @@ def respond(request, template, context, *, partial=None, data=None, status=200):
     return TemplateResponse(request, name, context, status=status)
 
 
+def _error_lists(errors, message):
+    """Each field's messages as a list (a bare string was joined one character at a time), leaving out
+    what the page's message already says."""
+    lists = {}
+    for field, value in (errors or {}).items():
+        items = [value] if isinstance(value, str) else [str(v) for v in value]
+        items = [text for text in items if text not in message]
+        if items:
+            lists[field] = items
+    return lists
+
+
 def error_response(request, message, *, status, errors=None):
     if wants_json(request):
         return JsonResponse({"error": message, "errors": errors or {}}, status=status)
-    return render(request, "error.html", {"message": message, "errors": errors or {}, "status": status}, status=status)
+    return render(request, "error.html", {"message": message, "errors": _error_lists(errors, message),
+                                          "status": status}, status=status)
 
 
 class StoreErrorMiddleware:

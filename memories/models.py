@@ -97,6 +97,7 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
 
 
 class TagBatch(models.Model):
@@ -112,6 +113,7 @@ class TagBatch(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name_plural = "tag batches"
 
 
 class Membership(models.Model):

@@ -1,13 +1,16 @@
 from django.urls import include, path, register_converter
 
 from . import export_views, import_views, sync_views, views
+from .editor import views as editor_views
 from .links import MemoryIdConverter
 from .worker import views as job_views
+from .site import views as site_views
 
 # Ids written by others may hold '/' or be '..': see links.memory_segment.
 register_converter(MemoryIdConverter, "memory_id")
 
 urlpatterns = [
+    path("", site_views.client_home, name="client_home"),
     path("memories/", views.memory_list, name="memory_list"),
     path("memories/new/", views.memory_create, name="memory_create"),
     path("memories/<memory_id:memory_id>/", views.memory_detail, name="memory_detail"),
@@ -19,6 +22,8 @@ urlpatterns = [
     path("relationships/<memory_id:rel_id>/delete/", views.relationship_delete, name="relationship_delete"),
     path("search/", views.search, name="search"),
     path("tags/", views.tag_index, name="tag_index"),
+    path("tags/suggest/", editor_views.tag_suggest, name="tag_suggest"),
+    path("preview/", editor_views.markdown_preview, name="markdown_preview"),
     path("tags/rename/", views.tag_rename, name="tag_rename"),
     path("tags/bulk/", views.bulk_tag, name="bulk_tag"),
     path("tags/bulk/<int:batch_id>/undo/", views.bulk_tag_undo, name="bulk_tag_undo"),

@@ -6,9 +6,11 @@ from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
+from .editor import views as editor_views
+from .editor.labels import label_history
 from .format import FormatError
 from .forms import BulkTagForm, FilterForm, MemoryEditForm, MemoryForm, RelationshipForm, TagForm, TagRenameForm
 from .http import client_view, error_response, respond, wants_json
@@ -112,8 +114,8 @@ def memory_detail(request, handle, memory_id):
     memory = _memory_or_404(handle, memory_id)
     pending = handle.synced and bool(selectors.pending_memory_ids(rm=handle.readmodel, ids=[memory_id]))
     context = {"client": handle.client, "memory": memory, "content_html": render_markdown(memory["content"]),
-               "audit": selectors.memory_history(entries=AuditEntry.objects.filter(
-                   client=handle.client, object_id=memory_id).select_related("actor")[:50]),
+               "audit": label_history(selectors.memory_history(entries=AuditEntry.objects.filter(
+                   client=handle.client, object_id=memory_id).select_related("actor")[:50])),
                "pending": pending}
     return respond(request, "memories/detail.html", context, partial="tags",
                    data={"memory": memory, "pending_sync": pending})
@@ -230,9 +232,11 @@ def relationship_create(request, handle, memory_id):
     return respond(request, "memories/relationship_form.html", {**context, "form": form})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @client_view(role="editor")
 def relationship_delete(request, handle, rel_id):
+    if request.method == "GET":  # the ✕ on the memory page asks first
+        return editor_views.relationship_confirm(request, handle, rel_id)
     # `memory` is the page to go back to; checked before the delete, because a bad one
     # found after it would answer an error for a change that was made.
     back = request.POST.get("memory", "")
