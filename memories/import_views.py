@@ -11,6 +11,7 @@ from .http import client_view, error_response, respond
 from .imports import ImportRefused
 from .interchange.uploads import UploadsFull
 from .models import ImportJob
+from .worker.models import Job
 
 
 class LimitedUpload(FileUploadHandler):
@@ -74,8 +75,16 @@ def _import_start(request, handle):
     return redirect("import_job", handle.client.slug, job.pk)
 
 
-def _job_data(job):
+def _work(job):
+    """The worker's latest job for this import (its preview or its run), if it had one."""
+    return Job.objects.filter(client=job.client_id, kind__in=["preview", "import"], params__import=job.pk).first()
+
+
+def _job_data(job, work=None):
     return {"id": job.pk, "file": job.filename, "size": job.size, "source": job.source, "status": job.status,
+            "analysing": job.status == ImportJob.PREVIEW and not job.preview,
+            "work": {"id": work.pk, "kind": work.kind, "status": work.status, "message": work.message}
+            if work else None,
             "preview": job.preview, "done": job.done, "total": job.total, "result": job.result,
             "message": job.message, "created_at": job.created_at.isoformat(),
             "finished_at": job.finished_at.isoformat() if job.finished_at else None}
@@ -84,8 +93,9 @@ def _job_data(job):
 @client_view(role="editor")
 def import_job(request, handle, job_id):
     job = get_object_or_404(ImportJob, pk=job_id, client=handle.client)
-    return respond(request, "memories/import_job.html", {"client": handle.client, "job": job},
-                   partial="status", data=_job_data(job))
+    work = _work(job)
+    return respond(request, "memories/import_job.html", {"client": handle.client, "job": job, "work": work},
+                   partial="status", data=_job_data(job, work))
 
 
 @require_POST

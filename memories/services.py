@@ -330,6 +330,7 @@ def _audit_client(client, actor, action):
 # Imports ------------------------------------------------------------------------------------
 
 IMPORT_INLINE_ROWS = 2000  # smaller imports run in the request (bounded); bigger ones are worker jobs
+PREVIEW_INLINE_BYTES = 4 * 1024 * 1024  # bigger uploads are stored by the request and previewed by a job
 
 
 def import_upload(*, handle, actor, upload):
@@ -337,15 +338,25 @@ def import_upload(*, handle, actor, upload):
     A file that cannot be imported at all raises ImportRefused and is not kept; one that
     would pass the client database's room for waiting uploads raises UploadsFull."""
     path = uploads.upload_store(client=handle.client, upload=upload)
+    if upload.size > PREVIEW_INLINE_BYTES:  # reading and planning it is long work: the worker's
+        record = ImportJob.objects.create(client=handle.client, actor=_user(actor), filename=upload.name[:255],
+                                          path=str(path), size=upload.size)
+        job_enqueue(kind="preview", client=handle.client, actor=actor, params={"import": record.pk},
+                    message="analysing the file")
+        return record
     try:
-        incoming = imports.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES, scratch=path.parent)
-        plan = imports.plan(incoming, ClientSide(handle))
+        plan = import_plan(handle=handle, path=path)
     except BaseException:
         uploads.upload_remove(path)
         raise
     return ImportJob.objects.create(client=handle.client, actor=_user(actor), filename=upload.name[:255],
                                     path=str(path), size=upload.size, source=plan.source, preview=plan.as_dict(),
                                     total=len(plan.writes))
+
+
+def import_plan(*, handle, path):
+    incoming = imports.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES, scratch=Path(path).parent)
+    return imports.plan(incoming, ClientSide(handle))
 
 
 def import_run(*, handle, actor, job):

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from memories import imports, registry
+from memories import imports, registry, services
 from memories.connector import CanonicalStore
 from memories.models import AuditEntry, ImportJob
 from memories.sides import ClientSide
@@ -377,8 +377,15 @@ def test_a_big_import_is_a_worker_job_with_progress(tmp_path, user, client, empt
     handle = registry.handle_for(register_client("team", empty_file))
     handle.ensure_fresh()
     client.force_login(user)
-    job = preview(client, upload(client, "team", "big.db", source.read_bytes()))
-    assert job["total"] > 2000
+    response = upload(client, "team", "big.db", source.read_bytes())
+    assert source.stat().st_size > services.PREVIEW_INLINE_BYTES  # so the worker reads it, not the request
+    job = preview(client, response)
+    assert job["analysing"] and job["status"] == "preview" and not job["total"]
+    page = client.get(response["Location"])
+    assert b"Analysing" in page.content and b'hx-trigger="every 1s"' in page.content and b"Import 0" not in page.content
+    run_jobs()
+    job = preview(client, response)
+    assert not job["analysing"] and job["total"] > 2000 and job["work"]["status"] == "done"
     client.post(f"/c/team/import/{job['id']}/run/")
     # The request only queued it: the upload is running, its job waits for the worker.
     assert client.get(f"/c/team/import/{job['id']}/?format=json").json()["status"] == "running"

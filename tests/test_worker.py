@@ -156,3 +156,25 @@ def test_a_bulk_tag_job_run_twice_changes_nothing_the_second_time(handle, monkey
     execute(job.pk)
     assert dict(handle.readmodel.conn.execute("SELECT id, version FROM memory")) == versions
     assert sorted(TagBatch.objects.get(pk=batch.pk).memory_ids) == sorted(ids)
+
+
+def test_a_big_upload_is_previewed_by_the_worker_and_one_it_cannot_read_is_not_kept(web, handle):
+    from memories.models import ImportJob
+
+    junk = b"SQLite format 3\x00" + b"\x17" * (services.PREVIEW_INLINE_BYTES + 10)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = web.post("/c/acme/import/", {"file": SimpleUploadedFile("broken.db", junk)})
+    assert response.status_code == 302  # stored by the request, read by the worker
+    record = ImportJob.objects.get()
+    assert record.status == "preview" and not record.preview
+    run_jobs()
+    record.refresh_from_db()
+    work = Job.objects.get(kind="preview")
+    assert record.status == "discarded" and record.message.startswith("broken.db: ")
+    assert work.status == "failed" and work.message == record.message
+    from pathlib import Path
+
+    assert not Path(record.path).exists()
+    page = web.get(response["Location"])
+    assert b"Discarded; nothing was written. broken.db: " in page.content

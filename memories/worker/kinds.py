@@ -12,6 +12,8 @@ from django.utils import timezone
 from memories import services
 from memories.connector import StoreError
 from memories.format import FormatError
+from memories.imports import ImportRefused
+from memories.interchange import uploads
 from memories.models import ImportJob, SyncState, TagBatch
 from memories.progress import throttled
 from memories.registry import handle_for
@@ -101,6 +103,34 @@ class Import(Kind):
             status=ImportJob.FAILED, message=job.message, finished_at=timezone.now())
 
 
+class Preview(Kind):
+    """What an upload too big to read in its request would do (counts, invalid rows)."""
+
+    label = "Import preview"
+
+    def run(self, job, progress):
+        record = ImportJob.objects.get(pk=job.params["import"])
+        if record.status != ImportJob.PREVIEW:
+            return {"skipped": record.status}  # discarded or expired meanwhile
+        try:
+            plan = services.import_plan(handle=handle_for(job.client), path=record.path)
+        except (ImportRefused, StoreError, OSError) as exc:
+            reason = f"{record.filename}: {exc}" if not isinstance(exc, OSError) else (
+                f"The uploaded file could not be read ({exc.strerror or type(exc).__name__}).")
+            uploads.upload_remove(record.path)  # a file that cannot be imported is not kept
+            ImportJob.objects.filter(pk=record.pk).update(status=ImportJob.DISCARDED, message=reason,
+                                                          finished_at=timezone.now())
+            raise JobError(reason) from exc
+        ImportJob.objects.filter(pk=record.pk, status=ImportJob.PREVIEW).update(
+            source=plan.source, preview=plan.as_dict(), total=len(plan.writes))
+        return {"total": len(plan.writes)}
+
+    def gave_up(self, job):
+        record = ImportJob.objects.filter(pk=job.params["import"]).first()
+        if record and record.status == ImportJob.PREVIEW and not record.preview:
+            ImportJob.objects.filter(pk=record.pk).update(status=ImportJob.FAILED, message=job.message)
+
+
 class BulkTag(Kind):
     label = "Bulk tagging"
 
@@ -115,4 +145,4 @@ class BulkTag(Kind):
         return {"batch": batch.pk, "tagged": len(batch.memory_ids), "tag": batch.tag}
 
 
-KINDS = {"rebuild": Rebuild(), "import": Import(), "bulk_tag": BulkTag()}
+KINDS = {"rebuild": Rebuild(), "preview": Preview(), "import": Import(), "bulk_tag": BulkTag()}
