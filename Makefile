@@ -2,6 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+AGENT_VENV := .venv-agent
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := kbsite.settings
@@ -16,6 +17,13 @@ $(VENV)/.installed: requirements.txt
 
 $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+# What an agent runs (memorygraph's own MCP server, cloud backend), for the end-to-end test of the
+# memorygraph cloud API: its own venv, as memorygraph 0.12.4 needs mcp 1.x and the site mcp 2.x.
+$(AGENT_VENV)/.installed: requirements-agent.txt
+	test -x $(AGENT_VENV)/bin/python || $(PYTHON) -m venv $(AGENT_VENV)
+	$(AGENT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-agent.txt
 	touch $@
 
 setup: $(VENV)/.installed
@@ -47,7 +55,7 @@ browser:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 	@/usr/bin/chromium --version
 
-test-setup: $(VENV)/.test-installed node_modules/.installed browser
+test-setup: $(VENV)/.test-installed $(AGENT_VENV)/.installed node_modules/.installed browser
 
 test: test-setup
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -61,4 +69,4 @@ bench: $(VENV)/.installed node_modules/.installed
 	$(PY) manage.py kb_bench_load --n 100000 $(LOAD_ARGS)
 
 clean:
-	rm -rf $(VENV) data node_modules
+	rm -rf $(VENV) $(AGENT_VENV) data node_modules
