@@ -13,6 +13,7 @@ from .access import require
 from .http import client_view, error_response, respond, wants_fragment
 from .models import ClientDatabase, Membership, SyncRun, SyncState
 from .registry import handle_for
+from .worker.selectors import job_latest
 
 HISTORY_RUNS = 120
 
@@ -36,6 +37,9 @@ def _row(client, now):
     row = selectors.sync_row(client=client, state=state, rm=handle_for(client).readmodel, now=now)
     runs = list(SyncRun.objects.filter(client=client)[:HISTORY_RUNS])
     row["history"] = selectors.sync_history(runs=runs)
+    job = job_latest(client=client, kind="rebuild")
+    row["rebuild_job"] = {"id": job.pk, "status": job.status, "message": job.message,
+                          "progress_done": job.progress_done, "progress_total": job.progress_total} if job else None
     return row
 
 

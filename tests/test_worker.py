@@ -178,3 +178,15 @@ def test_a_big_upload_is_previewed_by_the_worker_and_one_it_cannot_read_is_not_k
     assert not Path(record.path).exists()
     page = web.get(response["Location"])
     assert b"Discarded; nothing was written. broken.db: " in page.content
+
+
+def test_the_status_page_rebuild_row_shows_the_job_and_retry(admin_web, handle):
+    job = services.rebuild_request(client=handle.client, actor=None)
+    row = admin_web.get("/sync/acme/", HTTP_HX_REQUEST="true").content
+    assert f"Rebuild job {job.pk}</a>: queued".encode() in row and b"every 1s" in row
+    Job.objects.filter(pk=job.pk).update(status="running", attempts=3, heartbeat_at=timezone.now() - timedelta(hours=1))
+    jobs_recover()
+    row = admin_web.get("/sync/acme/").content
+    assert f"Rebuild job {job.pk}</a>: failed: Failed after 3 attempt(s)".encode() in row
+    assert f'action="/c/acme/jobs/{job.pk}/retry/"'.encode() in row and b"Rebuild index</button>" in row
+    assert admin_web.get("/sync/acme/?format=json").json()["rebuild_job"]["status"] == "failed"
