@@ -66,7 +66,8 @@ def graph(request, handle):
         return _choose(request, handle, problems, status=200 if choosing else 400)
     data = form.cleaned_data
     try:
-        result = compute(handle, data, filters=filters_form.filters(), q=filters_form.cleaned_data["q"].strip())
+        result = compute(handle, data, filters=filters_form.filters(),
+                         q=filters_form.cleaned_data["q"].strip())
     except LookupError as exc:
         if not html:
             return error_response(request, str(exc), status=404)
@@ -74,7 +75,8 @@ def graph(request, handle):
         return _choose(request, handle, [str(exc)], status=404, offer_matches=True)
     base = reverse("graph", args=[handle.client.slug])
     return present(request, handle.client, result, data, state=_view_state(request.GET), base=base,
-                   url_for=_memory_urls(handle.client.slug), pickers=_pickers(handle, _raw_state(request.GET)))
+                   url_for=_memory_urls(handle.client.slug),
+                   pickers=_pickers(handle, _raw_state(request.GET)))
 
 
 def filters_form_messages(filters_form):
@@ -83,7 +85,9 @@ def filters_form_messages(filters_form):
 
 def _raw_state(query):
     """The form's values as sent, for showing the form again around what is wrong or missing."""
-    view = query.get("view") if query.get("view") in VIEWS else ("neighbourhood" if query.get("memory") else "overview")
+    view = query.get("view")
+    if view not in VIEWS:
+        view = "neighbourhood" if query.get("memory") else "overview"
     depth = query.get("depth", "")
     return {"view": view, "memory": query.get("memory", ""), "target": query.get("target", ""),
             "source": query.get("source") or (query.get("memory", "") if view == "path" else ""),
@@ -117,7 +121,8 @@ def _memory_urls(slug):
     return lambda memory_id: f"{prefix}{quote(memory_segment(memory_id), safe='')}/"
 
 
-def present(request, client, result, data, *, state, base, url_for=None, embed=None, pickers=None):
+def present(request, client, result, data, *, state, base, url_for=None, embed=None,
+            pickers=None):
     """Render a GraphView in the requested format."""
     fmt = data["format"]
     if result.computing:

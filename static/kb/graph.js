@@ -29,15 +29,21 @@
       node.label = "";  // relabel() decides, once the layout is known
       delete node.title;
     }
-    node.color = colourBy === "community" && node.community_color ? node.community_color : node.typeColor;
+    node.color = colourBy === "community" && node.community_color
+      // Some community hues are light (Okabe-Ito's yellow): a rim in the text colour keeps 3:1 on the canvas.
+      ? { background: node.community_color, border: fg, highlight: { background: node.community_color, border: fg } }
+      : node.typeColor;
+    node.borderWidth = 1;
     if (node.center) {
       node.borderWidth = 5;
-      node.color = { background: node.color, border: fg, highlight: { background: node.color, border: fg } };
+      const fill = node.color.background || node.color;
+      node.color = { background: fill, border: fg, highlight: { background: fill, border: fg } };
       node.font = { color: fg, strokeWidth: 4, strokeColor: bg };
     } else if (node.role === "open") {
       node.borderWidth = 4;
       node.shapeProperties = { borderDashes: [5, 3] };
-      node.color = { background: node.color, border: danger, highlight: { background: node.color, border: danger } };
+      const fill = node.color.background || node.color;
+      node.color = { background: fill, border: danger, highlight: { background: fill, border: danger } };
     }
     return node;
   }
