@@ -44,7 +44,8 @@ def memory_search(*, rm, text, filters, page=1, limit=20, exact=False, facets=Tr
     parsed = parse_query(text or "")
     result = {"query": text, "corrected": None, "partial": None, "page": page, "total_more": False}
     if parsed is None:
-        result["page_data"] = Page(items=[], total=0, facets=order_facets(_empty_facets()) if facets else None)
+        empty = order_facets(_empty_facets()) if facets else None
+        result["page_data"] = Page(items=[], total=0, facets=empty)
         return result
     page_data = cached(rm, ("search", parsed.match, filters, page, limit, facets),
                        lambda: _run(rm.conn, parsed, filters, page, limit, facets))
@@ -58,6 +59,8 @@ def memory_search(*, rm, text, filters, page=1, limit=20, exact=False, facets=Tr
                 page_data = fallback_page
     if not exact and not result["corrected"] and page == 1 and page_data.total < limit:
         words = meaningful_words(text)
+        if words and len(words) == 1 and words == list(parsed.terms):
+            words = None  # one word the exact query already asks for: nothing to widen
         anyq = cached(rm, ("any", tuple(words or ())), lambda: _any_words(rm.conn, words)) if words else None
         if anyq is not None and anyq.match != parsed.match:
             page_data = _with_partial(rm.conn, page_data, parsed, anyq, filters, limit, facets)
@@ -70,7 +73,8 @@ def memory_search(*, rm, text, filters, page=1, limit=20, exact=False, facets=Tr
 def corrected_text(conn, terms, items):
     """The query as the user would have written it: each misspelt word once, replaced by the
     word as the best hits spell it ("kubernetes", not the stem "kubernet")."""
-    seen = [html.unescape(w).lower() for i in items[:5] for w in _MARKED.findall(i["title_html"] + " " + i["snippet_html"])]
+    seen = [html.unescape(w).lower() for i in items[:5]
+            for w in _MARKED.findall(i["title_html"] + " " + i["snippet_html"])]
     out = []
     for word in (w for term in terms for w in re.findall(r"\w+", term)):
         stems = stem(word)
@@ -112,7 +116,8 @@ def _with_partial(conn, page_data, parsed, anyq, filters, limit, facets):
     found = page_data.facets
     if facets and page_data.total == 0:
         found = _facets(conn, anyq, filters, page_data.total)
-    return Page(items=page_data.items + extra, total=page_data.total, facets=found, next_cursor=page_data.next_cursor)
+    return Page(items=page_data.items + extra, total=page_data.total, facets=found,
+                next_cursor=page_data.next_cursor)
 
 
 def _empty_facets():
@@ -166,9 +171,11 @@ def _facets(conn, parsed, filters, total):
     the filters choose values of is counted without its own filter, so its other values
     stay offered: choosing a second type widens the search (OR within a facet)."""
     def sample(without=None):
-        chosen = filters if without is None else replace(filters, **{without: () if without == "types" else None})
+        chosen = filters if without is None else \
+            replace(filters, **{without: () if without == "types" else None})
         query, params = sql.match_query(*sql.MATCH_ROWIDS, filters=chosen)
-        return _sample_facets(conn, [r[0] for r in conn.execute(query, [parsed.match, *params, FACET_SAMPLE])])
+        rids = [r[0] for r in conn.execute(query, [parsed.match, *params, FACET_SAMPLE])]
+        return _sample_facets(conn, rids)
 
     found = sample()
     for facet, field in (("type", "types"), ("band", "band"), ("project", "project"), ("month", "month")):

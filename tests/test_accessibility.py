@@ -32,7 +32,8 @@ def pages(browser, live_server, client_db, handle):
     embed = EmbedToken.objects.create(client=client_db, view=f"memory={memory_id}&depth=1", title="Embed")
     urls = ["/c/acme/memories/", "/c/acme/search/?q=redis", f"/c/acme/memories/{memory_id}/",
             f"/c/acme/memories/{memory_id}/edit/", "/c/acme/tags/", "/c/acme/unresolved/",
-            f"/c/acme/graph/?memory={memory_id}&depth=1", "/c/acme/import/", "/sync/", f"/embed/{embed.token}/"]
+            f"/c/acme/graph/?memory={memory_id}&depth=1", "/c/acme/import/", "/sync/", f"/embed/{embed.token}/",
+            "/c/acme/search/?q=how+to+fix+CORS", "/c/acme/search/?q=kuberntes", "/c/acme/search/?q=zzqqxx&type=error"]
     return live_server.url, staff.cookies["sessionid"].value, urls
 
 
@@ -49,6 +50,8 @@ def test_main_pages_have_no_wcag_violations(browser, pages, scheme):
         context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
         for url in urls:
             page.goto(url)
+            if "/search/" in url:  # the facets follow in a second request
+                page.wait_for_selector(".facets .facet-sections", state="attached")
             if "/graph/" in url or "/embed/" in url:
                 page.wait_for_selector("#graph-canvas[data-stable='1']")
             found[url] = violations(page)

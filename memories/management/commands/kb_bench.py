@@ -42,10 +42,11 @@ from graphs.analytics.services import analytics_run
 from graphs.compute import compute
 from graphs.forms import GraphForm
 
-from memories import cache, models, selectors
+from memories import cache, models, selectors, sql
 from memories.loader import load_graph
 from memories.models import ClientDatabase
 from memories.registry import handle_for
+from memories.query import parse_query
 from memories.search import memory_search
 from memories.selectors import Filters
 from memories.synthetic import ACRONYMS, DOMAIN_WORDS, PROJECTS, synthetic_graph, vocabulary
@@ -54,8 +55,12 @@ SLUG = "bench"
 USERNAME = "kb-bench"
 # (name, statistic, limit in ms) from the performance issue, judged on the cold view timings:
 # what a query nobody has run since the last change costs.
-TARGETS = (("search", "p50", 20), ("search", "p95", 150), ("list", "p95", 25), ("memory", "p95", 25),
+TARGETS = (("search", "p95", 150), ("list", "p95", 25), ("memory", "p95", 25),
            ("graph neighbourhood", "p95", 50), ("graph overview", "p95", 50))
+# A first search (JSON view, cold) is judged against the bare FTS5 query of the same run: its
+# p50 within this factor of the bare query's p50 (issue 13).
+SEARCH_VS_BARE = 2
+BARE_LABEL = "bare FTS5 top 20 + snippets"
 # Graph pages: neighbourhoods of this many random memories (at most --queries), this deep;
 # the overview is requested as many times.
 GRAPH_MEMORIES = 50
@@ -105,6 +110,11 @@ class Command(BaseCommand):
              "pass": report["timings"][name]["view"][stat] <= limit}
             for name, stat, limit in TARGETS
         ]
+        bare = report["timings"]["search"]["parts"][BARE_LABEL]["raw"]["p50"]
+        first = report["timings"]["search"]["view"]["p50"]
+        report["targets"].insert(0, {"name": f"search (vs {SEARCH_VS_BARE}x the bare FTS5 query)", "statistic": "p50",
+                                     "limit_ms": round(SEARCH_VS_BARE * bare, 2), "measured_ms": first,
+                                     "pass": first <= SEARCH_VS_BARE * bare})
         (bench_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
         self._print(report, bench_dir / "results.json")
 
@@ -174,10 +184,13 @@ class Command(BaseCommand):
         hosts = list(dict.fromkeys([*settings.ALLOWED_HOSTS, "testserver"]))
         try:
             with override_settings(ALLOWED_HOSTS=hosts):
+                # Through the JSON view, as a first search runs: no facets, a bounded count.
                 timings["search"] = self._time_all(
-                    web, rm, [(_url("search", {"q": q}), q) for _, q in searches],
-                    lambda q: memory_search(rm=rm, text=q, filters=Filters()),
+                    web, rm, [(_url("search", {"q": q, "format": "json"}), q) for _, q in searches],
+                    lambda q: memory_search(rm=rm, text=q, filters=Filters(), facets=False),
                     kinds=[kind for kind, _ in searches])
+                timings["search"]["parts"] = {BARE_LABEL: {"raw": _stats(
+                    [_timed(lambda: bare_search(rm, q)) for _, q in searches])}}
                 timings["list"] = self._time_all(
                     web, rm, [(_url("memory_list", params), (filters, sort, cursor))
                           for _, params, filters, sort, cursor in lists],
@@ -387,6 +400,22 @@ def _url(name, params):
 
 
 # Workloads ---------------------------------------------------------------------------------
+
+def bare_search(rm, text, limit=20):
+    """The floor a first search is judged against: the ranked top `limit` with snippets as bare
+    FTS5 queries (BM25 order, highlight and snippet of those rows; no title pass, count,
+    fallback, facets, Django or JSON)."""
+    parsed = parse_query(text)
+    if parsed is None:
+        return []
+    rids = [r[0] for r in rm.conn.execute(BARE_RANKED, (parsed.match, limit))]
+    if not rids:
+        return []
+    return rm.conn.execute(sql.SNIPPETS.format(marks=",".join("?" * len(rids))), [parsed.match, *rids]).fetchall()
+
+
+BARE_RANKED = f"SELECT rowid, {sql.BM25} AS score FROM memory_fts WHERE memory_fts MATCH ? ORDER BY score LIMIT ?"
+
 
 def search_mix(rng, count, *, rm, ids):
     """count (kind, query) pairs cycling through the kinds of search people type."""
