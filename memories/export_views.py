@@ -1,13 +1,18 @@
 """Downloads of a client database, a search result or a graph view (see exports.py)."""
 from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from graphs.compute import compute
 from graphs.forms import GraphForm
 
 from . import export_data, exports
 from .forms import ExportForm, FilterForm
-from .http import client_view, error_response
+from .http import client_view, error_response, respond
+from .worker.jobs import job_enqueue
+
+EXPORT_INLINE = 5000  # bigger selections are written by the worker and offered as a download
 
 # format -> (content type, file extension)
 DOWNLOADS = {
@@ -18,6 +23,7 @@ DOWNLOADS = {
 }
 
 
+@require_http_methods(["GET", "POST"])
 @client_view
 def export(request, handle):
     form = ExportForm(request.GET)
@@ -37,7 +43,20 @@ def export(request, handle):
         response["Retry-After"] = "5"
         return response
     name = f"{handle.client.slug}-{scope}-{timezone.now():%Y-%m-%d}"
-    return _download(form.cleaned_data["format"], handle.readmodel, ids, name)
+    fmt = form.cleaned_data["format"]
+    if len(ids) > EXPORT_INLINE:
+        return _big(request, handle, fmt, ids, name)
+    return _download(fmt, handle.readmodel, ids, name)
+
+
+def _big(request, handle, fmt, ids, name):
+    """A selection too big to write in a request: a page that asks (GET), a worker job (POST)."""
+    if request.method != "POST":
+        return respond(request, "memories/export_big.html", {"client": handle.client, "count": len(ids),
+                                                             "format": fmt, "query": request.GET.urlencode()})
+    job = job_enqueue(kind="export", client=handle.client, actor=request.user, total=len(ids),
+                      params={"format": fmt, "name": name, "ids": list(ids)})
+    return redirect("job_detail", handle.client.slug, job.pk)
 
 
 def _selection_query(query):

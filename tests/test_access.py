@@ -12,6 +12,7 @@ from graphs.analytics.services import analytics_run
 
 from graphs.models import EmbedToken
 from memories.models import ImportJob, Membership, TagBatch
+from memories.worker.kinds import exports_folder
 from memories.worker.models import Job
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,7 @@ READS = [
     ("get", "/c/acme/graph/?memory={m}&format=graphml"), ("get", "/c/acme/graph/?memory={m}&format=svg"),
     ("get", "/c/acme/graph/embeds/"), ("get", "/c/acme/freshness/"), ("get", "/c/acme/freshness/?format=json"),
     ("get", "/c/acme/export/?format=json"), ("get", "/c/acme/export/?format=csv"),
+    ("get", "/c/acme/jobs/{x}/"), ("get", "/c/acme/jobs/{x}/download/"),  # an export's job: its readers
 ]
 WRITES = [
     ("get", "/c/acme/memories/new/"), ("post", "/c/acme/memories/new/"), ("get", "/c/acme/memories/{m}/edit/"),
@@ -56,7 +58,10 @@ def ids(handle, user):
     embed = EmbedToken.objects.create(client=handle.client, view=f"memory={memory_id}", title="t")
     job = ImportJob.objects.create(client=handle.client, filename="x.db", path="/nonexistent/upload")
     work = Job.objects.create(client=handle.client, kind="import", status=Job.DONE, params={"import": job.pk})
-    return {"m": memory_id, "r": rel_id, "b": batch.pk, "e": embed.pk, "i": job.pk, "j": work.pk}
+    export = Job.objects.create(client=handle.client, kind="export", status=Job.DONE, result={"file": "1-x.json"})
+    exports_folder(handle.client).mkdir(parents=True)
+    (exports_folder(handle.client) / "1-x.json").write_text("{}")
+    return {"m": memory_id, "r": rel_id, "b": batch.pk, "e": embed.pk, "i": job.pk, "j": work.pk, "x": export.pk}
 
 
 def as_role(client_db, role):
@@ -103,7 +108,7 @@ def listed_patterns():
     """The URL patterns (relative to /c/<client>/) that READS and WRITES cover."""
     return {url.split("?")[0].replace("{m}", "<memory_id:memory_id>").replace("{r}", "<memory_id:rel_id>")
             .replace("{b}", "<int:batch_id>").replace("{e}", "<int:embed_id>").replace("{i}", "<int:job_id>")
-            .replace("{j}", "<int:job_id>")
+            .replace("{j}", "<int:job_id>").replace("{x}", "<int:job_id>")
             .replace("/c/acme/", "") for _, url in READS + WRITES}
 
 

@@ -139,7 +139,7 @@ def test_every_write_needs_a_csrf_token(client_db, handle, user):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(user)
     memory_id = handle.readmodel.conn.execute("SELECT id FROM memory LIMIT 1").fetchone()[0]
-    values = {"m": memory_id, "r": "x", "b": 1, "e": 1, "i": 1, "j": 1}  # refused before the view looks them up
+    values = {"m": memory_id, "r": "x", "b": 1, "e": 1, "i": 1, "j": 1, "x": 1}  # refused before the view looks them up
     posts = [url for method, url in test_access.WRITES if method == "post"]
     posts += ["/sync/acme/now/", "/sync/acme/rebuild/", "/accounts/logout/", "/c/acme/keys/",
               "/c/acme/keys/1/revoke/"]

@@ -190,3 +190,36 @@ def test_the_status_page_rebuild_row_shows_the_job_and_retry(admin_web, handle):
     assert f"Rebuild job {job.pk}</a>: failed: Failed after 3 attempt(s)".encode() in row
     assert f'action="/c/acme/jobs/{job.pk}/retry/"'.encode() in row and b"Rebuild index</button>" in row
     assert admin_web.get("/sync/acme/?format=json").json()["rebuild_job"]["status"] == "failed"
+
+
+def test_a_big_export_is_written_by_the_worker_and_offered_for_a_day(web, handle, monkeypatch, settings):
+    import json
+    import os
+    import time
+
+    from memories import export_views
+    from memories.worker.kinds import exports_folder
+    from memories.worker.loop import tidy_exports
+
+    inline = b"".join(web.get("/c/acme/export/?format=json").streaming_content)
+    monkeypatch.setattr(export_views, "EXPORT_INLINE", 100)
+    page = web.get("/c/acme/export/?format=json")
+    assert page.status_code == 200 and b"Prepare the json export" in page.content and not Job.objects.exists()
+    response = web.post("/c/acme/export/?format=json")
+    job = Job.objects.get(kind="export")
+    assert response.status_code == 302 and response["Location"] == f"/c/acme/jobs/{job.pk}/"
+    assert web.get(f"/c/acme/jobs/{job.pk}/download/").status_code == 404  # not written yet
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == "done" and job.result["memories"] == 294
+    assert f"/c/acme/jobs/{job.pk}/download/".encode() in web.get(f"/c/acme/jobs/{job.pk}/").content
+    download = web.get(f"/c/acme/jobs/{job.pk}/download/")
+    assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+    written, streamed = json.loads(b"".join(download.streaming_content)), json.loads(inline)
+    assert written["memories"] == streamed["memories"] and written["relationships"] == streamed["relationships"]
+    assert [p.name for p in exports_folder(handle.client).iterdir()] == [job.result["file"]]  # no part left
+    assert tidy_exports() == 0
+    path = exports_folder(handle.client) / job.result["file"]
+    old = time.time() - 25 * 3600
+    os.utime(path, (old, old))
+    assert tidy_exports() == 1 and web.get(f"/c/acme/jobs/{job.pk}/download/").status_code == 404

@@ -5,8 +5,12 @@ is one read-model transaction (a killed one rolled back), an import is upserts b
 already written compare identical), bulk tagging records each chunk in its batch before
 writing it and skips memories already tagged.
 """
+import os
+import shutil
 import time
+from pathlib import Path
 
+from django.conf import settings
 from django.utils import timezone
 
 from memories import services
@@ -146,3 +150,44 @@ class BulkTag(Kind):
 
 
 KINDS = {"rebuild": Rebuild(), "preview": Preview(), "import": Import(), "bulk_tag": BulkTag()}
+
+
+class Export(Kind):
+    """A download too big to stream in a request: written to a temporary file, then renamed into
+    KB_DATA_DIR/exports/<client>/ (a killed one leaves only its .part, which the next run replaces)."""
+
+    label = "Export"
+
+    def run(self, job, progress):
+        from memories import exports
+
+        fmt, ids = job.params["format"], job.params["ids"]
+        folder = exports_folder(job.client)
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / f"{job.pk}-{job.params['name']}.{EXPORT_EXTENSIONS[fmt]}"
+        part = folder / f".{job.pk}.part"
+        rm = handle_for(job.client).readmodel
+        with open(part, "wb") as out:
+            if fmt in ("json", "csv"):
+                stream = exports.json_stream if fmt == "json" else exports.csv_stream
+                for chunk in stream(rm=rm, ids=ids):
+                    out.write(chunk.encode())
+                    progress(0, len(ids), f"{out.tell():,} bytes written")
+            else:
+                made = (exports.sqlite_file(rm=rm, ids=ids) if fmt == "sqlite"
+                        else exports.markdown_zip(rm=rm, ids=ids, folder=job.params["name"]))
+                with made:
+                    shutil.copyfileobj(made, out)
+        os.replace(part, final)
+        return {"file": final.name, "bytes": final.stat().st_size, "memories": len(ids)}
+
+
+EXPORT_EXTENSIONS = {"json": "json", "sqlite": "db", "csv": "csv", "markdown": "zip"}
+EXPORT_KEEP_S = 24 * 3600  # the clean-up in the worker's tick removes older export files
+
+
+def exports_folder(client):
+    return Path(settings.DATA_DIR) / "exports" / client.slug
+
+
+KINDS["export"] = Export()

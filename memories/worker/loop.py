@@ -8,7 +8,9 @@ thread picks up new, archived and changed synced databases, recovers jobs whose 
 import logging
 import time
 from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -24,6 +26,7 @@ TASKS_KEEP = timedelta(days=1)  # finished rows of the task queue (our Job rows 
 
 def tidy():
     tidy_uploads()
+    tidy_exports()
     try:
         DBTaskResult.objects.filter(finished_at__lt=timezone.now() - TASKS_KEEP).delete()
     except Exception:  # tidying must never stop the worker
@@ -82,3 +85,20 @@ def run_once_jobs():
     """`--once`: recover, then run every queued job to the end in this process."""
     recover()
     run_pending()
+
+
+def tidy_exports(now=None):
+    """Export files (and parts a killed job left) go a day after they were written."""
+    from .kinds import EXPORT_KEEP_S
+
+    root = Path(settings.DATA_DIR) / "exports"
+    cutoff = (now or time.time()) - EXPORT_KEEP_S
+    removed = 0
+    for path in root.glob("*/*") if root.is_dir() else []:
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:  # gone meanwhile, or not ours to remove: the next tick tries again
+            continue
+    return removed

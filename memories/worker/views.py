@@ -1,4 +1,5 @@
 """A client database's jobs: the list, one job (its fragment polls while it is active), Retry."""
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
@@ -8,10 +9,11 @@ from memories.models import Membership
 
 from . import selectors
 from .jobs import JobConflict, job_retry
+from .kinds import exports_folder
 from .models import Job
 
 # Who may retry a kind: what starting it takes (a rebuild is an admin's action).
-RETRY_ROLE = {"rebuild": Membership.ADMIN}
+RETRY_ROLE = {"rebuild": Membership.ADMIN, "export": Membership.VIEWER}
 
 
 @client_view(role="editor")
@@ -22,17 +24,36 @@ def job_list(request, handle):
                    data={"jobs": [selectors.job_data(j) for j in jobs]})
 
 
-@client_view(role="editor")
-def job_detail(request, handle, job_id):
+def _job(request, handle, job_id):
+    """A job of this client database; an export's is its readers' (they may start one), others editors'."""
     job = get_object_or_404(Job, pk=job_id, client=handle.client)
+    if job.kind != "export":
+        require(request.user, handle.client, Membership.EDITOR)
+    return job
+
+
+@client_view
+def job_detail(request, handle, job_id):
+    job = _job(request, handle, job_id)
     return respond(request, "worker/job.html", {"client": handle.client, "job": job}, partial="job",
                    data=selectors.job_data(job))
 
 
+@client_view
+def job_download(request, handle, job_id):
+    """A finished export's file, for a day after it was written (the worker then removes it)."""
+    job = _job(request, handle, job_id)
+    path = exports_folder(handle.client) / job.result.get("file", "-") if job.kind == "export" else None
+    if job.status != Job.DONE or path is None or not path.is_file():
+        return error_response(request, "This job has no file to download (not an export, not finished, or "
+                                       "its file was removed a day after it was written).", status=404)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name.split("-", 1)[1])
+
+
 @require_POST
-@client_view(role="editor")
+@client_view
 def job_retry_view(request, handle, job_id):
-    job = get_object_or_404(Job, pk=job_id, client=handle.client)
+    job = _job(request, handle, job_id)
     require(request.user, handle.client, RETRY_ROLE.get(job.kind, Membership.EDITOR))
     try:
         job_retry(job=job)
