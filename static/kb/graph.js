@@ -65,7 +65,7 @@
   count();
   network.once("stabilizationIterationsDone", () => {
     network.setOptions({ physics: false });
-    network.fit();
+    fitView();
     relabel();
     const done = () => { container.dataset.stable = "1"; };
     if (payload.nodes.length > GROUP_ABOVE && communities().length > 1) group(true, done); else done();
@@ -121,11 +121,23 @@
   });
   ["blurNode", "blurEdge", "dragStart", "zoom"].forEach((name) => network.on(name, () => { tip.hidden = true; }));
 
+  // Fit what is drawn by node positions alone: vis's fit() counts the labels, whose size follows the
+  // zoom, so each fit would zoom out further.
+  function fitView() {
+    const ids = network.body.nodeIndices;
+    const at = Object.values(network.getPositions(ids));
+    if (!at.length) return;
+    const xs = at.map((p) => p.x), ys = at.map((p) => p.y);
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const room = 90, width = Math.max(container.clientWidth - room, 50), height = Math.max(container.clientHeight - room, 50);
+    const scale = Math.min(width / Math.max(x1 - x0, 1), height / Math.max(y1 - y0, 1), 1.5);
+    network.moveTo({ position: { x: (x0 + x1) / 2, y: (y0 + y1) / 2 }, scale });
+  }
   // Labels follow the zoom: the most important first, each only where it overlaps none shown.
   function priority(n) { return (n.center ? 1e6 : 0) + (n.role === "open" ? 1e5 : 0) + (n.important ? 1e4 : 0) + (n.size || 0); }
   function relabel() {
     const scale = network.getScale();
-    const size = Math.min(60, Math.max(12, LABEL_PX / scale));
+    const size = Math.min(240, Math.max(12, LABEL_PX / scale));
     if (Math.abs(size - labelSize) > 0.5) {
       labelSize = size;
       network.setOptions({ nodes: { font: { size } } });
@@ -331,7 +343,7 @@
     // Each community sits where its members were, all near the middle: spread them apart.
     network.setOptions({ physics: { enabled: true, stabilization: { iterations: 150 } } });
     network.stabilize(150);
-    network.once("stabilized", () => { network.setOptions({ physics: false }); network.fit(); relabel(); done?.(); });
+    network.once("stabilized", () => { network.setOptions({ physics: false }); fitView(); relabel(); done?.(); });
     relabel();
   }
   if (communities().length > 1) {
