@@ -24,7 +24,8 @@ def assert_in_layout(response, status):
     assert '<header class="top">' in page and MENU in page, page[:500]
     assert "Resolver404" not in page and "__all__" not in page
     # A message printed one character at a time ("T h i s i s …") is a string joined as a list.
-    assert not re.search(r"(\b[A-Za-z] ){5,}", re.sub(r"<[^>]+>", "", page)), "a message split into characters"
+    text = re.sub(r"<[^>]+>", "", page)
+    assert not re.search(r"(\b[A-Za-z] ){5,}", text), "a message split into characters"
     return page
 
 
@@ -65,7 +66,8 @@ def test_a_new_empty_database_points_to_import_and_new_memory(web, team):
     assert 'href="/c/team/import/"' in page and 'href="/c/team/memories/new/"' in page
     # The search index needs no Rebuild: a memory written now is found at once.
     services.memory_create(handle=team, actor=None, fields={
-        "type": "solution", "title": "Pin the zeppelin client", "content": "Use version 2.", "tags": ["zeppelin"]})
+        "type": "solution", "title": "Pin the zeppelin client", "content": "Use version 2.",
+        "tags": ["zeppelin"]})
     found = web.get("/c/team/search/?q=zeppelin&format=json").json()
     assert found["total"] == 1
     assert "has no memories yet" not in web.get("/c/team/memories/").content.decode()
@@ -80,7 +82,8 @@ def test_a_viewer_of_an_empty_database_is_not_offered_edits(team, empty_file):
 # Error pages ----------------------------------------------------------------------------
 
 def test_404_pages_keep_the_layout_and_never_say_resolver404(web, client_db):
-    for url in ("/no/such/page/", "/c/acme/no-such-page/", "/c/acme/memories/no-such-id/", "/c/nowhere/memories/"):
+    for url in ("/no/such/page/", "/c/acme/no-such-page/", "/c/acme/memories/no-such-id/",
+                "/c/nowhere/memories/"):
         page = assert_in_layout(web.get(url), 404)
         assert "Not found" in page, url
     page = web.get("/c/acme/memories/no-such-id/").content.decode()
@@ -218,7 +221,8 @@ def test_history_shows_field_labels(web, handle):
     edit = web.get(f"/c/acme/memories/{memory_id}/edit/").content.decode()
     version = re.search(r'name="updated_at" value="([^"]+)"', edit).group(1)
     fields = {"type": "problem", "title": "A new title", "content": "x", "importance": 0.5, "confidence": 0.5,
-              "frameworks": "django, htmx", "project_path": "/srv/x", "git_branch": "main", "updated_at": version}
+              "frameworks": "django, htmx", "project_path": "/srv/x", "git_branch": "main",
+              "updated_at": version}
     assert web.post(f"/c/acme/memories/{memory_id}/edit/", fields).status_code == 302
     page = web.get(f"/c/acme/memories/{memory_id}/").content.decode()
     history = page[page.index('<section class="audit">'):]
@@ -233,13 +237,15 @@ XSS = ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '[x](javascr
 
 
 def test_the_markdown_preview_renders_and_sanitises(web, client_db):
-    response = web.post("/c/acme/preview/", {"content": "# Title\n\n**bold** and `code`\n\n" + "\n\n".join(XSS)},
+    content = "# Title\n\n**bold** and `code`\n\n" + "\n\n".join(XSS)
+    response = web.post("/c/acme/preview/", {"content": content},
                         HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200 and "<h1>Title</h1>" in html and "<strong>bold</strong>" in html
     assert "<html" not in html  # a fragment for htmx
     tags = re.findall(r"<[a-z][^>]*>", html.lower())  # payloads may stay as text, never as markup
-    assert {re.match(r"<([a-z0-9]+)", t).group(1) for t in tags} <= {"div", "h1", "p", "strong", "code", "a"}, tags
+    names = {re.match(r"<([a-z0-9]+)", t).group(1) for t in tags}
+    assert names <= {"div", "h1", "p", "strong", "code", "a"}, tags
     for tag in tags:
         assert not re.search(r"\son\w+=|javascript:|data:", tag), tag
     data = web.post("/c/acme/preview/?format=json", {"content": "*hi*"}).json()
@@ -262,7 +268,8 @@ def test_the_editor_has_a_preview_and_tag_suggestions(web, handle):
 
 def test_tag_suggestions(web, handle):
     conn = handle.readmodel.conn
-    tag, count = conn.execute("SELECT value, n FROM facet_count WHERE facet = 'tag' ORDER BY n DESC LIMIT 1").fetchone()
+    tag, count = conn.execute(
+        "SELECT value, n FROM facet_count WHERE facet = 'tag' ORDER BY n DESC LIMIT 1").fetchone()
     data = web.get("/c/acme/tags/suggest/", {"q": tag[:2], "format": "json"}).json()
     assert data["tags"] and all(t["tag"].startswith(tag[:2]) for t in data["tags"])
     assert {"tag": tag, "count": count} in data["tags"]

@@ -37,7 +37,7 @@ def site(browser, live_server, client_db, handle, empty_file, web):
         contexts.append(context)
         page = context.new_page()
         if console is not None:
-            page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
+            page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
         return page
 
     memory_id = handle.readmodel.conn.execute(
@@ -65,8 +65,8 @@ def test_the_switcher_opens_another_client_database(site):
 def test_the_phone_header_is_one_line_and_the_menu_opens(site):
     new_page, memory_id = site
     page = new_page(PHONE)
-    for url in ("/c/acme/memories/", f"/c/acme/memories/{memory_id}/", "/c/acme/memories/new/", "/c/acme/tags/",
-                "/c/acme/import/", "/sync/", "/c/acme/nothing-here/"):
+    for url in ("/c/acme/memories/", f"/c/acme/memories/{memory_id}/", "/c/acme/memories/new/",
+                "/c/acme/tags/", "/c/acme/import/", "/sync/", "/c/acme/nothing-here/"):
         page.goto(url)
         height = page.locator("header.top").bounding_box()["height"]
         assert height <= 64, (url, height)
@@ -177,7 +177,8 @@ def test_screenshots_of_the_main_pages(site, scheme):
     new_page, memory_id = site
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = {"list": "/c/acme/memories/", "detail": f"/c/acme/memories/{memory_id}/",
-             "edit": f"/c/acme/memories/{memory_id}/edit/", "tags": "/c/acme/tags/", "import": "/c/acme/import/",
+             "edit": f"/c/acme/memories/{memory_id}/edit/", "tags": "/c/acme/tags/",
+             "import": "/c/acme/import/",
              "empty": "/c/team/memories/", "error-404": "/c/acme/memories/no-such-memory/",
              "error-400": "/c/acme/memories/?band=huge", "sync": "/sync/",
              "admin-clients": "/admin/memories/clientdatabase/"}

@@ -25,6 +25,7 @@ def relationship_summary(*, rm, rel_id):
         return None
     titles = selectors.memory_titles(rm=rm, ids=[row["from_id"], row["to_id"]])
     missing = {"title": "(a memory not in this database)", "type": "general"}
-    return {"id": row["id"], "rel_type": row["rel_type"], "context": row["context"], "current": bool(row["current"]),
+    return {"id": row["id"], "rel_type": row["rel_type"], "context": row["context"],
+            "current": bool(row["current"]),
             "from_id": row["from_id"], "to_id": row["to_id"],
             "from": titles.get(row["from_id"], missing), "to": titles.get(row["to_id"], missing)}

@@ -20,9 +20,11 @@ function addFiltersToggle(root) {
   facets.before(button);
 }
 
+const OPEN_MENUS = "details.menu[open], details.switcher[open], details.account[open]";
+
 // Closing the menu and the switcher when the pointer or focus goes elsewhere, as menus do.
 function closeOpenMenus(event) {
-  document.querySelectorAll("details.menu[open], details.switcher[open], details.account[open]").forEach((details) => {
+  document.querySelectorAll(OPEN_MENUS).forEach((details) => {
     if (!details.contains(event.target)) details.open = false;
   });
 }
@@ -32,7 +34,7 @@ document.addEventListener("htmx:afterSettle", () => addFiltersToggle());
 document.addEventListener("click", closeOpenMenus);
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
-  document.querySelectorAll("details.menu[open], details.switcher[open], details.account[open]").forEach((details) => {
+  document.querySelectorAll(OPEN_MENUS).forEach((details) => {
     details.open = false;
     details.querySelector("summary").focus();
   });
