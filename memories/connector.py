@@ -186,6 +186,20 @@ class CanonicalStore(RowDeletes):
         query = sql.EDGE_VERSIONS_TEMPORAL if self.has_valid_until else sql.EDGE_VERSIONS
         return dict(self._fetch(query))
 
+    def iter_versions(self, *, edges=False, batch=5000):
+        """Stream (id, version) of every memory, or with ``edges`` of every relationship, as
+        ``node_versions`` / ``edge_versions`` give them: 400,000 pairs of a 100,000-memory file
+        took 120 MB more as dicts. One statement, so one committed state."""
+        query = sql.NODE_VERSIONS
+        if edges:
+            query = sql.EDGE_VERSIONS_TEMPORAL if self.has_valid_until else sql.EDGE_VERSIONS
+        try:
+            cursor = self.conn.execute(query)
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        except self._errors as exc:
+            raise _translate(exc, self.path) from exc
+
     def iter_nodes(self, ids=None, batch=2000):
         """Yield (id, properties dict, version) for all memories, or the given ids."""
         yield from self._iter(sql.NODES_ALL, sql.NODES_BY_IDS, ids, batch, self._node_row)
