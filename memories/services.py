@@ -24,6 +24,7 @@ from .selectors import memory_version
 from .sides import ClientSide
 from .store import freshness
 from .worker.jobs import job_active, job_enqueue
+from .worker.models import Job
 
 # Bulk changes commit in chunks so the memorygraph server never waits long for the lock.
 CHUNK = 500
@@ -232,9 +233,23 @@ def bulk_tag_apply(*, handle, actor, batch, memory_ids, progress=None):
 
 
 def bulk_tag_undo(*, handle, actor, batch):
+    """Undo a bulk tagging: at once up to BULK_INLINE memories (returns None), else as the worker's
+    job (returned)."""
     if batch.undone_at is not None:
         raise Conflict("This bulk tagging was already undone.")
-    _retag(handle, actor, "tag.bulk_undo", list(batch.memory_ids), lambda tags: [t for t in tags if t != batch.tag])
+    if len(batch.memory_ids) <= BULK_INLINE:
+        bulk_tag_untag(handle=handle, actor=actor, batch=batch)
+        return None
+    if Job.objects.filter(kind="bulk_untag", params__batch=batch.pk, status__in=Job.ACTIVE).exists():
+        raise Conflict("This bulk tagging is already being undone.")
+    return job_enqueue(kind="bulk_untag", client=handle.client, actor=actor, total=len(batch.memory_ids),
+                       params={"batch": batch.pk})
+
+
+def bulk_tag_untag(*, handle, actor, batch, progress=None):
+    """Remove batch.tag from the batch's memories; run again, it skips those without it."""
+    _retag(handle, actor, "tag.bulk_undo", list(batch.memory_ids), lambda tags: [t for t in tags if t != batch.tag],
+           progress=progress)
     batch.undone_at = timezone.now()
     batch.save(update_fields=["undone_at"])
 

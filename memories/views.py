@@ -340,9 +340,11 @@ def bulk_tag(request, handle):
 def bulk_tag_undo(request, handle, batch_id):
     batch = get_object_or_404(TagBatch, pk=batch_id, client=handle.client)
     try:
-        services.bulk_tag_undo(handle=handle, actor=request.user, batch=batch)
+        job = services.bulk_tag_undo(handle=handle, actor=request.user, batch=batch)
     except services.Conflict as exc:
         return error_response(request, str(exc), status=409)
+    if job is not None:  # a big batch: the worker undoes it
+        return redirect("job_detail", handle.client.slug, job.pk)
     messages.success(request, f"Undid tagging {len(batch.memory_ids)} memories with {batch.tag!r}.")
     return redirect("tag_index", handle.client.slug)
 

@@ -223,3 +223,19 @@ def test_a_big_export_is_written_by_the_worker_and_offered_for_a_day(web, handle
     old = time.time() - 25 * 3600
     os.utime(path, (old, old))
     assert tidy_exports() == 1 and web.get(f"/c/acme/jobs/{job.pk}/download/").status_code == 404
+
+
+def test_undoing_a_big_bulk_tagging_is_a_job_too(web, handle, monkeypatch):
+    monkeypatch.setattr(services, "BULK_INLINE", 10)
+    web.post("/c/acme/tags/bulk/?type=error", {"tag": "undo-me"})
+    run_jobs()
+    batch = TagBatch.objects.get()
+    assert len(batch.memory_ids) > 10
+    response = web.post(f"/c/acme/tags/bulk/{batch.pk}/undo/")
+    job = Job.objects.get(kind="bulk_untag")
+    assert response.status_code == 302 and response["Location"] == f"/c/acme/jobs/{job.pk}/"
+    assert web.post(f"/c/acme/tags/bulk/{batch.pk}/undo/").status_code == 409  # already being undone
+    run_jobs()
+    assert "undo-me" not in {t["tag"] for t in selectors.tag_index(rm=handle.readmodel)["tags"]}
+    assert b"Removed" in web.get(f"/c/acme/jobs/{job.pk}/").content
+    assert web.post(f"/c/acme/tags/bulk/{batch.pk}/undo/").status_code == 409

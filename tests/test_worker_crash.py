@@ -207,10 +207,11 @@ out = job.pk
     assert {r[0] for r in _canonical(path, tagged)} == set(ids)
     site.stop()
     site.worker = None
-    undone = site.shell(setup + """
+    undo = site.shell(setup + """
 batch = TagBatch.objects.get()
-services.bulk_tag_undo(handle=handle, actor=None, batch=batch)
-out = len(batch.memory_ids)
+out = services.bulk_tag_undo(handle=handle, actor=None, batch=batch).pk  # this many: a job too
 """)
-    assert undone == N
+    site.start_worker()
+    job = site.wait_job(undo, lambda j: j["status"] in ("done", "failed"), "undo finished")
+    assert job["status"] == "done" and json.loads(job["result"])["untagged"] == N, job
     assert _canonical(path, tagged) == []

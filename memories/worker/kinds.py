@@ -149,7 +149,18 @@ class BulkTag(Kind):
         return {"batch": batch.pk, "tagged": len(batch.memory_ids), "tag": batch.tag}
 
 
-KINDS = {"rebuild": Rebuild(), "preview": Preview(), "import": Import(), "bulk_tag": BulkTag()}
+class BulkUntag(Kind):
+    label = "Undo of a bulk tagging"
+
+    def run(self, job, progress):
+        batch = TagBatch.objects.get(pk=job.params["batch"])
+        if batch.undone_at is None:
+            services.bulk_tag_untag(handle=handle_for(job.client), actor=job.actor, batch=batch, progress=progress)
+        return {"batch": batch.pk, "untagged": len(batch.memory_ids), "tag": batch.tag}
+
+
+KINDS = {"rebuild": Rebuild(), "preview": Preview(), "import": Import(), "bulk_tag": BulkTag(),
+         "bulk_untag": BulkUntag()}
 
 
 class Export(Kind):
