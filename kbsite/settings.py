@@ -66,8 +66,11 @@ KB_GRAPH_LIMIT = int(os.environ.get("KB_GRAPH_LIMIT", "300"))
 # Above this many nodes, positions come precomputed from networkx instead of live physics.
 KB_GRAPH_PHYSICS_MAX = int(os.environ.get("KB_GRAPH_PHYSICS_MAX", "500"))
 # While writes keep coming, the worker recomputes a database's graph analytics at most this
-# often (seconds); the first change after a quiet spell is computed at once.
-KB_ANALYTICS_INTERVAL = float(os.environ.get("KB_ANALYTICS_INTERVAL", "30"))
+# often (seconds), or with "auto" after twice as long as the last computation took, within
+# 1-30 s (graphs/analytics/services.py); the first change after a quiet spell is computed at once.
+# Not the default: the lag it saves was not shown on this 2-core machine (kb_bench_load).
+KB_ANALYTICS_INTERVAL = os.environ.get("KB_ANALYTICS_INTERVAL", "30").strip().lower()
+KB_ANALYTICS_INTERVAL = "auto" if KB_ANALYTICS_INTERVAL == "auto" else float(KB_ANALYTICS_INTERVAL)
 # Origins allowed to frame embed pages (space or comma separated), besides this site itself.
 # Uploads (imports) larger than this are refused with 413 before they are read.
 KB_UPLOAD_MAX_MB = float(os.environ.get("KB_UPLOAD_MAX_MB", "100"))

@@ -292,3 +292,21 @@ def test_the_worker_thread_computes_every_active_database(client_db):
         stop.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def test_the_auto_interval_waits_twice_the_last_computation(handle, user, settings):
+    """KB_ANALYTICS_INTERVAL=auto: twice the last computation's seconds, within 1-30 s."""
+    from dataclasses import replace
+
+    rm, t0 = handle.readmodel, 1_000_000.0
+    settings.KB_ANALYTICS_INTERVAL = "auto"
+    analytics_run_if_due(rm=rm, now=t0)
+    ranks = analytics.sets(rm)["ranks"]
+    assert services.debounce_seconds("auto", replace(ranks, seconds=0.1)) == 1.0, "the floor"
+    assert services.debounce_seconds("auto", replace(ranks, seconds=4.0)) == 8.0
+    assert services.debounce_seconds("auto", replace(ranks, seconds=54.0)) == 30.0, "the ceiling"
+    assert services.debounce_seconds(30, ranks) == 30.0
+    wait = services.debounce_seconds("auto", ranks)
+    _new_edge(handle, user)
+    assert analytics_run_if_due(rm=rm, now=t0 + wait - 0.01) is None
+    assert analytics_run_if_due(rm=rm, now=t0 + wait)

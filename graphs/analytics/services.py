@@ -67,17 +67,30 @@ def analytics_run(*, rm, now=None):
             "communities": detail["communities"]}
 
 
+# KB_ANALYTICS_INTERVAL "auto": wait AUTO_FACTOR times as long as the last computation took, so
+# the worker computes at most about half the time while writes keep coming, and a small graph's
+# ranks follow within seconds (measured: kb_bench_load); within these bounds.
+AUTO_FACTOR, AUTO_MIN_S, AUTO_MAX_S = 2.0, 1.0, 30.0
+
+
+def debounce_seconds(interval, ranks):
+    """Seconds between the starts of two computations while writes keep coming."""
+    if interval != "auto":
+        return float(interval)
+    return min(AUTO_MAX_S, max(AUTO_MIN_S, AUTO_FACTOR * ranks.seconds))
+
+
 def analytics_due(*, rm, interval, now=None):
     """Whether to recompute: the read model changed since the stored sets were computed, and
-    the last run started at least ``interval`` seconds ago. So while writes keep coming the
-    analytics are recomputed at most once per interval, and the first change after a quiet
-    spell is computed at once."""
+    the last run started at least ``interval`` seconds ago (``"auto"``: see debounce_seconds).
+    So while writes keep coming the analytics are recomputed at most once per interval, and
+    the first change after a quiet spell is computed at once."""
     ranks = sets(rm).get("ranks")
     if ranks is None:
         return True
     if ranks.generation == rm.changed_at():
         return False
-    return (time.time() if now is None else now) - ranks.started_at >= interval
+    return (time.time() if now is None else now) - ranks.started_at >= debounce_seconds(interval, ranks)
 
 
 def analytics_run_if_due(*, rm, interval=None, now=None):

@@ -45,7 +45,7 @@ def run(*, source, n, duration, warmup, clients, site_every, file_every, lag_wai
         shutil.copyfile(source, memory_file)
         password = secrets.token_urlsafe(16)
         env = {**os.environ, "KB_DATA_DIR": str(workdir / "data"), "KB_MEMORY_DB": str(memory_file),
-               "KB_SECRET_KEY": secrets.token_urlsafe(40), "KB_LOG_LEVEL": "WARNING",
+               "KB_SECRET_KEY": secrets.token_urlsafe(40), "KB_LOG_LEVEL": "INFO",
                "DJANGO_SETTINGS_MODULE": "kbsite.settings"}
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         say("Indexing the copy and computing its analytics (as a first start does) ...")
@@ -66,6 +66,10 @@ def run(*, source, n, duration, warmup, clients, site_every, file_every, lag_wai
         cookies = _login(port, password)
         writer = _start(procs, [sys.executable, "-c", MEMORYGRAPH_WRITER, str(memory_file), str(file_every),
                                 str(workdir / "ids.json")], env, subprocess.PIPE)
+        # memorygraph's backend loads the whole file into networkx first (a minute at 100,000).
+        ready = json.loads(writer.stdout.readline() or "{}")
+        if "ready" not in ready:
+            raise RuntimeError("the memorygraph writer did not start")
         say(f"Serving on 127.0.0.1:{port} with {worker_cmd}; {warmup} s warm-up, then {duration} s measured ...")
         load = Load(port, cookies, ids, Path(prepared["readmodel"]), web, worker, memory_file)
         report.update(load.run(writer, duration=duration, warmup=warmup, clients=clients,
@@ -75,6 +79,8 @@ def run(*, source, n, duration, warmup, clients, site_every, file_every, lag_wai
     finally:
         for proc in reversed(procs):
             _stop(proc)
+        if (workdir / "processes.log").exists():  # the worker's and gunicorn's own account of the run
+            shutil.copyfile(workdir / "processes.log", source.parent / f"load-n{n}.log")
         shutil.rmtree(workdir, ignore_errors=True)
 
 
