@@ -21,6 +21,8 @@ def kb(request):
     user = getattr(request, "user", None)
     context = {"kb_role": role, "can_edit": can_edit(role), "sync_badge": None,
                "kb_clients": SimpleLazyObject(lambda: _switchable(user)) if user is not None else []}
+    if getattr(request, "kb_client", None) is not None:
+        context["client"] = request.kb_client
     handle = getattr(request, "kb", None)
     if handle is not None:
         context["client"] = handle.client

@@ -23,6 +23,7 @@ def client_view(view=None, *, role="viewer"):
     def wrapper(request, client, *args, **kwargs):
         database = get_client(client)
         request.kb_role = require(request.user, database, role)
+        request.kb_client = database  # for the menu of an error page, should the file fail below
         handle = handle_for(database)
         handle.ensure_fresh()
         request.kb = handle

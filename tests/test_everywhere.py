@@ -110,7 +110,8 @@ def test_400_403_409_413_and_503_keep_the_layout(web, client_db, handle, setting
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"not a database at all " * 100)
     register_client("broken", broken)
-    assert_in_layout(web.get("/c/broken/memories/"), 503)
+    page = assert_in_layout(web.get("/c/broken/memories/"), 503)
+    assert 'href="/c/broken/tags/"' in page  # the database's own menu
 
 
 def test_the_import_error_reads_as_a_sentence_in_the_layout(web, client_db):
