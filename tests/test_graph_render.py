@@ -190,3 +190,26 @@ def test_node_link_is_json_with_edges_key():
     assert [n["id"] for n in data["nodes"]] == ["p", "s", "t"]
     assert {e["key"] for e in data["edges"]} == {"r1", "r2"} and data["graph"]["path"] == ["s", "p", "t"]
     assert next(e for e in data["edges"] if e["key"] == "r2")["strength"] is None
+
+
+def _contrast(a, b):
+    def lum(h):
+        r, g, b = (int(h[i:i + 2], 16) / 255 for i in (1, 3, 5))
+        f = lambda c: c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4  # noqa: E731
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b)
+    high, low = sorted((lum(a), lum(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_type_colours_are_distinct_and_shapes_tell_close_ones_apart():
+    """On the light canvas every type colour has 3:1 (WCAG 1.4.11); graph.js rims every shape in
+    the text colour, which has it on both themes (some colours are under 3:1 on the dark one)."""
+    assert all(_contrast(c, "#ffffff") >= 3 for c in render.TYPE_COLOURS.values())
+    assert _contrast("#1d2125", "#ffffff") >= 3 and _contrast("#e6e8ea", "#1c2024") >= 3
+    # Types whose colours a colour-blind reader may confuse differ in shape.
+    for a, b in (("problem", "error"), ("solution", "fix"), ("command", "file_context"), ("general", "command")):
+        assert render.TYPE_SHAPES[a] != render.TYPE_SHAPES[b], (a, b)
+    assert len(set(render.COMMUNITY_COLOURS)) == len(render.COMMUNITY_COLOURS)
+    payload = render.vis_payload(sample())
+    assert {n["id"]: n["shape"] for n in payload["nodes"]}["p"] == "triangle"
+    assert payload["legend"]["shapes"]["error"] == "triangleDown"

@@ -29,22 +29,14 @@
       node.label = "";  // relabel() decides, once the layout is known
       delete node.title;
     }
-    node.color = colourBy === "community" && node.community_color
-      // Some community hues are light (Okabe-Ito's yellow): a rim in the text colour keeps 3:1 on the canvas.
-      ? { background: node.community_color, border: fg, highlight: { background: node.community_color, border: fg } }
-      : node.typeColor;
-    node.borderWidth = 1;
-    if (node.center) {
-      node.borderWidth = 5;
-      const fill = node.color.background || node.color;
-      node.color = { background: fill, border: fg, highlight: { background: fill, border: fg } };
-      node.font = { color: fg, strokeWidth: 4, strokeColor: bg };
-    } else if (node.role === "open") {
-      node.borderWidth = 4;
-      node.shapeProperties = { borderDashes: [5, 3] };
-      const fill = node.color.background || node.color;
-      node.color = { background: fill, border: danger, highlight: { background: fill, border: danger } };
-    }
+    // Every shape has a rim in the text colour: five type colours and a few community hues are
+    // under 3:1 against one of the two themes' canvas, the rim is well over it in both.
+    const fill = colourBy === "community" && node.community_color ? node.community_color : node.typeColor;
+    const border = node.role === "open" && !node.center ? danger : fg;
+    node.borderWidth = node.center ? 5 : node.role === "open" ? 4 : 1.5;
+    if (node.role === "open" && !node.center) node.shapeProperties = { borderDashes: [5, 3] };
+    node.color = { background: fill, border, highlight: { background: fill, border }, hover: { background: fill, border } };
+    if (node.center) node.font = { color: fg, strokeWidth: 4, strokeColor: bg };
     return node;
   }
   function prepareEdge(edge) {
