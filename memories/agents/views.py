@@ -25,7 +25,8 @@ def _page(request, handle, form, created=None, status=200):
     return TemplateResponse(request, "agents/keys.html", {
         "client": client, "form": form, "keys": keys, "created": created, "now": timezone.now(),
         "api_url": api_url(request, client), "example": example,
-        "limits": {"writes": settings.KB_API_WRITES_PER_MIN, "reads": settings.KB_API_READS_PER_MIN}}, status=status)
+        "limits": {"writes": settings.KB_API_WRITES_PER_MIN, "reads": settings.KB_API_READS_PER_MIN},
+    }, status=status)
 
 
 @client_view(role="admin")

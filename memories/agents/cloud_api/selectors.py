@@ -57,7 +57,8 @@ def related(*, rm, memory_id, max_depth, rel_types=()):
             break
     rows = _rows_by_ids(rm, [f[0] for f in found])
     return [{"memory": memory_json(rows[other]), "depth": depth,
-             "relationship": {"type": e["rel_type"], "from_memory_id": e["from_id"], "to_memory_id": e["to_id"],
+             "relationship": {"type": e["rel_type"], "from_memory_id": e["from_id"],
+                              "to_memory_id": e["to_id"],
                               "strength": e["strength"] if e["strength"] is not None else 0.5,
                               "confidence": e["confidence"] if e["confidence"] is not None else 0.8,
                               "context": e["context"] or None}}
@@ -102,8 +103,8 @@ def search(*, rm, args):
             where.append("m.importance >= ?")
             params.append(args["min_importance"])
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = rm.conn.execute(f"SELECT * FROM memory m {clause} ORDER BY m.importance DESC, m.created_at DESC "
-                               "LIMIT ?", [*params, want]).fetchall()
+        rows = rm.conn.execute(f"SELECT * FROM memory m {clause} "
+                               "ORDER BY m.importance DESC, m.created_at DESC LIMIT ?", [*params, want]).fetchall()
     return [memory_json(r) for r in rows[args["offset"]:]]
 
 
@@ -151,7 +152,7 @@ def statistics(*, rm):
     row = rm.conn.execute("SELECT count(*) AS n, avg(importance) AS imp, avg(confidence) AS conf "
                           "FROM memory").fetchone()
     edges = rm.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
-    by_type = dict(rm.conn.execute("SELECT type, count(*) FROM memory GROUP BY type ORDER BY type").fetchall())
+    by_type = dict(rm.conn.execute("SELECT type, count(*) FROM memory GROUP BY type ORDER BY type"))
     return {"total_memories": {"count": row["n"]}, "memories_by_type": by_type,
             "total_relationships": {"count": edges},
             "avg_importance": {"avg_importance": row["imp"] or 0.0},

@@ -82,7 +82,8 @@ def memory_fields(payload, *, partial=False):
             else:
                 errors[name] = f"{name} must be text."
     if isinstance(fields.get("type"), str) and fields["type"] not in MEMORY_TYPES:
-        errors["type"] = f"Unknown memory type {fields['type'][:40]!r}; expected one of {', '.join(MEMORY_TYPES)}."
+        errors["type"] = (f"Unknown memory type {fields['type'][:40]!r}; "
+                          f"expected one of {', '.join(MEMORY_TYPES)}.")
     if payload.get("tags") is not None:
         if _text_list(payload["tags"]):
             fields["tags"] = payload["tags"]

@@ -47,7 +47,8 @@ class Command(BaseCommand):
             raise CommandError("--expires-days must be at least 1.")
         expires_at = timezone.now() + timedelta(days=expires_days) if expires_days else None
         try:
-            _, raw = api_key_create(client=database, actor=_Console(), name=name, role=role, expires_at=expires_at)
+            _, raw = api_key_create(client=database, actor=_Console(), name=name, role=role,
+                                    expires_at=expires_at)
         except KeyProblem as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(raw)
