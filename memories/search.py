@@ -55,7 +55,7 @@ def memory_search(*, rm, text, filters, page=1, limit=20, exact=False, facets=Tr
         if fallback is not None:
             fallback_page = _run(rm.conn, fallback, filters, page, limit, facets)
             if fallback_page.total:
-                result["corrected"] = corrected_text(rm.conn, parsed.terms, fallback_page.items)
+                result["corrected"] = corrected_text(parsed.terms, replacement, fallback_page.items)
                 page_data = fallback_page
     if not exact and not result["corrected"] and page == 1 and page_data.total < limit:
         words = meaningful_words(text)
@@ -70,20 +70,25 @@ def memory_search(*, rm, text, filters, page=1, limit=20, exact=False, facets=Tr
     return result
 
 
-def corrected_text(conn, terms, items):
+def corrected_text(terms, replacement, items):
     """The query as the user would have written it: each misspelt word once, replaced by the
-    word as the best hits spell it ("kubernetes", not the stem "kubernet")."""
-    seen = [html.unescape(w).lower() for i in items[:5]
-            for w in _MARKED.findall(i["title_html"] + " " + i["snippet_html"])]
+    word as the best hits spell it ("kubernetes", not the stem "kubernet"). `replacement` is
+    suggest_terms' answer: one indexed term for each stem of the terms, in order."""
+    fixed = dict(zip((s for term in terms for s in stem(term)), replacement))
+    seen = {}
+    for item in items[:5]:
+        for found in _MARKED.findall(item["title_html"] + " " + item["snippet_html"]):
+            word = html.unescape(found).lower()
+            seen.setdefault(word, (stem(word) or [""])[0])
     out = []
     for word in (w for term in terms for w in re.findall(r"\w+", term)):
         stems = stem(word)
-        if all(_known(conn, s) for s in stems):
+        if all(fixed.get(s, s) == s for s in stems):
             out.append(word)
             continue
         for s in stems:
-            best = s if _known(conn, s) else _closest(conn, s) or s
-            out.append(next((w for w in seen if stem(w)[:1] == [best]), None)
+            best = fixed.get(s, s)
+            out.append(next((w for w, ws in seen.items() if ws == best), None)
                        or next((w for w in seen if w.startswith(best)), best))
     return " ".join(dict.fromkeys(out))
 
