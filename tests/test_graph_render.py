@@ -213,3 +213,11 @@ def test_type_colours_are_distinct_and_shapes_tell_close_ones_apart():
     payload = render.vis_payload(sample())
     assert {n["id"]: n["shape"] for n in payload["nodes"]}["p"] == "triangle"
     assert payload["legend"]["shapes"]["error"] == "triangleDown"
+
+
+def test_svg_title_is_fitted_to_the_width_and_kept_whole_in_its_title_element():
+    long = "Around “" + "billing-api: Django 5.1 + DRF service for invoicing, dunning and Stripe payments " * 3 + "”"
+    root = ET.fromstring(svg.to_svg(sample(), builders.layout(sample()), width=600, height=400, title=long))
+    heading = next(t for t in root.iter(f"{SVG_NS}text") if t.get("font-size") == "16")
+    assert heading.text.endswith("…") and len(heading.text) * svg.TITLE_CHAR_WIDTH <= 600 - 2 * svg.MARGIN
+    assert root.find(f"{SVG_NS}title").text == long

@@ -306,3 +306,13 @@ def test_add_relationship_picks_the_other_memory(web, handle):
     picked = web.post(f"/c/acme/memories/{a}/relationships/new/", {**sent, "other": ["redis", b]})
     assert picked.status_code == 302
     assert conn.execute("SELECT 1 FROM edge WHERE from_id = ? AND to_id = ?", (a, b)).fetchone()
+
+
+def test_embed_links_page_height_option_and_revoke_confirmation(web, hub):
+    embed = _embed(web, hub)
+    page = web.get("/c/acme/graph/embeds/?height=420").content.decode()
+    assert 'height="420" style="border:0"' in page
+    assert 'data-copy="embed-%d-link"' % embed.pk in page and "Copy image URL" in page
+    assert "<details class=\"revoke-confirm\"><summary>Revoke…</summary>" in page
+    for odd in ("9" * 50, "-1", "abc", "10"):
+        assert 'height="600" style="border:0"' in web.get(f"/c/acme/graph/embeds/?height={odd}").content.decode()
