@@ -101,7 +101,7 @@ def test_every_write_is_in_the_memorys_history_with_before_and_after(web, handle
     page = web.get(f"/c/acme/memories/{memory_id}/").content.decode()
     assert page.count("memory.update by alice") == 2 and "memory.create by alice" in page
     assert "<td>Before title</td><td>After title</td>" in page
-    assert '<th scope="row">tags</th><td>[]</td><td>[&quot;audited&quot;]</td>' in page
+    assert '<th scope="row" title="tags">Tags</th><td>[]</td><td>[&quot;audited&quot;]</td>' in page
 
 
 @pytest.mark.browser
