@@ -377,6 +377,8 @@ def import_plan(*, handle, path):
 def import_run(*, handle, actor, job):
     """Import a previewed upload. The file is read and compared again (the database may have
     changed since the preview); every chunk is an upsert, so a failed run can be run again."""
+    if job.status == ImportJob.PREVIEW and not job.preview:
+        raise Conflict("This upload is still being analysed; its page shows the preview when it is ready.")
     updated = ImportJob.objects.filter(pk=job.pk, status__in=[ImportJob.PREVIEW, ImportJob.FAILED]).update(
         status=ImportJob.RUNNING, message="", done=0)
     if not updated:

@@ -95,7 +95,8 @@ def test_stale_jobs_are_queued_again_and_without_attempts_left_fail_with_the_rea
                                            attempts=1)
     Job.objects.filter(pk=stale.pk).update(status="running", heartbeat_at=old, worker="elsewhere:1", attempts=1)
     Job.objects.filter(pk=spent.pk).update(status="running", heartbeat_at=old, worker="elsewhere:1", attempts=2)
-    SyncState.objects.create(client=handle.client, rebuild_requested_at=old, rebuild_progress="12 of 294 memories")
+    SyncState.objects.create(client=handle.client, rebuild_requested_at=old,
+                             rebuild_progress="12 of 294 memories")
     assert jobs_recover() == (1, 1)
     statuses = dict(Job.objects.values_list("pk", "status"))
     assert statuses == {alive.pk: "running", stale.pk: "queued", spent.pk: "failed"}
@@ -111,7 +112,8 @@ def test_a_job_of_a_dead_process_on_this_host_is_recovered_at_once(handle):
     import subprocess
     import sys
 
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True)
     job = job_enqueue(kind="rebuild", client=handle.client)
     Job.objects.filter(pk=job.pk).update(status="running", heartbeat_at=timezone.now(), attempts=1,
                                          worker=f"{socket.gethostname()}:{gone.stdout.strip()}")
@@ -184,7 +186,8 @@ def test_the_status_page_rebuild_row_shows_the_job_and_retry(admin_web, handle):
     job = services.rebuild_request(client=handle.client, actor=None)
     row = admin_web.get("/sync/acme/", HTTP_HX_REQUEST="true").content
     assert f"Rebuild job {job.pk}</a>: queued".encode() in row and b"every 1s" in row
-    Job.objects.filter(pk=job.pk).update(status="running", attempts=3, heartbeat_at=timezone.now() - timedelta(hours=1))
+    Job.objects.filter(pk=job.pk).update(status="running", attempts=3,
+                                         heartbeat_at=timezone.now() - timedelta(hours=1))
     jobs_recover()
     row = admin_web.get("/sync/acme/").content
     assert f"Rebuild job {job.pk}</a>: failed: Failed after 3 attempt(s)".encode() in row

@@ -69,7 +69,8 @@ class Site:
             job = self.job(job_id)
             if until(job):
                 return job
-            assert self.worker is None or self.worker.poll() is None, (self.dir / "worker.log").read_text()[-3000:]
+            if self.worker is not None and self.worker.poll() is not None:
+                raise AssertionError("the worker exited: " + (self.dir / "worker.log").read_text()[-3000:])
             time.sleep(0.05)
         raise AssertionError(f"{what}: {self.job(job_id)}")
 
@@ -96,23 +97,32 @@ def test_an_import_killed_mid_way_completes_on_the_next_worker_with_no_duplicate
     empty, source = tmp_path / "team.db", tmp_path / "big.db"
     load_graph(str(empty), [], [])
     ids = _graph_file(source, N)
-    job_id = site.shell(f"""
+    setup = f"""
 from django.core.files.uploadedfile import SimpleUploadedFile
 from memories import services
-from memories.models import ClientDatabase
+from memories.models import ClientDatabase, ImportJob
 from memories.registry import handle_for
 from memories.worker.models import Job
-client = ClientDatabase.objects.create(slug="team", name="Team", path={str(empty)!r})
+client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(empty)!r}))
 handle = handle_for(client)
 handle.ensure_fresh()
-record = services.import_upload(handle=handle, actor=None,
-                                upload=SimpleUploadedFile("big.db", open({str(source)!r}, "rb").read()))
-services.import_run(handle=handle, actor=None, job=record)
+"""
+    preview = site.shell(setup + f"""
+services.import_upload(handle=handle, actor=None,
+                       upload=SimpleUploadedFile("big.db", open({str(source)!r}, "rb").read()))
+out = Job.objects.get(kind="preview").pk
+""")
+    site.start_worker()  # the file is big enough for its preview to be the worker's too
+    site.wait_job(preview, lambda j: j["status"] == "done", "previewed")
+    site.kill_worker()
+    job_id = site.shell(setup + """
+services.import_run(handle=handle, actor=None, job=ImportJob.objects.get())
 out = Job.objects.get(kind="import").pk
 """)
     assert site.job(job_id)["status"] == "queued"  # the request queued it and ran nothing
     site.start_worker()
-    job = site.wait_job(job_id, lambda j: j["progress_done"] > 0 and j["status"] == "running", "written a chunk")
+    job = site.wait_job(job_id, lambda j: j["progress_done"] > 0 and j["status"] == "running",
+                        "written a chunk")
     site.kill_worker()
     killed = site.job(job_id)
     written = _canonical(empty, "SELECT COUNT(*) FROM nodes")[0][0]
@@ -169,7 +179,7 @@ out = job.pk
         state = site.shell(setup + "s = SyncState.objects.get(client=client); out = [str(s.rebuild_requested_at), "
                                    "s.rebuild_progress]")
         assert state[0] == "None" and state[1].startswith("Rebuild failed"), state  # the page offers it again
-        site.shell(setup + "from memories.worker.jobs import job_retry; job_retry(job=Job.objects.get(pk=%d))" % second)
+        site.shell(setup + f"from memories.worker.jobs import job_retry; job_retry(job=Job.objects.get(pk={second}))")
         job = site.wait_job(second, lambda j: j["status"] == "done", "retried")
         assert job["attempts"] == 1
 

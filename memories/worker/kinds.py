@@ -92,7 +92,8 @@ class Import(Kind):
 
     def run(self, job, progress):
         record = ImportJob.objects.get(pk=job.params["import"])
-        services.import_execute(handle=handle_for(job.client), actor=job.actor, job=record, on_progress=progress)
+        services.import_execute(handle=handle_for(job.client), actor=job.actor, job=record,
+                                on_progress=progress)
         record.refresh_from_db()
         if record.status == ImportJob.FAILED:
             raise JobError(record.message)
@@ -155,7 +156,8 @@ class BulkUntag(Kind):
     def run(self, job, progress):
         batch = TagBatch.objects.get(pk=job.params["batch"])
         if batch.undone_at is None:
-            services.bulk_tag_untag(handle=handle_for(job.client), actor=job.actor, batch=batch, progress=progress)
+            services.bulk_tag_untag(handle=handle_for(job.client), actor=job.actor, batch=batch,
+                                    progress=progress)
         return {"batch": batch.pk, "untagged": len(batch.memory_ids), "tag": batch.tag}
 
 

@@ -69,7 +69,8 @@ def run(stop, *, client=None, stdout, jobs=True):
                 del threads[pk]
         for pk, database in wanted.items():
             if pk not in threads:
-                stdout.write(f"kb_worker: {database.slug} <-> {database.remote_url} every {database.sync_interval} s")
+                stdout.write(f"kb_worker: {database.slug} <-> {database.remote_url} "
+                             f"every {database.sync_interval} s")
                 threads[pk] = ClientThread(database, stop, stdout)
                 threads[pk].start()
         close_old_connections()

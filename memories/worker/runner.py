@@ -26,14 +26,16 @@ def execute(job_id):
     from .kinds import KINDS
 
     now = timezone.now()
+    with _here_lock:  # before the claim: recovery must never take a job this process just claimed
+        RUNNING_HERE.add(job_id)
     claimed = Job.objects.filter(pk=job_id, status=Job.QUEUED).update(
         status=Job.RUNNING, attempts=F("attempts") + 1, worker=WORKER_ID, heartbeat_at=now,
         started_at=now, message="running")
     if not claimed:
+        with _here_lock:
+            RUNNING_HERE.discard(job_id)
         return None
     job = Job.objects.get(pk=job_id)
-    with _here_lock:
-        RUNNING_HERE.add(job_id)
     try:
         result = KINDS[job.kind].run(job, reporter(job))
     except JobError as exc:

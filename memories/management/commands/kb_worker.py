@@ -47,8 +47,9 @@ class Command(BaseCommand):
             finally:
                 sync.close()
             status = run.error or "ok"
-            self.stdout.write(f"{database.slug}: pushed {run.pushed}, pulled {'changes' if run.pulled else 'nothing'}, "
-                              f"{run.pending} pending, {run.duration_ms:.0f} ms: {status}")
+            pulled = "changes" if run.pulled else "nothing"
+            self.stdout.write(f"{database.slug}: pushed {run.pushed}, pulled {pulled}, {run.pending} pending, "
+                              f"{run.duration_ms:.0f} ms: {status}")
             failed += bool(run.error)
         if jobs:
             loop.run_once_jobs()
