@@ -65,6 +65,7 @@ bench: $(VENV)/.installed node_modules/.installed
 	$(PY) manage.py kb_bench $(BENCH_ARGS)
 	$(PY) manage.py kb_bench_sync
 	$(PY) manage.py kb_bench_bridge
+	$(PY) manage.py kb_bench_agents $(BENCH_AGENTS_ARGS)
 	$(PY) manage.py kb_bench_load --n 10000 $(LOAD_ARGS)
 	$(PY) manage.py kb_bench_load --n 100000 $(LOAD_ARGS)
 

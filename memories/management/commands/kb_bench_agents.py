@@ -1,0 +1,234 @@
+"""Agents writing the team graph through the memorygraph cloud API, against gunicorn (2 workers).
+
+Builds (or reuses, with --keep) a synthetic memorygraph file of --n memories, prepares a site for it
+as `make run` does (its own KB_DATA_DIR: migrate, kb_bootstrap, one write key per agent with
+kb_api_key), starts gunicorn with 2 workers, and times, in one run:
+
+- raw: commits of one memory row each to the same file, with the same driver and nothing else
+  (no HTTP, no validation, no read model, no audit): the floor our write path stands on;
+- store: --agents concurrent agents each POSTing --ops memories (/memories), as memorygraph does;
+- recall: the same agents each POSTing --ops recall questions (/search/recall).
+
+At the end every row is counted: memories = the file's start + raw + stored, nothing lost or doubled.
+"""
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import libsql_experimental as libsql
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from memories import sql
+from memories.format import memory_properties, new_id
+from memories.loader import load_graph
+from memories.synthetic import DOMAIN_WORDS, synthetic_graph
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def _ms(values):
+    ordered = sorted(values)
+    return {"p50": round(statistics.median(ordered), 1), "max": round(ordered[-1], 1), "count": len(ordered),
+            "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 1)}
+
+
+def _port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Command(BaseCommand):
+    help = ("Time 8 concurrent agents storing and recalling through the cloud API, "
+            "beside the file's raw commit rate.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--n", type=int, default=100_000, help="Memories in the synthetic graph.")
+        parser.add_argument("--agents", type=int, default=8)
+        parser.add_argument("--ops", type=int, default=150, help="Stores, then recalls, per agent.")
+        parser.add_argument("--raw", type=int, default=500, help="Raw commits to time.")
+        parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (4 threads each).")
+        parser.add_argument("--keep", action="store_true", help="Keep the generated graph for the next run.")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args, n, agents, ops, raw, workers, keep, json: bool, **options):
+        self.quiet = json
+        folder = Path(tempfile.mkdtemp(prefix="kb-bench-agents-"))
+        try:
+            report = self._run(folder, n, agents, ops, raw, keep, workers)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        if json:
+            self.stdout.write(_dumps(report))
+
+    def _say(self, text):
+        if not self.quiet:
+            self.stdout.write(text)
+
+    def _graph(self, folder, n, keep):
+        kept = settings.DATA_DIR / "bench" / f"memory-n{n}-seed1.db"
+        path = folder / "team.db"
+        if kept.exists():
+            shutil.copy(kept, path)
+            return path
+        started = time.perf_counter()
+        memories, relationships = synthetic_graph(n, seed=1)
+        load_graph(str(path), memories, relationships)
+        self._say(f"Wrote {n:,} memories and {len(relationships):,} relationships in "
+                  f"{time.perf_counter() - started:.0f} s")
+        if keep:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, kept)
+        return path
+
+    def _run(self, folder, n, agents, ops, raw, keep, workers):
+        path = self._graph(folder, n, keep)
+        port = _port()
+        env = {**os.environ, "KB_DATA_DIR": str(folder / "data"), "KB_MEMORY_DB": str(path),
+               "KB_SECRET_KEY": "bench", "KB_API_WRITES_PER_MIN": "1000000",
+               "KB_API_READS_PER_MIN": "1000000",
+               "DJANGO_SETTINGS_MODULE": "kbsite.settings"}
+        env.pop("KB_PRIMARY_URL", None)
+
+        def manage(*argv):
+            return subprocess.run([sys.executable, "manage.py", *argv], cwd=ROOT, env=env, check=True,
+                                  capture_output=True, text=True, timeout=1800).stdout
+
+        started = time.perf_counter()
+        manage("migrate", "--noinput", "-v0")
+        manage("kb_bootstrap", "--url", f"http://127.0.0.1:{port}")  # builds the read model of the file
+        self._say(f"Site ready (read model of {n:,} memories built) in {time.perf_counter() - started:.0f} s")
+        keys = [manage("kb_api_key", "--client", "default", "--role", "write", "--name", f"agent {i}").strip()
+                for i in range(agents)]
+        before = _count(path)
+        raw_rate = self._raw_commits(path, raw)
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        log = open(folder / "web.log", "wb")
+        web = subprocess.Popen([gunicorn, "kbsite.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                                "--threads", "4"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}/c/default/api/memorygraph"
+        try:
+            _wait(base, keys[0])
+            store = self._agents(base, keys, ops, _store)
+            recall = self._agents(base, keys, ops, _recall)
+        finally:
+            web.terminate()
+            web.wait(timeout=30)
+            log.close()
+        after = _count(path)
+        stored_ids = store.pop("ids")
+        recall.pop("ids")
+        report = {
+            "memories_at_start": before, "agents": agents, "ops_per_agent": ops,
+            "gunicorn": f"{workers} workers x 4 threads",
+            "raw_commits_per_s": round(raw_rate, 1),
+            "store_ms": store["latency"], "store_writes_per_s": store["per_s"],
+            "store_errors": store["errors"],
+            "recall_ms": recall["latency"], "recall_per_s": recall["per_s"],
+            "recall_errors": recall["errors"],
+            "writes_vs_raw": round(store["per_s"] / raw_rate, 2),
+            "memories_at_end": after, "expected_at_end": before + raw + len(stored_ids),
+            "stored_distinct": len(set(stored_ids)),
+        }
+        # A store that timed out may still have been written: then the count is higher, and said so.
+        report["nothing_lost_or_doubled"] = (after == report["expected_at_end"]
+                                             and report["stored_distinct"] == len(stored_ids))
+        self._say(_dumps(report))
+        return report
+
+    def _raw_commits(self, path, count):
+        """One memory row per commit, with libsql-experimental on the same file: the driver's floor."""
+        conn = libsql.connect(str(path))
+        conn.execute("PRAGMA busy_timeout=5000")
+        started = time.perf_counter()
+        for i in range(count):
+            props = memory_properties({"id": new_id(), "type": "general", "title": f"raw commit {i}",
+                                       "content": "timed raw insert", "tags": ["bench"]})
+            conn.execute(sql.NODE_INSERT, (props["id"], json.dumps(props)))
+            conn.commit()
+        elapsed = time.perf_counter() - started
+        conn.close()
+        self._say(f"Raw: {count} commits in {elapsed:.2f} s ({count / elapsed:.0f}/s)")
+        return count / elapsed
+
+    def _agents(self, base, keys, ops, action):
+        results = [None] * len(keys)
+
+        def run(i):
+            rng = random.Random(i)
+            with httpx.Client(base_url=base, headers={"X-API-Key": keys[i]}, timeout=30) as client:
+                times, errors, ids = [], 0, []
+                for op in range(ops):
+                    t = time.perf_counter()
+                    try:
+                        ok, value = action(client, rng, i, op)
+                    except httpx.HTTPError:
+                        ok, value = False, None  # a timeout counts as an error, its time as a latency
+                    times.append((time.perf_counter() - t) * 1000)
+                    if ok:
+                        ids.append(value)
+                    else:
+                        errors += 1
+                results[i] = (times, errors, ids)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(keys))]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        times = [t for r in results for t in r[0]]
+        return {"latency": _ms(times), "per_s": round(len(times) / elapsed, 1),
+                "errors": sum(r[1] for r in results), "ids": [x for r in results for x in r[2]]}
+
+
+def _store(client, rng, agent, op):
+    words = rng.sample(DOMAIN_WORDS, 4)
+    response = client.post("/memories", json={
+        "id": new_id(), "type": rng.choice(["solution", "problem", "general"]),
+        "title": f"Agent {agent} note {op}: {' '.join(words[:2])}", "content": " ".join(words) * 5,
+        "tags": ["bench", f"agent-{agent}"], "importance": 0.5, "context": {"project_path": "/srv/bench"}})
+    return response.status_code == 201, response.json().get("id") if response.status_code == 201 else None
+
+
+def _recall(client, rng, agent, op):
+    words = rng.sample(DOMAIN_WORDS, 3)
+    question = f"how did we handle {' '.join(words)}"
+    response = client.post("/search/recall", json={"query": question, "limit": 10})
+    return response.status_code == 200, None
+
+
+def _wait(base, key):
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/health", headers={"X-API-Key": key}, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer /health")
+
+
+def _count(path):
+    conn = libsql.connect(str(path))
+    n = conn.execute("SELECT count(*) FROM nodes WHERE label = 'Memory'").fetchone()[0]
+    conn.close()
+    return n
+
+
+def _dumps(data):
+    return json.dumps(data, indent=2)
