@@ -314,6 +314,7 @@ def bulk_tag(request, handle):
     ids, filter_form = selected
     form = BulkTagForm(request.POST or None)
     context = {"client": handle.client, "count": len(ids), "form": form, "selection": request.GET.urlencode(),
+               "bulk_inline": services.BULK_INLINE,
                "sample": selectors.memory_titles(rm=handle.readmodel, ids=ids[:10])}
     if request.method == "POST":
         if not form.is_valid():

@@ -242,3 +242,9 @@ def test_undoing_a_big_bulk_tagging_is_a_job_too(web, handle, monkeypatch):
     assert "undo-me" not in {t["tag"] for t in selectors.tag_index(rm=handle.readmodel)["tags"]}
     assert b"Removed" in web.get(f"/c/acme/jobs/{job.pk}/").content
     assert web.post(f"/c/acme/tags/bulk/{batch.pk}/undo/").status_code == 409
+
+
+def test_the_pages_that_start_jobs_say_so(web, handle, monkeypatch):
+    monkeypatch.setattr(services, "BULK_INLINE", 10)
+    assert b"tagged by the worker" in web.get("/c/acme/tags/bulk/?type=error").content
+    assert b'href="/c/acme/jobs/"' in web.get("/c/acme/import/").content
