@@ -49,8 +49,9 @@ def run(*, source, n, duration, warmup, clients, site_every, file_every, lag_wai
                "DJANGO_SETTINGS_MODULE": "kbsite.settings"}
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         say("Indexing the copy and computing its analytics (as a first start does) ...")
+        # "--prepare=" with the password: a token may start with "-", which argparse reads as an option.
         prepared = json.loads(subprocess.run(
-            [*manage, "kb_bench_load", "--prepare", password], env=env, check=True, capture_output=True,
+            [*manage, "kb_bench_load", f"--prepare={password}"], env=env, check=True, capture_output=True,
             text=True).stdout.strip().splitlines()[-1])
         report["prepare"] = prepared
         ids = _sample_ids(memory_file)
