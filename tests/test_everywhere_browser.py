@@ -203,3 +203,27 @@ def test_screenshots_of_the_main_pages(site, scheme):
             page.locator("details.switcher summary").click()
             page.screenshot(path=str(SHOTS / f"switcher-open-1280-{scheme}.png"))
     assert len(list(SHOTS.glob(f"*-{scheme}.png"))) >= 2 * len(pages)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_new_pages_and_open_menus_have_no_wcag_violations(site, handle, scheme):
+    from .test_accessibility import violations
+
+    new_page, memory_id = site
+    rel_id = handle.readmodel.conn.execute("SELECT id FROM edge WHERE from_id = ?", (memory_id,)).fetchone()[0]
+    found = {}
+    page = new_page(WIDE, scheme)
+    for url in (f"/c/acme/relationships/{rel_id}/delete/?memory={memory_id}", "/c/team/memories/",
+                "/c/acme/memories/no-such-memory/", "/c/acme/memories/?band=huge"):
+        page.goto(url)
+        found[url] = violations(page)
+    page.goto("/c/acme/memories/")
+    page.locator("details.switcher summary").click()
+    found["switcher open"] = violations(page)
+    phone = new_page(PHONE, scheme)
+    phone.goto("/c/acme/memories/")
+    phone.locator("details.menu > summary").click()
+    phone.get_by_role("button", name="Filters").click()
+    found["phone menu and filters open"] = violations(phone)
+    problems = {url: v for url, v in found.items() if v}
+    assert not problems, problems
