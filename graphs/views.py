@@ -111,7 +111,7 @@ def _choose(request, handle, problems, *, status, offer_matches=False):
         status, problems = 200, ["Several memories match what you typed: pick one."]
     context = {"client": handle.client, "data": data, "pickers": pickers, "problems": problems,
                "base": reverse("graph", args=[handle.client.slug]), "memory_types": MEMORY_TYPES,
-               "categories": tuple(REL_CATEGORIES), "choosing": True}
+               "categories": tuple(REL_CATEGORIES), "prompt": status == 200}
     return render(request, "graphs/graph.html", context, status=status)
 
 
