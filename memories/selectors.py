@@ -282,15 +282,16 @@ def is_timestamp(text):
 
 # Sync status (synced client databases) ------------------------------------------------
 
-def _age(seconds):
-    seconds = max(int(seconds), 0)
+def age_text(seconds):
+    """A duration as people say it: "40 s", "12 min", "5 h", "3 days"."""
+    seconds = max(round(seconds), 0)
     if seconds < 90:
         return f"{seconds} s"
     if seconds < 90 * 60:
         return f"{round(seconds / 60)} min"
     if seconds < 36 * 3600:
         return f"{round(seconds / 3600)} h"
-    return f"{round(seconds / 86400)} d"
+    return f"{round(seconds / 86400)} days"
 
 
 def worker_alive(state, interval, now):
@@ -309,10 +310,12 @@ def freshness(*, client, state, rm, now):
         level = "bad"
     elif state is None or state.last_ok_at is None:
         text, level = f"not synced yet · {tail}", "warn"
-    elif not worker_alive(state, client.sync_interval, now):
-        text, level = f"sync worker stopped · synced {_age((now - state.last_ok_at).total_seconds())} ago · {tail}", "warn"
     else:
-        text, level = f"synced {_age((now - state.last_ok_at).total_seconds())} ago · {tail}", "ok"
+        synced = f"synced {age_text((now - state.last_ok_at).total_seconds())} ago · {tail}"
+        if worker_alive(state, client.sync_interval, now):
+            text, level = synced, "ok"
+        else:
+            text, level = f"sync worker stopped · {synced}", "warn"
     return {"text": text, "level": level, "pending": count, "stamp": rm.changed_at() or ""}
 
 
@@ -329,9 +332,9 @@ def sync_row(*, client, state, rm, now):
         "slug": client.slug, "name": client.name, "mode": client.mode, "synced": client.synced,
         "remote_url": client.remote_url, "interval": client.sync_interval,
         "outbox_pending": count, "outbox_failed": failed,
-        "oldest_pending_age": _age(now.timestamp() - oldest) if oldest else None,
+        "oldest_pending_age": age_text(now.timestamp() - oldest) if oldest else None,
         "readmodel_refreshed_at": float(refreshed) if refreshed else None,
-        "readmodel_age": _age(now.timestamp() - float(refreshed)) if refreshed else None,
+        "readmodel_age": age_text(now.timestamp() - float(refreshed)) if refreshed else None,
         "worker_alive": worker_alive(state, client.sync_interval, now),
     }
     fields = ("revision", "last_pull_at", "last_push_at", "last_ok_at", "cdc_operations", "bytes_sent",
@@ -340,7 +343,7 @@ def sync_row(*, client, state, rm, now):
     for key in fields:
         row[key] = getattr(state, key) if state else None
     for key in ("last_pull_at", "last_push_at", "error_since", "heartbeat_at"):
-        row[f"{key}_age"] = _age((now - row[key]).total_seconds()) if row[key] else None
+        row[f"{key}_age"] = age_text((now - row[key]).total_seconds()) if row[key] else None
     if not client.synced:
         count_row = rm.conn.execute(sql.RM_NODE_COUNT).fetchone() if rm.meta("version") else None
         row["memories"] = count_row[0] if count_row else None

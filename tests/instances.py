@@ -137,3 +137,20 @@ def wait_until(check, timeout, step=0.05, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not reached within {timeout} s (last: {value!r})")
         time.sleep(step)
+
+
+def cut_down(path, data, *, nodes=(), edges=(), strength=None):
+    """Write an exported memorygraph file (bytes) to path, cut down to the given rows (the edges'
+    strength changed when given): what another team member's own file would bring back."""
+    import sqlite3
+
+    path.write_bytes(data)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(f"DELETE FROM nodes WHERE id NOT IN ({','.join('?' * len(nodes))})", list(nodes))
+        conn.execute(f"DELETE FROM relationships WHERE id NOT IN ({','.join('?' * len(edges))})", list(edges))
+        if strength is not None:
+            conn.execute("UPDATE relationships SET properties = json_set(properties, '$.strength', ?)",
+                         (strength,))
+    conn.close()
+    return path

@@ -20,6 +20,7 @@ from memories.forms import ClientDatabaseForm
 from memories.models import ClientDatabase, Membership, SyncRun, SyncState
 from memories.primary import Primary
 from memories.syncworker import ReplicaSync
+from tests.instances import cut_down
 
 pytestmark = pytest.mark.django_db
 
@@ -137,18 +138,9 @@ def delete(web, slug, what, object_id):
 
 
 def exported(web, path, slug, *, nodes=(), edges=(), strength=None):
-    """The client's memorygraph file as exported now, cut down to the given rows (the edges'
-    strength changed when given): what another team member's file would bring back."""
-    path.write_bytes(b"".join(web.get(f"/c/{slug}/export/?format=sqlite").streaming_content))
-    conn = sqlite3.connect(path)
-    with conn:
-        conn.execute(f"DELETE FROM nodes WHERE id NOT IN ({','.join('?' * len(nodes))})", nodes)
-        conn.execute(f"DELETE FROM relationships WHERE id NOT IN ({','.join('?' * len(edges))})", edges)
-        if strength is not None:
-            conn.execute("UPDATE relationships SET properties = json_set(properties, '$.strength', ?)",
-                         (strength,))
-    conn.close()
-    return path
+    """The client's memorygraph file as exported now, cut down to the given rows."""
+    data = b"".join(web.get(f"/c/{slug}/export/?format=sqlite").streaming_content)
+    return cut_down(path, data, nodes=nodes, edges=edges, strength=strength)
 
 
 def readmodel_state(client):

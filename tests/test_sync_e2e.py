@@ -10,7 +10,7 @@ import time
 import pytest
 
 from memories.primary import Primary
-from tests.instances import Instance, wait_until
+from tests.instances import Instance, cut_down, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -117,20 +117,9 @@ def delete(instance, kind, object_id):
 
 
 def exported(instance, path, *, nodes=(), edges=(), strength=None):
-    """The instance's export as a memorygraph file, cut down to the given rows (the edges'
-    strength changed when given): what a team member's own file would bring back."""
-    import sqlite3
-
-    path.write_bytes(instance.http.get("/c/team/export/?format=sqlite").content)
-    conn = sqlite3.connect(path)
-    with conn:
-        conn.execute(f"DELETE FROM nodes WHERE id NOT IN ({','.join('?' * len(nodes))})", nodes)
-        conn.execute(f"DELETE FROM relationships WHERE id NOT IN ({','.join('?' * len(edges))})", edges)
-        if strength is not None:
-            conn.execute("UPDATE relationships SET properties = json_set(properties, '$.strength', ?)",
-                         (strength,))
-    conn.close()
-    return path
+    """The instance's export as a memorygraph file, cut down to the given rows."""
+    data = instance.http.get("/c/team/export/?format=sqlite").content
+    return cut_down(path, data, nodes=nodes, edges=edges, strength=strength)
 
 
 def kb_import(instance, path):

@@ -4,6 +4,8 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from memories.selectors import age_text
+
 from . import sql
 
 VIEWS = ("chains", "unsolved", "contradictions", "superseded")
@@ -90,15 +92,5 @@ def freshness(ranks, *, generation, now):
         return "ranks are being computed"
     if ranks.generation == generation:
         return "ranks up to date"
-    return f"ranks as of {_age(now - ranks.started_at)} ago"
+    return f"ranks as of {age_text(now - ranks.started_at)} ago"
 
-
-def _age(seconds):
-    seconds = max(0, round(seconds))
-    if seconds < 90:
-        return f"{seconds} s"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min"
-    if seconds < 36 * 3600:
-        return f"{round(seconds / 3600)} h"
-    return f"{round(seconds / 86400)} days"
