@@ -45,6 +45,8 @@ WRITES = [
 # Everywhere (issue 13): /c/<client>/ redirects to the memories; tag suggestions are reads; the
 # Markdown preview and the page confirming a relationship's removal are editors'.
 READS += [("get", "/c/acme/"), ("get", "/c/acme/tags/suggest/?q=re"), ("get", "/c/acme/tags/suggest/?q=re&format=json")]
+# The memory picker (graph views, Add relationship) is a read.
+READS += [("get", "/c/acme/pick/?q=redis"), ("get", "/c/acme/pick/?q=redis&format=json")]
 WRITES = [("get", "/c/acme/relationships/{r}/delete/")] + WRITES + [("post", "/c/acme/preview/")]  # asks before
 
 
