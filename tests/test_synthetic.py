@@ -82,7 +82,7 @@ def test_kb_bench_smoke(db, settings, capsys):
     assert set(results["timings"]) == {"search", "list", "memory", "tags", "graph neighbourhood", "graph overview"}
     assert results["timings"]["search"]["view"]["count"] == 5
     assert [t["name"] for t in results["targets"]] == [
-        "search", "search", "list", "memory", "graph neighbourhood", "graph overview"]
+        "search (vs 2x the bare FTS5 query)", "search", "list", "memory", "graph neighbourhood", "graph overview"]
     # Graph pages: 5 memories' neighbourhoods and 5 overviews, each as the page and as JSON.
     neighbourhood, overview = results["timings"]["graph neighbourhood"], results["timings"]["graph overview"]
     assert neighbourhood["view"]["count"] == overview["view"]["count"] == 10
