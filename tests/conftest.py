@@ -68,9 +68,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One Debian chromium for every browser test; the tests fail, not skip, without it."""
+    """One Debian chromium per module of browser tests; the tests fail, not skip, without it.
+
+    Per module, not per session: while Playwright's sync API is started, this thread counts as
+    running an event loop, so tests after the browser tests that run asyncio themselves (the
+    MCP endpoint's async_to_sync, the memorygraph client over stdio) would find it running."""
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():

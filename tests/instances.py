@@ -125,7 +125,10 @@ class Instance:
         return {item["id"]: item["updated_at"] for item in data["items"]}
 
     def badge(self):
-        return self.http.get("/c/team/freshness/?format=json").json()
+        """The freshness badge, or level None while the page cannot give one yet (the worker's
+        first run has not indexed the replica: a 503 with the reason)."""
+        answer = self.http.get("/c/team/freshness/?format=json").json()
+        return {"level": None, **answer}
 
 
 def wait_until(check, timeout, step=0.05, what="condition"):

@@ -140,7 +140,7 @@ def test_picker_to_path_end_to_end(open_page, hub, handle):
     page.locator("select[name=view]").select_option("path")  # the path's fields show before Show
     to = page.get_by_role("combobox", name="To")
     expect(to).to_be_visible()
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     expect(page).to_have_url(re.compile(r"view=path"))
     expect(page.locator(".error-page")).to_have_count(0)
     expect(page.get_by_role("combobox", name="From")).to_have_value(
@@ -152,7 +152,7 @@ def test_picker_to_path_end_to_end(open_page, hub, handle):
     expect(choice).to_be_visible()
     choice.click()
     expect(to).to_have_value(title)
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     expect(page).to_have_url(re.compile(r"view=path.*target="))
     expect(page.get_by_role("heading", name="Shortest path")).to_be_visible()
     _stable(page)
@@ -167,7 +167,7 @@ def test_choosing_any_view_never_gives_an_error_page(open_page, ranked, hub):
         for view in VIEWS:
             page.goto(start)
             page.locator("select[name=view]").select_option(view)
-            page.get_by_role("button", name="Show").click()
+            page.get_by_role("button", name="Show", exact=True).click()
             expect(page.locator("header.top")).to_be_visible()
             expect(page.locator(".error-page")).to_have_count(0)
             expect(page.locator("select[name=view]")).to_have_value(view)
