@@ -53,6 +53,14 @@ def handle(client_db):
 
 
 @pytest.fixture
+def hub(handle):
+    """The id of the memory with the most relationships."""
+    return handle.readmodel.conn.execute(
+        "SELECT id FROM (SELECT from_id AS id FROM edge UNION ALL SELECT to_id FROM edge) "
+        "GROUP BY id ORDER BY count(*) DESC, id LIMIT 1").fetchone()[0]
+
+
+@pytest.fixture
 def user(db):
     return get_user_model().objects.create_user("alice", password="pw-alice-123")
 

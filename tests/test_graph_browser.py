@@ -45,14 +45,6 @@ def anonymous(browser, live_server, client_db):
 
 
 @pytest.fixture
-def hub(handle):
-    """The id of the memory with the most relationships."""
-    return handle.readmodel.conn.execute(
-        "SELECT id FROM (SELECT from_id AS id FROM edge UNION ALL SELECT to_id FROM edge) "
-        "GROUP BY id ORDER BY count(*) DESC, id LIMIT 1").fetchone()[0]
-
-
-@pytest.fixture
 def wiki(settings):
     """A page on another origin (127.0.0.1, while live_server is localhost) that the embed may be framed by.
 

@@ -27,13 +27,6 @@ def ranked(handle):
 
 
 @pytest.fixture
-def hub(handle):
-    return handle.readmodel.conn.execute(
-        "SELECT id FROM (SELECT from_id AS id FROM edge UNION ALL SELECT to_id FROM edge) "
-        "GROUP BY id ORDER BY count(*) DESC, id LIMIT 1").fetchone()[0]
-
-
-@pytest.fixture
 def session(client_db, user):
     from django.test import Client
 
