@@ -201,3 +201,50 @@ def test_two_workers_and_a_concurrent_writer_lose_nothing(server, workers):
     for handle in workers:
         rm = handle.ensure_fresh()
         assert dict(rm.conn.execute(sql.MEMORY_VERSIONS).fetchall()) == handle.store.node_versions()
+
+
+def test_while_the_worker_keeps_read_models_fresh_web_workers_only_probe(server, workers, settings):
+    """A fresh beacon: another writer's commit is the worker's to apply; a web worker serves the
+    read model as it is (no diff), and once the worker applied it, finds the stamp equal."""
+    import os
+    import time
+
+    web, worker = workers
+    freshness.beacon_touch()
+    before = diffs()
+    memory_id = server.store(type=MemoryType.SOLUTION, title="Raise the pool size", content="max 40")
+    web.ensure_fresh()
+    assert diffs() == before and title(web, memory_id) is None
+    worker.ensure_fresh(apply=True)  # the worker's freshness thread
+    assert diffs() == before + 1
+    web.ensure_fresh()
+    assert diffs() == before + 1 and title(web, memory_id) == "Raise the pool size"
+    # A stopped worker's beacon goes stale: web workers apply commits themselves again.
+    stale = time.time() - freshness.BEACON_S - 1
+    os.utime(freshness.beacon_path(), (stale, stale))
+    other = server.store(type=MemoryType.GENERAL, title="No worker now", content="x")
+    web.ensure_fresh()
+    assert diffs() == before + 2 and title(web, other) == "No worker now"
+
+
+@pytest.mark.django_db(transaction=True)  # the thread reads the client databases on its own connection
+def test_the_worker_freshness_thread_applies_other_writers_commits(server, workers):
+    import threading
+
+    from memories.worker.threads import FreshnessThread
+    from tests.instances import wait_until
+
+    web, _ = workers
+    stop = threading.Event()
+    thread = FreshnessThread(stop, slug="mg")
+    thread.start()
+    try:
+        wait_until(lambda: freshness.beacon_path().exists(), 5, what="the beacon")
+        memory_id = server.store(type=MemoryType.SOLUTION, title="Applied by the worker", content="y")
+        before = diffs()
+        assert wait_until(lambda: title(web, memory_id), 10, what="the worker's diff") == "Applied by the worker"
+        web.ensure_fresh()
+        assert diffs() == before + 1  # the worker's diff only
+    finally:
+        stop.set()
+        thread.join(timeout=10)
