@@ -19,7 +19,7 @@ from .connector import CanonicalStore, StoreError
 from .models import ClientDatabase
 from .outbox import OutboxStore
 from .readmodel import STAMP, ReadModel
-from .store.freshness import left_to_worker, refresh_once
+from .store.freshness import refresh_once
 
 DEFAULT_SLUG = "default"
 # Files kept beside a database file: SQLite's journals, pyturso's replica metadata, the sync
@@ -117,10 +117,8 @@ class ClientHandle:
             rm = self._local.rm = ReadModel(self.client.readmodel_path)
         return rm
 
-    def ensure_fresh(self, *, apply=False):
-        """Make the read model reflect every commit made to the canonical file so far, or, while
-        the worker keeps it in step (its freshness beacon), every commit up to its last tick.
-        apply: apply other writers' commits here whatever the worker does (the worker itself)."""
+    def ensure_fresh(self):
+        """Make the read model reflect every commit made to the canonical file so far."""
         if self.synced:
             # The sync worker keeps a synced client's read model fresh after every pull.
             self._check_synced_index()
@@ -131,8 +129,6 @@ class ClientHandle:
             if not rm.is_built(store.path):
                 self._rebuild(store, rm)
             elif version != self._seen_version:
-                if not apply and left_to_worker(rm, store):
-                    return rm  # _seen_version unchanged: the next request looks again
                 refresh_once(rm, store)
             self._seen_version = version
         return rm

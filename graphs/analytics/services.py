@@ -112,7 +112,7 @@ def analytics_refresh(client, *, interval=None):
             if not rm.is_built(client.path):
                 return None
         else:
-            rm = handle.ensure_fresh(apply=True)
+            rm = handle.ensure_fresh()
     except StoreError as exc:
         log.debug("%s: no analytics: %s", client.slug, exc)  # the site shows the error itself
         return None

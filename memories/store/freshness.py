@@ -13,46 +13,10 @@ Never a change lost: a stamp is only ever recorded for a state the read model ho
 (read in the same snapshot as the diff, or proven by data_version to be ours alone), and a
 WAL file, whose counter does not move, has no stamp, so every process diffs as before.
 """
-import os
 import time
-
-from django.conf import settings
 
 from .. import sql
 from ..readmodel import STAMP
-
-
-# The worker touches this file while its freshness thread keeps local read models in step. A
-# beacon younger than BEACON_S means other writers' commits are the worker's to apply, so a
-# web worker's request costs a probe instead of a diff (about 1 s of CPU at 100,000 memories,
-# during which its other requests for that database would wait). Generous, so a long diff
-# in the worker does not send every web worker diffing too; if the worker stops, web workers
-# take over after at most this long.
-BEACON_S = 10.0
-
-
-def beacon_path():
-    return settings.DATA_DIR / "index" / "worker-freshness.beat"
-
-
-def beacon_touch():
-    path = beacon_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch()
-
-
-def left_to_worker(rm, store):
-    """True when another writer's commit is still to apply and the worker is applying them:
-    the caller serves the read model as it is (behind by one worker tick) and looks again on
-    its next request. False means apply it here (no worker, a WAL file without stamps, or
-    nothing left to apply)."""
-    try:
-        if time.time() - os.stat(beacon_path()).st_mtime > BEACON_S:
-            return False
-    except OSError:
-        return False
-    stamp = store.change_stamp()
-    return stamp is not None and stamp != rm.stamp()
 
 
 def refresh_once(rm, store):

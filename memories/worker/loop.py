@@ -1,7 +1,6 @@
 """The worker process (`manage.py kb_worker`): the one process that owns all long work.
 
-Its threads: one per synced client database (sync runs), one for graph analytics, one
-applying other writers' commits to local read models (so web workers only probe), and
+Its threads: one per synced client database (sync runs), one for graph analytics, and
 KB_WORKER_THREADS job runners (django_tasks_db's Worker loop) plus their heartbeat. The main
 thread picks up new, archived and changed synced databases, recovers jobs whose worker died
 (at start and every RECOVER_S) and tidies uploads and finished task rows.
@@ -18,8 +17,7 @@ from django_tasks_db.models import DBTaskResult
 
 from .recovery import RECOVER_S, jobs_recover
 from .runner import run_pending, start_runners
-from .threads import (RELOAD_S, UPLOADS_TIDY_S, AnalyticsThread, ClientThread, FreshnessThread, synced_clients,
-                      tidy_uploads)
+from .threads import RELOAD_S, UPLOADS_TIDY_S, AnalyticsThread, ClientThread, synced_clients, tidy_uploads
 
 log = logging.getLogger("memories.worker")
 
@@ -50,8 +48,6 @@ def run(stop, *, client=None, stdout, jobs=True):
     threads = {}
     analytics = AnalyticsThread(stop, client)
     analytics.start()
-    freshness = FreshnessThread(stop, client)
-    freshness.start()
     recover(stdout)
     runners = start_runners(stop) if jobs else []
     stdout.write(f"kb_worker: {len(runners) - 1 if runners else 0} job thread(s); watching synced client "
@@ -81,7 +77,7 @@ def run(stop, *, client=None, stdout, jobs=True):
         stop.wait(RELOAD_S)
     for runner in runners:
         getattr(runner, "stop", lambda: None)()
-    for thread in [*threads.values(), analytics, freshness, *runners]:
+    for thread in [*threads.values(), analytics, *runners]:
         thread.join(timeout=5 if thread in runners else 30)
     stdout.write("kb_worker: stopped")
 

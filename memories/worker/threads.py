@@ -1,7 +1,6 @@
 """The worker's long-lived threads besides the job runners: one per synced client database
 (it owns that replica: apply queued writes, push, verify, pull, reindex, rebuild when asked)
-one computing graph analytics of every active client database after its changes, and one
-applying other writers' commits to local client databases' read models."""
+and one computing graph analytics of every active client database after its changes."""
 import logging
 import threading
 import time
@@ -14,8 +13,6 @@ from memories.connector import StoreError
 from memories.interchange.uploads import uploads_expire
 from memories.models import ClientDatabase, SyncState
 from memories.primary import RemoteError
-from memories.registry import handle_for
-from memories.store.freshness import beacon_touch
 from memories.syncworker import ReplicaSync
 
 log = logging.getLogger("memories.sync")
@@ -24,7 +21,6 @@ TICK_S = 0.25  # how often a waiting thread looks for "sync now" / "rebuild" req
 RELOAD_S = 2.0  # how often the list of synced databases is read again
 UPLOADS_TIDY_S = 300.0  # how often expired and orphaned uploads are removed
 ANALYTICS_TICK_S = 1.0  # how often the analytics thread looks for changed databases
-FRESHNESS_TICK_S = 0.5  # how often local canonical files are probed for other writers' commits
 
 
 def tidy_uploads():
@@ -121,36 +117,5 @@ class AnalyticsThread(threading.Thread):
                         log.exception("%s: graph analytics failed", client.slug)
                 close_old_connections()
                 self.stop.wait(ANALYTICS_TICK_S)
-        finally:
-            connections.close_all()
-
-
-class FreshnessThread(threading.Thread):
-    """Applies other writers' commits (the memorygraph server, the bridge) to every local client
-    database's read model, once for all processes: while its beacon is fresh, web workers
-    only probe (memories/store/freshness.py). A probe with nothing new costs microseconds."""
-
-    def __init__(self, stop, slug=None):
-        super().__init__(name="kb_worker-freshness", daemon=True)
-        self.stop, self.slug = stop, slug
-
-    def run(self):
-        clients, listed_at = [], 0.0
-        try:
-            while not self.stop.is_set():
-                beacon_touch()  # before the pass: a long diff here keeps web workers probing
-                if time.monotonic() - listed_at > RELOAD_S:
-                    found = ClientDatabase.objects.filter(archived=False, mode=ClientDatabase.MODE_LOCAL)
-                    clients = list(found.filter(slug=self.slug) if self.slug else found)
-                    listed_at = time.monotonic()
-                    close_old_connections()
-                for client in clients:
-                    try:
-                        handle_for(client).ensure_fresh(apply=True)
-                    except StoreError:
-                        pass  # the site shows the file's error itself
-                    except Exception:  # one database's failure must not stop the others'
-                        log.exception("%s: keeping the read model fresh failed", client.slug)
-                self.stop.wait(FRESHNESS_TICK_S)
         finally:
             connections.close_all()
