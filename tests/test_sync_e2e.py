@@ -101,16 +101,6 @@ def relate(instance, from_id, to_id, rel_type):
     return next(edge["id"] for edge in memory["outgoing"][rel_type] if edge["other_id"] == to_id)
 
 
-def edit(instance, memory_id, **fields):
-    """An edit as the form sends it, with the version it was opened at."""
-    memory = instance.http.get(f"/c/team/memories/{memory_id}/?format=json").json()["memory"]
-    response = instance._post(f"/c/team/memories/{memory_id}/edit/", {
-        "type": memory["type"], "title": memory["title"], "content": memory["content"],
-        "tags": ",".join(memory["tags"]), "importance": "0.5", "confidence": "0.8",
-        "updated_at": memory["updated_at"], **fields})
-    assert response.status_code == 302, response.text[:500]
-
-
 def delete(instance, kind, object_id):
     response = instance._post(f"/c/team/{kind}/{object_id}/delete/", {})
     assert response.status_code == 302, response.text[:500]
@@ -160,7 +150,7 @@ def test_writes_superseded_before_a_run_end_as_the_last_write_on_both_instances(
     one.stop_worker()  # so that every write below goes into the worker's next run
     created = one.create("Created then deleted")
     delete(one, "memories", created)
-    edit(one, edited, title="Edited, about to be deleted")
+    one.edit(edited, title="Edited, about to be deleted")
     delete(one, "memories", edited)
     delete(one, "relationships", relate(one, b, c, "RELATED_TO"))
     kb_import(one, edge_edit_file)
