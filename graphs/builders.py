@@ -62,22 +62,29 @@ def rank_and_communities(G, *, seed=1, nstart=None):
     D = _weighted(G)
     start = {n: nstart[n] for n in D if nstart.get(n, 0) > 0} if nstart else {}
     pagerank = nx.pagerank(D, weight="weight", nstart=start or None) if len(D) else {}
+    return pagerank, communities(list(G), D.edges(data="weight"), set(nx.isolates(G)), seed=seed)
+
+
+def communities(ids, weighted, isolated, *, seed=1):
+    """``{id: community}``: Louvain (seeded) on the undirected simple graph of the ``weighted``
+    ``(u, v, weight)`` pairs, numbered 0, 1, ... by decreasing size, ties broken by the order
+    of ``ids``; the ``isolated`` ones (no edge at all) get -1. The result depends on the order
+    of ``ids`` and ``weighted``: the worker (graphs/analytics/) passes them in the order
+    ``rank_and_communities`` sees them, so both give the same communities."""
     # Louvain iterates sets of nodes; with integer nodes their order, and so the result,
     # does not change with PYTHONHASHSEED from one process to the next.
-    ids = list(G)
     index = {n: i for i, n in enumerate(ids)}
     U = nx.Graph()
     U.add_nodes_from(range(len(ids)))
-    for u, v, w in D.edges(data="weight"):
+    for u, v, w in weighted:
         a, b = index[u], index[v]
         U.add_edge(a, b, weight=U.get_edge_data(a, b, {}).get("weight", 0.0) + w)
-    isolated = set(nx.isolates(G))
     groups = [sorted(c) for c in nx.community.louvain_communities(U, weight="weight", seed=seed)]
     groups = sorted((c for c in groups if ids[c[0]] not in isolated), key=lambda c: (-len(c), c[0]))
     community = {n: -1 for n in isolated}
     for number, group in enumerate(groups):
         community.update((ids[i], number) for i in group)
-    return pagerank, community
+    return community
 
 
 def _skeleton(G, nodes=None):

@@ -1,70 +1,114 @@
 """Compute a read model's whole-graph analytics and store them in it: the worker's job.
 
-One run reads a snapshot of the graph (one read transaction), runs the algorithms of
-``graphs.builders`` on it, and replaces every stored row set in one write transaction, so
-readers see the old sets or the new ones, never a mix. It is incremental where that is
-cheap: when no memory's type or importance and no current edge changed (edits of titles,
-content, tags), the sets are only retagged; otherwise PageRank starts from the stored ranks.
+Two kinds of run, each replacing every stored row set in one write transaction, so readers see
+the old sets or the new ones, never a mix:
+
+- the full run (``analytics_run``): a fresh snapshot (``state.load``), PageRank from the
+  uniform start, Louvain communities, the causal views from the whole graph; debounced
+  (``analytics_due``);
+- the step (``analytics_step``), within about a second of a change: the worker's GraphState
+  reads only the rows the change log names, PageRank goes on from the previous ranks, a new
+  memory joins its neighbours' community, degrees and the causal views are recomputed exactly
+  around what changed (``views``).
+
+When a full run finds the graph as its last one left it (edits of titles, content, tags), the
+sets are only retagged.
 """
-import hashlib
 import json
 import logging
+import sqlite3
 import time
+from dataclasses import replace
 
 from django.conf import settings
 
 from memories.connector import StoreError
 from memories.registry import handle_for
 
-from .. import builders
-from . import sql
+from . import sql, state as graph_state
+from .ranks import rank_rows, ranks_full, ranks_step
 from .selectors import VIEWS, sets
+from .views import members, views_full, views_update
 
 log = logging.getLogger("memories.graphs")
 
+# The GraphState of each read model this process keeps analytics for (the worker's), by path.
+STATES = {}
+# A change naming more rows than this share of the graph is read as a fresh snapshot instead.
+RELOAD_SHARE = 0.2
+
 
 def analytics_run(*, rm, now=None):
-    """Compute and store the analytics of the read model ``rm`` (whatever the debounce says).
-
-    ``now`` (wall-clock seconds; default the current time) is when the snapshot is taken.
-    Returns a summary: generation, memories, edges, seconds, and ``retagged`` when the graph
-    had not changed since the stored sets, which were then only moved to this generation.
+    """The full run: compute and store the analytics of the read model ``rm`` (whatever the
+    debounce says). ``now`` (wall-clock seconds; default the current time) is when the snapshot
+    is taken. Returns a summary: generation, memories, edges, seconds, and ``retagged`` when the
+    graph had not changed since the last full run, whose sets were then moved to this generation.
     """
     started = time.time() if now is None else now
     clock = time.perf_counter()
-    snap = _snapshot(rm)
+    _log_ensure(rm)
+    STATES.pop(rm.path, None)  # never two copies of the graph at once
+    state = graph_state.load(rm.conn)
+    fingerprint = state.fingerprint()
     stored = sets(rm)
-    summary = {"generation": snap["generation"], "memories": len(snap["nodes"]), "edges": len(snap["edges"])}
+    summary = {"generation": state.generation, "memories": len(state.nodes), "edges": len(state.edges)}
     ranks = stored.get("ranks")
-    if ranks and ranks.detail.get("fingerprint") == snap["fingerprint"] and set(VIEWS) <= set(stored):
-        _transaction(rm, lambda conn: conn.execute(
-            sql.SETS_RETAG, (snap["generation"], started, started + time.perf_counter() - clock)))
+    if ranks and ranks.detail.get("fingerprint") == fingerprint and set(VIEWS) <= set(stored):
+        def retag(conn):
+            conn.execute(sql.SETS_RETAG, (state.generation, started, started + time.perf_counter() - clock))
+            conn.execute(sql.DIRTY_CLEAR, (state.seq,))
+        _transaction(rm, retag)
+        STATES[rm.path] = state
         return {**summary, "seconds": round(time.perf_counter() - clock, 2), "retagged": True}
-    G = builders.build_graph(snap["nodes"], snap["edges"])
-    pagerank, community = builders.rank_and_communities(G, nstart=snap["prior"])
-    ranked = sorted(G, key=lambda n: -pagerank[n])
-    position = {n: i for i, n in enumerate(ranked)}
-    rank_rows = [(n, position[n], pagerank[n], community[n], d_in, d_out, d_in + d_out)
-                 for n, d_in, d_out in snap["degrees"] if n in G]
-    members, totals = _members(G)
+    ranks_full(state)
+    state.views = views_full(state)
     seconds = round(time.perf_counter() - clock, 2)
-    detail = {"fingerprint": snap["fingerprint"], "isolated": sum(1 for c in community.values() if c < 0),
-              "communities": len({c for c in community.values() if c >= 0})}
-    tag = (snap["generation"], started, started + seconds, seconds)
-    set_rows = [("ranks", *tag, len(G), json.dumps(detail))]
-    set_rows += [(view, *tag, totals[view], "{}") for view in VIEWS]
-
-    def write(conn):
-        conn.execute(sql.RANKS_CLEAR)
-        conn.executemany(sql.RANK_INSERT, rank_rows)
-        conn.execute(sql.MEMBERS_CLEAR)
-        conn.executemany(sql.MEMBER_INSERT, members)
-        conn.execute(sql.SETS_CLEAR)
-        conn.executemany(sql.SET_INSERT, set_rows)
-
-    _transaction(rm, write)
+    detail = _store(rm, state, started=started, seconds=seconds,
+                    full={"fingerprint": fingerprint, "started_at": started, "seconds": seconds,
+                          "generation": state.generation})
+    STATES[rm.path] = state
     return {**summary, "seconds": round(time.perf_counter() - clock, 2), "retagged": False,
             "communities": detail["communities"]}
+
+
+def analytics_step(*, rm, now=None):
+    """The step: bring the stored sets up to the read model's changes since they were stored,
+    from the worker's GraphState (loaded from a snapshot the first time). None when nothing
+    changed, or when there is no full run to go on from (``analytics_run`` first)."""
+    started = time.time() if now is None else now
+    clock = time.perf_counter()
+    ranks = sets(rm).get("ranks")
+    if ranks is None or not _log_ready(rm):
+        return None
+    state = STATES.get(rm.path)
+    conn = rm.conn
+    conn.execute("BEGIN")
+    try:
+        if state is None or _stale(conn, state, rm):
+            STATES.pop(rm.path, None)
+            state = graph_state.load(conn)
+            touched, touched_edges = set(state.nodes), set(state.edges)
+        else:
+            touched, touched_edges = _apply(state, graph_state.changes(conn, state))
+    finally:
+        conn.execute("COMMIT")
+    if state.views is None:
+        state.views, touched, touched_edges = views_full(state), set(state.nodes), set(state.edges)
+    STATES[rm.path] = state
+    if not touched and not touched_edges:
+        if ranks.generation == state.generation:
+            return None
+        _transaction(rm, lambda c: c.execute(sql.SETS_RETAG, (
+            state.generation, started, started + time.perf_counter() - clock)))
+        return {"generation": state.generation, "memories": len(state.nodes), "edges": len(state.edges),
+                "seconds": round(time.perf_counter() - clock, 2), "retagged": True, "step": True}
+    ranks_step(state, touched)
+    views_update(state, state.views, touched, touched_edges)
+    seconds = round(time.perf_counter() - clock, 2)
+    _store(rm, state, started=started, seconds=seconds, full=ranks.detail.get("full") or _full_of(ranks))
+    return {"generation": state.generation, "memories": len(state.nodes), "edges": len(state.edges),
+            "seconds": round(time.perf_counter() - clock, 2), "retagged": False, "step": True,
+            "touched": len(touched)}
 
 
 # KB_ANALYTICS_INTERVAL "auto": wait AUTO_FACTOR times as long as the last computation took, so
@@ -81,16 +125,26 @@ def debounce_seconds(interval, ranks):
 
 
 def analytics_due(*, rm, interval, now=None):
-    """Whether to recompute: the read model changed since the stored sets were computed, and
-    the last run started at least ``interval`` seconds ago (``"auto"``: see debounce_seconds).
-    So while writes keep coming the analytics are recomputed at most once per interval, and
-    the first change after a quiet spell is computed at once."""
+    """Whether the full run is due: the read model changed since the last full run, and that
+    run started at least ``interval`` seconds ago (``"auto"``: see debounce_seconds). So while
+    writes keep coming the full run comes at most once per interval (the steps follow each
+    change meanwhile), and the first change after a quiet spell is computed at once."""
     ranks = sets(rm).get("ranks")
     if ranks is None:
         return True
-    if ranks.generation == rm.changed_at():
+    full = last_full(ranks)
+    if full.generation == rm.changed_at():
         return False
-    return (time.time() if now is None else now) - ranks.started_at >= debounce_seconds(interval, ranks)
+    return (time.time() if now is None else now) - full.started_at >= debounce_seconds(interval, full)
+
+
+def last_full(ranks):
+    """The ranks' RowSet as the last full run stored it (steps since then keep its record)."""
+    full = ranks.detail.get("full")
+    if not full:
+        return ranks
+    return replace(ranks, generation=full["generation"], started_at=full["started_at"],
+                   seconds=full["seconds"])
 
 
 def analytics_run_if_due(*, rm, interval=None, now=None):
@@ -116,58 +170,94 @@ def analytics_refresh(client, *, interval=None):
     except StoreError as exc:
         log.debug("%s: no analytics: %s", client.slug, exc)  # the site shows the error itself
         return None
+    step = analytics_step(rm=rm)
     result = analytics_run_if_due(rm=rm, interval=interval)
     if result:
         log.info("%s: analytics of %d memories %s in %.2f s", client.slug, result["memories"],
                  "retagged" if result["retagged"] else "computed", result["seconds"])
-    return result
+    elif step:
+        log.debug("%s: analytics step for %s memories in %.2f s", client.slug, step.get("touched", 0),
+                  step["seconds"])
+    return result or step
 
 
-def _snapshot(rm):
-    """The graph as of one read transaction, its fingerprint, degrees and the stored ranks."""
-    conn = rm.conn
-    conn.execute("BEGIN")
+def _apply(state, changed):
+    """Apply the rows ``state.changes`` read; returns the memories and edges touched."""
+    seq, memories, removed, edges, removed_edges, generation = changed
+    touched = {row[0] for row in memories} | set(removed)
+    touched_edges = {row[0] for row in edges} | set(removed_edges)
+    for memory_id in removed:
+        state.drop_node(memory_id)
+    for memory_id, rid, type_, importance in memories:
+        state.put_node(memory_id, rid, type_, importance)
+    for edge_id in removed_edges:
+        old = state.drop_edge(edge_id)
+        if old:
+            touched.update(old[:2])
+    for edge_id, from_id, to_id, *rest in edges:
+        old = state.drop_edge(edge_id)
+        if old:
+            touched.update(old[:2])
+        state.put_edge(edge_id, from_id, to_id, *rest)
+        touched.update((from_id, to_id))
+    # A memory that appeared or went changes which of its edges are in the graph.
+    for memory_id in list(touched):
+        for e in state.out.get(memory_id, set()) | state.inc.get(memory_id, set()):
+            touched.update(state.edges[e][:2])
+    state.seq, state.generation = seq, generation
+    return touched, touched_edges
+
+
+def _stale(conn, state, rm):
+    """Whether ``state`` must be loaded again rather than brought up to date from the log: the
+    read model was rebuilt, the log restarted, or it names more rows than a snapshot costs."""
+    if state.built_at != rm.meta("built_at"):
+        return True
+    last = conn.execute(sql.DIRTY_MAX).fetchone()[0] or 0
+    pending = conn.execute(sql.DIRTY_COUNT, (state.seq,)).fetchone()[0]
+    return state.seq > last or pending > max(1000, RELOAD_SHARE * len(state.nodes))
+
+
+def _store(rm, state, *, started, seconds, full):
+    """Replace every stored set by ``state``'s, tagged with its generation; the change log's rows
+    it reflects go. Returns the ranks' detail."""
+    rank_rows_, detail = rank_rows(state)
+    detail.update(fingerprint=full["fingerprint"], full=full)
+    rows, totals = members(state, state.views)
+    tag = (state.generation, started, started + seconds, seconds)
+    set_rows = [("ranks", *tag, len(state.nodes), json.dumps(detail))]
+    set_rows += [(view, *tag, totals[view], "{}") for view in VIEWS]
+
+    def write(conn):
+        conn.execute(sql.RANKS_CLEAR)
+        conn.executemany(sql.RANK_INSERT, rank_rows_)
+        conn.execute(sql.MEMBERS_CLEAR)
+        conn.executemany(sql.MEMBER_INSERT, rows)
+        conn.execute(sql.SETS_CLEAR)
+        conn.executemany(sql.SET_INSERT, set_rows)
+        conn.execute(sql.DIRTY_CLEAR, (state.seq,))
+
+    _transaction(rm, write)
+    return detail
+
+
+def _full_of(ranks):
+    """The full-run record of sets stored before steps existed."""
+    return {"fingerprint": ranks.detail.get("fingerprint"), "started_at": ranks.started_at,
+            "seconds": ranks.seconds, "generation": ranks.generation}
+
+
+def _log_ready(rm):
     try:
-        row = conn.execute(sql.GENERATION).fetchone()
-        nodes = [{"id": i, "type": t, "importance": imp} for i, t, imp in conn.execute(sql.SNAPSHOT_NODES)]
-        edges = [{"id": i, "from_id": u, "to_id": v, "rel_type": rel, "category": cat, "strength": s}
-                 for i, u, v, rel, cat, s in conn.execute(sql.SNAPSHOT_EDGES)]
-        degrees = conn.execute(sql.DEGREES).fetchall()
-        prior = dict(conn.execute(sql.PRIOR_RANKS).fetchall())
-    finally:
-        conn.execute("COMMIT")
-    digest = hashlib.blake2b(digest_size=16)
-    for item in nodes:
-        digest.update(repr(tuple(item.values())).encode())
-    for item in edges:
-        digest.update(repr(tuple(item.values())).encode())
-    return {"generation": row[0] if row else "", "nodes": nodes, "edges": edges, "degrees": degrees,
-            "prior": prior, "fingerprint": digest.hexdigest()}
+        return graph_state.log_ready(rm.conn)
+    except sqlite3.OperationalError:  # no memory table yet
+        return False
 
 
-def _members(G):
-    """``(rows, totals)``: graph_member rows of every whole-graph view, and each view's total."""
-    rows, totals = [], {}
-
-    def add(view, groups, role=lambda n: "member"):
-        position = 0
-        for grp, group in enumerate(groups):
-            for n in dict.fromkeys(group):
-                rows.append((view, position, grp, n, role(n)))
-                position += 1
-
-    pieces = builders.chain_pieces(G)
-    add("chains", pieces)
-    totals["chains"] = sum(map(len, pieces))
-    open_, context = builders.unsolved_order(G)
-    focus = set(open_)
-    add("unsolved", ([n] for n in open_ + context), lambda n: "open" if n in focus else "context")
-    totals["unsolved"] = len(open_)
-    for view in ("contradictions", "superseded"):
-        pairs = builders.typed_edges(G, builders.VIEW_REL_TYPES[view])
-        add(view, pairs)
-        totals[view] = len({n for pair in pairs for n in pair})
-    return rows, totals
+def _log_ensure(rm):
+    """The change log and its triggers, created when missing (after a rebuild dropped them)."""
+    if not _log_ready(rm):
+        _transaction(rm, graph_state.log_install)
 
 
 def _transaction(rm, work):

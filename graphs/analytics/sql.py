@@ -2,17 +2,6 @@
 
 GENERATION = "SELECT value FROM meta WHERE key = 'changed_at'"
 
-# The worker's snapshot: what the algorithms need, in the order that breaks their ties.
-SNAPSHOT_NODES = "SELECT id, type, importance FROM memory ORDER BY rid"
-SNAPSHOT_EDGES = ("SELECT id, from_id, to_id, rel_type, category, strength FROM edge "
-                  "WHERE current = 1 ORDER BY id")
-DEGREES = """
-SELECT m.id, coalesce(i.n, 0), coalesce(o.n, 0) FROM memory m
-LEFT JOIN (SELECT to_id AS id, count(*) AS n FROM edge WHERE current = 1 GROUP BY to_id) i ON i.id = m.id
-LEFT JOIN (SELECT from_id AS id, count(*) AS n FROM edge WHERE current = 1 GROUP BY from_id) o ON o.id = m.id
-"""
-PRIOR_RANKS = "SELECT memory_id, pagerank FROM graph_rank"
-
 RANKS_CLEAR = "DELETE FROM graph_rank"
 RANK_INSERT = ("INSERT INTO graph_rank (memory_id, position, pagerank, community, degree_in, degree_out, "
                "degree) VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -35,3 +24,42 @@ MEMBERS = "SELECT grp, memory_id, role FROM graph_member WHERE view = ? ORDER BY
 def ranks_of(count):
     marks = ",".join("?" * count)
     return f"SELECT memory_id, pagerank, community FROM graph_rank WHERE memory_id IN ({marks})"
+
+# The worker's change log (graphs/analytics/state.py): triggers name every memory and edge
+# row written, so the worker reads those rows instead of the whole graph after a change.
+# Memory rows count only for what the analytics read (an edit is a delete and an insert).
+DIRTY_TABLE = ("CREATE TABLE IF NOT EXISTS graph_dirty "
+               "(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, id TEXT NOT NULL)")
+DIRTY_TRIGGERS = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS graph_dirty_{table}_{suffix} AFTER {event} ON {table} "
+    f"BEGIN INSERT INTO graph_dirty (kind, id) VALUES ('{table[0]}', {row}.id); END"
+    for table in ("memory", "edge")
+    for suffix, event, row in (("ai", "INSERT", "new"), ("ad", "DELETE", "old"),
+                               ("au", "UPDATE", "new"), ("aux", "UPDATE", "old"))
+)
+DIRTY_TRIGGERS_FOUND = ("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                        "AND name LIKE 'graph_dirty_%'")
+# AUTOINCREMENT: seq never goes back, even when the worker has emptied the log.
+DIRTY_MAX = "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'graph_dirty'"
+DIRTY_COUNT = "SELECT count(*) FROM graph_dirty WHERE seq > ?"
+DIRTY_SINCE = "SELECT seq, kind, id FROM graph_dirty WHERE seq > ? ORDER BY seq"
+DIRTY_CLEAR = "DELETE FROM graph_dirty WHERE seq <= ?"
+BUILT_AT = "SELECT value FROM meta WHERE key = 'built_at'"
+STATE_NODES = "SELECT id, rid, type, importance FROM memory ORDER BY rid"
+STATE_EDGES = ("SELECT id, from_id, to_id, rel_type, category, strength FROM edge "
+               "WHERE current = 1 ORDER BY id")
+STORED_RANKS = "SELECT memory_id, pagerank, community FROM graph_rank"
+MEMBERS_CLEAR_VIEW = "DELETE FROM graph_member WHERE view = ?"
+
+
+def _marks(count):
+    return ",".join("?" * count)
+
+
+def state_nodes_of(count):
+    return f"SELECT id, rid, type, importance FROM memory WHERE id IN ({_marks(count)})"
+
+
+def state_edges_of(count):
+    return (f"SELECT id, from_id, to_id, rel_type, category, strength FROM edge "
+            f"WHERE current = 1 AND id IN ({_marks(count)})")

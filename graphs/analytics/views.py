@@ -1,0 +1,146 @@
+"""The members of the causal views (chains, unsolved, contradictions, superseded), kept from a
+GraphState: computed once from the whole graph (``views_full``), then, after a change,
+recomputed only around the memories and edges it touched (``views_update``). Each is local:
+a chain is a connected piece of the chain graph, whether a problem is open depends on its
+incoming edges, a typed view is a list of edges. The result equals what graphs.builders
+computes from the whole graph (tests/test_graph_incremental.py checks it), because each
+piece is walked by the same builder, and everything is put in the same order.
+"""
+from memories.format import RESOLVING_TYPES, UNRESOLVABLE_TYPES
+
+from .. import builders
+
+TYPED_VIEWS = ("contradictions", "superseded")
+
+
+class Views:
+    def __init__(self):
+        self.pieces = {}  # key (the piece's first memory by rid) -> (sort key, walk)
+        self.piece_of = {}  # memory id -> key of the chain piece it is in
+        self.open = set()  # problems and errors with no incoming SOLVES/ADDRESSES
+        self.typed = {view: set() for view in TYPED_VIEWS}  # edge ids of each typed view
+
+
+def views_full(state):
+    views = Views()
+    return views_update(state, views, set(state.nodes), set(state.edges))
+
+
+def views_update(state, views, touched, touched_edges):
+    """Bring ``views`` in step with ``state`` after the memories ``touched`` (ends of the
+    edges ``touched_edges`` included) and the edges ``touched_edges`` changed."""
+    _chains(state, views, touched)
+    for n in touched:
+        views.open.discard(n)
+        if _is_open(state, n):
+            views.open.add(n)
+    for view in TYPED_VIEWS:
+        wanted = builders.VIEW_REL_TYPES[view]
+        for e in touched_edges:
+            views.typed[view].discard(e)
+            if e in state.edges and state.edges[e][2] in wanted:
+                views.typed[view].add(e)
+    return views
+
+
+def members(state, views):
+    """``(rows, totals)``: graph_member rows of every view, and each view's total."""
+    rows, totals = [], {}
+
+    def add(view, groups, role=lambda n: "member"):
+        position = 0
+        for grp, group in enumerate(groups):
+            for n in dict.fromkeys(group):
+                rows.append((view, position, grp, n, role(n)))
+                position += 1
+
+    pieces = [walk for _, walk in sorted(views.pieces.values())]
+    add("chains", pieces)
+    totals["chains"] = sum(map(len, pieces))
+    open_ = sorted(views.open, key=lambda n: (-(state.nodes[n][2] or 0.0), state.nodes[n][0]))
+    kept = dict.fromkeys(open_)
+    for n in open_:
+        for m in _ordered_ends(state, state.inc.get(n, ()), 0) + _ordered_ends(state, state.out.get(n, ()), 1):
+            kept.setdefault(m)
+    focus = set(open_)
+    add("unsolved", ([n] for n in kept), lambda n: "open" if n in focus else "context")
+    totals["unsolved"] = len(open_)
+    for view in TYPED_VIEWS:
+        pairs = [state.edges[e][:2] for e in state.g_ordered(state.graph_edges(views.typed[view]))]
+        add(view, pairs)
+        totals[view] = len({n for pair in pairs for n in pair})
+    return rows, totals
+
+
+def _is_open(state, n):
+    node = state.nodes.get(n)
+    if node is None or node[1] not in UNRESOLVABLE_TYPES:
+        return False
+    return not any(state.edges[e][2] in RESOLVING_TYPES for e in state.graph_edges(state.inc.get(n, ())))
+
+
+def _ordered_ends(state, edge_ids, end):
+    """The other ends of ``edge_ids`` (``end`` 0: sources, 1: targets), each once, in the order
+    a MultiDiGraph built by edge id lists a memory's predecessors or successors."""
+    ends = {}
+    for e in sorted(state.graph_edges(edge_ids)):
+        ends.setdefault(state.edges[e][end])
+    return list(ends)
+
+
+def _is_chain_node(state, n):
+    node = state.nodes.get(n)
+    return node is not None and node[1] in builders.CHAIN_TYPES
+
+
+def _chain_neighbours(state, n):
+    for adjacency, end in ((state.out, 1), (state.inc, 0)):
+        for e in state.graph_edges(adjacency.get(n, ())):
+            other = state.edges[e][end]
+            if _is_chain_node(state, other) and state.category(e) in builders.CHAIN_CATEGORIES:
+                yield other
+
+
+def _chains(state, views, touched):
+    """Recompute the chain pieces that hold a touched memory (before or after the change)."""
+    start = {n for n in touched if _is_chain_node(state, n)}
+    for key in {views.piece_of[n] for n in touched if n in views.piece_of}:
+        start.update(_drop_piece(views, key))
+    seen = set()
+    for n in sorted(start):
+        if n in seen or not _is_chain_node(state, n):
+            continue
+        component, queue = {n}, [n]
+        while queue:
+            for m in _chain_neighbours(state, queue.pop()):
+                if m not in component:
+                    component.add(m)
+                    queue.append(m)
+        seen |= component
+        for key in {views.piece_of[m] for m in component if m in views.piece_of}:
+            _drop_piece(views, key)
+        if len({state.nodes[m][1] for m in component}) >= 2:
+            _add_piece(state, views, component)
+
+
+def _drop_piece(views, key):
+    _, walk = views.pieces.pop(key)
+    for m in walk:
+        views.piece_of.pop(m, None)
+    return walk
+
+
+def _add_piece(state, views, component):
+    """Walk one piece as graphs.builders.chain_pieces walks it in the whole graph."""
+    ordered = sorted(component, key=lambda m: state.nodes[m][0])
+    edge_ids = sorted({e for m in ordered for e in state.graph_edges(state.out.get(m, ()))
+                       if state.edges[e][1] in component})
+    G = builders.build_graph(
+        [{"id": m, "type": state.nodes[m][1]} for m in ordered],
+        [{"id": e, "from_id": state.edges[e][0], "to_id": state.edges[e][1], "rel_type": state.edges[e][2],
+          "category": state.edges[e][3]} for e in edge_ids])
+    (walk,) = builders.chain_pieces(G)
+    key = ordered[0]
+    views.pieces[key] = ((-len(walk), state.nodes[key][0]), walk)
+    for m in walk:
+        views.piece_of[m] = key
