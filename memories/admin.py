@@ -52,9 +52,12 @@ class ClientDatabaseAdmin(admin.ModelAdmin):
                 job = services.rebuild_request(client=client, actor=request.user)
             except services.Conflict as exc:
                 self.message_user(request, f"{client.slug}: {exc}", level=messages.WARNING)
-            else:
-                self.message_user(request, f"{client.slug}: index rebuild queued for the worker (job {job.pk}); "
-                                           "see the sync status page or the database's Jobs page.")
+            else:  # the same job as the status page's button queues; its page follows it
+                self.message_user(request, format_html(
+                    '{}: index rebuild queued for the worker as <a href="{}">job {}</a> '
+                    '(<a href="{}">all jobs</a>, <a href="{}">sync status</a>).', client.slug,
+                    reverse("job_detail", args=[client.slug, job.pk]), job.pk,
+                    reverse("job_list", args=[client.slug]), reverse("sync_status")))
 
 
 @admin.register(Membership)

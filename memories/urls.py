@@ -37,6 +37,7 @@ urlpatterns = [
     path("jobs/", job_views.job_list, name="job_list"),
     path("jobs/<int:job_id>/", job_views.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/retry/", job_views.job_retry_view, name="job_retry"),
+    path("jobs/<int:job_id>/cancel/", job_views.job_cancel_view, name="job_cancel"),
     path("jobs/<int:job_id>/download/", job_views.job_download, name="job_download"),
     path("mcp/", include("memories.agents.mcp.urls")),
     path("", include("memories.agents.urls")),  # API keys page, memorygraph cloud API

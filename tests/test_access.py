@@ -40,6 +40,8 @@ WRITES = [
     # The worker's jobs (issue 11): editors and admins; Retry of a finished job is a 409.
     ("get", "/c/acme/jobs/"), ("get", "/c/acme/jobs/?format=json"), ("get", "/c/acme/jobs/{j}/"),
     ("post", "/c/acme/jobs/{j}/retry/"),
+    # Cancel (issue 11): who may retry a kind may cancel it; a finished job's Cancel is a 409.
+    ("post", "/c/acme/jobs/{j}/cancel/"),
 ]
 
 # Everywhere (issue 13): /c/<client>/ redirects to the memories; tag suggestions are reads; the

@@ -1,6 +1,7 @@
 """Queue, retry and report on jobs: what web requests call (they never run the work themselves)."""
 import os
 import socket
+import time
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +20,13 @@ class JobError(Exception):
 
 class JobConflict(Exception):
     status = 409
+
+
+class JobCancelled(Exception):
+    """Raised at a chunk's end when Cancel was pressed: what the chunks before wrote stays."""
+
+
+CANCEL_CHECK_S = 0.5  # a running job reads its cancel flag at most this often (one indexed read)
 
 
 def _user(actor):
@@ -54,13 +62,54 @@ def job_retry(*, job):
     from .kinds import KINDS
 
     updated = Job.objects.filter(pk=job.pk, status__in=[Job.FAILED, Job.CANCELLED]).update(
-        status=Job.QUEUED, attempts=0, message="queued again", finished_at=None, worker="", task_id="")
+        status=Job.QUEUED, attempts=0, message="queued again", finished_at=None, worker="", task_id="",
+        cancel_requested_at=None, cancelled_by="")
     if not updated:
         raise JobConflict("Only a failed or cancelled job can be retried; this one is queued, running or done.")
     job.refresh_from_db()
     KINDS[job.kind].retried(job)
     _send(job)
     return job
+
+
+def job_cancel(*, job, actor):
+    """Cancel a queued job (it never starts), or ask a running one whose kind can stop at a chunk's
+    end to stop there; returns the job. Anything else is a JobConflict."""
+    from .kinds import KINDS
+
+    kind, who = KINDS[job.kind], getattr(_user(actor), "username", None) or "someone"
+    if Job.objects.filter(pk=job.pk, status=Job.QUEUED).update(
+            status=Job.CANCELLED, message=f"Cancelled by {who} before it started.", finished_at=timezone.now(),
+            cancelled_by=who):
+        job.refresh_from_db()
+        kind.gave_up(job)
+        return job
+    job.refresh_from_db()
+    if job.status != Job.RUNNING:
+        raise JobConflict(f"This job is {job.status}: only a queued or running job can be cancelled.")
+    if not kind.stops_at_chunks:
+        raise JobConflict(f"A running {kind.label.lower()} cannot stop half-way; wait for it to finish.")
+    Job.objects.filter(pk=job.pk, status=Job.RUNNING, cancel_requested_at=None).update(
+        cancel_requested_at=timezone.now(), cancelled_by=who,
+        message=f"Cancelled by {who}: stopping after the chunk in progress.")
+    job.refresh_from_db()
+    return job
+
+
+def cancel_point(job):
+    """check() for a running job, called where it may stop (a committed chunk's end): raises
+    JobCancelled once Cancel was pressed. Reads the flag at most every CANCEL_CHECK_S."""
+    last = [float("-inf")]
+
+    def check():
+        now = time.monotonic()
+        if now - last[0] < CANCEL_CHECK_S:
+            return
+        last[0] = now
+        if Job.objects.filter(pk=job.pk, cancel_requested_at__isnull=False).exists():
+            raise JobCancelled()
+
+    return check
 
 
 def requeue(job, message):

@@ -22,13 +22,14 @@ from memories.models import ImportJob, SyncState, TagBatch
 from memories.progress import throttled
 from memories.registry import handle_for
 
-from .jobs import JobError
+from .jobs import JobCancelled, JobError, cancel_point
 
 SYNCED_PICKUP_S = 120.0  # how long a synced database's own thread may take to start its rebuild
 
 
 class Kind:
     label = ""
+    stops_at_chunks = False  # Cancel may stop it while it runs (at a committed chunk's end)
 
     def run(self, job, progress):
         """Do the work; return the result dict, or raise JobError with the reason it cannot."""
@@ -82,22 +83,55 @@ class Rebuild(Kind):
             time.sleep(0.25)
 
     def gave_up(self, job):
-        if not job.client.synced:
-            SyncState.objects.filter(client=job.client).update(
-                rebuild_requested_at=None, rebuild_progress=f"Rebuild failed: {job.message}")
+        state = SyncState.objects.filter(client=job.client)
+        text = job.message if job.status == job.CANCELLED else f"Rebuild failed: {job.message}"
+        if job.client.synced:  # its sync thread may have started it already: then it finishes
+            state = state.filter(rebuild_progress="queued")
+        state.update(rebuild_requested_at=None, rebuild_progress=text[:200])
 
 
 class Import(Kind):
     label = "Import"
+    stops_at_chunks = True
 
     def run(self, job, progress):
         record = ImportJob.objects.get(pk=job.params["import"])
-        services.import_execute(handle=handle_for(job.client), actor=job.actor, job=record,
-                                on_progress=progress)
+        handle, check = handle_for(job.client), cancel_point(job)
+        before = self._counts(handle)
+
+        def step(done, total):
+            """After each committed chunk; a bulk copy's indexing after its rows (progress past
+            them) is one read-model transaction and is let finish."""
+            progress(done, total)
+            if done < min(total, record.total or total):
+                check()
+
+        try:
+            services.import_execute(handle=handle, actor=job.actor, job=record, on_progress=step)
+        except JobCancelled:
+            raise JobCancelled(self._cancelled(handle, before)) from None
         record.refresh_from_db()
         if record.status == ImportJob.FAILED:
             raise JobError(record.message)
         return record.result
+
+    @staticmethod
+    def _counts(handle):
+        conn = handle.readmodel.conn
+        return [conn.execute(query).fetchone()[0] for query in ("SELECT count(*) FROM memory",
+                                                                "SELECT count(*) FROM edge")]
+
+    def _cancelled(self, handle, before):
+        """What a stopped import left, counted. A local client's read model may lag its file
+        after a cancelled bulk copy (indexed in one transaction, rolled back): one (id, version)
+        diff puts it in step first, so what the message counts is searchable."""
+        if not handle.synced:
+            with handle.lock:
+                handle.readmodel.refresh(handle.store)
+        memories, edges = (now - then for now, then in zip(self._counts(handle), before))
+        return (f"the import stopped part-way; since it started the database has {memories:+,} memories "
+                f"and {edges:+,} relationships, whole rows, searchable. "
+                "Run it again to import the rest (rows already there are left alone), or discard the upload.")
 
     def retried(self, job):
         ImportJob.objects.filter(pk=job.params["import"], status=ImportJob.FAILED).update(
@@ -138,14 +172,26 @@ class Preview(Kind):
 
 class BulkTag(Kind):
     label = "Bulk tagging"
+    stops_at_chunks = True
 
     def run(self, job, progress):
-        batch = TagBatch.objects.get(pk=job.params["batch"])
+        batch, check = TagBatch.objects.get(pk=job.params["batch"]), cancel_point(job)
+
+        def step(done, total):  # after each chunk, committed and recorded in the batch
+            progress(done, total)
+            if done < total:
+                check()
+
         try:
             services.bulk_tag_apply(handle=handle_for(job.client), actor=job.actor, batch=batch,
-                                    memory_ids=job.params["memory_ids"], progress=progress)
+                                    memory_ids=job.params["memory_ids"], progress=step)
         except FormatError as exc:
             raise JobError("; ".join(str(v) for v in exc.errors.values())) from exc
+        except JobCancelled:
+            batch.refresh_from_db()
+            raise JobCancelled(f"#{batch.tag} was added to {len(batch.memory_ids):,} of "
+                               f"{len(job.params['memory_ids']):,} memories; Undo on the Tags page "
+                               "removes it from those.") from None
         batch.refresh_from_db()
         return {"batch": batch.pk, "tagged": len(batch.memory_ids), "tag": batch.tag}
 

@@ -33,6 +33,9 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="Cancel pressed while it ran: it stops at its next chunk's end.")
+    cancelled_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -44,6 +47,26 @@ class Job(models.Model):
     @property
     def active(self):
         return self.status in self.ACTIVE
+
+    @property
+    def label(self):
+        from .kinds import KINDS
+
+        return KINDS[self.kind].label if self.kind in KINDS else self.kind
+
+    @property
+    def stoppable(self):
+        """Cancel is offered: queued, or running and its kind stops at a chunk's end."""
+        from .kinds import KINDS
+
+        if self.status == self.QUEUED:
+            return True
+        kind = KINDS.get(self.kind)
+        return self.status == self.RUNNING and kind is not None and kind.stops_at_chunks and not self.cancelling
+
+    @property
+    def cancelling(self):
+        return self.status == self.RUNNING and self.cancel_requested_at is not None
 
     @property
     def percent(self):

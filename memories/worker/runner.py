@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 
-from .jobs import WORKER_ID, JobError, job_fail
+from .jobs import WORKER_ID, JobCancelled, JobError, job_fail
 from .models import Job
 
 log = logging.getLogger("memories.worker")
@@ -40,6 +40,10 @@ def execute(job_id):
         result = KINDS[job.kind].run(job, reporter(job))
     except JobError as exc:
         job_fail(job, exc)
+    except JobCancelled as exc:  # at a chunk's end: its kind's message says what stays done
+        job.refresh_from_db()
+        job_fail(job, f"Cancelled by {job.cancelled_by or 'someone'}: {exc or 'stopped at a chunk end.'}",
+                 status=Job.CANCELLED)
     except Exception as exc:  # a bug: the job fails with its type, the worker keeps going
         log.exception("job %s (%s) failed", job_id, job.kind)
         job_fail(job, f"The job stopped with an internal error ({type(exc).__name__}); press Retry.")

@@ -1,4 +1,7 @@
 """Reads of jobs for the pages and their JSON twins."""
+from django.db.models import Count
+from django.utils import timezone
+
 from .kinds import KINDS
 from .models import Job
 
@@ -7,6 +10,23 @@ RECENT = 50
 
 def job_list(*, client, limit=RECENT):
     return list(Job.objects.filter(client=client).select_related("actor")[:limit])
+
+
+ORDER = (Job.RUNNING, Job.QUEUED, Job.FAILED, Job.CANCELLED, Job.DONE)
+
+
+def job_counts(*, client):
+    """[(status, count)] of a client database's jobs, running first, the states it has only."""
+    found = dict(Job.objects.filter(client=client).order_by().values_list("status").annotate(n=Count("id")))
+    return [(status, found[status]) for status in ORDER if found.get(status)]
+
+
+def job_duration(job):
+    """'4.2 s' / '3 min 5 s' from start to end (or to now while it runs); None before it starts."""
+    if not job.started_at:
+        return None
+    seconds = ((job.finished_at or timezone.now()) - job.started_at).total_seconds()
+    return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds // 60)} min {int(seconds % 60)} s"
 
 
 def job_latest(*, client, kind):
@@ -21,4 +41,6 @@ def job_data(job):
             "attempts": job.attempts, "max_attempts": job.max_attempts, "worker": job.worker,
             "result": job.result, "actor": job.actor.get_username() if job.actor else None,
             "created_at": stamp(job.created_at), "started_at": stamp(job.started_at),
-            "heartbeat_at": stamp(job.heartbeat_at), "finished_at": stamp(job.finished_at)}
+            "heartbeat_at": stamp(job.heartbeat_at), "finished_at": stamp(job.finished_at),
+            "cancel_requested_at": stamp(job.cancel_requested_at), "cancelled_by": job.cancelled_by or None,
+            "can_cancel": job.stoppable}

@@ -1,4 +1,5 @@
-"""A client database's jobs: the list, one job (its fragment polls while it is active), Retry."""
+"""A client database's jobs: the list, one job (their fragments poll while a job is active),
+Retry and Cancel."""
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
@@ -8,20 +9,21 @@ from memories.http import client_view, error_response, respond
 from memories.models import Membership
 
 from . import selectors
-from .jobs import JobConflict, job_retry
+from .jobs import JobConflict, job_cancel, job_retry
 from .kinds import exports_folder
 from .models import Job
 
-# Who may retry a kind: what starting it takes (a rebuild is an admin's action).
+# Who may retry or cancel a kind: what starting it takes (a rebuild is an admin's action).
 RETRY_ROLE = {"rebuild": Membership.ADMIN, "export": Membership.VIEWER}
 
 
 @client_view(role="editor")
 def job_list(request, handle):
     jobs = selectors.job_list(client=handle.client)
-    return respond(request, "worker/jobs.html", {"client": handle.client, "jobs": jobs,
+    counts = selectors.job_counts(client=handle.client)
+    return respond(request, "worker/jobs.html", {"client": handle.client, "jobs": jobs, "counts": counts,
                                                    "polling": any(j.active for j in jobs)}, partial="jobs",
-                   data={"jobs": [selectors.job_data(j) for j in jobs]})
+                   data={"jobs": [selectors.job_data(j) for j in jobs], "counts": dict(counts)})
 
 
 def _job(request, handle, job_id):
@@ -35,7 +37,8 @@ def _job(request, handle, job_id):
 @client_view
 def job_detail(request, handle, job_id):
     job = _job(request, handle, job_id)
-    return respond(request, "worker/job.html", {"client": handle.client, "job": job}, partial="job",
+    return respond(request, "worker/job.html", {"client": handle.client, "job": job,
+                                                  "duration": selectors.job_duration(job)}, partial="job",
                    data=selectors.job_data(job))
 
 
@@ -50,15 +53,28 @@ def job_download(request, handle, job_id):
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name.split("-", 1)[1])
 
 
-@require_POST
-@client_view
-def job_retry_view(request, handle, job_id):
+def _act(request, handle, job_id, action):
     job = _job(request, handle, job_id)
     require(request.user, handle.client, RETRY_ROLE.get(job.kind, Membership.EDITOR))
     try:
-        job_retry(job=job)
+        action(job)
     except JobConflict as exc:
         return error_response(request, str(exc), status=exc.status)
     if request.htmx and not request.htmx.boosted:
+        if request.POST.get("from") == "list":  # the list's row was pressed: answer the list
+            return job_list(request, handle.client.slug)
         return job_detail(request, handle.client.slug, job.pk)
     return redirect("job_detail", handle.client.slug, job.pk)
+
+
+@require_POST
+@client_view
+def job_retry_view(request, handle, job_id):
+    return _act(request, handle, job_id, lambda job: job_retry(job=job))
+
+
+@require_POST
+@client_view
+def job_cancel_view(request, handle, job_id):
+    """Cancel: a queued job never starts; a running import or bulk tagging stops after its chunk."""
+    return _act(request, handle, job_id, lambda job: job_cancel(job=job, actor=request.user))
