@@ -18,6 +18,8 @@ import pytest
 
 from graphs import builders
 from graphs.analytics import services
+from graphs.analytics.background import FullRuns
+from graphs.analytics.selectors import sets as analytics_sets
 from graphs.analytics.services import analytics_run, analytics_step
 from memories import services as memory_services
 from memories.format import FormatError, SYMMETRIC_TYPES
@@ -168,6 +170,46 @@ def test_steps_stay_with_networkx_and_the_builders_after_inserts_edits_and_delet
     result = analytics_run(rm=rm)
     assert not result["retagged"]
     _check(rm, full=True)
+
+
+def _collect(fulls, path):
+    deadline = time.monotonic() + 120
+    while (done := fulls.collect(path)) is None:
+        assert time.monotonic() < deadline, "the child's full run did not finish"
+        time.sleep(0.05)
+    assert done[0], "the child's full run failed"
+    return done
+
+
+def test_a_full_run_in_a_child_process_is_adopted_with_the_changes_made_meanwhile(tmp_path, user):
+    _random_file(tmp_path / "random.db", 150, 260, 4)
+    handle = handle_for(register_client("child", tmp_path / "random.db"))
+    rm = handle.ensure_fresh()
+    analytics_run(rm=rm)
+    rnd = random.Random(4)
+    fulls = FullRuns()
+    try:
+        for _ in range(5):
+            _random_change(handle, user, rnd, "before")
+        analytics_step(rm=rm)
+        fulls.submit(rm.path, time.time())
+        for made in range(5):  # while the child computes, and before its result is adopted
+            _random_change(handle, user, rnd, made)
+            analytics_step(rm=rm)
+        full, started = _collect(fulls, rm.path)
+        _random_change(handle, user, rnd, "last")
+        analytics_step(rm=rm)
+        result = services.analytics_adopt(rm=rm, full=full, started=started)
+        assert result["background"]
+        _check(rm, full=False)
+        assert services.last_full(analytics_sets(rm)["ranks"]).generation == full["generation"]
+        fulls.submit(rm.path, time.time())  # nothing changes meanwhile: exactly the full run's result
+        full, started = _collect(fulls, rm.path)
+        assert analytics_step(rm=rm) is None
+        services.analytics_adopt(rm=rm, full=full, started=started)
+        _check(rm, full=True)
+    finally:
+        fulls.close()
 
 
 def test_a_step_reads_only_the_rows_that_changed(handle, user):

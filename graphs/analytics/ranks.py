@@ -11,7 +11,7 @@ def ranks_full(state):
     """Converged PageRank from the uniform start (networkx's result) and Louvain communities."""
     ids = state.order()
     state.pagerank = pagerank(ids, weighted_pairs(state, ids), tol=NX_TOL)
-    state.community = builders.communities(ids, _louvain_pairs(state, ids), _isolated(state, ids))
+    state.community = builders.communities(ids, _louvain_pairs(state, ids), isolated_of(state, ids))
 
 
 def ranks_step(state, touched):
@@ -48,9 +48,10 @@ def _has_loop(state, n):
     return any(state.edges[e][1] == n for e in state.out.get(n, ()))
 
 
-def _isolated(state, ids):
-    return {n for n in ids if not state.graph_edges(state.out.get(n, ())) and
-            not state.graph_edges(state.inc.get(n, ()))}
+def isolated_of(state, ids=None):
+    """Memories with no edge at all (in a graph: a self-loop is an edge)."""
+    return {n for n in (state.nodes if ids is None else ids) if not state.graph_edges(state.out.get(n, ()))
+            and not state.graph_edges(state.inc.get(n, ()))}
 
 
 def _majority(state, n):

@@ -26,7 +26,7 @@ from memories.connector import StoreError
 from memories.registry import handle_for
 
 from . import sql, state as graph_state
-from .ranks import rank_rows, ranks_full, ranks_step
+from .ranks import isolated_of, rank_rows, ranks_full, ranks_step
 from .selectors import VIEWS, sets
 from .views import members, views_full, views_update
 
@@ -89,7 +89,7 @@ def analytics_step(*, rm, now=None):
             state = graph_state.load(conn)
             touched, touched_edges = set(state.nodes), set(state.edges)
         else:
-            touched, touched_edges = _apply(state, graph_state.changes(conn, state))
+            touched, touched_edges = state.apply(graph_state.changes(conn, state))
     finally:
         conn.execute("COMMIT")
     if state.views is None:
@@ -155,10 +155,13 @@ def analytics_run_if_due(*, rm, interval=None, now=None):
     return analytics_run(rm=rm, now=now)
 
 
-def analytics_refresh(client, *, interval=None):
+def analytics_refresh(client, *, interval=None, fulls=None):
     """The worker's tick for one client database: bring a local database's read model up to
     date with its canonical file (the sync worker does that for synced ones after each pull),
-    then recompute its analytics if due. None when nothing was due or it has no index yet."""
+    step its analytics after changes, and run the full run when due: in ``fulls``' child process
+    (background.FullRuns) when given, adopted at a later tick, otherwise here and now. The very
+    first run, and the first after a rebuild, is always here and now. Returns the summary of
+    what ran (None: nothing, or no index yet)."""
     handle = handle_for(client)
     try:
         if client.synced:
@@ -170,42 +173,47 @@ def analytics_refresh(client, *, interval=None):
     except StoreError as exc:
         log.debug("%s: no analytics: %s", client.slug, exc)  # the site shows the error itself
         return None
+    interval = settings.KB_ANALYTICS_INTERVAL if interval is None else interval
     step = analytics_step(rm=rm)
-    result = analytics_run_if_due(rm=rm, interval=interval)
+    result = None
+    if fulls is None or "ranks" not in sets(rm) or not _log_ready(rm):
+        result = analytics_run_if_due(rm=rm, interval=interval)
+    elif (done := fulls.collect(rm.path)) is not None:
+        result = analytics_adopt(rm=rm, full=done[0], started=done[1]) if done[0] else None
+    elif not fulls.busy() and analytics_due(rm=rm, interval=interval):
+        fulls.submit(rm.path, time.time())
     if result:
         log.info("%s: analytics of %d memories %s in %.2f s", client.slug, result["memories"],
-                 "retagged" if result["retagged"] else "computed", result["seconds"])
+                 "retagged" if result.get("retagged") else "computed", result["seconds"])
     elif step:
         log.debug("%s: analytics step for %s memories in %.2f s", client.slug, step.get("touched", 0),
                   step["seconds"])
     return result or step
 
 
-def _apply(state, changed):
-    """Apply the rows ``state.changes`` read; returns the memories and edges touched."""
-    seq, memories, removed, edges, removed_edges, generation = changed
-    touched = {row[0] for row in memories} | set(removed)
-    touched_edges = {row[0] for row in edges} | set(removed_edges)
-    for memory_id in removed:
-        state.drop_node(memory_id)
-    for memory_id, rid, type_, importance in memories:
-        state.put_node(memory_id, rid, type_, importance)
-    for edge_id in removed_edges:
-        old = state.drop_edge(edge_id)
-        if old:
-            touched.update(old[:2])
-    for edge_id, from_id, to_id, *rest in edges:
-        old = state.drop_edge(edge_id)
-        if old:
-            touched.update(old[:2])
-        state.put_edge(edge_id, from_id, to_id, *rest)
-        touched.update((from_id, to_id))
-    # A memory that appeared or went changes which of its edges are in the graph.
-    for memory_id in list(touched):
-        for e in state.out.get(memory_id, set()) | state.inc.get(memory_id, set()):
-            touched.update(state.edges[e][:2])
-    state.seq, state.generation = seq, generation
-    return touched, touched_edges
+def analytics_adopt(*, rm, full, started):
+    """Store a full run computed elsewhere (background.full_compute, begun at ``started``): its
+    ranks and communities replace the GraphState's, then a step brings them up to the changes
+    made since its snapshot (memories new since then find their community again). None when it
+    no longer applies (the read model was rebuilt meanwhile) or the state is behind it."""
+    clock = time.perf_counter()
+    state = STATES.get(rm.path)
+    if state is None or state.views is None or state.built_at != full["built_at"] or state.seq < full["seq"]:
+        return None
+    state.pagerank = {n: full["pagerank"].get(n, state.pagerank.get(n, 0.0)) for n in state.nodes}
+    state.community = {n: full["community"].get(n, -1) for n in state.nodes}
+    # Memories new since the snapshot, and those that gained their first edge or lost their last.
+    isolated = isolated_of(state)
+    moved = {n for n in state.nodes if (state.community[n] < 0) != (n in isolated)}
+    if state.seq > full["seq"] or moved:
+        ranks_step(state, moved)
+    record = {"fingerprint": full["fingerprint"], "started_at": started, "seconds": full["seconds"],
+              "generation": full["generation"]}
+    tagged = started if state.seq == full["seq"] else time.time()
+    detail = _store(rm, state, started=tagged, seconds=full["seconds"], full=record)
+    return {"generation": full["generation"], "memories": full["memories"], "edges": full["edges"],
+            "seconds": full["seconds"], "adopt_seconds": round(time.perf_counter() - clock, 2),
+            "retagged": False, "communities": detail["communities"], "background": True}
 
 
 def _stale(conn, state, rm):

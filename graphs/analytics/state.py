@@ -55,6 +55,32 @@ class GraphState:
                     del adjacency[end]
         return old
 
+    def apply(self, changed):
+        """Apply the rows ``changes`` read; returns the memories and edges touched."""
+        seq, memories, removed, edges, removed_edges, generation = changed
+        touched = {row[0] for row in memories} | set(removed)
+        touched_edges = {row[0] for row in edges} | set(removed_edges)
+        for memory_id in removed:
+            self.drop_node(memory_id)
+        for memory_id, rid, type_, importance in memories:
+            self.put_node(memory_id, rid, type_, importance)
+        for edge_id in removed_edges:
+            old = self.drop_edge(edge_id)
+            if old:
+                touched.update(old[:2])
+        for edge_id, from_id, to_id, *rest in edges:
+            old = self.drop_edge(edge_id)
+            if old:
+                touched.update(old[:2])
+            self.put_edge(edge_id, from_id, to_id, *rest)
+            touched.update((from_id, to_id))
+        # A memory that appeared or went changes which of its edges are in the graph.
+        for memory_id in list(touched):
+            for e in self.out.get(memory_id, set()) | self.inc.get(memory_id, set()):
+                touched.update(self.edges[e][:2])
+        self.seq, self.generation = seq, generation
+        return touched, touched_edges
+
     # Reads ---------------------------------------------------------------------------------
 
     def order(self):

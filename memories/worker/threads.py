@@ -7,6 +7,7 @@ import time
 
 from django.db import close_old_connections, connections
 
+from graphs.analytics.background import FullRuns
 from graphs.analytics.services import analytics_refresh
 from memories import services
 from memories.connector import StoreError
@@ -20,7 +21,7 @@ log = logging.getLogger("memories.sync")
 TICK_S = 0.25  # how often a waiting thread looks for "sync now" / "rebuild" requests
 RELOAD_S = 2.0  # how often the list of synced databases is read again
 UPLOADS_TIDY_S = 300.0  # how often expired and orphaned uploads are removed
-ANALYTICS_TICK_S = 1.0  # how often the analytics thread looks for changed databases
+ANALYTICS_TICK_S = 0.5  # how often the analytics thread looks for changed databases (a step is quick)
 
 
 def tidy_uploads():
@@ -96,15 +97,18 @@ class ClientThread(threading.Thread):
 
 
 class AnalyticsThread(threading.Thread):
-    """Graph analytics of every active client database, one computation at a time and in a
-    thread of its own, so that a long one (about 50 s at 100,000 memories) never holds up
-    a sync run; how often each database is recomputed is analytics_refresh's debounce."""
+    """Graph analytics of every active client database, in a thread of its own so that they
+    never hold up a sync run: each tick steps the databases that changed (within about a second
+    of a write), and the debounced full runs go to a child process (graphs.analytics.background),
+    adopted when they finish, so a long one (most of a minute at 100,000 memories) holds up
+    neither the steps nor this process's other threads."""
 
     def __init__(self, stop, slug=None):
         super().__init__(name="kb_sync-analytics", daemon=True)
         self.stop, self.slug = stop, slug
 
     def run(self):
+        fulls = FullRuns()
         try:
             while not self.stop.is_set():
                 clients = ClientDatabase.objects.filter(archived=False)
@@ -112,10 +116,11 @@ class AnalyticsThread(threading.Thread):
                     if self.stop.is_set():
                         break
                     try:
-                        analytics_refresh(client)
+                        analytics_refresh(client, fulls=fulls)
                     except Exception:  # one database's failure must not stop the others'
                         log.exception("%s: graph analytics failed", client.slug)
                 close_old_connections()
                 self.stop.wait(ANALYTICS_TICK_S)
         finally:
+            fulls.close()
             connections.close_all()

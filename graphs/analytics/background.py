@@ -1,0 +1,73 @@
+"""The full run's algorithms (PageRank from the uniform start, Louvain) in a child process.
+
+Louvain is pure Python and takes most of a minute at 100,000 memories: in the worker's own
+process it would hold the GIL, and the analytics thread's steps, so that a write made meanwhile
+waited for it. A child process (one at a time, a new one per run, so its memory goes back to the
+system when it ends) reads its own snapshot of the read model and returns only the ranks and
+communities; the analytics thread keeps stepping meanwhile and adopts them when they come
+(``services.analytics_adopt``). Nothing here needs Django: the child imports only this room.
+"""
+import logging
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+from memories.readmodel import connect
+
+from .ranks import ranks_full
+from .state import load
+
+log = logging.getLogger("memories.graphs")
+
+
+def full_compute(path):
+    """In the child: the full run's ranks and communities of the read model at ``path``, and the
+    snapshot they were computed from (its log position, generation and fingerprint)."""
+    clock = time.perf_counter()
+    conn = connect(path)
+    try:
+        state = load(conn)
+    finally:
+        conn.close()
+    fingerprint = state.fingerprint()
+    ranks_full(state)
+    return {"seq": state.seq, "generation": state.generation, "built_at": state.built_at,
+            "fingerprint": fingerprint, "pagerank": state.pagerank, "community": state.community,
+            "memories": len(state.nodes), "edges": len(state.edges),
+            "seconds": round(time.perf_counter() - clock, 2)}
+
+
+class FullRuns:
+    """The analytics thread's child processes: at most one full run at a time, for any database."""
+
+    def __init__(self):
+        self.pool = None
+        self.running = {}  # read-model path -> (future, wall-clock start)
+
+    def busy(self):
+        return bool(self.running)
+
+    def submit(self, path, started):
+        if self.pool is None:
+            # spawn, not fork: the worker has threads (sync, jobs), and a forked child would inherit
+            # their locks in whatever state they were.
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                            max_tasks_per_child=1)
+        self.running[path] = (self.pool.submit(full_compute, path), started)
+
+    def collect(self, path):
+        """``(result, started)`` of ``path``'s finished run (result None if it failed), else None."""
+        if path not in self.running or not self.running[path][0].done():
+            return None
+        future, started = self.running.pop(path)
+        try:
+            return future.result(), started
+        except Exception:  # the next due run tries again (a new pool: a killed child breaks it)
+            log.exception("the full analytics run of %s failed", path)
+            self.close()
+            return None, started
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
