@@ -16,6 +16,7 @@ from typing import NamedTuple
 import libsql_experimental as libsql
 
 from . import sql
+from .store.writers import WriterLock, writer_turn
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -62,16 +63,19 @@ class RowDeletes:
 class CanonicalStore(RowDeletes):
     """One connection to one memorygraph file. Not thread-safe: use one per thread."""
 
-    def __init__(self, path, *, create=False, connection=None, errors=ValueError):
+    def __init__(self, path, *, create=False, connection=None, errors=ValueError, writers=None):
         """Open path with libsql-experimental, or wrap an open ``connection`` (a synced
-        replica's pyturso connection, whose driver raises ``errors``)."""
+        replica's pyturso connection, whose driver raises ``errors``). ``writers``: the lock
+        file by which our processes' write transactions on it take turns (store/writers.py)."""
         self.path = str(path)
         self._errors = errors
         # Change stamps are read for local files only (a synced replica's read model is the
-        # sync worker's alone); last_commit is (stamp, data_version) at the start of the last
-        # transaction this connection committed, for the read model to claim (take_commit).
+        # sync worker's alone); last_commit is (stamp before, stamp after) of the last
+        # transaction this connection committed, when it was the file's only commit between
+        # the two, for the read model to claim (take_commit).
         self._stamps = connection is None
         self.last_commit = None
+        self._writers = WriterLock(writers) if writers else None
         if connection is not None:
             self.conn = connection
         else:
@@ -126,6 +130,8 @@ class CanonicalStore(RowDeletes):
 
     def close(self):
         self.conn.close()
+        if self._writers is not None:
+            self._writers.close()
 
     def _fetch(self, query, params=()):
         try:
@@ -169,9 +175,13 @@ class CanonicalStore(RowDeletes):
         finally:
             self.conn.rollback()
 
+    def pending_commits(self):
+        """Our writers' commit in progress and recent commits (store/writers.py), or nothing."""
+        return self._writers.pending() if self._writers is not None else (False, {})
+
     def take_commit(self):
-        """``(stamp, data_version)`` from the start of the last transaction committed through
-        this connection, once (None after that, or without stamps)."""
+        """``(stamp before, stamp after)`` of the last transaction committed through this
+        connection if it was the only commit between them, once (None after that, or else)."""
         commit, self.last_commit = self.last_commit, None
         return commit
 
@@ -266,25 +276,39 @@ class CanonicalStore(RowDeletes):
 
     @contextmanager
     def transaction(self):
-        """A short IMMEDIATE transaction: takes the write lock up front or waits busy_timeout."""
+        """A short IMMEDIATE transaction: takes the write lock up front or waits busy_timeout.
+
+        With ``writers``, our processes' transactions on this file also take turns from before
+        BEGIN to after the stamp read that follows COMMIT, so none of ours can commit between
+        our commit and that read: then only another program's commit can spoil a claim. The
+        turn leaves the claim in the lock file, for probes to wait for our read-model update."""
         self.last_commit = None
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except self._errors as exc:
-            raise _translate(exc, self.path) from exc
-        try:
-            # Under the write lock no one else commits until ours: the state our write starts from.
-            began = (self.change_stamp(), self.data_version()) if self._stamps else None
-            yield self
-        except BaseException:
-            self.conn.rollback()
-            raise
-        try:
-            self.conn.commit()
-        except self._errors as exc:
-            self.conn.rollback()
-            raise _translate(exc, self.path) from exc
-        self.last_commit = began if began and began[0] else None
+        with writer_turn(self._writers, self.path) as turn:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except self._errors as exc:
+                raise _translate(exc, self.path) from exc
+            try:
+                # Under the write lock no one else commits until ours: the state our write starts from.
+                began = (self.change_stamp(), self.data_version()) if self._stamps else None
+                yield self
+            except BaseException:
+                self.conn.rollback()
+                raise
+            try:
+                self.conn.commit()
+            except self._errors as exc:
+                self.conn.rollback()
+                raise _translate(exc, self.path) from exc
+            if began and began[0]:
+                self.last_commit = turn["commit"] = self._after(*began)
+
+    def _after(self, stamp, version):
+        """(stamp before, stamp after) when data_version did not move since BEGIN (no other
+        connection committed: the file is the state before plus our write), else None."""
+        with self.snapshot():
+            after, moved = self.change_stamp(), self.data_version() != version
+        return None if moved or not after else (stamp, after)
 
     def _write(self, query, params):
         try:

@@ -6,7 +6,7 @@ connection. ``ensure_fresh`` is called at the start of every request: a ``PRAGMA
 data_version`` probe (microseconds) tells whether another process - typically the
 memorygraph server - committed to the canonical file; only then does it compare the file's
 change stamp with the read model's, and diff only if no other process has applied that
-commit yet (store/freshness.py).
+commit yet and the worker's freshness process is not there to do it (store/freshness.py).
 """
 import os
 import threading
@@ -19,7 +19,7 @@ from .connector import CanonicalStore, StoreError
 from .models import ClientDatabase
 from .outbox import OutboxStore
 from .readmodel import STAMP, ReadModel
-from .store.freshness import refresh_once
+from .store.freshness import WAITING, left_to_worker, refresh_once
 
 DEFAULT_SLUG = "default"
 # Files kept beside a database file: SQLite's journals, pyturso's replica metadata, the sync
@@ -99,7 +99,8 @@ class ClientHandle:
                 self._check_synced_index()
                 self._store = OutboxStore(self.client.readmodel_path, self.client.path)
             else:
-                self._store = CanonicalStore(self.client.path)
+                lock = f"{self.client.readmodel_path}-writers.lock"  # our writers' turns (store/writers.py)
+                self._store = CanonicalStore(self.client.path, writers=lock)
         return self._store
 
     def _check_synced_index(self):
@@ -117,8 +118,11 @@ class ClientHandle:
             rm = self._local.rm = ReadModel(self.client.readmodel_path)
         return rm
 
-    def ensure_fresh(self):
-        """Make the read model reflect every commit made to the canonical file so far."""
+    def ensure_fresh(self, *, apply=False):
+        """Make the read model reflect every commit made to the canonical file so far, or, while
+        the freshness process applies other writers' commits (its beacon), every commit it has
+        applied. apply: apply them here whatever that process does (it, and tools that must
+        read the file's exact state: the bridge, imports, exports)."""
         if self.synced:
             # The sync worker keeps a synced client's read model fresh after every pull.
             self._check_synced_index()
@@ -129,7 +133,10 @@ class ClientHandle:
             if not rm.is_built(store.path):
                 self._rebuild(store, rm)
             elif version != self._seen_version:
-                refresh_once(rm, store)
+                if not apply and left_to_worker(rm, store):
+                    return rm  # _seen_version unchanged: the next request looks again
+                if refresh_once(rm, store) is WAITING:
+                    return rm  # our other writers' updates are due in milliseconds: look again then
             self._seen_version = version
         return rm
 

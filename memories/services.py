@@ -48,9 +48,10 @@ def _sync(handle, *, memory_ids=(), edge_ids=(), removed_memory_ids=(), removed_
     if getattr(store, "writes_readmodel", False):
         return  # a synced client's outbox already overlaid the change in the same transaction
     claimed = freshness.commit_claim(store)  # our commit alone since the last: no diff for it
-    nodes = list(store.iter_nodes(memory_ids)) if memory_ids else []
-    edges = list(store.iter_edges(edge_ids)) if edge_ids else []
     with rm.write() as conn:
+        # Read back inside: our processes' updates are serial here, so a later one holds later rows.
+        nodes = list(store.iter_nodes(memory_ids)) if memory_ids else []
+        edges = list(store.iter_edges(edge_ids)) if edge_ids else []
         rm.remove_memories(conn, removed_memory_ids)
         rm.remove_edges(conn, removed_edge_ids)
         rm.apply_memories(conn, nodes)

@@ -346,6 +346,6 @@ def test_change_stamp_moves_per_commit_and_keeps_the_write_lock(empty_file):
             assert "database is locked" in writer.stderr
         second = store.change_stamp()
         assert int(second.split(":")[1]) == int(first.split(":")[1]) + 1
-        assert store.take_commit() == (first, store.data_version()) and store.take_commit() is None
+        assert store.take_commit() == (first, second) and store.take_commit() is None  # the only commit
     finally:
         store.close()

@@ -33,7 +33,7 @@ USERNAME = "kb-load"
 GUNICORN = ["--workers", "2", "--threads", "4", "--graceful-timeout", "5", "--timeout", "120"]
 
 
-def run(*, source, n, duration, warmup, clients, site_every, file_every, lag_wait, say):
+def run(*, source, n, duration, warmup, clients, site_every, file_every, lag_wait, say, worker_args=()):
     """Run the situation on a copy of ``source``; returns the report (see ``table``)."""
     workdir = Path(tempfile.mkdtemp(prefix="load-", dir=source.parent))
     procs = []
@@ -57,10 +57,10 @@ def run(*, source, n, duration, warmup, clients, site_every, file_every, lag_wai
         ids = _sample_ids(memory_file)
         write_ids(workdir / "ids.json", ids)
         worker_cmd = "kb_worker" if "kb_worker" in get_commands() else "kb_sync"
-        report["worker_command"] = worker_cmd
+        report["worker_command"] = " ".join([worker_cmd, *worker_args])
         port = _free_port()
         logs = open(workdir / "processes.log", "w")
-        worker = _start(procs, [*manage, worker_cmd], env, logs)
+        worker = _start(procs, [*manage, worker_cmd, *worker_args], env, logs)
         web = _start(procs, [str(Path(sys.executable).parent / "gunicorn"), "kbsite.wsgi", "--bind",
                              f"127.0.0.1:{port}", *GUNICORN], env, logs, cwd=settings.BASE_DIR)
         _wait_for_port(port, web)
@@ -164,6 +164,14 @@ def table(report):
     theirs = w["file commits"] - w["site create"] - w["site edit"]
     lines.append(f"| (id, version) diffs, all processes | {report['diffs']}, for {theirs} commits of memorygraph "
                  f"(of {w['file commits']} to the file) |")
+    if "diffs_by" in report:
+        by = report["diffs_by"]
+        fresh = report["freshness_cpu_s"]
+        lines.append(f"| diffs by web workers / the worker / its freshness process | {by[' web']} / "
+                     f"{by[' worker']} / {by[' freshness']} |")
+        lines.append(f"| freshness process CPU in the window | "
+                     f"{', '.join(f'{v} s' for v in fresh.values()) or 'none running'} |")
+        lines.append(f"| slowest requests (ms) | {', '.join(str(ms) for ms in report['slowest_ms'])} |")
     for kind, s in report["analytics_lag_s"].items():
         label = "site write" if kind == "site" else "memorygraph write"
         value = f"p50 {s['p50']} s, max {s['max']} s (n={s['n']})" if s["n"] else "none seen"

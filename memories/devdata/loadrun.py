@@ -50,10 +50,10 @@ class Load:
         for thread in threads:
             thread.start()
         time.sleep(max(0.0, start - time.monotonic()))
-        cpu_start, diffs_start, commits_start = self._cpu(), self._meta("diffs"), self._counter()
+        cpu_start, diffs_start, commits_start = self._cpu(), self._diffs(), self._counter()
         writes_start = dict(self.writes)
         time.sleep(max(0.0, self.window[1] - time.monotonic()))
-        cpu_end, diffs_end, commits_end = self._cpu(), self._meta("diffs"), self._counter()
+        cpu_end, diffs_end, commits_end = self._cpu(), self._diffs(), self._counter()
         writes = {key: value - writes_start[key] for key, value in self.writes.items()}
         writes["file commits"] = commits_end - commits_start
         self.writing_done = True
@@ -61,7 +61,8 @@ class Load:
         while self.pending and time.monotonic() < deadline:
             time.sleep(0.5)
         self.stop.set()
-        return self._report(cpu_start, cpu_end, int(diffs_end or 0) - int(diffs_start or 0), writes, lag_wait)
+        diffs = {key: diffs_end[key] - diffs_start[key] for key in diffs_end}
+        return self._report(cpu_start, cpu_end, diffs, writes, lag_wait)
 
     writing_done = False
 
@@ -169,6 +170,10 @@ class Load:
         finally:
             conn.close()
 
+    def _diffs(self):
+        """Diffs so far: all processes', and by kind of process (meta "diffs <role>")."""
+        return {key: int(self._meta("diffs" + key) or 0) for key in ("", " web", " worker", " freshness")}
+
     def _counter(self):
         """The file's change counter: one more per commit, ours and memorygraph's (rollback journal).
         Read from this process, which holds no SQLite lock on the file, so opening it is harmless."""
@@ -176,7 +181,9 @@ class Load:
             return int.from_bytes(handle.read(28)[24:28], "big")
 
     def _pids(self):
-        return {"web": children(self.web.pid), "worker": [self.worker.pid]}
+        # kb_worker's one child is its freshness process (kb_freshness).
+        return {"web": children(self.web.pid), "worker": [self.worker.pid],
+                "freshness": children(self.worker.pid)}
 
     def _cpu(self):
         return {role: {pid: cpu_seconds(pid) for pid in pids} for role, pids in self._pids().items()}
@@ -203,11 +210,13 @@ class Load:
             return {pid: round(cpu_end[role][pid] - cpu_start[role][pid], 1) for pid in cpu_end[role]
                     if cpu_start[role].get(pid) is not None and cpu_end[role][pid] is not None}
 
-        web_cpu, worker_cpu = spent("web"), spent("worker")
+        web_cpu, worker_cpu, freshness_cpu = spent("web"), spent("worker"), spent("freshness")
+        slowest = sorted((ms for _, ms, _ in self.samples), reverse=True)[:5]
         mb = {f"{role} {pid}": round(v["hwm"] / 1024, 1) for (role, pid), v in self.peak.items()}
         lags = {kind: _stats([lag for k, lag in self.lags if k == kind]) for kind in ("site", "file")}
         return {"views": views, "requests": requests, "web_cpu_s": web_cpu, "worker_cpu_s": worker_cpu,
                 "cpu_s_per_1000_requests": round(1000 * sum(web_cpu.values()) / max(requests, 1), 1),
                 "peak_rss_mb": mb, "web_pids_seen": len([k for k in self.peak if k[0] == "web"]),
                 "analytics_lag_s": lags, "lag_missing": len(self.pending), "lag_wait_s": lag_wait,
-                "writes": writes, "diffs": diffs}
+                "writes": writes, "diffs": diffs.pop(""), "diffs_by": diffs, "freshness_cpu_s": freshness_cpu,
+                "slowest_ms": [round(ms) for ms in slowest]}

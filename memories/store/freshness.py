@@ -12,16 +12,71 @@ no other writer committed since their transaction began, so they cost no diff ei
 Never a change lost: a stamp is only ever recorded for a state the read model holds at least
 (read in the same snapshot as the diff, or proven by data_version to be ours alone), and a
 WAL file, whose counter does not move, has no stamp, so every process diffs as before.
+
+Who diffs: the worker's freshness process (``manage.py kb_freshness``, started and restarted
+by ``kb_worker``, memories/worker/freshness.py) probes every local client database twice a
+second and applies other writers' commits, keeping a beacon file fresh. While the beacon is
+fresh, web workers leave those commits to it: a request serves the read model as it is (at
+most about a second behind another writer's commit; our own writes show at once) and costs
+a probe, never the diff (about 1 s of CPU at 100,000 memories, during which the web worker's
+other requests for that database would wait). Without a fresh beacon (no worker: tests,
+``runserver``) every process applies commits itself, as before.
 """
+import os
 import time
+
+from django.conf import settings
 
 from .. import sql
 from ..readmodel import STAMP
 
+# The freshness process touches the beacon before every pass and every database's diff. Older
+# than BEACON_S means nobody is applying other writers' commits: web workers do it themselves.
+# Generous, so a long diff under load does not send every web worker diffing too; kb_worker
+# restarts a dead freshness process within a few seconds anyway.
+BEACON_S = 10.0
+# meta keys "claim <stamp before>" = "<stamp after>": our commits whose read-model update came
+# before that of an earlier commit of ours, chained on once the stamp reaches them.
+CLAIM = "claim "
+# refresh_once's answer when the file is ahead only by our own commits in flight: look again later.
+WAITING = "waiting"
+KEEP_CLAIMS = 64  # the longest chain of our commits a probe follows
+# Which kind of process ran a diff, for meta "diffs <role>" (the load benchmark reports them):
+# kb_freshness and kb_worker set theirs; anything else counts as "web".
+ROLE = "web"
+
+
+def beacon_path():
+    return settings.DATA_DIR / "index" / "freshness.beat"
+
+
+def beacon_touch():
+    path = beacon_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+
+
+def beacon_fresh():
+    try:
+        return time.time() - os.stat(beacon_path()).st_mtime <= BEACON_S
+    except OSError:
+        return False
+
+
+def left_to_worker(rm, store):
+    """True when another writer's commit is still to apply and the freshness process is
+    applying them: the caller serves the read model as it is and looks again on its next
+    request. False: apply it here (no fresh beacon, a WAL file without stamps, or nothing left)."""
+    if not beacon_fresh():
+        return False
+    stamp = store.change_stamp()
+    return stamp is not None and stamp != rm.stamp()
+
 
 def refresh_once(rm, store):
     """Apply the commits other writers made to ``store``'s file to ``rm``, unless a process
-    sharing ``rm`` already did. Returns the diff's counts, or None when there was nothing to do.
+    sharing ``rm`` already did. Returns the diff's counts, None when there was nothing to do, or
+    WAITING when the file is ahead only by our own writers' commits whose updates are due.
 
     The diff is read in one snapshot of the file (its shared lock holds writers' commits back
     for its duration, about 0.2 s at 100,000 memories) and applied with that snapshot's stamp
@@ -30,12 +85,19 @@ def refresh_once(rm, store):
     stamp = store.change_stamp()
     if stamp is not None and stamp == rm.stamp():
         return None
+    if stamp is not None and ours_in_flight(rm, store, stamp):
+        return WAITING
     conn = rm.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
         with store.snapshot():
             stamp = store.change_stamp()
-            result = None if stamp is not None and stamp == rm.stamp() else _apply(rm, store, stamp)
+            if stamp is not None and stamp == rm.stamp():
+                result = None
+            elif stamp is not None and ours_in_flight(rm, store, stamp):
+                result = WAITING
+            else:
+                result = _apply(rm, store, stamp)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -43,9 +105,34 @@ def refresh_once(rm, store):
     return result
 
 
+def ours_in_flight(rm, store, stamp):
+    """Is the file ahead of the read model only by our own writers' commits, whose read-model
+    updates (a few milliseconds behind each commit) have not come yet? Then the probe waits for
+    them instead of diffing (store/writers.py). Any commit of another writer breaks the chain."""
+    busy, commits = store.pending_commits()
+    if not busy and not commits:
+        return False
+    at, ours = rm.stamp(), False
+    for _ in range(2 * KEEP_CLAIMS):
+        after = rm.meta(CLAIM + at) if at else None  # ours, applied before an earlier one of ours
+        if after is None:
+            after = commits.get(at)
+            if after is None:
+                break
+            ours = True
+        at = after
+    if at == stamp:
+        return ours
+    return busy and _ahead(stamp, at) and int(stamp.split(":")[1]) == int(at.split(":")[1]) + 1
+
+
 def _apply(rm, store, stamp):
     diff = rm.diff_versions(store)
-    values = {STAMP: stamp or "", "diffs": int(rm.meta("diffs") or 0) + 1}
+    values = {STAMP: stamp or "", "diffs": int(rm.meta("diffs") or 0) + 1,
+              f"diffs {ROLE}": int(rm.meta(f"diffs {ROLE}") or 0) + 1}
+    # Every claim recorded so far is of a commit before this snapshot (its read-model update,
+    # after its commit, came before this transaction): the snapshot holds them all.
+    rm.conn.execute(sql.META_CLAIMS_DROP, (CLAIM + "%",))
     if any(diff.values()):
         rm.apply_diff(rm.conn, diff, list(store.iter_nodes(diff["changed"])),
                        list(store.iter_edges(diff["edges_changed"])))
@@ -57,19 +144,39 @@ def _apply(rm, store, stamp):
 
 def commit_claim(store):
     """After our own commit to ``store``: ``(stamp before, stamp after)`` when no other
-    connection committed since our transaction began (data_version unmoved), so the file is
-    exactly the state before plus our write; None otherwise, or without stamps."""
-    commit = store.take_commit()
-    if commit is None:
-        return None
-    with store.snapshot():
-        stamp, version = store.change_stamp(), store.data_version()
-    return (commit[0], stamp) if stamp and version == commit[1] else None
+    connection committed between our BEGIN and the stamp read after our COMMIT (the connector
+    reads it there, while our writers take turns: store/writers.py), so the file is exactly
+    the state before plus our write; None otherwise, or without stamps."""
+    return store.take_commit()
 
 
 def claim(conn, claimed):
-    """In the read-model transaction that applies our write: move the recorded stamp over it,
-    only from the state our write started on. A commit of another writer before ours that is
-    not applied yet leaves the stamp behind, so the next probe diffs once and applies it."""
-    if claimed:
-        conn.execute(sql.META_CLAIM, (claimed[1], STAMP, claimed[0]))
+    """In the read-model transaction that applies our write (its rows read back inside it, so
+    a later transaction always holds later rows): move the recorded stamp over it, only from
+    the state our write started on. Our writers' read-model updates may come in another order
+    than their commits: a claim from a state ahead of the recorded one waits in meta until the
+    stamp reaches it. A commit of another writer not applied yet leaves the stamp behind, so
+    the next probe diffs once and applies it (and drops the waiting claims)."""
+    if not claimed:
+        return
+    before, after = claimed
+    row = conn.execute(sql.META_GET, (STAMP,)).fetchone()
+    recorded = row[0] if row else ""
+    if recorded != before:
+        if _ahead(before, recorded):
+            conn.execute(sql.META_PUT, (CLAIM + before, after))
+        return
+    while (row := conn.execute(sql.META_GET, (CLAIM + after,)).fetchone()) is not None:
+        conn.execute(sql.META_DROP, (CLAIM + after,))
+        after = row[0]
+    conn.execute(sql.META_CLAIM, (after, STAMP, before))
+
+
+def _ahead(stamp, recorded):
+    """Is ``stamp`` a later state of the same file than ``recorded`` ("<inode>:<counter>")?"""
+    try:
+        inode, counter = stamp.split(":")
+        recorded_inode, recorded_counter = recorded.split(":")
+        return inode == recorded_inode and int(counter) > int(recorded_counter)
+    except (AttributeError, ValueError):
+        return False

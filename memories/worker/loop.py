@@ -3,7 +3,9 @@
 Its threads: one per synced client database (sync runs), one for graph analytics, and
 KB_WORKER_THREADS job runners (django_tasks_db's Worker loop) plus their heartbeat. The main
 thread picks up new, archived and changed synced databases, recovers jobs whose worker died
-(at start and every RECOVER_S) and tidies uploads and finished task rows.
+(at start and every RECOVER_S), tidies uploads and finished task rows, and watches its child
+process, the freshness process (``kb_freshness``: other writers' commits to local files,
+freshness.py), restarting it when it dies.
 """
 import logging
 import time
@@ -15,6 +17,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from .freshness import FreshnessProcess
 from .recovery import RECOVER_S, jobs_recover
 from .runner import run_pending, start_runners
 from .threads import RELOAD_S, UPLOADS_TIDY_S, AnalyticsThread, ClientThread, synced_clients, tidy_uploads
@@ -43,9 +46,13 @@ def recover(stdout=None):
         stdout.write(f"kb_worker: {requeued} interrupted job(s) queued again, {failed} failed")
 
 
-def run(stop, *, client=None, stdout, jobs=True):
-    """Until stop is set (SIGTERM/SIGINT). A job still running then is recovered by the next start."""
+def run(stop, *, client=None, stdout, jobs=True, fresh=True):
+    """Until stop is set (SIGTERM/SIGINT). A job still running then is recovered by the next start.
+    fresh: start the freshness process (without it, web workers apply other writers' commits)."""
     threads = {}
+    keeper = FreshnessProcess(stdout, client) if fresh else None
+    if keeper:
+        keeper.start()
     analytics = AnalyticsThread(stop, client)
     analytics.start()
     recover(stdout)
@@ -73,8 +80,12 @@ def run(stop, *, client=None, stdout, jobs=True):
                              f"every {database.sync_interval} s")
                 threads[pk] = ClientThread(database, stop, stdout)
                 threads[pk].start()
+        if keeper:
+            keeper.check()
         close_old_connections()
         stop.wait(RELOAD_S)
+    if keeper:
+        keeper.stop()
     for runner in runners:
         getattr(runner, "stop", lambda: None)()
     for thread in [*threads.values(), analytics, *runners]:

@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, client, **options):
         try:
             handle = handle_for(get_client(client))
-            rm = handle.ensure_fresh()
+            rm = handle.ensure_fresh(apply=True)
         except (Http404, StoreError) as exc:
             raise CommandError(str(exc))
         result = analytics_run(rm=rm)

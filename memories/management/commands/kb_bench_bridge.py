@@ -54,7 +54,7 @@ class Command(BaseCommand):
         report = {"n": n}
         try:
             handle = handle_for(client)
-            handle.ensure_fresh()
+            handle.ensure_fresh(apply=True)
             side = ClientSide(handle)
             bar = tqdm(total=0, unit="rows", desc="Importing", disable=quiet)
             written = {}

@@ -31,10 +31,12 @@ class Command(BaseCommand):
                             help="Seconds between memorygraph writes into the file (5).")
         parser.add_argument("--lag-wait", type=float, default=120,
                             help="Seconds to wait after the window for the last writes' ranks (120).")
+        parser.add_argument("--no-freshness", action="store_true",
+                            help="Run the worker without its freshness process (web workers diff, as before).")
         parser.add_argument("--prepare", metavar="PASSWORD", help=argparse.SUPPRESS)  # internal: the run's setup
 
     def handle(self, *args, n, seed, duration, warmup, clients, site_every, file_every, lag_wait, prepare,
-               **options):
+               no_freshness=False, **options):
         if prepare:
             return self._prepare(prepare)
         if n < 10 or duration <= 0 or clients < 1:
@@ -43,8 +45,9 @@ class Command(BaseCommand):
         say = (lambda text: None) if quiet else (lambda text: self.stderr.write(text))
         source = self._memory_file(n, seed, say)
         report = loadbench.run(source=source, n=n, duration=duration, warmup=warmup, clients=clients,
-                               site_every=site_every, file_every=file_every, lag_wait=lag_wait, say=say)
-        out = source.parent / f"load-n{n}.json"
+                               site_every=site_every, file_every=file_every, lag_wait=lag_wait, say=say,
+                               worker_args=["--no-freshness"] if no_freshness else [])
+        out = source.parent / f"load-n{n}{'-no-freshness' if no_freshness else ''}.json"
         out.write_text(json.dumps(report, indent=2) + "\n")
         self.stdout.write(loadbench.table(report) + f"\n\n(full report: {out})\n")
 

@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, client, format, out, q, **options):
         try:
             handle = handle_for(get_client(client))
-            rm = handle.ensure_fresh()
+            rm = handle.ensure_fresh(apply=True)
         except (Http404, StoreError) as exc:
             raise CommandError(str(exc))
         ids = export_data.export_ids_search(rm=rm, filters=Filters(), q=q) if q else export_data.export_ids_all(rm=rm)

@@ -31,7 +31,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path} is not a file.")
         try:
             handle = handle_for(get_client(client))
-            handle.ensure_fresh()
+            handle.ensure_fresh(apply=True)
             incoming = imports.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES)
             side = ClientSide(handle)
             plan = imports.plan(incoming, side)

@@ -2,6 +2,8 @@
 
     manage.py kb_worker            run until stopped (SIGTERM/SIGINT): sync threads, analytics, jobs
     manage.py kb_worker --once     one sync run per synced database, tidy, run queued jobs, exit
+
+Running, it starts the freshness process (``kb_freshness``) as its child and restarts it when it dies.
 """
 import signal
 import threading
@@ -10,6 +12,7 @@ from django.core.management.base import BaseCommand
 
 from memories.connector import StoreError
 from memories.primary import RemoteError
+from memories.store import freshness
 from memories.syncworker import ReplicaSync
 from memories.worker import loop
 from memories.worker.threads import synced_clients
@@ -23,14 +26,17 @@ class Command(BaseCommand):
                             help="One run per synced database and every queued job, then exit.")
         parser.add_argument("--client", help="Only this client database (slug) for syncs and analytics.")
         parser.add_argument("--no-jobs", action="store_true", help="Sync and analytics only, no job threads.")
+        parser.add_argument("--no-freshness", action="store_true",
+                            help="Start no freshness process: web workers apply other writers' commits.")
 
-    def handle(self, *args, once=False, client=None, no_jobs=False, **options):
+    def handle(self, *args, once=False, client=None, no_jobs=False, no_freshness=False, **options):
         if once:
             return self._once(client, jobs=not no_jobs)
+        freshness.ROLE = "worker"  # its analytics thread diffs only while no freshness process runs
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        loop.run(stop, client=client, stdout=self.stdout, jobs=not no_jobs)
+        loop.run(stop, client=client, stdout=self.stdout, jobs=not no_jobs, fresh=not no_freshness)
 
     def _once(self, client, jobs):
         loop.tidy()

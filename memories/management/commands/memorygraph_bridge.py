@@ -46,7 +46,7 @@ class Command(BaseCommand):
         if not path.exists():
             raise StoreError(f"The memorygraph file {path} does not exist.")
         handle = handle_for(database)
-        handle.ensure_fresh()
+        handle.ensure_fresh(apply=True)
         store = CanonicalStore(str(path))
         base = Base(base_path(database, path))
         bar = tqdm(total=0, unit="rows", desc="Bridging", disable=quiet)
