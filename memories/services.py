@@ -6,6 +6,7 @@ read model stores the same version the canonical file now has), updates the read
 in the same request, and records an audit entry.
 """
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
@@ -23,6 +24,7 @@ from .registry import handle_for
 from .selectors import memory_version
 from .sides import ClientSide
 from .store import freshness
+from .store.groupcommit import group_for
 from .worker.jobs import job_active, job_enqueue
 from .worker.models import Job
 
@@ -64,17 +66,39 @@ def _user(actor):
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def _audit(handle, actor, action, object_id, before=None, after=None):
-    AuditEntry.objects.create(client=handle.client, actor=_user(actor), action=action,
-                              object_id=object_id, before=before, after=after,
-                              api_key=getattr(actor, "api_key", None), via_key=getattr(actor, "key_name", ""))
+class _Done(NamedTuple):
+    """One grouped write's outcome: its answer, what the read model must take, its audit entry."""
+    result: object
+    audit: AuditEntry
+    memory_ids: tuple = ()
+    edge_ids: tuple = ()
+    removed_memory_ids: tuple = ()
+    removed_edge_ids: tuple = ()
 
 
-def _current(handle, memory_id):
-    props = handle.store.node(memory_id)
-    if props is None:
-        raise NotFound(f"No memory with id {memory_id}.")
-    return props
+def _apply(handle, outcomes):
+    if outcomes:
+        _sync(handle, memory_ids=[i for o in outcomes for i in o.memory_ids],
+              edge_ids=[i for o in outcomes for i in o.edge_ids],
+              removed_memory_ids=[i for o in outcomes for i in o.removed_memory_ids],
+              removed_edge_ids=[i for o in outcomes for i in o.removed_edge_ids])
+
+
+def _record(outcomes):
+    AuditEntry.objects.bulk_create([o.audit for o in outcomes])
+
+
+def _grouped(handle, run):
+    """Run ``run(store) -> _Done`` in the handle's write group (store/groupcommit.py): committed
+    with the writes of other threads that arrive meanwhile, in a savepoint of its own, the read
+    model updated before it returns and its audit entry written with theirs; returns its result."""
+    return group_for(handle).submit(handle, run, apply=_apply, record=_record).result
+
+
+def _entry(handle, actor, action, object_id, before=None, after=None):
+    return AuditEntry(client=handle.client, actor=_user(actor), action=action, object_id=object_id,
+                      before=before, after=after, api_key=getattr(actor, "api_key", None),
+                      via_key=getattr(actor, "key_name", ""))
 
 
 def memory_create(*, handle, actor, fields, memory_id=None):
@@ -85,14 +109,15 @@ def memory_create(*, handle, actor, fields, memory_id=None):
     if memory_id is not None and (problem := id_error(memory_id)):
         raise FormatError({"id": problem})
     props = memory_properties({**fields, "id": memory_id or new_id()})
-    with handle.lock:
-        with handle.store.transaction() as store:
-            if memory_id is not None and store.node(memory_id) is not None:
-                raise Conflict(f"A memory with id {memory_id} already exists.")
-            store.insert_node(props)
-        _sync(handle, memory_ids=[props["id"]])
-    _audit(handle, actor, "memory.create", props["id"], after=props)
-    return props["id"]
+
+    def run(store):
+        if memory_id is not None and store.node(memory_id) is not None:
+            raise Conflict(f"A memory with id {memory_id} already exists.")
+        store.insert_node(props)
+        return _Done(props["id"], _entry(handle, actor, "memory.create", props["id"], after=props),
+                     memory_ids=(props["id"],))
+
+    return _grouped(handle, run)
 
 
 def memory_update(*, handle, actor, memory_id, fields, expected_updated_at=None):
@@ -103,34 +128,37 @@ def memory_update(*, handle, actor, memory_id, fields, expected_updated_at=None)
     ``fields`` may also be a function of the current properties, for changes (such as
     adding a tag) that must be computed from the row as it is inside the transaction.
     """
-    with handle.lock:
+    def run(store):
         # Read, check and write under one write lock, so a concurrent server write is never lost.
-        with handle.store.transaction() as store:
-            before = store.node(memory_id)
-            if before is None:
-                raise NotFound(f"No memory with id {memory_id}.")
-            if expected_updated_at is not None and memory_version(before) != expected_updated_at:
-                raise Conflict("This memory was changed by someone else since you opened it; "
-                               "reload to see their change.")
-            changes = fields(before) if callable(fields) else fields
-            merged = {"type": before.get("type"), "title": before.get("title", ""), "summary": before.get("summary"),
-                      "content": before.get("content"), "tags": before.get("tags", []), **changes}
-            merged["tags"] = normalise_tags(merged["tags"])
-            validate_memory(merged)
-            after = memory_properties(merged, existing=before)
-            store.update_node(after)
-        _sync(handle, memory_ids=[memory_id])
-    _audit(handle, actor, "memory.update", memory_id, before=before, after=after)
-    return after
+        before = store.node(memory_id)
+        if before is None:
+            raise NotFound(f"No memory with id {memory_id}.")
+        if expected_updated_at is not None and memory_version(before) != expected_updated_at:
+            raise Conflict("This memory was changed by someone else since you opened it; "
+                           "reload to see their change.")
+        changes = fields(before) if callable(fields) else fields
+        merged = {"type": before.get("type"), "title": before.get("title", ""), "summary": before.get("summary"),
+                  "content": before.get("content"), "tags": before.get("tags", []), **changes}
+        merged["tags"] = normalise_tags(merged["tags"])
+        validate_memory(merged)
+        after = memory_properties(merged, existing=before)
+        store.update_node(after)
+        return _Done(after, _entry(handle, actor, "memory.update", memory_id, before=before, after=after),
+                     memory_ids=(memory_id,))
+
+    return _grouped(handle, run)
 
 
 def memory_delete(*, handle, actor, memory_id):
-    with handle.lock:
-        with handle.store.transaction() as store:
-            before = _current(handle, memory_id)
-            store.delete_node(memory_id)
-        _sync(handle, removed_memory_ids=[memory_id])
-    _audit(handle, actor, "memory.delete", memory_id, before=before)
+    def run(store):
+        before = store.node(memory_id)
+        if before is None:
+            raise NotFound(f"No memory with id {memory_id}.")
+        store.delete_node(memory_id)
+        return _Done(None, _entry(handle, actor, "memory.delete", memory_id, before=before),
+                     removed_memory_ids=(memory_id,))
+
+    _grouped(handle, run)
 
 
 def tag_add(*, handle, actor, memory_id, tag):
@@ -267,39 +295,38 @@ def relationship_create(*, handle, actor, from_id, to_id, rel_type, strength=0.5
     if errors:
         raise FormatError(errors)
     rel_id = new_id()
-    with handle.lock:
-        store = handle.store
+
+    def run(store):
         for key, memory_id in (("from_id", from_id), ("to_id", to_id)):
             if store.node(memory_id) is None:
                 raise FormatError({key: f"No memory with id {memory_id}."})
-        with store.transaction():
-            if store.edge_exists(from_id, to_id, rel_type):
-                raise FormatError({"rel_type": f"These memories are already linked by {rel_type}."})
-            if store.closes_cycle(from_id, to_id, rel_type):
-                raise FormatError({"rel_type": f"This {rel_type} link would close a cycle of {rel_type} links, "
-                                               "which memorygraph does not allow."})
-            props = relationship_properties(rel_id=rel_id, strength=strength, confidence=confidence,
-                                            context=context, temporal=store.temporal)
-            store.insert_edge(rel_id=rel_id, from_id=from_id, to_id=to_id, rel_type=rel_type, props=props)
-        _sync(handle, edge_ids=[rel_id])
-    _audit(handle, actor, "relationship.create", rel_id,
-           after={"from_id": from_id, "to_id": to_id, "rel_type": rel_type, "properties": props})
-    return rel_id
+        if store.edge_exists(from_id, to_id, rel_type):
+            raise FormatError({"rel_type": f"These memories are already linked by {rel_type}."})
+        if store.closes_cycle(from_id, to_id, rel_type):
+            raise FormatError({"rel_type": f"This {rel_type} link would close a cycle of {rel_type} links, "
+                                           "which memorygraph does not allow."})
+        props = relationship_properties(rel_id=rel_id, strength=strength, confidence=confidence,
+                                        context=context, temporal=store.temporal)
+        store.insert_edge(rel_id=rel_id, from_id=from_id, to_id=to_id, rel_type=rel_type, props=props)
+        after = {"from_id": from_id, "to_id": to_id, "rel_type": rel_type, "properties": props}
+        return _Done(rel_id, _entry(handle, actor, "relationship.create", rel_id, after=after), edge_ids=(rel_id,))
+
+    return _grouped(handle, run)
 
 
 def relationship_delete(*, handle, actor, rel_id):
-    with handle.lock:
-        edges = list(handle.store.iter_edges([rel_id]))
+    def run(store):
+        edges = list(store.iter_edges([rel_id]))
         if not edges:
             raise NotFound(f"No relationship with id {rel_id}.")
-        with handle.store.transaction() as store:
-            store.delete_edge(rel_id)
-        _sync(handle, removed_edge_ids=[rel_id])
-    edge = edges[0]
-    _audit(handle, actor, "relationship.delete", rel_id,
-           before={"from_id": edge["from_id"], "to_id": edge["to_id"], "rel_type": edge["rel_type"],
-                   "properties": edge["props"]})
+        store.delete_edge(rel_id)
+        edge = edges[0]
+        before = {"from_id": edge["from_id"], "to_id": edge["to_id"], "rel_type": edge["rel_type"],
+                  "properties": edge["props"]}
+        return _Done(None, _entry(handle, actor, "relationship.delete", rel_id, before=before),
+                     removed_edge_ids=(rel_id,))
 
+    _grouped(handle, run)
 
 
 # Sync and index upkeep requests ---------------------------------------------------------

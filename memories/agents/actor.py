@@ -1,6 +1,6 @@
 """The audit actor of a write made with an API key: the key's creator, via the key's name.
 
-services._audit reads ``on_behalf_of`` (the user the audit entry names), ``api_key`` and
+services._entry reads ``on_behalf_of`` (the user the audit entry names), ``api_key`` and
 ``key_name``; the history then shows "<creator> via key <name>".
 """
 from dataclasses import dataclass

@@ -16,6 +16,7 @@ from ...connector import StoreError
 from ...format import CONTENT_MAX, FormatError
 from ...registry import get_client, handle_for
 from ...services import ServiceError
+from ...store.groupcommit import fresh_unless_writing
 from ..actor import actor_for
 from ..errors import AgentError, BodyTooLarge, KeyError401
 from ..keys import authenticate_key
@@ -60,9 +61,13 @@ def read_json(request):
         raise PayloadError({"body": "The body is not valid JSON (UTF-8)."}) from None
 
 
-def api_view(*, methods, write=()):
+def api_view(*, methods, write=(), fresh=True):
     """Resolve the client database, authenticate the key (a write for methods in ``write``),
-    and map every refusal to its status; the view gets (request, handle, actor, **kwargs)."""
+    and map every refusal to its status; the view gets (request, handle, actor, **kwargs).
+
+    ``fresh=False`` for a view that reads nothing before its write: a store arriving while this
+    process commits another write does not wait for the handle's lock here, and joins the next
+    group commit (store/groupcommit.py)."""
     def decorate(view):
         @csrf_exempt
         @login_not_required
@@ -80,7 +85,10 @@ def api_view(*, methods, write=()):
                 key = authenticate_key(raw_key(request), client=database, write=request.method in write,
                                        address=client_address(request))
                 handle = handle_for(database)
-                handle.ensure_fresh()
+                if fresh:
+                    handle.ensure_fresh()
+                else:
+                    fresh_unless_writing(handle)
                 return view(request, handle, actor_for(key), **kwargs)
             except AgentError as exc:
                 return error(exc.status, exc.message, headers=exc.headers)

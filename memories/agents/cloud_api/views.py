@@ -19,7 +19,7 @@ def health(request, handle, actor):
     return JsonResponse({"status": "healthy", "version": VERSION})
 
 
-@api_view(methods=("POST",), write=("POST",))
+@api_view(methods=("POST",), write=("POST",), fresh=False)
 def memory_store(request, handle, actor):
     payload = read_json(request)
     fields = memory_fields(payload)

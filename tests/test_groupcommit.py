@@ -1,0 +1,124 @@
+"""Group commit (memories/store/groupcommit.py): concurrent writes of one process share a commit,
+each validated and answered on its own, one bad write failing alone."""
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from memories import services
+from memories.format import FormatError
+from memories.models import AuditEntry
+from memories.store.groupcommit import MAX_WRITES, group_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def counter(handle):
+    """The file's change counter: one step per commit (read through the store's own connection:
+    opening the file here would drop this process's SQLite locks on it)."""
+    return int(handle.store.change_stamp().split(":")[1])
+
+
+def held(handle, writes):
+    """Run each write in a thread of its own while the handle's lock is held, release it once all
+    are queued (so they commit as one group), and return each one's result or exception."""
+    results = [None] * len(writes)
+
+    def run(i):
+        try:
+            results[i] = writes[i]()
+        except Exception as exc:  # noqa: BLE001 - the test looks at each answer
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(writes))]
+    group = group_for(handle)
+    with handle.lock:
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while len(group._queue) < len(writes) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(group._queue) == len(writes)
+    for thread in threads:
+        thread.join(10)
+    return results
+
+
+def new(handle, user, title, **kwargs):
+    return lambda: services.memory_create(handle=handle, actor=user, fields={
+        "type": "general", "title": title, "content": "grouped"}, **kwargs)
+
+
+def test_concurrent_stores_share_one_commit_and_each_gets_its_own_answer(handle, user):
+    taken = new(handle, user, "first")()
+    before, audits = counter(handle), AuditEntry.objects.count()
+    writes = [new(handle, user, f"agent note {i}") for i in range(6)]
+    writes.insert(2, new(handle, user, "same id again", memory_id=taken))
+    writes.insert(4, lambda: services.memory_update(handle=handle, actor=user, memory_id="no-such-memory",
+                                                    fields={"title": "x"}))
+    results = held(handle, writes)
+    assert isinstance(results[2], services.Conflict) and isinstance(results[4], services.NotFound)
+    stored = [r for i, r in enumerate(results) if i not in (2, 4)]
+    assert all(isinstance(r, str) for r in stored) and len(set(stored)) == 6
+    assert counter(handle) == before + 1, "one commit for the group"
+    rm = handle.readmodel.conn
+    marks = ",".join("?" * 6)
+    assert rm.execute(f"SELECT count(*) FROM memory WHERE id IN ({marks})", stored).fetchone()[0] == 6
+    conn = sqlite3.connect(handle.client.path)
+    assert conn.execute("SELECT count(*) FROM nodes WHERE id = ?", (taken,)).fetchone()[0] == 1
+    conn.close()
+    entries = AuditEntry.objects.filter(action="memory.create").exclude(object_id=taken)
+    assert AuditEntry.objects.count() == audits + 6 and set(entries.values_list("object_id", flat=True)) == set(stored)
+
+
+def test_a_write_that_fails_after_writing_is_rolled_back_alone(handle, user):
+    def half_then_fail(store):
+        store.insert_node({"id": "half-written", "type": "general", "title": "half"})
+        raise FormatError({"title": "refused after the insert"})
+
+    def bad():
+        return group_for(handle).submit(handle, half_then_fail, apply=services._apply, record=services._record)
+
+    before = counter(handle)
+    results = held(handle, [new(handle, user, "kept one"), bad, new(handle, user, "kept two")])
+    assert isinstance(results[1], FormatError)
+    assert isinstance(results[0], str) and isinstance(results[2], str)
+    assert counter(handle) == before + 1
+    conn = sqlite3.connect(handle.client.path)
+    ids = {row[0] for row in conn.execute("SELECT id FROM nodes")}
+    conn.close()
+    assert "half-written" not in ids and {results[0], results[2]} <= ids
+
+
+def test_relationships_and_deletes_group_with_stores(handle, user):
+    a, b = new(handle, user, "cause")(), new(handle, user, "effect")()
+    gone = new(handle, user, "to delete")()
+    results = held(handle, [
+        lambda: services.relationship_create(handle=handle, actor=user, from_id=a, to_id=b, rel_type="CAUSES"),
+        # Sees the first one's edge inside the shared transaction: it would close a cycle.
+        lambda: services.relationship_create(handle=handle, actor=user, from_id=b, to_id=a, rel_type="CAUSES"),
+        lambda: services.memory_delete(handle=handle, actor=user, memory_id=gone),
+        new(handle, user, "after the delete"),
+    ])
+    # The threads queue in any order: whichever link comes second closes the cycle.
+    linked, refused = sorted(results[:2], key=lambda r: isinstance(r, Exception))
+    assert isinstance(linked, str) and isinstance(refused, FormatError) and results[2] is None
+    rm = handle.readmodel.conn
+    assert rm.execute("SELECT count(*) FROM edge WHERE id = ?", (linked,)).fetchone()[0] == 1
+    assert rm.execute("SELECT count(*) FROM memory WHERE id = ?", (gone,)).fetchone()[0] == 0
+    assert rm.execute("SELECT count(*) FROM memory WHERE id = ?", (results[3],)).fetchone()[0] == 1
+
+
+def test_more_writes_than_a_group_holds_commit_in_several(handle, user):
+    before = counter(handle)
+    results = held(handle, [new(handle, user, f"many {i}") for i in range(MAX_WRITES + 3)])
+    assert all(isinstance(r, str) for r in results)
+    assert counter(handle) == before + 2
+
+
+def test_a_writer_holding_the_handle_writes_at_once(handle, user):
+    with handle.lock:  # as a bulk copy or a job does
+        memory_id = new(handle, user, "inside the lock")()
+    assert handle.readmodel.conn.execute("SELECT title FROM memory WHERE id = ?", (memory_id,)).fetchone()[0] \
+        == "inside the lock"
