@@ -63,7 +63,7 @@ def test_typo_falls_back_to_the_closest_term(handle, seeded):
     result = search(handle, "zorbalx")
     assert result["corrected"].lower() == "zorblax"
     assert result["page_data"].items[0]["id"] == seeded["title"]
-    assert suggest_terms(handle.readmodel.conn, ("qqqqqqqq",)) is None
+    assert suggest_terms(handle.readmodel, ("qqqqqqqq",)) is None
 
 
 @pytest.mark.parametrize("text", ['"', '"unbalanced', "AND OR NOT", "()", "*", "title:x", "NEAR(a b)",
@@ -170,3 +170,18 @@ def test_facet_or_within_a_facet_and_across_facets(handle):
     band = next(iter(both.facets["band"]))
     narrowed = search(handle, "redis", types=("problem", "error"), band=band)["page_data"]
     assert narrowed.total == both.facets["band"][band]
+
+
+def test_a_prefix_query_snippets_its_rows_in_one_pass(handle, seeded):
+    # The rowid-range form (SNIPPETS_PREFIX) answers as the one-lookup-per-rowid form does.
+    from memories import sql
+    from memories.search import SNIPPETS_PREFIX
+
+    conn, match = handle.readmodel.conn, '"zorbl"*'
+    rids = [r[0] for r in conn.execute("SELECT rowid FROM memory_fts WHERE memory_fts MATCH ?", (match,))]
+    marks = ",".join("?" * len(rids))
+    by_lookup = conn.execute(sql.SNIPPETS.format(marks=marks), [match, *rids]).fetchall()
+    by_range = conn.execute(SNIPPETS_PREFIX.format(marks=marks), [match, min(rids), max(rids), *rids]).fetchall()
+    assert sorted(map(tuple, by_range)) == sorted(map(tuple, by_lookup)) and len(rids) == 3
+    body = next(i for i in search(handle, "zorbl*")["page_data"].items if i["id"] == seeded["body"])
+    assert "<mark>zorblax</mark>" in body["snippet_html"]
