@@ -86,6 +86,9 @@ KB_API_READS_PER_MIN = int(os.environ.get("KB_API_READS_PER_MIN", "600"))
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 KB_JOB_STALE_S = float(os.environ.get("KB_JOB_STALE_S", "60"))
 KB_WORKER_THREADS = max(1, int(os.environ.get("KB_WORKER_THREADS", "2")))
+# From this many rows on, a copy into a local client (an import, the bridge) is written by a writer
+# process of its own while the read model is built beside it (memories/interchange/bulk.py).
+KB_IMPORT_BULK_ROWS = max(1, int(os.environ.get("KB_IMPORT_BULK_ROWS", "20000")))
 KB_EMBED_ORIGINS = [o for o in os.environ.get("KB_EMBED_ORIGINS", "").replace(",", " ").split() if o]
 # Token references of synced databases may name only variables KB_*TOKEN* or these (comma separated),
 # and only files under KB_SECRETS_DIR (empty: DATA_DIR/secrets/, decided when used so tests can move DATA_DIR).

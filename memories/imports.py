@@ -19,6 +19,7 @@ an upsert by id, so an interrupted import is completed by running it again.
 import json
 import lzma
 import os
+import re
 import sqlite3
 import tempfile
 import uuid
@@ -133,6 +134,29 @@ def _json_problem(value):
     return None
 
 
+# A \u escape that could decode to a lone surrogate (\ud800-\udfff); a false alarm only costs the full walk.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _text_problem(text):
+    """``_json_problem`` for a JSON text as stored: a text holding at most MAX_NESTING brackets
+    cannot nest deeper (every level, decoded strings' too, opens with one), and one without a
+    surrogate escape decodes to no lone surrogate; only other texts are decoded and walked
+    (the walk was 45% of reading a memorygraph file)."""
+    if (isinstance(text, str) and text.count("[") + text.count("{") <= MAX_NESTING
+            and not _SURROGATE_ESCAPE.search(text) and (text.isascii() or _encodes(text))):
+        return None
+    return _json_problem(text)
+
+
+def _encodes(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _node_from_fields(incoming, ref, fields, *, created=None, updated=None, extra=None):
     """Validate service-style fields and add the row, or record why not."""
     try:
@@ -152,7 +176,7 @@ def _node_from_fields(incoming, ref, fields, *, created=None, updated=None, extr
 def _add_node(incoming, ref, row):
     """Rows memorygraph would refuse are refused; so are duplicate ids with different
     contents, all of them: which one is right is unknown."""
-    if problem := _json_problem(row.properties):
+    if problem := _text_problem(row.properties):
         incoming.invalid.append((ref, f"its properties {problem}"))
         return
     if problem := row_problem(NODE, row):
@@ -172,7 +196,7 @@ def _finish(incoming):
     for key, row in incoming.edges.items():
         if problem := row_problem(EDGE, row):
             incoming.invalid.append((f"relationship {key}", problem))
-        elif problem := _json_problem(row.properties):
+        elif problem := _text_problem(row.properties):
             incoming.invalid.append((f"relationship {key}", f"its properties {problem}"))
         else:
             kept[key] = row

@@ -10,13 +10,16 @@ client's go through its outbox, which does that in the same transaction).
 import json
 from datetime import datetime, timezone
 
+from django.conf import settings
+
 from . import sql
 from .connector import EdgeRow, NodeRow
 from .format import memory_row_errors, relationship_row_errors
+from .interchange import bulk
 from .readmodel import ReadModel
 
 CHUNK = 1000  # rows per transaction: the memorygraph server waits at most one chunk's write
-BULK_ROWS = 20_000  # from this many rows on, a local client's read model is rebuilt after the copy
+BULK_ROWS = None  # from this many rows on, a copy goes through the writer process (None: KB_IMPORT_BULK_ROWS)
 NODE, EDGE = "node", "edge"
 
 
@@ -139,6 +142,7 @@ class ClientSide(FileSide):
         super().__init__(handle.store, handle.client.slug)
         self.handle = handle
         self._bulk = False
+        self.writer_info = None  # a bulk copy's writer process: its pid and CPU seconds
 
     def fingerprint(self):
         """The read model's change stamp: it moves with every change it has taken in, ours
@@ -185,16 +189,15 @@ class ClientSide(FileSide):
                        props.get("recorded_at"), props.get("invalidated_by"))
 
     def apply(self, writes, progress=None):
-        """Big copies into a local client rebuild its read model once at the end: keeping it in
-        step row by row costs about as much per row as a whole rebuild (FTS and indexes)."""
+        """Big copies into a local client go through a writer process while this one builds
+        the read model from the rows in hand (interchange/bulk.py): keeping it in step row by
+        row costs about as much per row as a whole rebuild (FTS and indexes)."""
         with self.handle.lock:
-            self._bulk = not self.handle.synced and len(writes.nodes) + len(writes.edges) >= BULK_ROWS
+            bulk_rows = BULK_ROWS or settings.KB_IMPORT_BULK_ROWS
+            self._bulk = not self.handle.synced and len(writes.nodes) + len(writes.edges) >= bulk_rows
             if not self._bulk:
                 return super().apply(writes, progress)
-            rows = len(writes)
-            super().apply(writes, progress and (lambda done, total: progress(done, total * 2)))
-            self.handle.rebuild(progress=progress and (
-                lambda done, total: progress(rows + round(rows * done / max(total, 1)), rows * 2)))
+            self.writer_info = bulk.apply(self.handle, writes, CHUNK, progress)
 
     def _after_chunk(self, write, chunk):
         """Bring the read model in step with a local client's canonical file, reading the rows

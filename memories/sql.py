@@ -565,6 +565,13 @@ EDGE_UPSERT_ROW_HALF = EDGE_INSERT_ROW_HALF + (
 EDGE_UPSERT_ROW = REPLICA_EDGE_INSERT + " ON CONFLICT(id) DO UPDATE SET properties = excluded.properties"
 RM_MEMORY_VERSIONS_OF = "SELECT id, version FROM memory WHERE id IN ({marks})"
 RM_EDGE_VERSIONS_OF = "SELECT id, version FROM edge WHERE id IN ({marks})"
+# The import's writer process reads back the versions of the memories it just wrote.
+NODE_VERSIONS_BY_IDS = f"SELECT id, {_NODE_VERSION} FROM nodes WHERE label = 'Memory' AND id IN ({{marks}})"
+# ... and of the relationships, with the created_at column an upsert keeps (the rest is what it wrote).
+EDGE_READBACK_BY_IDS = f"SELECT id, {_EDGE_VERSION}, created_at FROM relationships WHERE id IN ({{marks}})"
+EDGE_READBACK_BY_IDS_TEMPORAL = (
+    f"SELECT id, {_EDGE_VERSION} || '|' || coalesce(valid_until, ''), created_at FROM relationships "
+    "WHERE id IN ({marks})")
 
 # The memorygraph bridge's own file: the versions both sides had at the end of the last run.
 BRIDGE_SCHEMA = """
