@@ -4,7 +4,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from memories.access import require
+from memories.access import RANK, require
 from memories.http import client_view, error_response, respond
 from memories.models import Membership
 
@@ -17,9 +17,16 @@ from .models import Job
 RETRY_ROLE = {"rebuild": Membership.ADMIN, "export": Membership.VIEWER}
 
 
+def _buttons(request, jobs):
+    """Retry and Cancel are shown only to those who may press them (may_act, read by the template)."""
+    for job in jobs:
+        job.may_act = RANK[request.kb_role] >= RANK[RETRY_ROLE.get(job.kind, Membership.EDITOR)]
+    return jobs
+
+
 @client_view(role="editor")
 def job_list(request, handle):
-    jobs = selectors.job_list(client=handle.client)
+    jobs = _buttons(request, selectors.job_list(client=handle.client))
     counts = selectors.job_counts(client=handle.client)
     return respond(request, "worker/jobs.html", {"client": handle.client, "jobs": jobs, "counts": counts,
                                                    "polling": any(j.active for j in jobs)}, partial="jobs",
@@ -36,7 +43,7 @@ def _job(request, handle, job_id):
 
 @client_view
 def job_detail(request, handle, job_id):
-    job = _job(request, handle, job_id)
+    job = _buttons(request, [_job(request, handle, job_id)])[0]
     return respond(request, "worker/job.html", {"client": handle.client, "job": job,
                                                   "duration": selectors.job_duration(job)}, partial="job",
                    data=selectors.job_data(job))
