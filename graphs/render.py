@@ -12,13 +12,18 @@ from pyvis.network import Network
 
 from memories.format import MEMORY_TYPES, REL_CATEGORIES, SYMMETRIC_TYPES
 
-# The same values as the --t-* badge colours in static/kb/site.css, so a memory has one
-# colour everywhere; they are dark enough for white text (WCAG AA) and stand out on white.
+# Type colours from published colour-blind-safe palettes: Paul Tol's vibrant, bright, light, muted,
+# dark and high-contrast sets and Okabe-Ito's reddish purple. These 13 were chosen from them so every
+# pair stays apart for normal vision and under simulated protanopia, deuteranopia and tritanopia
+# (CIEDE2000 >= 7 with Machado's matrices; tests/test_graph_palette.py), and each has 2:1 on both
+# themes' canvas; graph.js rims every shape in the text colour, which has 3:1 on both (WCAG 1.4.11).
+# Shapes (TYPE_SHAPES) stay a second channel. The same values as the --t-* badge colours in
+# static/kb/site.css, so a memory has one colour everywhere.
 TYPE_COLOURS = {
-    "problem": "#c4420d", "error": "#c92a2a", "solution": "#2b7d3a", "fix": "#4c7a0b",
-    "code_pattern": "#1971c2", "task": "#6741d9", "project": "#862e9c", "technology": "#0b7285",
-    "command": "#495057", "file_context": "#6c757d", "workflow": "#b35c00", "general": "#5f6b76",
-    "conversation": "#a61e4d",
+    "problem": "#ee8866", "error": "#cc3311", "solution": "#228833", "fix": "#44bb99",
+    "code_pattern": "#0077bb", "task": "#aa3377", "project": "#bb5566", "technology": "#009988",
+    "command": "#999933", "file_context": "#77aadd", "workflow": "#ddaa33", "general": "#555555",
+    "conversation": "#cc79a7",
 }
 # Distinct hues with at least 3:1 contrast on both the light and the dark page background
 # (WCAG for graphics), so thin edge lines stay visible.
@@ -27,8 +32,8 @@ CATEGORY_COLOURS = {
     "similarity": "#868e96", "workflow": "#b08900", "quality": "#e64980",
 }
 FALLBACK_COLOUR = "#5f6b76"
-# Types whose colours are close for people with a colour vision deficiency (problem/error,
-# solution/fix, the greys) differ in shape too, so no type is told apart by colour alone.
+# Related types (problem/error, solution/fix, command/file_context) differ in shape too, so no
+# type is told apart by colour alone.
 TYPE_SHAPES = {
     "problem": "triangle", "error": "triangleDown", "solution": "dot", "fix": "diamond",
     "code_pattern": "square", "task": "dot", "project": "hexagon", "technology": "square",
@@ -44,6 +49,7 @@ LABELLED = 20
 # vis-network's first layout is seeded: a view looks the same on every load.
 LAYOUT_SEED = 7
 LABEL_MAX = 40
+PATH_SIZE, PATH_STEP = 16, 150
 
 PHYSICS = {
     "enabled": True,
@@ -51,7 +57,8 @@ PHYSICS = {
     "barnesHut": {"gravitationalConstant": -8000, "springLength": 170, "springConstant": 0.04, "damping": 0.3,
                   "avoidOverlap": 0.3},
     # The client freezes physics on "stabilizationIterationsDone", so 200 bounds the work.
-    "stabilization": {"enabled": True, "iterations": 200, "updateInterval": 25},
+    # No fit by vis: graph.js fits by node positions, as vis would count labels that grow as it zooms out.
+    "stabilization": {"enabled": True, "iterations": 200, "updateInterval": 25, "fit": False},
 }
 BASE_OPTIONS = {
     "nodes": {"shape": "dot", "font": {"size": 12}},
@@ -132,19 +139,31 @@ def degree_sizes(H, *, by="degree", low=10.0, high=40.0):
     return {n: round(low + (high - low) * (r - lo) / (hi - lo), 2) for n, r in roots.items()}
 
 
+def path_positions(H):
+    """A path top to bottom in its order, each memory on one vertical line: its labels get the
+    canvas's whole width, even on a phone. None when H holds more than the path."""
+    path = H.graph.get("path") or []
+    if not path or set(path) != set(H):
+        return None
+    return {n: (0.0, i * PATH_STEP) for i, n in enumerate(path)}
+
+
 def vis_payload(H, *, size_by="degree", positions=None, url_for=None):
     """``{"nodes", "edges", "options", "legend"}`` for vis-network, JSON-serialisable.
 
-    Nodes: colour and shape by type, size 10..40 by degree or ``pagerank``, label = title cut
-    to 40 characters, ``title`` = plain-text hover, custom ``type``, ``important`` (the
-    LABELLED most central, the starting memory and unsolved problems: labelled before any
-    zoom), ``center``, ``role``, ``community`` with its colour, and (with ``url_for(id)``)
-    ``url``. Edges: id = edge key, colour by category, arrows except on symmetric types,
-    dashed when not current. With ``positions`` ({id: (x, y)}) nodes are pinned and physics
-    is off; without, barnesHut physics stabilises the layout in the browser.
+    Nodes: colour and shape by type, size 10..40 by degree or ``pagerank`` (one size on a path),
+    label = title cut to 40 characters, ``title`` = plain-text hover, custom ``type``, ``important``
+    (the LABELLED most central, the starting memory and unsolved problems: labelled before any
+    zoom), ``center``, ``role``, ``community`` with its colour, and (with ``url_for(id)``) ``url``.
+    Edges: id = edge key, colour by category, arrows except on symmetric types, dashed when not
+    current. With ``positions`` ({id: (x, y)}; a path's own by default: ``path_positions``) nodes
+    are pinned and physics is off; without, barnesHut physics stabilises the layout in the browser.
     """
     net = Network(directed=True)
-    sizes = degree_sizes(H, by=size_by)
+    positions = positions if positions is not None else path_positions(H)
+    # On a path every memory has one or two links, so sizing by them drew the middle four times
+    # the ends: a path's memories get one size, its order is what it shows.
+    sizes = {n: PATH_SIZE for n in H} if H.graph.get("path") else degree_sizes(H, by=size_by)
     labelled = set(sorted(H, key=lambda n: (-float(H.nodes[n].get("pagerank") or 0), -H.degree(n)))[:LABELLED])
     labelled.update(n for n, d in H.nodes(data=True) if d.get("center") or d.get("role") == "open")
     for n, data in H.nodes(data=True):

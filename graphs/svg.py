@@ -71,7 +71,7 @@ def _legend(H, x, y):
     colours = legend(H)
     parts = ['<g font-size="11" fill="#1d2125">']
     for name, colour in colours["types"].items():
-        parts.append(f'<circle cx="{x + 6}" cy="{y - 4}" r="5" fill="{colour}"/>'
+        parts.append(f'<circle cx="{x + 6}" cy="{y - 4}" r="5" fill="{colour}" stroke="#1d2125"/>'
                      f'<text x="{x + 16}" y="{y}">{_text(name)}</text>')
         y += 16
     y += 8
@@ -121,9 +121,10 @@ def to_svg(H, positions, *, width=1200, height=800, title=""):
     out.append('</g><g class="nodes" font-size="11" fill="#1d2125">')
     for n, data in H.nodes(data=True):
         x, y = points[n]
+        # A dark rim, as on the canvas: the light type colours are under 3:1 on white.
         out.append(f'<g><title>{_text(hover_text(data))}</title>'
                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius[n]:.1f}" fill="{type_colour(data.get("type"))}" '
-                   f'stroke="#ffffff" stroke-width="1.5"/>')
+                   f'stroke="#1d2125" stroke-width="1"/>')
         if n in labelled:
             out.append(f'<text x="{x:.1f}" y="{y + radius[n] + 12:.1f}" text-anchor="middle" '
                        f'stroke="#ffffff" stroke-width="3" paint-order="stroke">'

@@ -146,16 +146,20 @@ def test_svg_arrowheads_only_on_directed_edges_and_nodes_fit_the_view():
     lines = {line.find(f"{SVG_NS}title").text: line for line in root.iter(f"{SVG_NS}line") if line.find(f"{SVG_NS}title") is not None}
     assert "marker-end" in lines["SOLVES"].attrib and "marker-end" not in lines["SIMILAR_TO"].attrib
     assert lines["CAUSES"].get("stroke-dasharray")
-    circles = [c for c in root.iter(f"{SVG_NS}circle") if c.get("stroke") == "#ffffff"]
+    circles = _node_circles(root)
     assert len(circles) == 5
     assert all(0 <= float(c.get("cx")) <= 800 and 0 <= float(c.get("cy")) <= 600 for c in circles)
+
+
+def _node_circles(root):
+    return list(next(g for g in root.iter(f"{SVG_NS}g") if g.get("class") == "nodes").iter(f"{SVG_NS}circle"))
 
 
 def test_svg_of_empty_and_single_node_graphs():
     _, root = parse_svg(builders.build_graph([], []))
     assert "No memories" in "".join(root.itertext())
     _, root = parse_svg(builders.build_graph([node("a")], []))
-    assert len([c for c in root.iter(f"{SVG_NS}circle") if c.get("stroke") == "#ffffff"]) == 1
+    assert len(_node_circles(root)) == 1
 
 
 def test_graphml_and_gexf_parse_back_with_the_same_counts():
@@ -202,9 +206,8 @@ def _contrast(a, b):
 
 
 def test_type_colours_are_distinct_and_shapes_tell_close_ones_apart():
-    """On the light canvas every type colour has 3:1 (WCAG 1.4.11); graph.js rims every shape in
-    the text colour, which has it on both themes (some colours are under 3:1 on the dark one)."""
-    assert all(_contrast(c, "#ffffff") >= 3 for c in render.TYPE_COLOURS.values())
+    """graph.js rims every shape in the text colour, which has 3:1 on both themes (WCAG 1.4.11);
+    test_graph_palette.py checks the colours themselves, also for colour-blind readers."""
     assert _contrast("#1d2125", "#ffffff") >= 3 and _contrast("#e6e8ea", "#1c2024") >= 3
     # Types whose colours a colour-blind reader may confuse differ in shape.
     for a, b in (("problem", "error"), ("solution", "fix"), ("command", "file_context"), ("general", "command")):
@@ -221,3 +224,18 @@ def test_svg_title_is_fitted_to_the_width_and_kept_whole_in_its_title_element():
     heading = next(t for t in root.iter(f"{SVG_NS}text") if t.get("font-size") == "16")
     assert heading.text.endswith("…") and len(heading.text) * svg.TITLE_CHAR_WIDTH <= 600 - 2 * svg.MARGIN
     assert root.find(f"{SVG_NS}title").text == long
+
+
+def test_a_path_is_drawn_top_to_bottom_in_its_order_with_one_node_size():
+    """Sized by links, a path's middle was four times its ends (issue 13's pictures)."""
+    G = sample()
+    edges = [{"id": k, "from_id": u, "to_id": v, **d} for u, v, k, d in G.edges(keys=True, data=True)
+             if u in "spt" and v in "spt"]
+    H = builders.build_graph([{"id": n, **G.nodes[n]} for n in ("s", "p", "t")], edges)
+    H.graph["path"] = ["t", "p", "s"]
+    nodes = by_id(render.vis_payload(H)["nodes"])
+    assert {n["size"] for n in nodes.values()} == {render.PATH_SIZE}
+    assert [nodes[n]["y"] for n in ("t", "p", "s")] == [0, render.PATH_STEP, 2 * render.PATH_STEP]
+    assert {n["x"] for n in nodes.values()} == {0} and not nodes["p"]["physics"]
+    H.graph["path"] = ["t", "p"]  # more in the view than the path: laid out as any view
+    assert "x" not in by_id(render.vis_payload(H)["nodes"])["p"]

@@ -278,9 +278,40 @@ PAGES = {
 }
 
 
+def _drawing(page):
+    """Where the canvas draws its nodes and its labels, in the canvas's own pixels (vis's label
+    boxes are in graph units), and the canvas's size."""
+    return page.evaluate("""() => {
+        const net = kbGraph.network, canvas = document.querySelector('#graph-canvas');
+        const dom = (x, y) => net.canvasToDOM({x, y});
+        const nodes = net.body.nodeIndices.map((id) => dom(net.getPositions([id])[id].x, net.getPositions([id])[id].y));
+        const labels = net.body.nodeIndices.map((id) => net.body.nodes[id]).filter((n) => n.options.label)
+            .map((n) => { const s = n.labelModule.size, a = dom(s.left, s.top), b = dom(s.left + s.width, s.top + s.height);
+                          return {text: n.options.label, left: a.x, top: a.y, right: b.x, bottom: b.y}; });
+        return {nodes, labels, width: canvas.clientWidth, height: canvas.clientHeight};
+    }""")
+
+
+def _fits_and_is_centred(page, name):
+    """The view fits the canvas and is centred in it; no label is cut at its edges."""
+    drawn = _drawing(page)
+    xs, ys = [p["x"] for p in drawn["nodes"]], [p["y"] for p in drawn["nodes"]]
+    width, height = drawn["width"], drawn["height"]
+    assert min(xs) >= 0 and max(xs) <= width and min(ys) >= 0 and max(ys) <= height, (name, drawn)
+    if len(xs) > 1:
+        assert abs((min(xs) + max(xs)) / 2 - width / 2) <= 0.05 * width, (name, min(xs), max(xs), width)
+        assert abs((min(ys) + max(ys)) / 2 - height / 2) <= 0.05 * height, (name, min(ys), max(ys), height)
+        # Not a speck in a corner: the drawing spans most of the canvas one way or the other.
+        assert max((max(xs) - min(xs)) / width, (max(ys) - min(ys)) / height) >= 0.5, (name, drawn)
+    cut = [label for label in drawn["labels"] if label["left"] < -1 or label["right"] > width + 1
+           or label["top"] < -1 or label["bottom"] > height + 1]
+    assert not cut, (name, cut)
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_screenshots_of_every_graph_page(open_page, ranked, client_db, hub, scheme):
-    """Left in test-artifacts/screenshots/ to be looked at (not compared)."""
+    """Left in test-artifacts/screenshots/ to be looked at (not compared); on the way, each drawing
+    fits its canvas, centred, with no label cut at the edges, at 1280 px and on a phone."""
     conn = ranked.readmodel.conn
     # A memory two steps from the hub (in either direction), so the path has a middle.
     far = conn.execute("WITH n1 AS (SELECT to_id AS id FROM edge WHERE from_id = ?1 UNION SELECT from_id FROM edge "
@@ -295,6 +326,8 @@ def test_screenshots_of_every_graph_page(open_page, ranked, client_db, hub, sche
             page.goto(url.format(hub=hub, far=far, token=token))
             if page.locator("#graph-canvas").count():
                 _stable(page)
+                if name != "embed":  # the embed's own test: the 600x400 iframe
+                    _fits_and_is_centred(page, f"{name}-{size}")
                 if name == "neighbourhood":  # with the panel open and a tooltip showing
                     page.locator("#graph-canvas").scroll_into_view_if_needed()
                     point = _node_point(page, hub)
@@ -307,3 +340,9 @@ def test_screenshots_of_every_graph_page(open_page, ranked, client_db, hub, sche
                 page.get_by_role("combobox", name="To").fill("redis")
                 page.wait_for_timeout(700)
             page.screenshot(path=str(SHOTS / f"{name}-{size}-{scheme}.png"))
+            if name == "neighbourhood":  # zoomed in: every label and the edges' types
+                page.keyboard.press("Escape")
+                page.evaluate("kbGraph.network.moveTo({scale: 2.2, position: kbGraph.network.getViewPosition()})")
+                page.evaluate("kbGraph.network.emit('zoom', {})")
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(SHOTS / f"{name}-zoomed-{size}-{scheme}.png"))

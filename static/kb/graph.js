@@ -29,8 +29,8 @@
       node.label = "";  // relabel() decides, once the layout is known
       delete node.title;
     }
-    // Every shape has a rim in the text colour: five type colours and a few community hues are
-    // under 3:1 against one of the two themes' canvas, the rim is well over it in both.
+    // Every shape has a rim in the text colour: the light type colours and a few community hues
+    // are under 3:1 against one of the two themes' canvas, the rim is well over it in both.
     const fill = colourBy === "community" && node.community_color ? node.community_color : node.typeColor;
     const border = node.role === "open" && !node.center ? danger : fg;
     node.borderWidth = node.center ? 5 : node.role === "open" ? 4 : 1.5;
@@ -55,15 +55,34 @@
   const network = new vis.Network(container, { nodes, edges }, options);
   function count() { container.dataset.nodeCount = String(nodes.length); container.dataset.edgeCount = String(edges.length); }
   count();
+  // vis's own fit after stabilising is off (render.py): it counts the labels (see fitView).
   network.once("stabilizationIterationsDone", () => {
     network.setOptions({ physics: false });
     fitView();
     relabel();
     const done = () => { container.dataset.stable = "1"; };
-    if (payload.nodes.length > GROUP_ABOVE && communities().length > 1) group(true, done); else done();
+    // Grouping stabilises again: after this event's other listeners, or vis's end of this
+    // stabilisation would be taken for the end of that one.
+    if (payload.nodes.length > GROUP_ABOVE && communities().length > 1) setTimeout(() => group(true, done));
+    else done();
   });
-  if (payload.options && payload.options.physics === false) {
-    network.once("afterDrawing", () => { relabel(); container.dataset.stable = "1"; });
+  const pinned = payload.options?.physics === false || payload.options?.physics?.enabled === false;
+  if (pinned) {  // positions from the server (a path, a view past KB_GRAPH_PHYSICS_MAX): no stabilising
+    network.once("afterDrawing", () => { fitView(); relabel(); container.dataset.stable = "1"; });
+  }
+  // A phone turned or a window resized: fit again. Not when the panel opening or closing
+  // narrowed the canvas, which would move the node just clicked away from the pointer.
+  let panelWas = false;
+  new ResizeObserver(() => {
+    const panelIs = stage.classList.contains("panel-open");
+    if (panelIs !== panelWas) { panelWas = panelIs; return; }
+    if (container.dataset.stable === "1") { fitView(); relabelSoon(); }
+  }).observe(container);
+  // Settle again after nodes were added or grouped, without vis's fit, then freeze.
+  function settle(iterations, then, forces = payload.options?.physics?.barnesHut) {
+    network.setOptions({ physics: { enabled: true, barnesHut: forces, stabilization: { iterations, fit: false } } });
+    network.once("stabilizationIterationsDone", () => { network.setOptions({ physics: false }); then?.(); });
+    network.stabilize(iterations);
   }
   window.kbGraph = { network, nodes, edges };
 
@@ -121,18 +140,22 @@
     if (!at.length) return;
     const xs = at.map((p) => p.x), ys = at.map((p) => p.y);
     const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-    const room = 90, width = Math.max(container.clientWidth - room, 50), height = Math.max(container.clientHeight - room, 50);
+    // Labels hang below their nodes: more room at the foot than at the head.
+    const side = 45, head = 35, foot = 65;
+    const width = Math.max(container.clientWidth - 2 * side, 50), height = Math.max(container.clientHeight - head - foot, 50);
     const scale = Math.min(width / Math.max(x1 - x0, 1), height / Math.max(y1 - y0, 1), 1.5);
-    network.moveTo({ position: { x: (x0 + x1) / 2, y: (y0 + y1) / 2 }, scale });
+    network.moveTo({ position: { x: (x0 + x1) / 2, y: (y0 + y1) / 2 + (foot - head) / 2 / scale }, scale });
   }
   // Labels follow the zoom: the most important first, each only where it overlaps none shown.
   function priority(n) { return (n.center ? 1e6 : 0) + (n.role === "open" ? 1e5 : 0) + (n.important ? 1e4 : 0) + (n.size || 0); }
   function relabel() {
     const scale = network.getScale();
-    const size = Math.min(240, Math.max(12, LABEL_PX / scale));
-    if (Math.abs(size - labelSize) > 0.5) {
+    // Edge labels too, a little smaller: drawn at graph size they grew to 22 px at 2x and hid the nodes.
+    const size = Math.min(240, Math.max(3, LABEL_PX / scale));
+    if (Math.abs(size - labelSize) > 0.1 * Math.min(size, labelSize)) {
       labelSize = size;
-      network.setOptions({ nodes: { font: { size } } });
+      network.setOptions({ nodes: { font: { size, strokeWidth: size / 4 } },
+                           edges: { font: { size: size * 0.75, strokeWidth: size / 5 } } });
     }
     const px = size * scale, width = container.clientWidth, height = container.clientHeight;
     // What is drawn: memories, and communities gathered into one node (those label themselves first).
@@ -141,21 +164,27 @@
       : nodes.get(id))).filter((n) => n && (n.cluster || n.important || scale >= LABEL_ZOOM));
     items.sort((a, b) => (b.rank || priority(b)) - (a.rank || priority(a)) || (b.size || 0) - (a.size || 0));
     const positions = network.getPositions(items.map((n) => n.id));
-    const boxes = [], shown = new Set();
+    const boxes = [], shown = new Map(), charWidth = px * 0.56;
     items.forEach((n) => {
       if (!positions[n.id]) return;
       const p = network.canvasToDOM(positions[n.id]);
-      if (p.x < -100 || p.y < -100 || p.x > width + 100 || p.y > height + 100) return;
-      const w = n.fullLabel.length * px * 0.56, top = p.y + (n.size || 10) * scale + 2;
+      const top = p.y + (n.size || 10) * scale + 2;
+      if (p.y < 0 || top + px * 1.6 > height) return;
+      // A label is centred under its node: cut to what fits before the nearer edge, never clipped there.
+      const fits = Math.floor((2 * (Math.min(p.x, width - p.x) - 4)) / charWidth);
+      const text = n.fullLabel.length <= fits ? n.fullLabel
+        : fits >= 10 ? `${n.fullLabel.slice(0, fits - 1).trimEnd()}…` : "";
+      if (!text) return;
+      const w = text.length * charWidth;
       const box = [p.x - w / 2 - 2, top, p.x + w / 2 + 2, top + px * 1.3];
       if (boxes.some((b) => box[0] < b[2] && box[2] > b[0] && box[1] < b[3] && box[3] > b[1])) return;
       boxes.push(box);
-      shown.add(n.id);
+      shown.set(n.id, text);
     });
     items.filter((n) => n.cluster).forEach((n) => network.clustering.updateClusteredNode(n.id, {
-      label: shown.has(n.id) ? n.fullLabel : "", font: { size: size * 1.1, color: fg, strokeWidth: 3, strokeColor: bg } }));
-    const changes = nodes.get().filter((n) => (n.label !== "") !== shown.has(n.id))
-      .map((n) => ({ id: n.id, label: shown.has(n.id) ? n.fullLabel : "" }));
+      label: shown.get(n.id) || "", font: { size: size * 1.1, color: fg, strokeWidth: 3, strokeColor: bg } }));
+    const changes = nodes.get().filter((n) => n.label !== (shown.get(n.id) || ""))
+      .map((n) => ({ id: n.id, label: shown.get(n.id) || "" }));
     if (changes.length) nodes.update(changes);
     container.dataset.labelled = String(shown.size);
     if ((scale >= EDGE_ZOOM) !== edgesNamed) { edgesNamed = !edgesNamed; edges.update(edges.get().map(prepareEdge)); }
@@ -181,6 +210,21 @@
     panel.hidden = false;
     stage.classList.add("panel-open");
     network.redraw();
+    keepAbovePanel(id);
+  }
+  // On a phone the panel is a sheet over the canvas's foot: a node it would cover moves up, into
+  // the middle of what the sheet leaves of the canvas.
+  function keepAbovePanel(id) {
+    if (getComputedStyle(panel).position !== "fixed") return;
+    const at = network.getPositions([id])[id];
+    if (!at) return;
+    const box = container.getBoundingClientRect();
+    const free = Math.min(panel.getBoundingClientRect().top, box.bottom) - Math.max(box.top, 0);
+    const y = network.canvasToDOM(at).y + box.top, wanted = Math.max(box.top, 0) + free / 2;
+    if (free < 60 || (y > Math.max(box.top, 0) + 20 && y < wanted + free / 2 - 30)) return;
+    const view = network.getViewPosition();
+    network.moveTo({ position: { x: view.x, y: view.y + (y - wanted) / network.getScale() },
+                     animation: { duration: 250, easingFunction: "easeOutQuad" } });
   }
   function closePanel() {
     selected = null;
@@ -223,9 +267,7 @@
     edges.add(links);
     added.nodes = fresh.map((n) => n.id);
     added.edges = links.map((e) => e.id);
-    network.setOptions({ physics: { enabled: true, stabilization: { iterations: 100 } } });
-    network.stabilize(100);
-    network.once("stabilized", () => network.setOptions({ physics: false }));
+    settle(100, relabel);
     count();
     refreshFind();
     return added;
@@ -335,10 +377,13 @@
                                  font: { size: labelSize * 1.1, color: fg, strokeWidth: 3, strokeColor: bg } },
       });
     });
-    // Each community sits where its members were, all near the middle: spread them apart.
-    network.setOptions({ physics: { enabled: true, stabilization: { iterations: 150 } } });
-    network.stabilize(150);
-    network.once("stabilized", () => { network.setOptions({ physics: false }); fitView(); relabel(); done?.(); });
+    // Each community sits where its members were, all near the middle, and the memories in none were
+    // pushed far out by the 300 others: spread the communities apart, draw the loners in.
+    const loners = network.body.nodeIndices.filter((id) => !network.isCluster(id));
+    const at = network.getPositions(loners);
+    loners.forEach((id) => network.moveNode(id, at[id].x / 4, at[id].y / 4));
+    settle(150, () => { fitView(); relabel(); done?.(); },
+           { gravitationalConstant: -9000, centralGravity: 0.6, springLength: 220, avoidOverlap: 0.6 });
     relabel();
   }
   if (communities().length > 1) {

@@ -59,7 +59,7 @@ function applyTheme(theme) {
   if (theme === "system") delete document.documentElement.dataset.theme;
   else document.documentElement.dataset.theme = theme;
   const button = document.getElementById("theme-toggle");
-  if (button) { button.textContent = THEME_LABELS[theme]; button.dataset.theme = theme; }
+  if (button) { button.textContent = button.title = THEME_LABELS[theme]; button.dataset.theme = theme; }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -75,5 +75,9 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
   const help = document.getElementById("shortcuts-button");
-  if (help) { help.hidden = false; help.addEventListener("click", toggleShortcuts); }
+  if (help) {
+    help.hidden = false;
+    help.title = "Keyboard shortcuts (?)";
+    help.addEventListener("click", toggleShortcuts);
+  }
 });
