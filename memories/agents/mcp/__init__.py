@@ -2,15 +2,12 @@
 
 views (auth, limits) -> transport (the SDK, stateless JSON) -> tools (memorygraph's tool list
 and handlers) -> adapter (its database interface on our services) -> reads (the read model).
-"""
-import logging
 
-# Importing memorygraph (its package imports its server) calls logging.basicConfig(level=INFO),
-# which would send every library's INFO lines to the site's log. It is imported here first, with
-# a handler on the root logger meanwhile, which makes that call a no-op.
-_guard = logging.NullHandler()
-logging.root.addHandler(_guard)
-try:
-    import memorygraph  # noqa: F401
-finally:
-    logging.root.removeHandler(_guard)
+Only a request to the endpoint imports the SDK and memorygraph (views.endpoint): together
+with pydantic's models they are about 45 MB of every process that imports them, and web
+workers that never serve an agent should not carry them.
+"""
+
+# The tools that write: what the endpoint counts against a key's write budget (views.writes) and
+# what a read key may not call (tools.call_tool).
+WRITE_TOOLS = frozenset({"store_memory", "update_memory", "delete_memory", "create_relationship"})

@@ -7,6 +7,7 @@ of memorygraph's ``LIKE``. The SQL is parameterised; filters reuse ``sql.filter_
 import json
 from datetime import datetime, timedelta, timezone
 
+from . import upstream  # noqa: F401  (first: memorygraph's import-time logging)
 from memorygraph.models import Relationship, RelationshipProperties, RelationshipType
 from memorygraph.utils.memory_parser import parse_memory_from_properties
 

@@ -10,6 +10,7 @@ backend lacks). The handlers are memorygraph's own (``tools.registry``), run aga
 import contextvars
 import logging
 
+from . import upstream  # noqa: F401  (first: memorygraph's import-time logging)
 from memorygraph.config import TOOL_PROFILES
 from memorygraph.server import ClaudeMemoryServer
 from memorygraph.tools.registry import get_handler
@@ -17,12 +18,12 @@ from memorygraph.utils import project_detection
 from mcp.types import CallToolResult, TextContent
 
 from ..errors import KeyError403
+from . import WRITE_TOOLS
 
 # The SDK logs the start and end of every stateless exchange at INFO: one request, three lines.
 logging.getLogger("mcp.server").setLevel(logging.WARNING)
 
 CLOUD_TOOLS = (*TOOL_PROFILES["core"], "get_memory_statistics", "contextual_search")
-WRITE_TOOLS = frozenset({"store_memory", "update_memory", "delete_memory", "create_relationship"})
 READ_TOOLS = frozenset(CLOUD_TOOLS) - WRITE_TOOLS
 
 # Built without a server instance: the method only assembles Tool objects.

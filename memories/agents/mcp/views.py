@@ -18,9 +18,7 @@ from ...models import ApiKey
 from ...registry import get_client, handle_for
 from ..errors import KeyError401, KeyError403, RateLimited
 from ..keys import authenticate_key
-from .adapter import KbMemoryDatabase
-from .tools import WRITE_TOOLS
-from .transport import serve
+from . import WRITE_TOOLS
 
 # The largest exchange a tool needs: 50,000 characters of content, each escaped to at most
 # 6 bytes in JSON, plus title, summary, tags and context.
@@ -81,6 +79,10 @@ def endpoint(request, client):
         response = _error("This endpoint takes MCP messages by POST only.", 405)
         response["Allow"] = "POST"
         return response
+    # Here, not at the top: the SDK and memorygraph are loaded by the first agent's request only.
+    from .adapter import KbMemoryDatabase
+    from .transport import serve
+
     handle = handle_for(database)
     handle.ensure_fresh()
     status, headers, content = serve(request, body, database=KbMemoryDatabase(handle=handle, key=key),
