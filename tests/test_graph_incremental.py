@@ -314,3 +314,21 @@ def test_a_new_memory_gets_its_rank_row_within_the_bound_in_a_real_worker(tmp_pa
         worker.terminate()
         worker.wait(timeout=30)
         log.close()
+
+
+def test_sets_written_by_another_process_make_the_worker_read_a_fresh_snapshot(handle, user):
+    """kb_analytics in another process empties the change log up to its own snapshot: the
+    worker's state, which has not seen those rows, is read again rather than stepped."""
+    rm = handle.readmodel
+    analytics_run(rm=rm)
+    worker_state = services.STATES[rm.path]
+    memory_services.memory_create(handle=handle, actor=user, fields={
+        "type": "general", "title": "Seen by the other process only", "content": "-"})
+    analytics_run(rm=rm)  # the other process (its own state)
+    services.STATES[rm.path] = worker_state
+    new = memory_services.memory_create(handle=handle, actor=user, fields={
+        "type": "general", "title": "Seen by both", "content": "-"})
+    analytics_step(rm=rm)
+    assert services.STATES[rm.path] is not worker_state
+    assert _rows(rm, f"SELECT count(*) FROM graph_rank WHERE memory_id = '{new}'") == [(1,)]
+    _check(rm, full=False)

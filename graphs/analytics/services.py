@@ -84,7 +84,7 @@ def analytics_step(*, rm, now=None):
     conn = rm.conn
     conn.execute("BEGIN")
     try:
-        if state is None or _stale(conn, state, rm):
+        if state is None or _stale(conn, state, rm, ranks):
             STATES.pop(rm.path, None)
             state = graph_state.load(conn)
             touched, touched_edges = set(state.nodes), set(state.edges)
@@ -216,9 +216,13 @@ def analytics_adopt(*, rm, full, started):
             "retagged": False, "communities": detail["communities"], "background": True}
 
 
-def _stale(conn, state, rm):
+def _stale(conn, state, rm, ranks):
     """Whether ``state`` must be loaded again rather than brought up to date from the log: the
-    read model was rebuilt, the log restarted, or it names more rows than a snapshot costs."""
+    read model was rebuilt, the log restarted, the stored sets were written from another state
+    (``kb_analytics`` in another process: it emptied the log up to its snapshot), or the log
+    names more rows than a snapshot costs."""
+    if ranks.detail.get("state") != state.token:
+        return True
     if state.built_at != rm.meta("built_at"):
         return True
     last = conn.execute(sql.DIRTY_MAX).fetchone()[0] or 0
@@ -230,8 +234,10 @@ def _store(rm, state, *, started, seconds, full):
     """Replace every stored set by ``state``'s, tagged with its generation; the change log's rows
     it reflects go. Returns the ranks' detail."""
     rank_rows_, detail = rank_rows(state)
-    detail.update(fingerprint=full["fingerprint"], full=full)
+    detail.update(fingerprint=full["fingerprint"], full=full, state=state.token)
     rows, totals = members(state, state.views)
+    # The views' rows change far less often than the ranks': rewritten only when they did.
+    same_members = rows == state.stored_members
     tag = (state.generation, started, started + seconds, seconds)
     set_rows = [("ranks", *tag, len(state.nodes), json.dumps(detail))]
     set_rows += [(view, *tag, totals[view], "{}") for view in VIEWS]
@@ -239,13 +245,15 @@ def _store(rm, state, *, started, seconds, full):
     def write(conn):
         conn.execute(sql.RANKS_CLEAR)
         conn.executemany(sql.RANK_INSERT, rank_rows_)
-        conn.execute(sql.MEMBERS_CLEAR)
-        conn.executemany(sql.MEMBER_INSERT, rows)
+        if not same_members:
+            conn.execute(sql.MEMBERS_CLEAR)
+            conn.executemany(sql.MEMBER_INSERT, rows)
         conn.execute(sql.SETS_CLEAR)
         conn.executemany(sql.SET_INSERT, set_rows)
         conn.execute(sql.DIRTY_CLEAR, (state.seq,))
 
     _transaction(rm, write)
+    state.stored_members = rows
     return detail
 
 

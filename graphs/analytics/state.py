@@ -8,6 +8,7 @@ named by ``graph_dirty``, a log filled by triggers on the read model's ``memory`
 finds the triggers gone (``log_ready``), creates them again and reloads from a snapshot.
 """
 import hashlib
+import secrets
 from collections import defaultdict
 
 from memories.format import REL_CATEGORY
@@ -31,6 +32,8 @@ class GraphState:
         self.pagerank = {}  # id -> rank, as last stored
         self.community = {}  # id -> community, as last stored
         self.views = None  # graphs.analytics.views.Views, once computed
+        self.stored_members = None  # the graph_member rows this state last wrote
+        self.token = secrets.token_hex(8)  # names the sets this state wrote (graph_set detail)
 
     # Changes -------------------------------------------------------------------------------
 
