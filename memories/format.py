@@ -277,6 +277,10 @@ def memory_properties(fields, *, existing=None):
     for name in CONTEXT_LIST_FIELDS:
         if name in fields:
             _set_context(props, name, [v for v in fields[name] if v])
+    if "additional_metadata" in fields:
+        # A dict is kept as JSON text, as memorygraph keeps it (its reader and ours decode it).
+        meta = fields["additional_metadata"]
+        _set_context(props, "additional_metadata", json.dumps(meta) if meta else None)
     return props
 
 

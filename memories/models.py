@@ -194,7 +194,8 @@ class ApiKey(models.Model):
 class ApiRate(models.Model):
     """Requests of one key in one fixed minute, read and write apart: shared by every web worker.
 
-    One indexed UPSERT per request (agents/keys.py); old windows are pruned now and then.
+    Each worker adds its own count with one indexed UPSERT at most once a second, and at every
+    request once a key nears its limit (agents/keys.py); old windows are pruned now and then.
     """
 
     key = models.ForeignKey(ApiKey, on_delete=models.CASCADE)

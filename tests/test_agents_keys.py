@@ -123,19 +123,27 @@ def test_kb_api_key_prints_the_key_alone_and_revokes(client_db):
 def test_keys_page_for_admins(client, client_db, user):
     from memories.models import Membership
 
-    Membership.objects.filter(user=user).update(role=Membership.ADMIN)
     client.force_login(user)
+    assert b'/c/acme/keys/"' not in client.get("/c/acme/memories/").content  # an editor: no menu link
+    Membership.objects.filter(user=user).update(role=Membership.ADMIN)
+    assert b'<a href="/c/acme/keys/">API keys</a>' in client.get("/c/acme/memories/").content
     page = client.get("/c/acme/keys/")
     assert page.status_code == 200 and b"No keys yet" in page.content
+    example = page.content.decode()
+    assert "claude mcp add --transport http team-kb http://testserver/c/acme/mcp/ --header " \
+           "&#x27;Authorization: Bearer mg_…&#x27;" in example
+    assert "-e MEMORY_BACKEND=cloud -e MEMORYGRAPH_API_URL=http://testserver/c/acme/api/memorygraph" in example
+    assert example.count("data-copy=") == 4
     made = client.post("/c/acme/keys/", {"name": "alice laptop", "role": "write", "expires_days": "30"})
     assert made.status_code == 201 and made["Cache-Control"] == "no-store"
     text = made.content.decode()
     key = ApiKey.objects.get(name="alice laptop")
-    raw = text.split('<pre id="new-key"><code>')[1].split("</code>")[0]
+    raw = text.split('id="new-key"><code>')[1].split("</code>")[0]
     assert raw.startswith("mg_") and auth(raw, client_db, write=True) == key
     assert "claude mcp add memorygraph -e MEMORY_BACKEND=cloud" in text
     assert "MEMORYGRAPH_API_URL=http://testserver/c/acme/api/memorygraph" in text
     assert f"MEMORYGRAPH_API_KEY={raw}" in text and "&quot;MEMORYGRAPH_API_KEY&quot;" in text
+    assert f"--header &#x27;Authorization: Bearer {raw}&#x27;" in text and text.count("data-copy=") == 9
     listed = client.get("/c/acme/keys/").content.decode()
     assert raw not in listed and key.prefix in listed and "from 127.0.0.1" in listed
     assert client.post("/c/acme/keys/", {"name": "alice laptop", "role": "write"}).status_code == 400
@@ -144,3 +152,32 @@ def test_keys_page_for_admins(client, client_db, user):
     with pytest.raises(KeyError401):
         auth(raw, client_db)
     assert ApiKey.objects.count() == 1
+
+
+def test_requests_far_from_the_limit_are_counted_in_memory(client_db, user, settings,
+                                                           django_assert_max_num_queries):
+    settings.KB_API_READS_PER_MIN = 100
+    _, raw = keys.api_key_create(client=client_db, actor=user, name="counted", role="read")
+    auth(raw, client_db)  # the window's first request adds itself to the shared count at once
+    assert ApiRate.objects.get().count == 1
+    for _ in range(10):
+        with django_assert_max_num_queries(1):  # the key lookup only: no write
+            auth(raw, client_db)
+    assert ApiRate.objects.get().count == 1
+
+
+def test_near_the_limit_every_request_counts_the_other_workers(client_db, user, settings, monkeypatch):
+    settings.KB_API_WRITES_PER_MIN = 10
+    key, raw = keys.api_key_create(client=client_db, actor=user, name="shared", role="write")
+    monkeypatch.setattr(keys, "FLUSH_S", 3600.0)  # no flush for time's sake in this test
+    auth(raw, client_db, write=True)
+    # Another web worker adds its 7 writes of this minute; a second later ours flushes and sees them.
+    ApiRate.objects.filter(key=key, kind="w").update(count=8)
+    monkeypatch.setattr(keys, "FLUSH_S", 0.0)
+    auth(raw, client_db, write=True)  # 9 in all
+    monkeypatch.setattr(keys, "FLUSH_S", 3600.0)
+    auth(raw, client_db, write=True)  # within a fifth of the limit: flushed although no time passed
+    assert ApiRate.objects.get(key=key, kind="w").count == 10
+    with pytest.raises(RateLimited):
+        auth(raw, client_db, write=True)
+    assert ApiRate.objects.get(key=key, kind="w").count == 11

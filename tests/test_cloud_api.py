@@ -67,6 +67,31 @@ def test_store_get_update_delete(client, team, write_key, user):
     assert rows(team) == (0, 0)
 
 
+def test_every_field_memorygraph_sends_is_kept_and_returned(client, team, write_key):
+    """CloudRESTAdapter._memory_to_api_payload's fields, additional_metadata included (kept as JSON
+    text in the file's context_additional_metadata, as memorygraph's own backend keeps it)."""
+    context = {"project_path": "/srv/app", "files_involved": ["app/tasks.py"], "languages": ["python"],
+               "frameworks": ["celery"], "technologies": ["redis"], "git_commit": "abc123",
+               "git_branch": "main", "working_directory": "/srv/app",
+               "additional_metadata": {"ticket": "OPS-12", "attempts": 3, "env": {"region": "eu"}}}
+    memory_id = store(client, write_key, id="agent-uuid-9", summary="short", tags=["celery"], importance=0.7,
+                      confidence=0.6, context=context)
+    got = call(client, "GET", f"/memories/{memory_id}", write_key).json()
+    assert got["context"] == context and got["summary"] == "short" and got["confidence"] == 0.6
+    props = team.store.node(memory_id)  # the file's row, as memorygraph reads it
+    assert json.loads(props["context_additional_metadata"]) == context["additional_metadata"]
+    meta = {"ticket": "OPS-13"}
+    call(client, "PUT", f"/memories/{memory_id}", write_key, {"context": {"additional_metadata": meta}})
+    assert call(client, "GET", f"/memories/{memory_id}", write_key).json()["context"]["additional_metadata"] == meta
+
+
+def _deep(levels):
+    value = {}
+    for _ in range(levels):
+        value = {"x": value}
+    return value
+
+
 def link(client, key, a, b, rel="SOLVES", **extra):
     return call(client, "POST", "/relationships", key,
                 {"from_memory_id": a, "to_memory_id": b, "relationship_type": rel, **extra})
@@ -146,6 +171,10 @@ BAD_MEMORIES = [
     ({"type": "solution", "title": "t", "content": "x", "confidence": 2}, "confidence"),
     ({"type": "solution", "title": "t", "content": "x", "context": "here"}, "context"),
     ({"type": "solution", "title": "t", "content": "x", "context": {"languages": "py"}}, "context.languages"),
+    ({"type": "solution", "title": "t", "content": "x", "context": {"additional_metadata": ["a"]}},
+     "context.additional_metadata"),
+    ({"type": "solution", "title": "t", "content": "x", "context": {"additional_metadata": _deep(20)}},
+     "context.additional_metadata"),
     ({"type": "solution", "title": "t", "content": "x", "id": "../etc"}, "id"),
     ({"type": "solution", "title": "t", "content": "x", "id": 7}, "id"),
     ({"type": "solution", "title": "   ", "content": "x"}, "title"),

@@ -16,4 +16,4 @@ def mcp_config(*, url, key, name="memorygraph"):
     cli = " ".join(["claude mcp add", name, *(f"-e {k}={shlex.quote(v)}" for k, v in env.items()),
                     "-- memorygraph"])
     entry = {"mcpServers": {name: {"command": "memorygraph", "args": [], "env": env}}}
-    return {"cli": cli, "json": json.dumps(entry, indent=2)}
+    return {"cli": cli, "json": json.dumps(entry, indent=2, ensure_ascii=False)}

@@ -12,7 +12,14 @@ from ..http import client_view
 from ..models import ApiKey
 from .forms import ApiKeyForm
 from .keys import KeyProblem, api_key_create, api_key_revoke, writes_last_day
+from .mcp.setup import endpoint_url, http_config
 from .setup import api_url, mcp_config
+
+
+def setups(request, client, key):
+    """The two ways to point an agent at client with key: memorygraph's cloud backend, our MCP endpoint."""
+    return {"cloud": mcp_config(url=api_url(request, client), key=key),
+            "http": http_config(url=endpoint_url(request, client), key=key)}
 
 
 def _page(request, handle, form, created=None, status=200):
@@ -21,10 +28,10 @@ def _page(request, handle, form, created=None, status=200):
     counts = writes_last_day(keys)
     for key in keys:
         key.writes_24h = counts.get(key.pk, 0)
-    example = mcp_config(url=api_url(request, client), key="mg_…")
     return TemplateResponse(request, "agents/keys.html", {
         "client": client, "form": form, "keys": keys, "created": created, "now": timezone.now(),
-        "api_url": api_url(request, client), "example": example,
+        "api_url": api_url(request, client), "mcp_url": endpoint_url(request, client),
+        "example": setups(request, client, "mg_…"),
         "limits": {"writes": settings.KB_API_WRITES_PER_MIN, "reads": settings.KB_API_READS_PER_MIN},
     }, status=status)
 
@@ -45,7 +52,7 @@ def key_list(request, handle):
         for field, message in exc.errors.items():
             form.add_error(field if field in form.fields else None, message)
         return _page(request, handle, form, status=400)
-    created = {"key": key, "raw": raw, **mcp_config(url=api_url(request, handle.client), key=raw)}
+    created = {"key": key, "raw": raw, "setup": setups(request, handle.client, raw)}
     # The key is shown in this response only: it is not stored and never put in a redirect.
     response = _page(request, handle, ApiKeyForm(), created=created, status=201)
     response["Cache-Control"] = "no-store"

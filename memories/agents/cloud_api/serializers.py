@@ -64,7 +64,24 @@ def _context_fields(context, errors):
                 fields[name] = context[name]
             else:
                 errors[f"context.{name}"] = f"context.{name} must be a list of text."
+    meta = context.get("additional_metadata")
+    if meta is not None:
+        if isinstance(meta, dict) and _depth(meta) <= METADATA_DEPTH:
+            fields["additional_metadata"] = meta
+        else:
+            errors["context.additional_metadata"] = ("context.additional_metadata must be a JSON object "
+                                                     f"nested at most {METADATA_DEPTH} levels.")
     return fields
+
+
+METADATA_DEPTH = 16  # the file keeps it as JSON text; readers (ours, memorygraph's) parse it back
+
+
+def _depth(value, level=1):
+    if level > METADATA_DEPTH:
+        return level
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return max((_depth(v, level + 1) for v in children if isinstance(v, (dict, list))), default=level)
 
 
 def memory_fields(payload, *, partial=False):

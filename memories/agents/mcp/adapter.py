@@ -32,6 +32,8 @@ def _fields(memory):
         for name in CONTEXT_LIST_FIELDS:
             if getattr(context, name, None):
                 fields[name] = list(getattr(context, name))
+        if getattr(context, "additional_metadata", None):
+            fields["additional_metadata"] = dict(context.additional_metadata)
     return fields
 
 

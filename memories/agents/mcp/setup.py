@@ -17,4 +17,4 @@ def http_config(*, url, key, name="team-kb"):
     cli = " ".join(["claude mcp add --transport http", shlex.quote(name), shlex.quote(url),
                     "--header", shlex.quote(header)])
     entry = {"mcpServers": {name: {"type": "http", "url": url, "headers": {"Authorization": f"Bearer {key}"}}}}
-    return {"cli": cli, "json": json.dumps(entry, indent=2)}
+    return {"cli": cli, "json": json.dumps(entry, indent=2, ensure_ascii=False)}
