@@ -1,0 +1,116 @@
+"""Cancel with a real `manage.py kb_worker` (issue 11): a bulk tagging and an import cancelled
+while the worker runs them stop at a chunk's end; the tagging's batch covers exactly what it
+wrote (and Undo removes it), the import's read model matches its file and running it again
+completes it. The site and its helpers are test_worker_crash's (a temporary KB_DATA_DIR)."""
+import json
+import sqlite3
+import time
+
+import pytest
+
+from tests.test_worker_crash import N, Site, _canonical, _graph_file
+from memories.loader import load_graph
+
+pytestmark = pytest.mark.e2e  # real worker processes
+
+
+@pytest.fixture
+def site(tmp_path):
+    site = Site(tmp_path)
+    yield site
+    site.stop()
+
+
+def _cancel(site, job_id):
+    """What Cancel on a running job writes (worker.jobs.job_cancel; its page's path is tested in
+    test_jobs_cancel): straight into the site's database, so it lands while the job runs."""
+    with sqlite3.connect(site.dir / "kbsite.sqlite3", timeout=10) as conn:
+        conn.execute("UPDATE worker_job SET cancel_requested_at = datetime('now'), cancelled_by = 'ops' "
+                     "WHERE id = ? AND status = 'running'", (job_id,))
+    return time.monotonic()
+
+
+def test_a_bulk_tagging_cancelled_while_the_worker_runs_it_leaves_an_undoable_batch(site, tmp_path):
+    path = tmp_path / "team.db"
+    ids = _graph_file(path, N)
+    setup = f"""
+from memories import services
+from memories.models import ClientDatabase, TagBatch
+from memories.registry import handle_for
+client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(path)!r}))
+handle = handle_for(client)
+handle.ensure_fresh()
+"""
+    (tmp_path / "ids.json").write_text(json.dumps(ids))
+    job_id = site.shell(setup + f"""
+batch, job = services.bulk_tag(handle=handle, actor=None, tag="cancel-test",
+                               memory_ids=json.load(open({str(tmp_path / "ids.json")!r})), selection="q=all")
+out = job.pk
+""")
+    site.start_worker()
+    site.wait_job(job_id, lambda j: j["progress_done"] >= 500, "a chunk written")
+    pressed = _cancel(site, job_id)
+    job = site.wait_job(job_id, lambda j: j["status"] in ("cancelled", "done", "failed"), "stopped")
+    stopped_s = time.monotonic() - pressed
+    tagged = {r[0] for r in _canonical(path, "SELECT id FROM nodes WHERE properties LIKE '%\"cancel-test\"%'")}
+    recorded = set(site.shell(setup + "out = TagBatch.objects.get().memory_ids"))
+    assert job["status"] == "cancelled", job
+    assert 0 < len(tagged) < N and tagged == recorded  # exactly what it wrote, all of it undoable
+    assert f"was added to {len(tagged):,} of {N:,} memories" in job["message"], job["message"]
+    print(f"bulk tagging of {N} memories: stopped {stopped_s:.2f} s after Cancel, at {len(tagged)} tagged")
+    undo = site.shell(setup + """
+job = services.bulk_tag_undo(handle=handle, actor=None, batch=TagBatch.objects.get())
+out = job and job.pk  # up to 1,000 memories it is undone at once, else by the worker
+""")
+    if undo:
+        site.wait_job(undo, lambda j: j["status"] == "done", "undone")
+    assert _canonical(path, "SELECT id FROM nodes WHERE properties LIKE '%\"cancel-test\"%'") == []
+
+
+def test_an_import_cancelled_while_the_worker_runs_it_is_consistent_and_completes_when_run_again(site, tmp_path):
+    empty, source = tmp_path / "team.db", tmp_path / "big.db"
+    load_graph(str(empty), [], [])
+    ids = _graph_file(source, N)
+    setup = f"""
+from django.core.files.uploadedfile import SimpleUploadedFile
+from memories import services
+from memories.models import ClientDatabase, ImportJob
+from memories.registry import handle_for
+from memories.worker.models import Job
+client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(empty)!r}))
+handle = handle_for(client)
+handle.ensure_fresh()
+"""
+    preview = site.shell(setup + f"""
+services.import_upload(handle=handle, actor=None,
+                       upload=SimpleUploadedFile("big.db", open({str(source)!r}, "rb").read()))
+out = Job.objects.get(kind="preview").pk
+""")
+    site.start_worker()
+    site.wait_job(preview, lambda j: j["status"] == "done", "previewed")
+    job_id = site.shell(setup + """
+services.import_run(handle=handle, actor=None, job=ImportJob.objects.get())
+out = Job.objects.get(kind="import").pk
+""")
+    site.wait_job(job_id, lambda j: j["progress_done"] > 0 and j["status"] == "running", "written a chunk")
+    pressed = _cancel(site, job_id)
+    job = site.wait_job(job_id, lambda j: j["status"] in ("cancelled", "done", "failed"), "stopped")
+    stopped_s = time.monotonic() - pressed
+    assert job["status"] == "cancelled", job
+    written = _canonical(empty, "SELECT COUNT(*) FROM nodes")[0][0]
+    assert 0 < written < N, written
+    assert f"{written:+,} memories" in job["message"], job["message"]
+    print(f"import of {N} memories: stopped {stopped_s:.2f} s after Cancel, at {written} written")
+    state = site.shell(setup + """
+record = ImportJob.objects.get()
+rm = handle.readmodel.conn
+out = [record.status, rm.execute("SELECT count(*) FROM memory").fetchone()[0], handle.store.count_nodes()]
+""")
+    assert state == ["failed", written, written], state  # its read model is its file's
+    again = site.shell(setup + """
+services.import_run(handle=handle, actor=None, job=ImportJob.objects.get())
+out = Job.objects.filter(kind="import").order_by("-pk").first().pk
+""")
+    job = site.wait_job(again, lambda j: j["status"] in ("done", "failed"), "imported the rest")
+    assert job["status"] == "done", job
+    assert {r[0] for r in _canonical(empty, "SELECT id FROM nodes")} == set(ids)
