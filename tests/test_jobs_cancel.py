@@ -129,6 +129,7 @@ def test_a_running_import_stops_at_a_chunk_end_with_consistent_searchable_data(
     monkeypatch.setattr(worker_jobs, "CANCEL_CHECK_S", 0)
     edges_before = handle.readmodel.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
     record, job, memories = _upload(web, tmp_path, 60)
+    assert f'href="/c/acme/jobs/{job.pk}/"' in web.get(f"/c/acme/import/{record.pk}/").content.decode()
     _running_with_cancel(job)
     run_jobs()
     job.refresh_from_db()
@@ -150,7 +151,7 @@ def test_a_running_import_stops_at_a_chunk_end_with_consistent_searchable_data(
     found = web.get("/c/acme/search/", {"q": imported[0]["title"], "format": "json"}).json()
     assert imported[0]["id"] in [r["id"] for r in found["items"]]
     page = web.get(f"/c/acme/import/{record.pk}/").content.decode()
-    assert "Run it again" in page and "stopped part-way" in page
+    assert "Run it again" in page and "stopped part-way" in page and "Discard the upload" in page
     assert web.post(f"/c/acme/import/{record.pk}/run/").status_code == 302  # the rest
     run_jobs()
     record.refresh_from_db()
