@@ -4,31 +4,112 @@ Counting facets over tens of thousands of matches, or ranking a very common word
 100-250 ms at 100,000 memories; browsing repeats the same counts over and over. Every
 read-model write stamps ``meta.changed_at``, which is part of each key, so an entry can
 never outlive the data it was computed from.
+
+Bounded in bytes, not only in entries (issue 11: web workers' RSS): while agents write, the
+stamp moves every few seconds, and a graph view's entry is a megabyte or more, so 512 entries
+of old stamps could hold hundreds of MB that no request can hit again. Entries of a read
+model's older stamps are dropped as soon as a newer stamp is seen, and the least recently
+used go while the estimated size of all entries is over ``KB_CACHE_MB``.
 """
+import sys
 import threading
 from collections import OrderedDict
 
+from django.conf import settings
+
 MAX_ENTRIES = 512
 
-_entries = OrderedDict()
+_entries = OrderedDict()  # (path, stamp, key) -> (value, estimated bytes)
+_newest = {}  # path -> the newest stamp seen, as a sortable number
 _lock = threading.Lock()
+_bytes = 0
+
+
+def max_bytes():
+    return int(settings.KB_CACHE_MB * 1024 * 1024)
+
+
+def _order(stamp):
+    """Stamps are time_ns() as text; one that is not (a read model never written) sorts first."""
+    return int(stamp) if isinstance(stamp, str) and stamp.isdigit() else -1
 
 
 def cached(rm, key, compute):
     """compute() once per (read model, its current change stamp, key)."""
-    full_key = (rm.path, rm.changed_at(), key)
+    stamp = rm.changed_at()
+    full_key = (rm.path, stamp, key)
     with _lock:
         if full_key in _entries:
             _entries.move_to_end(full_key)
-            return _entries[full_key]
+            return _entries[full_key][0]
     value = compute()
+    size = approx_size(value)
     with _lock:
-        _entries[full_key] = value
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        order = _order(stamp)
+        newest = _newest.get(rm.path)
+        if newest is not None and order < newest:
+            return value  # computed from data already replaced: nobody will ask for it again
+        if newest is None or order > newest:
+            _newest[rm.path] = order
+            _drop(lambda k: k[0] == rm.path and k[1] != stamp)
+        if size <= max_bytes():
+            _store(full_key, value, size)
     return value
 
 
+def _store(full_key, value, size):
+    global _bytes
+    old = _entries.pop(full_key, None)
+    if old is not None:
+        _bytes -= old[1]
+    _entries[full_key] = (value, size)
+    _bytes += size
+    while _entries and (len(_entries) > MAX_ENTRIES or _bytes > max_bytes()):
+        _bytes -= _entries.popitem(last=False)[1][1]
+
+
+def _drop(stale):
+    global _bytes
+    for k in [k for k in _entries if stale(k)]:
+        _bytes -= _entries.pop(k)[1]
+
+
+def approx_size(value, limit=1_000_000):
+    """Bytes held by value and what it refers to (containers, objects' attributes), each
+    object counted once; a walk of at most ``limit`` objects (a graph view: a few thousand)."""
+    seen, stack, total = set(), [value], 0
+    while stack and len(seen) < limit:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, type):
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        if isinstance(obj, (str, bytes, int, float, bool)) or obj is None:
+            continue
+        if isinstance(obj, dict):
+            stack.extend(obj.keys())
+            stack.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend(obj)
+        else:
+            attributes = getattr(obj, "__dict__", None)
+            if isinstance(attributes, dict):
+                stack.append(attributes)
+            for name in getattr(type(obj), "__slots__", ()):
+                if hasattr(obj, name):
+                    stack.append(getattr(obj, name))
+    return total
+
+
+def stats():
+    """(entries, estimated bytes) now held."""
+    with _lock:
+        return len(_entries), _bytes
+
+
 def clear():
+    global _bytes
     with _lock:
         _entries.clear()
+        _newest.clear()
+        _bytes = 0

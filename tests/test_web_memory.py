@@ -56,3 +56,14 @@ def test_a_web_process_loads_the_mcp_sdk_and_memorygraph_only_for_the_mcp_endpoi
     assert all(status in (200, 202) for status in seen["statuses"]), seen["statuses"]
     # A request without a valid key is turned away before the SDK is needed.
     assert seen["mcp"] == 401 and seen["after_mcp_401"] == [], seen
+
+
+def test_read_model_connections_use_the_configured_page_cache(tmp_path, settings):
+    from memories.readmodel import connect
+
+    settings.KB_READMODEL_CACHE_KB = 300
+    conn = connect(str(tmp_path / "rm.sqlite3"))
+    try:
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -300
+    finally:
+        conn.close()
