@@ -9,12 +9,15 @@ kb_api_key), starts gunicorn with 2 workers, and times, in one run:
 - store: --agents concurrent agents each POSTing --ops memories (/memories), as memorygraph does;
 - recall: the same agents each POSTing --ops recall questions (/search/recall).
 
-At the end every row is counted: memories = the file's start + raw + stored, nothing lost or doubled.
+Beside the latencies it reports the commits the stores took (the file's change counter: fewer than
+the stores when concurrent writes were committed together) and the web workers' CPU seconds per
+phase, the figure to compare while other work loads the machine. At the end every row is counted: memories = the file's start + raw + stored, nothing lost or doubled.
 """
 import json
 import os
 import random
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -121,8 +124,14 @@ class Command(BaseCommand):
         base = f"http://127.0.0.1:{port}/c/default/api/memorygraph"
         try:
             _wait(base, keys[0])
+            index = folder / "data" / "index" / "default.sqlite3"
+            cpu, commits, diffs = _cpu_seconds(web.pid), _commits(path), _diffs(index)
             store = self._agents(base, keys, ops, _store)
+            store_cpu, store_commits = _cpu_seconds(web.pid) - cpu, _commits(path) - commits
+            cpu = _cpu_seconds(web.pid)
             recall = self._agents(base, keys, ops, _recall)
+            recall_cpu = _cpu_seconds(web.pid) - cpu
+            diffs = _diffs(index) - diffs
         finally:
             web.terminate()
             web.wait(timeout=30)
@@ -139,6 +148,16 @@ class Command(BaseCommand):
             "recall_ms": recall["latency"], "recall_per_s": recall["per_s"],
             "recall_errors": recall["errors"],
             "writes_vs_raw": round(store["per_s"] / raw_rate, 2),
+            # Commits to the file while the agents stored: fewer than stores when writes were grouped.
+            "store_commits": store_commits,
+            "stores_per_commit": round(len(stored_ids) / max(store_commits, 1), 2),
+            # Read-model diffs (a worker applying commits it did not claim, store/freshness.py):
+            # ideally none, as every commit here is the site's own.
+            "readmodel_diffs": diffs,
+            # CPU seconds of the web workers per phase: comparable across runs on a busy machine.
+            "web_cpu_s": {"store": round(store_cpu, 1), "recall": round(recall_cpu, 1)},
+            "web_cpu_ms_per_request": {"store": round(1000 * store_cpu / max(ops * agents, 1), 1),
+                                       "recall": round(1000 * recall_cpu / max(ops * agents, 1), 1)},
             "memories_at_end": after, "expected_at_end": before + raw + len(stored_ids),
             "stored_distinct": len(set(stored_ids)),
         }
@@ -221,6 +240,36 @@ def _wait(base, key):
             pass
         time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer /health")
+
+
+def _commits(path):
+    """The file's change counter (SQLite header bytes 24-27): one step per commit in the
+    rollback-journal mode memorygraph keeps the file in. Read while no connection of this
+    process has the file open, so closing this descriptor drops no lock of ours."""
+    with open(path, "rb") as f:
+        return int.from_bytes(f.read(28)[24:28], "big")
+
+
+def _diffs(index):
+    conn = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'diffs'").fetchone()
+    finally:
+        conn.close()
+    return int(row[0]) if row else 0
+
+
+def _cpu_seconds(pid):
+    """User + system CPU seconds of gunicorn's master and its workers (Linux /proc)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def _count(path):
