@@ -301,7 +301,8 @@ def worker_alive(state, interval, now):
 
 
 def freshness(*, client, state, rm, now):
-    """The badge of a synced client: {'text', 'level' (ok/warn/bad), 'pending'}."""
+    """The badge of a synced client: {'text', 'short' (its first part, for a phone's header),
+    'level' (ok/warn/bad), 'pending', 'stamp'}."""
     count, _ = pending(rm.conn)
     tail = f"{count} pending"
     if state is not None and state.error_since:
@@ -316,7 +317,8 @@ def freshness(*, client, state, rm, now):
             text, level = synced, "ok"
         else:
             text, level = f"sync worker stopped · {synced}", "warn"
-    return {"text": text, "level": level, "pending": count, "stamp": rm.changed_at() or ""}
+    return {"text": text, "short": text.split(" · ")[0], "level": level, "pending": count,
+            "stamp": rm.changed_at() or ""}
 
 
 def pending_memory_ids(*, rm, ids):

@@ -1,6 +1,7 @@
 """The main journeys in a real browser, against the site as it runs in production: gunicorn
 and the sync worker of two instances sharing a real `tursodb --sync-server` primary."""
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -11,6 +12,7 @@ from tests.wiki import wiki_server
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 TIMEOUT_MS = 10_000
+SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots" / "everywhere"
 
 
 @pytest.fixture
@@ -106,5 +108,21 @@ def test_a_day_with_the_team_database(browser, instances, wiki):
         badge.click()
         expect(page.locator(".memory-item a.title", has_text="Written on the other laptop")).to_have_count(1)
         assert remote in one.memories()
+
+        # On a phone the badge stays in the one-line header, not behind Menu.
+        phone = browser.new_context(base_url=one.url, viewport={"width": 375, "height": 812}, is_mobile=True,
+                                    storage_state=context.storage_state())
+        small = phone.new_page()
+        small.goto("/c/team/memories/")
+        expect(small.locator("header.top #freshness")).to_be_visible()
+        expect(small.locator("details.menu > summary")).to_be_visible()
+        assert small.locator("header.top").bounding_box()["height"] <= 64
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        small.screenshot(path=str(SHOTS / "synced-header-375-light.png"))
+        small.locator("#q").focus()  # typing: the search takes the badge's and the switcher's room
+        expect(small.locator("header.top #freshness")).to_be_hidden()
+        assert small.locator("#q").bounding_box()["width"] >= 200
+        small.screenshot(path=str(SHOTS / "synced-header-search-375-light.png"))
+        phone.close()
     finally:
         context.close()
