@@ -21,18 +21,19 @@ def weighted_pairs(state, ids):
     parallel edges add up (the sparse matrix sums duplicates)."""
     index = {n: i for i, n in enumerate(ids)}
     rows, cols, weights = [], [], []
+    get, row, col, weight = index.get, rows.append, cols.append, weights.append
     for u, v, rel_type, _, strength in state.edges.values():
-        a, b = index.get(u), index.get(v)
+        a, b = get(u), get(v)
         if a is None or b is None:
             continue
         w = DEFAULT_STRENGTH if strength is None else float(strength)
-        rows.append(a)
-        cols.append(b)
-        weights.append(w)
-        if rel_type in SYMMETRIC_TYPES and a != b:
-            rows.append(b)
-            cols.append(a)
-            weights.append(w)
+        row(a)
+        col(b)
+        weight(w)
+        if a != b and rel_type in SYMMETRIC_TYPES:
+            row(b)
+            col(a)
+            weight(w)
     return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(weights, dtype=float)
 
 

@@ -33,12 +33,12 @@ def ranks_step(state, touched):
 
 def rank_rows(state):
     """graph_rank rows, most central first (ties in memory order), and the set's detail."""
-    ids = state.order()
-    ranked = sorted(ids, key=lambda n: -state.pagerank[n])
+    ids, pagerank, community, inc, out = state.order(), state.pagerank, state.community, state.inc, state.out
+    ranked = sorted(ids, key=pagerank.__getitem__, reverse=True)  # stable: ties stay in memory order
     rows = []
     for position, n in enumerate(ranked):
-        d_in, d_out = state.degrees(n)
-        rows.append((n, position, state.pagerank[n], state.community[n], d_in, d_out, d_in + d_out))
+        d_in, d_out = len(inc[n]) if n in inc else 0, len(out[n]) if n in out else 0
+        rows.append((n, position, pagerank[n], community[n], d_in, d_out, d_in + d_out))
     groups = set(state.community.values())
     detail = {"isolated": sum(1 for n in ids if state.community[n] < 0), "communities": len(groups - {-1})}
     return rows, detail

@@ -33,15 +33,20 @@ class GraphState:
         self.community = {}  # id -> community, as last stored
         self.views = None  # graphs.analytics.views.Views, once computed
         self.stored_members = None  # the graph_member rows this state last wrote
+        self._order = None  # order(), until a memory comes or goes
         self.token = secrets.token_hex(8)  # names the sets this state wrote (graph_set detail)
 
     # Changes -------------------------------------------------------------------------------
 
     def put_node(self, memory_id, rid, type_, importance):
+        old = self.nodes.get(memory_id)
+        if old is None or old[0] != rid:
+            self._order = None
         self.nodes[memory_id] = (rid, type_, importance)
 
     def drop_node(self, memory_id):
-        self.nodes.pop(memory_id, None)
+        if self.nodes.pop(memory_id, None) is not None:
+            self._order = None
 
     def put_edge(self, edge_id, from_id, to_id, rel_type, category, strength):
         self.drop_edge(edge_id)
@@ -88,7 +93,9 @@ class GraphState:
 
     def order(self):
         """Memory ids in rid order: the order of the full snapshot (it breaks the algorithms' ties)."""
-        return sorted(self.nodes, key=lambda n: self.nodes[n][0])
+        if self._order is None:
+            self._order = sorted(self.nodes, key=lambda n: self.nodes[n][0])
+        return self._order
 
     def graph_edges(self, edge_ids):
         """Those of ``edge_ids`` whose two ends are memories (a graph drops the others)."""

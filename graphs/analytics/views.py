@@ -19,6 +19,8 @@ class Views:
         self.piece_of = {}  # memory id -> key of the chain piece it is in
         self.open = set()  # problems and errors with no incoming SOLVES/ADDRESSES
         self.typed = {view: set() for view in TYPED_VIEWS}  # edge ids of each typed view
+        self.rows = {}  # view -> (graph_member rows, total), as last computed
+        self.dirty = {"chains", "unsolved", *TYPED_VIEWS}  # views whose rows must be computed again
 
 
 def views_full(state):
@@ -28,48 +30,67 @@ def views_full(state):
 
 def views_update(state, views, touched, touched_edges):
     """Bring ``views`` in step with ``state`` after the memories ``touched`` (ends of the
-    edges ``touched_edges`` included) and the edges ``touched_edges`` changed."""
-    _chains(state, views, touched)
+    edges ``touched_edges`` included) and the edges ``touched_edges`` changed, and mark the
+    views whose rows that changes: a view's rows depend only on its members, their edges and
+    their neighbours, and a change of any of those touches a member."""
+    if _chains(state, views, touched):
+        views.dirty.add("chains")
+    was_open = touched & views.open
     for n in touched:
         views.open.discard(n)
         if _is_open(state, n):
             views.open.add(n)
+    if was_open or touched & views.open:
+        views.dirty.add("unsolved")
     for view in TYPED_VIEWS:
-        wanted = builders.VIEW_REL_TYPES[view]
+        wanted, typed = builders.VIEW_REL_TYPES[view], views.typed[view]
+        changed = bool(touched_edges & typed)
         for e in touched_edges:
-            views.typed[view].discard(e)
+            typed.discard(e)
             if e in state.edges and state.edges[e][2] in wanted:
-                views.typed[view].add(e)
+                typed.add(e)
+                changed = True
+        if changed or any(state.edges[e][0] in touched or state.edges[e][1] in touched for e in typed):
+            views.dirty.add(view)
     return views
 
 
 def members(state, views):
-    """``(rows, totals)``: graph_member rows of every view, and each view's total."""
-    rows, totals = [], {}
+    """``(rows, totals)``: graph_member rows of every view, and each view's total; only the
+    views marked dirty are computed again."""
+    for view in list(views.dirty):
+        views.rows[view] = _view_rows(state, views, view)
+    views.dirty.clear()
+    rows = [row for view in ("chains", "unsolved", *TYPED_VIEWS) for row in views.rows[view][0]]
+    return rows, {view: total for view, (_, total) in views.rows.items()}
 
-    def add(view, groups, role=lambda n: "member"):
+
+def _view_rows(state, views, view):
+    rows = []
+
+    def add(groups, role=lambda n: "member"):
         position = 0
         for grp, group in enumerate(groups):
             for n in dict.fromkeys(group):
                 rows.append((view, position, grp, n, role(n)))
                 position += 1
 
-    pieces = [walk for _, walk in sorted(views.pieces.values())]
-    add("chains", pieces)
-    totals["chains"] = sum(map(len, pieces))
-    open_ = sorted(views.open, key=lambda n: (-(state.nodes[n][2] or 0.0), state.nodes[n][0]))
-    kept = dict.fromkeys(open_)
-    for n in open_:
-        for m in _ordered_ends(state, state.inc.get(n, ()), 0) + _ordered_ends(state, state.out.get(n, ()), 1):
-            kept.setdefault(m)
-    focus = set(open_)
-    add("unsolved", ([n] for n in kept), lambda n: "open" if n in focus else "context")
-    totals["unsolved"] = len(open_)
-    for view in TYPED_VIEWS:
-        pairs = [state.edges[e][:2] for e in state.g_ordered(state.graph_edges(views.typed[view]))]
-        add(view, pairs)
-        totals[view] = len({n for pair in pairs for n in pair})
-    return rows, totals
+    if view == "chains":
+        pieces = [walk for _, walk in sorted(views.pieces.values())]
+        add(pieces)
+        return rows, sum(map(len, pieces))
+    if view == "unsolved":
+        open_ = sorted(views.open, key=lambda n: (-(state.nodes[n][2] or 0.0), state.nodes[n][0]))
+        kept = dict.fromkeys(open_)
+        for n in open_:
+            for m in _ordered_ends(state, state.inc.get(n, ()), 0) + _ordered_ends(state, state.out.get(n, ()), 1):
+                kept.setdefault(m)
+        focus = set(open_)
+        add(([n] for n in kept), lambda n: "open" if n in focus else "context")
+        return rows, len(open_)
+    pairs = [state.edges[e][:2] for e in state.g_ordered(state.graph_edges(views.typed[view]))]
+    add(pairs)
+    return rows, len({n for pair in pairs for n in pair})
 
 
 def _is_open(state, n):
@@ -102,9 +123,12 @@ def _chain_neighbours(state, n):
 
 
 def _chains(state, views, touched):
-    """Recompute the chain pieces that hold a touched memory (before or after the change)."""
+    """Recompute the chain pieces that hold a touched memory (before or after the change);
+    whether any piece went or came."""
     start = {n for n in touched if _is_chain_node(state, n)}
-    for key in {views.piece_of[n] for n in touched if n in views.piece_of}:
+    old = {views.piece_of[n] for n in touched if n in views.piece_of}
+    changed = bool(old)
+    for key in old:
         start.update(_drop_piece(views, key))
     seen = set()
     for n in sorted(start):
@@ -119,8 +143,11 @@ def _chains(state, views, touched):
         seen |= component
         for key in {views.piece_of[m] for m in component if m in views.piece_of}:
             _drop_piece(views, key)
+            changed = True
         if len({state.nodes[m][1] for m in component}) >= 2:
             _add_piece(state, views, component)
+            changed = True
+    return changed
 
 
 def _drop_piece(views, key):
