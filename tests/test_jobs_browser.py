@@ -77,7 +77,8 @@ def test_the_jobs_page_shows_each_state_and_follows_progress_live(new_page, jobs
     errors = []
     page = new_page(errors=errors)
     page.goto("/c/acme/memories/")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    page.locator("details.account > summary").click()  # under the user's name, with Sync status
+    page.get_by_role("link", name="Jobs of Acme").click()
     expect(page).to_have_url(re.compile(r"/c/acme/jobs/$"))
     expect(page.locator(".job-counts")).to_contain_text("1 running · 2 queued · 1 failed · 1 cancelled · 1 done")
     expect(_row(page, jobs["rebuild"])).to_contain_text("cancelled and retried by the database's admins")
