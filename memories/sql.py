@@ -572,6 +572,9 @@ EDGE_READBACK_BY_IDS = f"SELECT id, {_EDGE_VERSION}, created_at FROM relationshi
 EDGE_READBACK_BY_IDS_TEMPORAL = (
     f"SELECT id, {_EDGE_VERSION} || '|' || coalesce(valid_until, ''), created_at FROM relationships "
     "WHERE id IN ({marks})")
+# A bulk load's full-text rows, a chunk at a time: the memories added after the given rid.
+FTS_FROM_RID = ("INSERT INTO memory_fts(rowid, title, summary, content, keywords) "
+                "SELECT rid, title, summary, content, keywords FROM memory WHERE rid > ?")
 
 # The memorygraph bridge's own file: the versions both sides had at the end of the last run.
 BRIDGE_SCHEMA = """

@@ -4,8 +4,8 @@ From ``sides.BULK_ROWS`` rows on, ``ClientSide.apply`` hands the rows to a child
 (``writer.py``: spawned, stdlib sqlite3, no libsql) that writes the canonical file in
 transactions of ``sides.CHUNK`` rows and acknowledges each commit with the versions it
 read back. Meanwhile this process builds the read model from the rows in hand, chunk by
-acknowledged chunk, in one read-model transaction with its triggers and secondary indexes
-off, then rebuilds the FTS index, the indexes and the counts. Before, the rows went through
+acknowledged chunk (its full-text rows too), in one read-model transaction with its triggers
+and secondary indexes off, then merges the FTS index and makes the indexes and counts. Before, the rows went through
 libsql (which holds the GIL, so nothing overlapped) and the read model was then rebuilt by
 reading the whole file back.
 
@@ -182,8 +182,12 @@ def _index(rm, writes, child, total, progress, temporal):
             for step, rows, readback in child.acks():
                 if step == "put_nodes":
                     versions = dict(readback)
+                    last = conn.execute("SELECT coalesce(max(rid), 0) FROM memory").fetchone()[0]
                     ReadModel._load_batch(conn, [memory_record(r.id, json.loads(r.properties), versions[r.id])
                                                  for r in rows if r.id in versions])
+                    # Indexed for search now, while the writer writes the next chunk (one FTS rebuild
+                    # after the last chunk cost the same CPU, all of it on the critical path).
+                    conn.execute(sql.FTS_FROM_RID, (last,))
                 elif step == "put_edges":
                     conn.executemany(sql.EDGE_INSERT_RM, _edge_records(rows, readback, temporal))
                 done += len(rows)
@@ -217,10 +221,9 @@ def _edge_records(rows, readback, temporal):
 
 
 def _take_apart(conn, writes):
-    """Triggers off, the rows being replaced or deleted out (while the indexes that find
-    them are there), then the secondary indexes off: the load does not keep them row by row."""
-    for statement in _triggers(sql.READ_MODEL_TRIGGERS):
-        conn.execute(f"DROP TRIGGER IF EXISTS {statement.split()[2]}")
+    """The rows being replaced or deleted out (their triggers take them out of the FTS index,
+    the indexes find them), then triggers and secondary indexes off: the load keeps FTS
+    itself and the counts and indexes are made after it."""
     ReadModel.remove_edges(conn, writes.edge_deletes)
     ReadModel.remove_memories(conn, writes.node_deletes)
     if conn.execute("SELECT 1 FROM memory LIMIT 1").fetchone():
@@ -228,12 +231,15 @@ def _take_apart(conn, writes):
         conn.executemany(sql.MEMORY_TAG_DELETE, ((r.id,) for r in writes.nodes))
     if conn.execute("SELECT 1 FROM edge LIMIT 1").fetchone():
         conn.executemany(sql.EDGE_RM, ((r.id,) for r in writes.edges))
+    for statement in _triggers(sql.READ_MODEL_TRIGGERS):
+        conn.execute(f"DROP TRIGGER IF EXISTS {statement.split()[2]}")
     for statement in sql.statements(sql.READ_MODEL_INDEXES):
         conn.execute(f"DROP INDEX IF EXISTS {statement.split()[2]}")
 
 
 def _put_together(conn):
-    conn.execute("INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')")
+    # One b-tree per term, as a rebuild leaves it: the chunks' inserts left many small segments.
+    conn.execute("INSERT INTO memory_fts(memory_fts) VALUES ('optimize')")
     for statement in sql.statements(sql.READ_MODEL_INDEXES + sql.FACETS_FROM_SCRATCH):
         conn.execute(statement)
     for statement in _triggers(sql.READ_MODEL_TRIGGERS):
