@@ -17,6 +17,7 @@ LEGEND_WIDTH = 170
 TITLE_HEIGHT = 30
 # The widest a 16 px semibold character of the title runs, on average, in px.
 TITLE_CHAR_WIDTH = 9.5
+LABEL_CHAR_WIDTH = 6.2  # the same for an 11 px label
 # Past this many labels the drawing turns to noise: only the biggest nodes keep theirs (all
 # nodes still show their title on hover).
 LABELLED_MAX = 50
@@ -83,6 +84,20 @@ def _legend(H, x, y):
     return "".join(parts)
 
 
+def _unoverlapped(ranked, H, points, radius):
+    """The nodes of ``ranked`` (biggest first) whose label, centred under the node, overlaps
+    none of the labels kept before it: labels laid over each other could be read as neither."""
+    kept, boxes = set(), []
+    for n in ranked:
+        x, y = points[n]
+        half = len(node_label(H.nodes[n].get("title") or n)) * LABEL_CHAR_WIDTH / 2
+        box = (x - half, y + radius[n] + 1, x + half, y + radius[n] + 15)
+        if not any(box[0] < b[2] and box[2] > b[0] and box[1] < b[3] and box[3] > b[1] for b in boxes):
+            boxes.append(box)
+            kept.add(n)
+    return kept
+
+
 def to_svg(H, positions, *, width=1200, height=800, title=""):
     """An ``<svg>`` document of H laid out at ``positions`` ({id: (x, y)}, any scale, e.g.
     from builders.layout), fitted into ``width`` x ``height`` beside a legend. Circles are
@@ -97,7 +112,7 @@ def to_svg(H, positions, *, width=1200, height=800, title=""):
     edges = list(H.edges(data=True))
     colours = sorted({category_colour(d.get("category")) for _, _, d in edges})
     markers = {colour: f"arrow{i}" for i, colour in enumerate(colours)}
-    labelled = set(sorted(H, key=lambda n: -radius[n])[:LABELLED_MAX])
+    labelled = _unoverlapped(sorted(H, key=lambda n: -radius[n])[:LABELLED_MAX], H, points, radius)
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '

@@ -239,3 +239,12 @@ def test_a_path_is_drawn_top_to_bottom_in_its_order_with_one_node_size():
     assert {n["x"] for n in nodes.values()} == {0} and not nodes["p"]["physics"]
     H.graph["path"] = ["t", "p"]  # more in the view than the path: laid out as any view
     assert "x" not in by_id(render.vis_payload(H)["nodes"])["p"]
+
+
+def test_svg_labels_never_lie_over_each_other():
+    """Two memories side by side: the bigger keeps its label, the other shows its title on hover."""
+    H = builders.build_graph([node("a", title="Alpha memory"), node("b", title="Beta memory"), node("c")],
+                             [edge("r1", "a", "c", "SOLVES")])
+    root = ET.fromstring(svg.to_svg(H, {"a": (0, 0), "b": (0.01, 0), "c": (500, 500)}, width=600, height=400))
+    labels = [t.text for g in root.iter(f"{SVG_NS}g") if g.get("class") == "nodes" for t in g.iter(f"{SVG_NS}text")]
+    assert "Alpha memory" in labels and "Beta memory" not in labels and "Memory c" in labels

@@ -275,6 +275,7 @@ PAGES = {
     "unsolved": "/c/acme/graph/?view=unsolved",
     "embed": "/embed/{token}/",
     "embed-links": "/c/acme/graph/embeds/",
+    "svg": "/c/acme/graph/?memory={hub}&depth=1&format=svg",  # the download, title and all
 }
 
 
