@@ -111,14 +111,24 @@ def memory_kb(pid):
     return values
 
 
-def cpu_seconds(pid):
-    """User + system CPU seconds of a process so far (all its threads)."""
+def cpu_seconds(pid, *, ended_children=False):
+    """User + system CPU seconds of a process so far (all its threads), or, ``ended_children``, of
+    its children that have ended and been waited for (the worker's analytics full runs)."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    first = 13 if ended_children else 11
+    return (int(fields[first]) + int(fields[first + 1])) / CLOCK_TICKS
+
+
+def command_line(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def write_ids(path, ids):
