@@ -158,6 +158,10 @@ def table(report):
     lines.append(f"| web CPU seconds per 1,000 requests | {report['cpu_s_per_1000_requests']} |")
     lines.append(f"| worker CPU in the window / peak RSS | {sum(report['worker_cpu_s'].values()):.1f} s / "
                  f"{', '.join(f'{v} MB' for v in worker)} |")
+    if "full_runs_cpu_s" in report:
+        full = [v for k, v in report["peak_rss_mb"].items() if k.startswith("analytics")]
+        lines.append(f"| analytics full runs (the worker's child processes): CPU in the window / peak RSS | "
+                     f"{report['full_runs_cpu_s']:.1f} s / {max(full, default=0)} MB |")
     w = report["writes"]
     lines.append(f"| writes: site creates / edits / failed, memorygraph file | {w['site create']} / {w['site edit']}"
                  f" / {w['site failed']}, {w['file']} |")

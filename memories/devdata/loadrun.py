@@ -9,7 +9,7 @@ import time
 from urllib.parse import urlencode
 
 from ..synthetic import ACRONYMS, DOMAIN_WORDS
-from .loadprocs import Site, children, cpu_seconds, memory_id_from, memory_kb
+from .loadprocs import Site, children, command_line, cpu_seconds, memory_id_from, memory_kb
 
 SLUG = "default"
 VIEWS = ("graph 2-hop", "overview", "search")
@@ -181,12 +181,18 @@ class Load:
             return int.from_bytes(handle.read(28)[24:28], "big")
 
     def _pids(self):
-        # kb_worker's one child is its freshness process (kb_freshness).
-        return {"web": children(self.web.pid), "worker": [self.worker.pid],
-                "freshness": children(self.worker.pid)}
+        # kb_worker's children: its freshness process (kb_freshness) and, while one runs, an analytics
+        # full run (graphs/analytics/background.py) with multiprocessing's resource tracker.
+        kids = children(self.worker.pid)
+        fresh = [pid for pid in kids if "kb_freshness" in command_line(pid)]
+        return {"web": children(self.web.pid), "worker": [self.worker.pid], "freshness": fresh,
+                "analytics": [pid for pid in kids if pid not in fresh]}
 
     def _cpu(self):
-        return {role: {pid: cpu_seconds(pid) for pid in pids} for role, pids in self._pids().items()}
+        cpu = {role: {pid: cpu_seconds(pid) for pid in pids} for role, pids in self._pids().items()}
+        # The full runs' child processes end within the window: their CPU is the worker's ended children's.
+        cpu["full runs"] = {self.worker.pid: cpu_seconds(self.worker.pid, ended_children=True)}
+        return cpu
 
     def _sample(self):
         while not self.stop.wait(0.5):
@@ -215,6 +221,7 @@ class Load:
         mb = {f"{role} {pid}": round(v["hwm"] / 1024, 1) for (role, pid), v in self.peak.items()}
         lags = {kind: _stats([lag for k, lag in self.lags if k == kind]) for kind in ("site", "file")}
         return {"views": views, "requests": requests, "web_cpu_s": web_cpu, "worker_cpu_s": worker_cpu,
+                "full_runs_cpu_s": sum(spent("full runs").values()),
                 "cpu_s_per_1000_requests": round(1000 * sum(web_cpu.values()) / max(requests, 1), 1),
                 "peak_rss_mb": mb, "web_pids_seen": len([k for k in self.peak if k[0] == "web"]),
                 "analytics_lag_s": lags, "lag_missing": len(self.pending), "lag_wait_s": lag_wait,
