@@ -18,5 +18,6 @@ def test_a_short_load_run_reports_every_view_and_the_writes(settings, capsys):
     assert report["writes"]["site create"] > 0 and report["writes"]["file"] > 0
     assert report["writes"]["site failed"] == 0
     assert report["diffs"] >= 1, "memorygraph's commits were applied"
+    assert report["full_runs_cpu_s"] >= 0, "the analytics full runs' CPU is reported apart"
     assert len([k for k in report["peak_rss_mb"] if k.startswith("web")]) >= 2
     assert not list((settings.DATA_DIR / "bench").glob("load-*/")), "the run's copy is removed"
