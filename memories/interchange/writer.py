@@ -28,7 +28,6 @@ import time
 from memories import sql
 
 BUSY_TIMEOUT_S = 5.0  # connector.BUSY_TIMEOUT_MS
-CACHE_KIB = -131072  # 128 MB
 READBACK_IDS = 500  # ids per SELECT ... IN (...) when reading a chunk back
 STEPS = ("delete_edges", "delete_nodes", "put_nodes", "put_edges")
 
@@ -40,9 +39,6 @@ class Writer:
         self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         self.conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        # This connection's own page cache (the file is not changed by it): the file's indexes are
-        # updated at random places, and the default 2 MB holds little of a 100,000-memory file's.
-        self.conn.execute(f"PRAGMA cache_size={CACHE_KIB}")
         columns = {row[1] for row in self.conn.execute("PRAGMA table_info(relationships)")}
         self.temporal = {"valid_from", "recorded_at"} <= columns
         self.has_valid_until = "valid_until" in columns
