@@ -36,8 +36,8 @@ def jobs(handle, user):
                     progress_total=294, result={"file": "9-acme.json", "bytes": 52_000, "memories": 294}),
         "cancelled": job("bulk_tag", Job.CANCELLED, started_at=now, finished_at=now, attempts=1,
                          cancelled_by="alice", params={"batch": batch.pk, "memory_ids": []},
-                         message="Cancelled by alice: #triage was added to 500 of 2,000 memories; Undo on the "
-                                 "Tags page removes it from those."),
+                         message="Cancelled by alice: #triage was added to 500 of 2,000 memories; Undo "
+                                 "on the Tags page removes it from those."),
         "failed": job("import", Job.FAILED, started_at=now, finished_at=now, attempts=3, params={"import": 0},
                       message="Failed after 3 attempt(s): the worker stopped while running this job "
                               "(killed or restarted); press Retry."),
@@ -56,7 +56,8 @@ def new_page(browser, live_server, client_db, web):
     def make(viewport=WIDE, scheme="light", errors=None):
         context = browser.new_context(base_url=live_server.url, viewport=viewport, color_scheme=scheme)
         context.set_default_timeout(TIMEOUT_MS)
-        context.add_cookies([{"name": "sessionid", "value": web.cookies["sessionid"].value, "url": live_server.url}])
+        session = web.cookies["sessionid"].value
+        context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
         contexts.append(context)
         page = context.new_page()
         if errors is not None:
@@ -80,7 +81,8 @@ def test_the_jobs_page_shows_each_state_and_follows_progress_live(new_page, jobs
     page.locator("details.account > summary").click()  # under the user's name, with Sync status
     page.get_by_role("link", name="Jobs of Acme").click()
     expect(page).to_have_url(re.compile(r"/c/acme/jobs/$"))
-    expect(page.locator(".job-counts")).to_contain_text("1 running · 2 queued · 1 failed · 1 cancelled · 1 done")
+    expect(page.locator(".job-counts")).to_contain_text(
+        "1 running · 2 queued · 1 failed · 1 cancelled · 1 done")
     expect(_row(page, jobs["rebuild"])).to_contain_text("cancelled and retried by the database's admins")
     expect(_row(page, jobs["rebuild"]).locator("summary, button")).to_have_count(0)
     expect(_row(page, jobs["queued"])).to_contain_text("Queued")
@@ -89,7 +91,8 @@ def test_the_jobs_page_shows_each_state_and_follows_progress_live(new_page, jobs
     expect(running).to_contain_text("500 of 2000 (25%)")
     expect(running.locator("progress")).to_have_attribute("value", "500")
     expect(_row(page, jobs["failed"])).to_contain_text("the worker stopped while running this job")
-    expect(_row(page, jobs["failed"]).get_by_role("button", name=f"Retry job {jobs['failed'].pk}")).to_be_visible()
+    retry = _row(page, jobs["failed"]).get_by_role("button", name=f"Retry job {jobs['failed'].pk}")
+    expect(retry).to_be_visible()
     expect(_row(page, jobs["cancelled"])).to_contain_text("#triage was added to 500 of 2,000 memories")
     expect(_row(page, jobs["done"])).to_contain_text("Done")
     expect(_row(page, jobs["done"]).locator("summary, button")).to_have_count(0)  # nothing to press

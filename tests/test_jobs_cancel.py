@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from memories import services, sides
 from memories.loader import load_graph
-from memories.models import ImportJob, Membership, TagBatch
+from memories.models import ImportJob, Membership
 from memories.synthetic import synthetic_graph
 from memories.worker import jobs as worker_jobs
 from memories.worker.models import Job
@@ -34,6 +34,9 @@ def admin_web(client_db, django_user_model):
     return browser
 
 
+HALFWAY = "SELECT id FROM memory WHERE EXISTS (SELECT 1 FROM json_each(memory.tags) WHERE value = 'halfway')"
+
+
 def _running_with_cancel(job, who="alice"):
     """As if Cancel was pressed after the worker claimed the job: its first chunk's end stops it."""
     Job.objects.filter(pk=job.pk).update(cancel_requested_at=timezone.now(), cancelled_by=who)
@@ -45,7 +48,8 @@ def _ids(handle):
 
 def test_a_queued_job_cancelled_never_starts_and_can_be_retried(web, handle, monkeypatch):
     monkeypatch.setattr(services, "BULK_INLINE", 10)
-    batch, job = services.bulk_tag(handle=handle, actor=None, tag="never", memory_ids=_ids(handle), selection="")
+    batch, job = services.bulk_tag(handle=handle, actor=None, tag="never", memory_ids=_ids(handle),
+                                   selection="")
     page = web.post(f"/c/acme/jobs/{job.pk}/cancel/", {"from": "list"}, HTTP_HX_REQUEST="true")
     assert page.status_code == 200 and b'id="jobs"' in page.content and b"<html" not in page.content
     job.refresh_from_db()
@@ -69,8 +73,7 @@ def test_a_running_bulk_tag_stops_at_a_chunk_end_and_leaves_an_undoable_batch(we
     run_jobs()
     job.refresh_from_db()
     batch.refresh_from_db()
-    tagged = {r[0] for r in handle.readmodel.conn.execute(
-        "SELECT id FROM memory WHERE EXISTS (SELECT 1 FROM json_each(memory.tags) WHERE value = 'halfway')")}
+    tagged = {r[0] for r in handle.readmodel.conn.execute(HALFWAY)}
     assert job.status == "cancelled" and job.finished_at is not None
     assert job.message.startswith("Cancelled by alice: #halfway was added to 50 of 294 memories")
     assert len(tagged) == 50 and set(batch.memory_ids) == tagged  # the batch covers exactly what it did
@@ -78,8 +81,7 @@ def test_a_running_bulk_tag_stops_at_a_chunk_end_and_leaves_an_undoable_batch(we
     assert "#halfway on 50 memories" in page and f"/tags/bulk/{batch.pk}/undo/" in page
     assert web.post(f"/c/acme/tags/bulk/{batch.pk}/undo/").status_code in (200, 302)
     run_jobs()
-    assert not handle.readmodel.conn.execute(
-        "SELECT 1 FROM memory WHERE EXISTS (SELECT 1 FROM json_each(memory.tags) WHERE value = 'halfway')").fetchone()
+    assert not handle.readmodel.conn.execute(HALFWAY).fetchone()
     detail = web.get(f"/c/acme/jobs/{job.pk}/").content.decode()
     assert "Cancelled by" in detail and "alice" in detail and "Retry" in detail
 
@@ -87,13 +89,14 @@ def test_a_running_bulk_tag_stops_at_a_chunk_end_and_leaves_an_undoable_batch(we
 def test_cancel_of_a_running_job_asks_it_to_stop_and_a_rebuild_cannot_stop_half_way(web, admin_web, handle):
     work = worker_jobs.job_enqueue(kind="bulk_tag", client=handle.client, params={}, total=10)
     rebuild = services.rebuild_request(client=handle.client, actor=None)
-    Job.objects.filter(pk__in=[work.pk, rebuild.pk]).update(status="running", attempts=1, worker="elsewhere:1",
-                                                            heartbeat_at=timezone.now())
+    Job.objects.filter(pk__in=[work.pk, rebuild.pk]).update(
+        status="running", attempts=1, worker="elsewhere:1", heartbeat_at=timezone.now())
     page = web.get(f"/c/acme/jobs/{work.pk}/").content.decode()
     assert "Cancel…" in page and "the tag stays on the memories tagged so far" in page
     assert web.post(f"/c/acme/jobs/{work.pk}/cancel/").status_code == 302
     work.refresh_from_db()
-    assert work.status == "running" and work.cancel_requested_at and "stopping after the chunk" in work.message
+    assert work.status == "running" and work.cancel_requested_at
+    assert "stopping after the chunk" in work.message
     page = web.get(f"/c/acme/jobs/{work.pk}/").content.decode()
     assert "Stopping" in page and "Cancel…" not in page
     assert web.post(f"/c/acme/jobs/{rebuild.pk}/cancel/").status_code == 403  # a rebuild is an admin's
@@ -137,7 +140,8 @@ def test_a_running_import_stops_at_a_chunk_end_with_consistent_searchable_data(
     rm, store = handle.readmodel, handle.store
     added = rm.conn.execute("SELECT count(*) FROM memory").fetchone()[0] - 294
     edges = rm.conn.execute("SELECT count(*) FROM edge").fetchone()[0] - edges_before
-    assert job.status == "cancelled" and job.message.startswith("Cancelled by alice: the import stopped part-way")
+    assert job.status == "cancelled"
+    assert job.message.startswith("Cancelled by alice: the import stopped part-way")
     assert f"{added:+,} memories and {edges:+,} relationships" in job.message and "searchable" in job.message
     assert record.status == "failed" and record.message == job.message  # its page: Run it again
     assert store.count_nodes() == 294 + added and 0 < added
@@ -146,7 +150,8 @@ def test_a_running_import_stops_at_a_chunk_end_with_consistent_searchable_data(
     # Consistent: the read model holds exactly the file's memories, at the file's versions.
     assert dict(rm.conn.execute("SELECT id, version FROM memory")) == {
         i: v for i, _, v in store.iter_nodes([r[0] for r in rm.conn.execute("SELECT id FROM memory")])}
-    imported = [m for m in memories if rm.conn.execute("SELECT 1 FROM memory WHERE id = ?", (m["id"],)).fetchone()]
+    present = "SELECT 1 FROM memory WHERE id = ?"
+    imported = [m for m in memories if rm.conn.execute(present, (m["id"],)).fetchone()]
     assert len(imported) == added
     found = web.get("/c/acme/search/", {"q": imported[0]["title"], "format": "json"}).json()
     assert imported[0]["id"] in [r["id"] for r in found["items"]]

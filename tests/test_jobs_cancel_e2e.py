@@ -8,10 +8,12 @@ import time
 
 import pytest
 
-from tests.test_worker_crash import N, Site, _canonical, _graph_file
 from memories.loader import load_graph
+from tests.test_worker_crash import N, Site, _canonical, _graph_file
 
 pytestmark = pytest.mark.e2e  # real worker processes
+
+TAGGED = "SELECT id FROM nodes WHERE properties LIKE '%\"cancel-test\"%'"
 
 
 @pytest.fixture
@@ -52,7 +54,7 @@ out = job.pk
     pressed = _cancel(site, job_id)
     job = site.wait_job(job_id, lambda j: j["status"] in ("cancelled", "done", "failed"), "stopped")
     stopped_s = time.monotonic() - pressed
-    tagged = {r[0] for r in _canonical(path, "SELECT id FROM nodes WHERE properties LIKE '%\"cancel-test\"%'")}
+    tagged = {r[0] for r in _canonical(path, TAGGED)}
     recorded = set(site.shell(setup + "out = TagBatch.objects.get().memory_ids"))
     assert job["status"] == "cancelled", job
     assert 0 < len(tagged) < N and tagged == recorded  # exactly what it wrote, all of it undoable
@@ -64,10 +66,10 @@ out = job and job.pk  # up to 1,000 memories it is undone at once, else by the w
 """)
     if undo:
         site.wait_job(undo, lambda j: j["status"] == "done", "undone")
-    assert _canonical(path, "SELECT id FROM nodes WHERE properties LIKE '%\"cancel-test\"%'") == []
+    assert _canonical(path, TAGGED) == []
 
 
-def test_an_import_cancelled_while_the_worker_runs_it_is_consistent_and_completes_when_run_again(site, tmp_path):
+def test_an_import_cancelled_while_the_worker_runs_it_is_consistent_and_completes_run_again(site, tmp_path):
     empty, source = tmp_path / "team.db", tmp_path / "big.db"
     load_graph(str(empty), [], [])
     ids = _graph_file(source, N)

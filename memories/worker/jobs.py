@@ -79,8 +79,8 @@ def job_cancel(*, job, actor):
 
     kind, who = KINDS[job.kind], getattr(_user(actor), "username", None) or "someone"
     if Job.objects.filter(pk=job.pk, status=Job.QUEUED).update(
-            status=Job.CANCELLED, message=f"Cancelled by {who} before it started.", finished_at=timezone.now(),
-            cancelled_by=who):
+            status=Job.CANCELLED, message=f"Cancelled by {who} before it started.",
+            finished_at=timezone.now(), cancelled_by=who):
         job.refresh_from_db()
         kind.gave_up(job)
         return job

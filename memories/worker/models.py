@@ -62,7 +62,8 @@ class Job(models.Model):
         if self.status == self.QUEUED:
             return True
         kind = KINDS.get(self.kind)
-        return self.status == self.RUNNING and kind is not None and kind.stops_at_chunks and not self.cancelling
+        return (self.status == self.RUNNING and kind is not None and kind.stops_at_chunks
+                and not self.cancelling)
 
     @property
     def cancelling(self):

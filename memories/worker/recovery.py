@@ -45,8 +45,9 @@ def jobs_recover(now=None):
         if not (job.heartbeat_at is None or job.heartbeat_at < stale or _dead_here(job.worker)):
             continue
         if job.cancel_requested_at:  # Cancel was pressed: the worker's death only made it sooner
-            failed += job_fail(job, f"Cancelled by {job.cancelled_by or 'someone'}; the worker stopped "
-                                    "before it did. What its committed chunks wrote stays.", status=Job.CANCELLED)
+            message = (f"Cancelled by {job.cancelled_by or 'someone'}; the worker stopped before it did. "
+                       "What its committed chunks wrote stays.")
+            failed += job_fail(job, message, status=Job.CANCELLED)
         elif job.attempts < job.max_attempts:
             requeued += requeue(job, "queued again: the worker stopped while running it (killed or restarted)")
         else:
