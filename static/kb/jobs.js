@@ -17,7 +17,8 @@ if (!window.kbJobsFocus) {
     const form = event.detail.requestConfig && event.detail.requestConfig.elt;
     const id = form && form.dataset && form.dataset.jobAction;
     if (!id) return;
-    const state = document.getElementById(`job-state-${id}-row`) || document.getElementById(`job-state-${id}`);
+    const state = document.getElementById(`job-state-${id}-row`)
+      || document.getElementById(`job-state-${id}`);
     if (state) state.focus();
   });
 }
