@@ -196,10 +196,21 @@ class CanonicalStore(RowDeletes):
         query = sql.EDGE_VERSIONS_TEMPORAL if self.has_valid_until else sql.EDGE_VERSIONS
         return dict(self._fetch(query))
 
-    def iter_versions(self, *, edges=False, batch=5000):
+    def iter_versions(self, *, edges=False, batch=5000, paged=False):
         """Stream (id, version) of every memory, or with ``edges`` of every relationship, as
         ``node_versions`` / ``edge_versions`` give them: 400,000 pairs of a 100,000-memory file
-        took 120 MB more as dicts. One statement, so one committed state."""
+        took 120 MB more as dicts. One statement, so one committed state; ``paged``: one
+        statement per ``batch`` rowids, each a short read that writers can commit between
+        (a row's rowid never moves back, so every row that stays is seen)."""
+        if paged:
+            query = sql.NODE_VERSIONS_PAGE
+            if edges:
+                query = sql.EDGE_VERSIONS_PAGE_TEMPORAL if self.has_valid_until else sql.EDGE_VERSIONS_PAGE
+            last = 0
+            while rows := self._fetch(query, (last, batch)):
+                yield from (row[:2] for row in rows)
+                last = rows[-1][2]
+            return
         query = sql.NODE_VERSIONS
         if edges:
             query = sql.EDGE_VERSIONS_TEMPORAL if self.has_valid_until else sql.EDGE_VERSIONS

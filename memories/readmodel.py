@@ -287,12 +287,14 @@ class ReadModel:
                 self._set_meta(conn, refreshed_at=time.time(), **(meta or {}))
         return {key: len(ids) for key, ids in diff.items()}
 
-    def diff_versions(self, store):
-        """{changed, removed, edges_changed, edges_removed: ids} by comparing (id, version) pairs."""
+    def diff_versions(self, store, *, paged=False):
+        """{changed, removed, edges_changed, edges_removed: ids} by comparing (id, version) pairs
+        (``paged``: the file's read in short reads, not one snapshot: CanonicalStore.iter_versions)."""
         global diff_runs
         diff_runs += 1
-        changed, removed = self._diff_table(store.iter_versions(), sql.MEMORY_VERSIONS)
-        edges_changed, edges_removed = self._diff_table(store.iter_versions(edges=True), sql.EDGE_VERSIONS_RM)
+        changed, removed = self._diff_table(store.iter_versions(paged=paged), sql.MEMORY_VERSIONS)
+        edges_changed, edges_removed = self._diff_table(store.iter_versions(edges=True, paged=paged),
+                                                        sql.EDGE_VERSIONS_RM)
         return {"changed": changed, "removed": removed, "edges_changed": edges_changed,
                 "edges_removed": edges_removed}
 

@@ -86,6 +86,17 @@ _EDGE_COLS_TEMPORAL = (
 )
 EDGE_VERSIONS = f"SELECT id, {_EDGE_VERSION} FROM relationships"
 EDGE_VERSIONS_TEMPORAL = f"SELECT id, {_EDGE_VERSION} || '|' || coalesce(valid_until, '') FROM relationships"
+# The same by pages of rowids, one short read each (store/freshness.py: the diff outside one snapshot).
+NODE_VERSIONS_PAGE = (
+    f"SELECT id, {_NODE_VERSION}, rowid FROM nodes WHERE label = 'Memory' AND rowid > ? ORDER BY rowid LIMIT ?"
+)
+EDGE_VERSIONS_PAGE = (
+    f"SELECT id, {_EDGE_VERSION}, rowid FROM relationships WHERE rowid > ? ORDER BY rowid LIMIT ?"
+)
+EDGE_VERSIONS_PAGE_TEMPORAL = (
+    f"SELECT id, {_EDGE_VERSION} || '|' || coalesce(valid_until, ''), rowid FROM relationships "
+    "WHERE rowid > ? ORDER BY rowid LIMIT ?"
+)
 EDGES_ALL = f"SELECT {_EDGE_COLS}, rowid FROM relationships WHERE rowid > ? ORDER BY rowid LIMIT ?"
 EDGES_ALL_TEMPORAL = f"SELECT {_EDGE_COLS_TEMPORAL}, rowid FROM relationships WHERE rowid > ? ORDER BY rowid LIMIT ?"
 EDGES_BY_IDS = f"SELECT {_EDGE_COLS} FROM relationships WHERE id IN ({{marks}})"

@@ -235,3 +235,32 @@ def test_a_graph_view_in_a_web_process_starts_no_thread_while_commits_wait(site,
         assert client.get(url).status_code in (200, 202, 404), url
         assert set(threading.enumerate()) == before_threads, url
     assert diffs() == before
+
+
+def test_the_diff_reads_in_pages_that_writers_commit_between(site):
+    """The diff holds no snapshot of the file: between two pages of its reads another writer's
+    commit goes through at once (a 0.1 s busy timeout), and the next diff applies it."""
+    mg, web, _ = site
+    for n in range(5):
+        mg.store(type=MemoryType.GENERAL, title=f"one of several {n}", content="p")
+    store = web.store
+    pages = store.iter_versions(paged=True, batch=2)
+    seen = [next(pages) for _ in range(3)]  # into the second page
+    writer = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import json, sqlite3, sys
+        conn = sqlite3.connect(sys.argv[1], timeout=0.1)
+        props = {"id": "between-pages", "type": "general", "title": "Between two pages", "content": "b",
+                 "tags": [], "importance": 0.5, "confidence": 0.8, "created_at": "2026-12-01T00:00:00+00:00",
+                 "updated_at": "2026-12-01T00:00:00+00:00"}
+        conn.execute("INSERT INTO nodes (id, label, properties, created_at, updated_at) VALUES "
+                     "(?, 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                     ("between-pages", json.dumps(props)))
+        conn.commit()
+        """), web.client.path], capture_output=True, text=True, timeout=30)
+    assert writer.returncode == 0, writer.stderr
+    seen += list(pages)
+    assert "between-pages" in {memory_id for memory_id, _ in seen}  # a new row's rowid is ahead
+    assert len(seen) == 1 + 5 + 1
+    web.ensure_fresh()
+    assert title(web, "between-pages") == "Between two pages"
+    assert web.readmodel.stamp() == store.change_stamp()

@@ -176,6 +176,8 @@ def table(report):
         lines.append(f"| freshness process CPU in the window | "
                      f"{', '.join(f'{v} s' for v in fresh.values()) or 'none running'} |")
         lines.append(f"| slowest requests (ms) | {', '.join(str(ms) for ms in report['slowest_ms'])} |")
+    if report.get("site_failures"):
+        lines.append(f"| why site writes failed | {'; '.join(report['site_failures'])} |")
     for kind, s in report["analytics_lag_s"].items():
         label = "site write" if kind == "site" else "memorygraph write"
         value = f"p50 {s['p50']} s, max {s['max']} s (n={s['n']})" if s["n"] else "none seen"

@@ -38,6 +38,7 @@ class Load:
         self.pending, self.lags, self.writes = {}, [], {"site create": 0, "site edit": 0, "file": 0,
                                                         "site failed": 0}
         self.peak = {}
+        self.failures = []  # why site writes failed, for the report
 
     def run(self, writer, *, duration, warmup, clients, site_every, lag_wait):
         start = time.monotonic() + warmup
@@ -107,8 +108,9 @@ class Load:
                     self._site_create(site, count)
                 else:
                     self._site_edit(site, rng.choice(self.ids), count)
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError) as exc:
                 self.writes["site failed"] += 1
+                self.failures.append(f"{type(exc).__name__}: {exc}"[:200])
         site.close()
 
     def _site_create(self, site, count):
@@ -226,4 +228,4 @@ class Load:
                 "peak_rss_mb": mb, "web_pids_seen": len([k for k in self.peak if k[0] == "web"]),
                 "analytics_lag_s": lags, "lag_missing": len(self.pending), "lag_wait_s": lag_wait,
                 "writes": writes, "diffs": diffs.pop(""), "diffs_by": diffs, "freshness_cpu_s": freshness_cpu,
-                "slowest_ms": [round(ms) for ms in slowest]}
+                "slowest_ms": [round(ms) for ms in slowest], "site_failures": self.failures}

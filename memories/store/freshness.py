@@ -78,10 +78,15 @@ def refresh_once(rm, store):
     sharing ``rm`` already did. Returns the diff's counts, None when there was nothing to do, or
     WAITING when the file is ahead only by our own writers' commits whose updates are due.
 
-    The diff is read in one snapshot of the file (its shared lock holds writers' commits back
-    for its duration, about 0.2 s at 100,000 memories) and applied with that snapshot's stamp
-    under the read model's write lock, which the next process waits for and then finds the
-    stamp equal."""
+    Under the read model's write lock (the next process waits for it, then finds the stamp
+    equal) the file's stamp S is read first and the diff after it in short reads by pages of
+    rowids, not one snapshot: a snapshot's shared lock holds writers' commits back for its
+    duration, about 1 s at 100,000 memories and several under load, which the memorygraph
+    server waits out (its busy timeout is 5 s). Every row read is then as of S or later, so
+    the read model holds state S at least and S is recorded; when the file moved during the
+    reads (its stamp is no longer S) a relationship whose memory is not there yet is left
+    for the next diff, which that move makes due. A WAL file has no stamp to tell: there the
+    diff keeps one snapshot."""
     stamp = store.change_stamp()
     if stamp is not None and stamp == rm.stamp():
         return None
@@ -90,14 +95,16 @@ def refresh_once(rm, store):
     conn = rm.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
-        with store.snapshot():
-            stamp = store.change_stamp()
-            if stamp is not None and stamp == rm.stamp():
-                result = None
-            elif stamp is not None and ours_in_flight(rm, store, stamp):
-                result = WAITING
-            else:
-                result = _apply(rm, store, stamp)
+        stamp = store.change_stamp()
+        if stamp is not None and stamp == rm.stamp():
+            result = None
+        elif stamp is not None and ours_in_flight(rm, store, stamp):
+            result = WAITING
+        elif stamp is not None:
+            result = _apply(rm, store, stamp)
+        else:
+            with store.snapshot():
+                result = _apply(rm, store, None)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -127,15 +134,23 @@ def ours_in_flight(rm, store, stamp):
 
 
 def _apply(rm, store, stamp):
-    diff = rm.diff_versions(store)
+    conn = rm.conn
+    diff = rm.diff_versions(store, paged=stamp is not None)
+    nodes, edges = list(store.iter_nodes(diff["changed"])), list(store.iter_edges(diff["edges_changed"]))
+    moved = stamp is not None and store.change_stamp() != stamp
     values = {STAMP: stamp or "", "diffs": int(rm.meta("diffs") or 0) + 1,
               f"diffs {ROLE}": int(rm.meta(f"diffs {ROLE}") or 0) + 1}
-    # Every claim recorded so far is of a commit before this snapshot (its read-model update,
-    # after its commit, came before this transaction): the snapshot holds them all.
-    rm.conn.execute(sql.META_CLAIMS_DROP, (CLAIM + "%",))
+    # Every claim recorded so far is of a commit before S (its read-model update, after its
+    # commit, came before this transaction, inside which S was read): S holds them all.
+    conn.execute(sql.META_CLAIMS_DROP, (CLAIM + "%",))
     if any(diff.values()):
-        rm.apply_diff(rm.conn, diff, list(store.iter_nodes(diff["changed"])),
-                       list(store.iter_edges(diff["edges_changed"])))
+        rm.apply_memories(conn, nodes)
+        rm.remove_memories(conn, diff["removed"])
+        rm.remove_edges(conn, diff["edges_removed"])
+        if moved:
+            edges = [e for e in edges if all(conn.execute(sql.MEMORY_RID, (e[end],)).fetchone()
+                                             for end in ("from_id", "to_id"))]
+        rm.apply_edges(conn, edges)
         # changed_at only when rows changed: caches and the analytics' debounce key on it.
         values.update(changed_at=time.time_ns(), refreshed_at=time.time())
     rm._set_meta(rm.conn, **values)
