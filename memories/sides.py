@@ -53,11 +53,11 @@ def row_stamp(kind, row):
     return _iso_utc(props.get("last_validated") or props.get("created_at") or row.created_at)
 
 
-def row_problem(kind, row):
+def row_problem(kind, row, props=None):
     """Why memorygraph 0.12.4 would refuse a row read from one side (imports and the bridge
-    never write such a row anywhere), or None."""
+    never write such a row anywhere), or None. ``props``: its properties decoded already."""
     try:
-        props = json.loads(row.properties)
+        props = json.loads(row.properties) if props is None else props
     except RecursionError:
         return "its properties are nested too deeply"
     except (TypeError, ValueError):
