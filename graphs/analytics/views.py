@@ -158,16 +158,48 @@ def _drop_piece(views, key):
 
 
 def _add_piece(state, views, component):
-    """Walk one piece as graphs.builders.chain_pieces walks it in the whole graph."""
-    ordered = sorted(component, key=lambda m: state.nodes[m][0])
-    edge_ids = sorted({e for m in ordered for e in state.graph_edges(state.out.get(m, ()))
-                       if state.edges[e][1] in component})
-    G = builders.build_graph(
-        [{"id": m, "type": state.nodes[m][1]} for m in ordered],
-        [{"id": e, "from_id": state.edges[e][0], "to_id": state.edges[e][1], "rel_type": state.edges[e][2],
-          "category": state.edges[e][3]} for e in edge_ids])
-    (walk,) = builders.chain_pieces(G)
-    key = ordered[0]
+    walk = _walk(state, component)
+    key = min(component, key=lambda m: state.nodes[m][0])
     views.pieces[key] = ((-len(walk), state.nodes[key][0]), walk)
     for m in walk:
         views.piece_of[m] = key
+
+
+def _walk(state, component):
+    """One chain piece in the order graphs.builders.chain_pieces walks it in the whole graph:
+    breadth-first from its best-connected memory (ties: the first by rid) over the undirected
+    skeleton, whose neighbour lists are in the order networkx builds them from a MultiDiGraph
+    made by edge id (a memory's successors by their first edge). Done here rather than by
+    building networkx graphs, which cost most of a step when the piece is large."""
+    order = sorted(component, key=lambda m: state.nodes[m][0])
+    degree = dict.fromkeys(order, 0)
+    adjacent = {m: {} for m in order}
+    for u in order:
+        first, chained = {}, set()
+        for e in state.out.get(u, ()):
+            v = state.edges[e][1]
+            if v not in component:
+                continue
+            if v not in first or e < first[v]:
+                first[v] = e
+            if state.category(e) in builders.CHAIN_CATEGORIES:
+                chained.add(v)
+                degree[u] += 1
+                degree[v] += 1
+        for v in sorted(chained, key=first.__getitem__):
+            if v != u:
+                adjacent[u].setdefault(v)
+                adjacent[v].setdefault(u)
+    rank = {m: i for i, m in enumerate(order)}
+    hub = max(order, key=lambda m: (degree[m], -rank[m]))
+    walk, seen, level = [hub], {hub}, [hub]
+    while level:
+        following = []
+        for parent in level:
+            for child in adjacent[parent]:
+                if child not in seen:
+                    seen.add(child)
+                    walk.append(child)
+                    following.append(child)
+        level = following
+    return walk
