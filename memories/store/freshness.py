@@ -30,10 +30,10 @@ from django.conf import settings
 from .. import sql
 from ..readmodel import STAMP
 
-# The freshness process touches the beacon before every pass and every database's diff. Older
-# than BEACON_S means nobody is applying other writers' commits: web workers do it themselves.
-# Generous, so a long diff under load does not send every web worker diffing too; kb_worker
-# restarts a dead freshness process within a few seconds anyway.
+# The freshness process touches the beacon every second while it makes progress (a pass over
+# its databases within a minute). Older than BEACON_S means nobody is applying other writers'
+# commits: web workers do it themselves. kb_worker restarts a dead freshness process within a
+# few seconds anyway.
 BEACON_S = 10.0
 # meta keys "claim <stamp before>" = "<stamp after>": our commits whose read-model update came
 # before that of an earlier commit of ours, chained on once the stamp reaches them.

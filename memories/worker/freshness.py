@@ -3,7 +3,7 @@
 ``manage.py kb_freshness`` probes every local client database's canonical file twice a second
 (``PRAGMA data_version``, then the change stamp: microseconds when nothing moved) and applies
 the commits of other writers (the memorygraph server, the bridge, another site) by the
-``(id, version)`` diff, keeping the beacon fresh while it does (memories/store/freshness.py);
+``(id, version)`` diff, keeping the beacon fresh while it does so (memories/store/freshness.py);
 web workers meanwhile only probe. ``kb_worker`` starts it as a child process and restarts it
 when it dies (``FreshnessProcess``), so ``make run`` and docker-compose need no extra step.
 
@@ -21,6 +21,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 
 from django.conf import settings
@@ -34,6 +35,8 @@ from memories.store import freshness
 log = logging.getLogger("memories.worker")
 
 TICK_S = 0.5  # how often the canonical files are probed (other writers' changes show within it)
+BEAT_S = 1.0  # how often the beacon is touched while the loop makes progress
+STUCK_S = 60.0  # one database's pass taking longer than this: web workers apply commits themselves
 LIST_S = 2.0  # how often the list of local client databases is read again
 RESTART_S = (0.0, 1.0, 5.0, 10.0)  # waits before restarting a freshness process that died, in turn
 STOP_S = 10.0  # how long a stopping freshness process may take before it is killed
@@ -56,10 +59,23 @@ def apply_once(client):
         pass  # the site shows the file's error itself
 
 
+def _beat(stop, progress):
+    """The beacon, touched every second while the loop made progress within STUCK_S: a diff
+    that takes long under load (several seconds at 100,000 memories on a busy machine) must
+    not send every web worker diffing too, but a loop stuck for good must let them take over.
+    A thread of this process, which has nothing else to share its GIL with: the diff reads
+    in short statements, between which it runs."""
+    while not stop.wait(BEAT_S):
+        if time.monotonic() - progress[0] < STUCK_S:
+            freshness.beacon_touch()
+
+
 def run(stop, *, slug=None, parent=None):
     """Until ``stop`` is set, or the process ``parent`` (kb_worker) is gone: never outlive it."""
     freshness.ROLE = "freshness"
-    clients, listed_at = [], float("-inf")
+    clients, listed_at, progress = [], float("-inf"), [time.monotonic()]
+    freshness.beacon_touch()
+    threading.Thread(target=_beat, args=(stop, progress), name="kb_freshness-beacon", daemon=True).start()
     try:
         while not stop.is_set():
             if parent and os.getppid() != parent:
@@ -69,14 +85,15 @@ def run(stop, *, slug=None, parent=None):
                 close_old_connections()
                 clients, listed_at = local_clients(slug), time.monotonic()
             for client in clients:
-                freshness.beacon_touch()  # before each diff: a long one keeps web workers probing
+                progress[0] = time.monotonic()
                 try:
                     apply_once(client)
                 except Exception:  # one database's failure must not stop the others'
                     log.exception("%s: applying other writers' commits failed", client.slug)
-            freshness.beacon_touch()
+            progress[0] = time.monotonic()
             stop.wait(TICK_S)
     finally:
+        stop.set()  # the beacon's thread too: a stopping process leaves the beacon to go stale
         connections.close_all()
 
 
