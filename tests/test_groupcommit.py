@@ -122,3 +122,31 @@ def test_a_writer_holding_the_handle_writes_at_once(handle, user):
         memory_id = new(handle, user, "inside the lock")()
     assert handle.readmodel.conn.execute("SELECT title FROM memory WHERE id = ?", (memory_id,)).fetchone()[0] \
         == "inside the lock"
+
+
+def test_cloud_api_stores_arriving_during_a_commit_share_the_next_one(handle, user):
+    """A store through the cloud API does not wait for the handle's lock to probe freshness while
+    this process writes (fresh_unless_writing): it queues for the next group at once."""
+    import json
+
+    from django.test import Client
+
+    from memories.agents import keys
+
+    _, raw = keys.api_key_create(client=handle.client, actor=user, name="grouped agent", role="write")
+
+    def store(i):
+        def post():
+            response = Client().post("/c/acme/api/memorygraph/memories", content_type="application/json",
+                                     data=json.dumps({"type": "general", "title": f"api note {i}",
+                                                      "content": "grouped"}), HTTP_X_API_KEY=raw)
+            return response.status_code, response.json()
+
+        return post
+
+    Client().get("/c/acme/api/memorygraph/health", HTTP_X_API_KEY=raw)  # the worker's first request
+    before = counter(handle)
+    results = held(handle, [store(i) for i in range(4)])
+    assert [status for status, _ in results] == [201] * 4
+    assert {body["title"] for _, body in results} == {f"api note {i}" for i in range(4)}
+    assert counter(handle) == before + 1
