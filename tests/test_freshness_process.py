@@ -82,6 +82,7 @@ def test_while_the_beacon_is_fresh_web_workers_only_probe(site):
     other = ClientHandle(web.client)  # the freshness process's handle, in this process
     try:
         freshness.beacon_touch()
+        assert os.stat(freshness.beacon_path()).st_mode & 0o777 == 0o600  # KB_DATA_DIR's rule
         before = diffs()
         memory_id = mg.store(type=MemoryType.SOLUTION, title="Raise the pool size", content="max 40")
         web.ensure_fresh()

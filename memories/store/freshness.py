@@ -52,8 +52,8 @@ def beacon_path():
 
 def beacon_touch():
     path = beacon_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.touch(mode=0o600)  # KB_DATA_DIR's files are the site user's alone
 
 
 def beacon_fresh():
