@@ -121,6 +121,9 @@ def test_cancel_asks_first_the_poll_waits_and_a_cancelled_job_can_be_retried(new
     expect(queued.locator("details")).to_have_attribute("open", "")
     queued.get_by_role("button", name=f"Cancel job {jobs['queued'].pk}").click()
     expect(queued).to_contain_text("Cancelled by alice before it started.")
+    expect(queued.locator(".job-state")).to_be_focused()  # not lost with the pressed button
+    page.wait_for_timeout(1500)
+    expect(queued.locator(".job-state")).to_be_focused()  # nor by the polls after it (same id: htmx keeps it)
     expect(_row(page, jobs["running"])).to_contain_text("1000 of 2000")  # the answer was the whole list
     assert Job.objects.get(pk=jobs["queued"].pk).status == Job.CANCELLED
     # A running bulk tagging: Cancel asks it to stop at its chunk's end, and says what stays.

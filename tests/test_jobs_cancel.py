@@ -215,3 +215,18 @@ def test_the_admin_rebuild_is_the_status_pages_job_and_its_message_links_to_it(c
     run_jobs()
     assert admin_web.post("/sync/acme/rebuild/").status_code == 302
     assert list(Job.objects.filter(kind="rebuild").values_list("kind", flat=True)) == ["rebuild", "rebuild"]
+
+
+def test_a_cancelled_rebuild_retried_is_asked_for_again(admin_web, handle):
+    from memories.models import SyncState
+
+    job = services.rebuild_request(client=handle.client, actor=None)
+    assert admin_web.post(f"/c/acme/jobs/{job.pk}/cancel/").status_code == 302
+    state = SyncState.objects.get(client=handle.client)
+    assert state.rebuild_requested_at is None and state.rebuild_progress.startswith("Cancelled by boss")
+    assert "cancelled: Cancelled by boss" in admin_web.get("/sync/acme/").content.decode()
+    assert admin_web.post(f"/c/acme/jobs/{job.pk}/retry/").status_code == 302
+    run_jobs()
+    job.refresh_from_db()
+    state.refresh_from_db()
+    assert job.status == "done" and state.rebuild_progress.startswith("Rebuilt: 294 memories")

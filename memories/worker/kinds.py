@@ -48,7 +48,9 @@ class Rebuild(Kind):
     def run(self, job, progress):
         client = job.client
         state = SyncState.objects.filter(client=client)
-        state.filter(rebuild_requested_at=None).update(rebuild_requested_at=timezone.now())
+        # Retried after a failure or a Cancel: asked for again, so the pickup check below applies.
+        state.filter(rebuild_requested_at=None).update(rebuild_requested_at=timezone.now(),
+                                                       rebuild_progress="queued")
         if client.synced:
             return self._synced(job, state, progress)
 

@@ -32,11 +32,16 @@
     // Every shape has a rim in the text colour: the light type colours and a few community hues
     // are under 3:1 against one of the two themes' canvas, the rim is well over it in both.
     const fill = colourBy === "community" && node.community_color ? node.community_color : node.typeColor;
-    const border = node.role === "open" && !node.center ? danger : fg;
-    node.borderWidth = node.center ? 5 : node.role === "open" ? 4 : 1.5;
-    if (node.role === "open" && !node.center) node.shapeProperties = { borderDashes: [5, 3] };
+    // Rims keep their width on screen, as labels do, but never swallow a small node. An unsolved
+    // problem glows in the danger colour besides its thick rim: dashes on a polygon's rim ran into
+    // a fuzz at an overview's zoom, the glow (blurred in screen pixels) shows at any.
+    const open = node.role === "open" && !node.center, border = open ? danger : fg;
+    const unit = labelSize / LABEL_PX;
+    const width = node.center ? 5 : open ? 3 : 1.5;
+    node.borderWidth = Math.min(width * unit, (node.size || 10) * (width > 2 ? 0.3 : 0.15));
+    if (open) node.shadow = { enabled: true, color: danger, size: 14, x: 0, y: 0 };
     node.color = { background: fill, border, highlight: { background: fill, border }, hover: { background: fill, border } };
-    if (node.center) node.font = { color: fg, strokeWidth: 4, strokeColor: bg };
+    if (node.center) node.font = { color: fg, strokeWidth: labelSize / 3, strokeColor: bg };
     return node;
   }
   function prepareEdge(edge) {
@@ -156,6 +161,7 @@
       labelSize = size;
       network.setOptions({ nodes: { font: { size, strokeWidth: size / 4 } },
                            edges: { font: { size: size * 0.75, strokeWidth: size / 5 } } });
+      nodes.update(nodes.get().map(prepare));
     }
     const px = size * scale, width = container.clientWidth, height = container.clientHeight;
     // What is drawn: memories, and communities gathered into one node (those label themselves first).

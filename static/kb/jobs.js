@@ -8,3 +8,17 @@ if (!window.kbJobsPoll) {
     if (element.matches("[data-job-poll]") && element.querySelector("details[open]")) event.preventDefault();
   });
 }
+
+// After Cancel or Retry, whose answer replaces the list (or the job's part of its page), focus
+// goes to that job's new state, which is read out, instead of being lost with the old buttons.
+if (!window.kbJobsFocus) {
+  window.kbJobsFocus = true;
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const form = event.detail.requestConfig && event.detail.requestConfig.elt;
+    const id = form && form.dataset && form.dataset.jobAction;
+    if (!id) return;
+    const state = document.getElementById(`job-state-${id}-row`)
+      || document.getElementById(`job-state-${id}`);
+    if (state) state.focus();
+  });
+}
