@@ -5,6 +5,8 @@ GENERATION = "SELECT value FROM meta WHERE key = 'changed_at'"
 RANKS_CLEAR = "DELETE FROM graph_rank"
 RANK_INSERT = ("INSERT INTO graph_rank (memory_id, position, pagerank, community, degree_in, degree_out, "
                "degree) VALUES (?, ?, ?, ?, ?, ?, ?)")
+RANK_UPSERT = RANK_INSERT.replace("INSERT INTO", "INSERT OR REPLACE INTO")
+RANK_DELETE = "DELETE FROM graph_rank WHERE memory_id = ?"
 MEMBERS_CLEAR = "DELETE FROM graph_member"
 MEMBER_INSERT = "INSERT INTO graph_member (view, position, grp, memory_id, role) VALUES (?, ?, ?, ?, ?)"
 SETS_CLEAR = "DELETE FROM graph_set"

@@ -16,6 +16,8 @@ from memories.format import REL_CATEGORY
 from . import sql
 
 CHUNK = 4000  # ids per IN (...): SQLite's default limit on bound parameters is 32766
+# A change naming more rows than this share of the graph is read as a fresh snapshot instead.
+RELOAD_SHARE = 0.2
 
 
 class GraphState:
@@ -33,6 +35,7 @@ class GraphState:
         self.community = {}  # id -> community, as last stored
         self.views = None  # graphs.analytics.views.Views, once computed
         self.stored_members = None  # the graph_member rows this state last wrote
+        self.stored_ranks = None  # id -> the graph_rank row as stored, once this state wrote them
         self._order = None  # order(), until a memory comes or goes
         self.token = secrets.token_hex(8)  # names the sets this state wrote (graph_set detail)
 
@@ -88,6 +91,17 @@ class GraphState:
                 touched.update(self.edges[e][:2])
         self.seq, self.generation = seq, generation
         return touched, touched_edges
+
+    def stale(self, conn, *, built_at, ranks):
+        """Whether to load a fresh snapshot rather than step from the log: the read model was
+        rebuilt, the log restarted, the stored sets were written from another state
+        (``kb_analytics`` in another process: it emptied the log up to its snapshot), or the log
+        names more rows than a snapshot costs."""
+        if ranks.detail.get("state") != self.token or self.built_at != built_at:
+            return True
+        last = conn.execute(sql.DIRTY_MAX).fetchone()[0] or 0
+        pending = conn.execute(sql.DIRTY_COUNT, (self.seq,)).fetchone()[0]
+        return self.seq > last or pending > max(1000, RELOAD_SHARE * len(self.nodes))
 
     # Reads ---------------------------------------------------------------------------------
 
