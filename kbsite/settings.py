@@ -69,11 +69,11 @@ KB_READMODEL_CACHE_KB = int(os.environ.get("KB_READMODEL_CACHE_KB", "512"))
 KB_GRAPH_LIMIT = int(os.environ.get("KB_GRAPH_LIMIT", "300"))
 # Above this many nodes, positions come precomputed from networkx instead of live physics.
 KB_GRAPH_PHYSICS_MAX = int(os.environ.get("KB_GRAPH_PHYSICS_MAX", "500"))
-# While writes keep coming, the worker recomputes a database's graph analytics at most this
-# often (seconds), or with "auto" after twice as long as the last computation took, within
-# 1-30 s (graphs/analytics/services.py); the first change after a quiet spell is computed at once.
-# Not the default: the lag it saves was not shown on this 2-core machine (kb_bench_load).
-KB_ANALYTICS_INTERVAL = os.environ.get("KB_ANALYTICS_INTERVAL", "30").strip().lower()
+# Each change is followed by a step within about a second; the full run (Louvain, PageRank from
+# scratch) comes at most this often (seconds) while writes keep coming, or with "auto" after twice
+# as long as the last one took, within 1-30 s (graphs/analytics/services.py); the first change
+# after a quiet spell at once. 120: at 100,000 memories a full run takes about 40 s of CPU.
+KB_ANALYTICS_INTERVAL = os.environ.get("KB_ANALYTICS_INTERVAL", "120").strip().lower()
 KB_ANALYTICS_INTERVAL = "auto" if KB_ANALYTICS_INTERVAL == "auto" else float(KB_ANALYTICS_INTERVAL)
 # Origins allowed to frame embed pages (space or comma separated), besides this site itself.
 # Uploads (imports) larger than this are refused with 413 before they are read.
