@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from django.conf import settings
 
 from . import sql
+from .spelling import sql as vocab_sql
 from .format import REL_CATEGORY, decode_value, importance_band, relationship_context_text
 
 BUSY_TIMEOUT_S = 30
@@ -148,7 +149,7 @@ class ReadModel:
         self.path = str(path)
         self.conn = connect(self.path)
         # The outbox of a synced client outlives rebuilds (its table is never dropped).
-        for statement in sql.statements(sql.OUTBOX_TABLE + ";" + ANALYTICS_TABLES):
+        for statement in sql.statements(sql.OUTBOX_TABLE + ";" + ANALYTICS_TABLES + ";" + vocab_sql.TABLE):
             self.conn.execute(statement)
 
     def close(self):
@@ -171,7 +172,9 @@ class ReadModel:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
-            self._set_meta(self.conn, changed_at=time.time_ns())
+            stamp = time.time_ns()
+            self._set_meta(self.conn, changed_at=stamp)
+            self.conn.execute(vocab_sql.RETAG, (str(stamp),))  # a rebuild's vocabulary rows
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -199,7 +202,8 @@ class ReadModel:
         # A big page cache for the bulk load and index builds (only for this connection).
         self.conn.execute("PRAGMA cache_size = -262144")
         with self.write() as conn:
-            for name in ("memory_fts", "memory_vocab", "memory", "memory_tag", "edge", "facet_count", "meta"):
+            for name in ("memory_fts", "memory_vocab", "term_vocab", "memory", "memory_tag", "edge",
+                         "facet_count", "meta"):
                 conn.execute(f"DROP TABLE IF EXISTS {name}")
             for statement in sql.statements(sql.READ_MODEL_TABLES):
                 conn.execute(statement)
@@ -217,6 +221,8 @@ class ReadModel:
                 progress(done, total)
             conn.executemany(sql.EDGE_INSERT_RM, (edge_record(e) for e in store.iter_edges()))
             conn.execute("INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')")
+            conn.execute(vocab_sql.TABLE)
+            conn.execute(vocab_sql.FILL)  # typo suggestions' vocabulary (memories/spelling/)
             for statement in sql.statements(sql.READ_MODEL_INDEXES + sql.FACETS_FROM_SCRATCH):
                 conn.execute(statement)
             for statement in _triggers(sql.READ_MODEL_TRIGGERS):
@@ -225,7 +231,7 @@ class ReadModel:
                 overlay(conn)
             now = time.time()
             self._set_meta(conn, version=sql.READ_MODEL_VERSION, source=store.path, built_at=now, refreshed_at=now,
-                           **(meta or {}))
+                           **{vocab_sql.GENERATION: vocab_sql.BUILT}, **(meta or {}))
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.execute("PRAGMA optimize")
         self.conn.execute(f"PRAGMA cache_size = -{page_cache_kb()}")

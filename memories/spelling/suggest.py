@@ -2,7 +2,8 @@
 
 Distances are optimal string alignment (a swap of neighbours is one edit), computed by
 rapidfuzz in C: scoring one letter's 6,000 terms costs under a millisecond, where the former
-Python loop took about 110 ms at 100,000 memories.
+Python loop took about 110 ms at 100,000 memories. The terms come from the read model's
+vocabulary table (vocabulary.py), or, when it may not answer, from the index itself.
 """
 import sqlite3
 import threading
@@ -61,9 +62,9 @@ def closest(rm, word):
     if len(word) < 3:
         return None
     span = _following(word[0])
-    vocab, exact = vocabulary.current(rm)
-    if vocab is not None:
-        best = best_term(word, vocab.starting_with(word[0], span))
+    candidates, exact = vocabulary.starting_with(rm.conn, word[0], span)
+    if candidates is not None:
+        best = best_term(word, candidates)
         if best is not None or exact:
             return best
     return best_term(word, rm.conn.execute(*_terms_starting_with(word[0], span)).fetchall())

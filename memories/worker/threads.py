@@ -1,6 +1,7 @@
 """The worker's long-lived threads besides the job runners: one per synced client database
 (it owns that replica: apply queued writes, push, verify, pull, reindex, rebuild when asked)
-and one computing graph analytics of every active client database after its changes."""
+and one computing graph analytics of every active client database after its changes (and
+keeping the vocabulary table of its typo suggestions, memories/spelling/upkeep.py)."""
 import logging
 import threading
 import time
@@ -14,6 +15,7 @@ from memories.connector import StoreError
 from memories.interchange.uploads import uploads_expire
 from memories.models import ClientDatabase, SyncState
 from memories.primary import RemoteError
+from memories.spelling.upkeep import vocabulary_refresh_client
 from memories.syncworker import ReplicaSync
 
 log = logging.getLogger("memories.sync")
@@ -119,6 +121,10 @@ class AnalyticsThread(threading.Thread):
                         analytics_refresh(client, fulls=fulls)
                     except Exception:  # one database's failure must not stop the others'
                         log.exception("%s: graph analytics failed", client.slug)
+                    try:  # the typo suggestions' vocabulary table, read-model upkeep of the same kind
+                        vocabulary_refresh_client(client)
+                    except Exception:
+                        log.exception("%s: the vocabulary table's refresh failed", client.slug)
                 close_old_connections()
                 self.stop.wait(ANALYTICS_TICK_S)
         finally:

@@ -49,7 +49,7 @@ from memories.registry import handle_for
 from memories.query import parse_query
 from memories.search import SNIPPETS_PREFIX, memory_search
 from memories.selectors import Filters
-from memories.spelling import vocabulary as kept_vocabulary
+from memories.spelling.upkeep import vocabulary_refresh
 from memories.synthetic import ACRONYMS, DOMAIN_WORDS, PROJECTS, synthetic_graph, vocabulary
 
 SLUG = "bench"
@@ -101,10 +101,10 @@ class Command(BaseCommand):
             result = handle.rebuild(progress=lambda done, total: self._advance(bar, done, total))
             bar.close()
             report["rebuild_seconds"] = result["seconds"]
-            # What each web process reads once per read model (in a background thread) before typo
-            # suggestions stop scanning the index; the first untimed search round would read it.
+            # The vocabulary table of typo suggestions as the worker writes it after changes (the
+            # rebuild has just filled it: this is the check that finds it current).
             started = time.perf_counter()
-            kept_vocabulary.load_now(handle.readmodel)
+            vocabulary_refresh(handle.readmodel, force=True)
             report["vocabulary_seconds"] = round(time.perf_counter() - started, 2)
             counts = selectors.graph_counts(rm=handle.readmodel)
             report.update(memories=counts["memories"], relationships=counts["relationships"])
@@ -315,8 +315,8 @@ class Command(BaseCommand):
                  f"(n={report['n']}, seed {report['seed']}): "
                  + ("reused the cached file" if report["reused"] else
                     f"generated in {report['generate_seconds']} s, written in {report['load_seconds']} s")
-                 + f"; read model rebuilt in {report['rebuild_seconds']} s, its vocabulary (typo "
-                   f"suggestions) read in {report['vocabulary_seconds']} s.",
+                 + f"; read model rebuilt in {report['rebuild_seconds']} s (with the vocabulary table of "
+                   f"typo suggestions; its worker check {report['vocabulary_seconds']} s).",
                  f"Graph analytics (read, build, PageRank, communities, causal views, store) computed in "
                  f"{report['graph_build_seconds']} s; "
                  f"depth-{GRAPH_DEPTH} neighbourhoods show {report['neighbourhood_nodes']['shown']['p50']:g} "
