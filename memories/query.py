@@ -10,7 +10,10 @@ filters, NEAR, ``^``, ``+`` ...). Input is capped at 500 characters and 32 terms
 Syntax (Google-like):
   word            ``"word"``; several words are ANDed.
   "a phrase"      adjacent words; an unbalanced quote makes the rest a phrase.
-  auth*           prefix search ``"auth"*``; a bare ``*`` is dropped.
+  auth*           prefix search ``"auth"*``; a bare ``*`` is dropped. A one-letter prefix
+                  (``s*``) is looked for in titles only, ``{title} : "s"*``: over every
+                  column it merges the doclists of thousands of terms, 0.9-2.8 s at
+                  100,000 memories, against about 0.1 s in titles.
   a OR b          OR binds more loosely than AND, as in FTS5:
                   ``a b OR c`` means ``(a AND b) OR c``.
   a AND b         explicit AND (same as ``a b``).
@@ -32,6 +35,7 @@ from .stopwords import STOP_WORDS
 MAX_CHARS = 500
 MAX_TERMS = 32
 MAX_DEPTH = 8
+PREFIX_MIN_CHARS = 2  # shorter prefixes match titles only (see the module's docstring)
 
 # Control characters end FTS5 strings early (NUL) and lone surrogates cannot be
 # encoded to UTF-8 by sqlite3, so both become separators.
@@ -47,6 +51,7 @@ _WORD = re.compile(r"\w+")
 class ParsedQuery:
     match: str
     terms: tuple[str, ...]
+    titles_only: tuple[str, ...] = ()  # prefixes too short to look for beyond titles ("s")
 
     def title_only(self) -> str:
         return f"{{title}} : ({self.match})"
@@ -96,7 +101,9 @@ def _tokenize(text: str) -> list:
             nterms += 1
             plain = _plain(raw)
             tokens += ["NOT"] if neg else []
-            tokens.append((_quote(plain, prefix=phrase is None and word != raw), plain))
+            prefix = phrase is None and word != raw
+            fts = _quote(plain, prefix=prefix)
+            tokens.append((f"{{title}} : {fts}" if prefix and len(plain) < PREFIX_MIN_CHARS else fts, plain))
     return tokens
 
 
@@ -139,8 +146,10 @@ def _parse_and(tokens: list, terms: list) -> str | None:
 
 def parse_query(text: str) -> ParsedQuery | None:
     terms: list[str] = []
-    match = _parse_or(_tokenize(text)[::-1], terms)
-    return ParsedQuery(match, tuple(dict.fromkeys(terms))) if match else None
+    tokens = _tokenize(text)
+    short = tuple(dict.fromkeys(t[1] for t in tokens if isinstance(t, tuple) and t[0].startswith("{title}")))
+    match = _parse_or(tokens[::-1], terms)
+    return ParsedQuery(match, tuple(dict.fromkeys(terms)), short) if match else None
 
 
 def prefix_query(terms) -> ParsedQuery | None:

@@ -44,9 +44,11 @@ def marked(text):
 def memory_search(*, rm, text, filters, page=1, limit=20, exact=False, facets=True):
     """Search results as a Page, plus `query` (what was searched), `corrected` (the query as
     the typo fallback rewrote it), `partial` (the words of the any-word fallback, or None)
-    and `total_more` (the total was counted only up to COUNT_UPTO)."""
+    `total_more` (the total was counted only up to COUNT_UPTO) and `titles_only` (one-letter
+    prefixes, looked for in titles only: query.PREFIX_MIN_CHARS)."""
     parsed = parse_query(text or "")
-    result = {"query": text, "corrected": None, "partial": None, "page": page, "total_more": False}
+    result = {"query": text, "corrected": None, "partial": None, "page": page, "total_more": False,
+              "titles_only": list(parsed.titles_only) if parsed else []}
     if parsed is None:
         empty = order_facets(_empty_facets()) if facets else None
         result["page_data"] = Page(items=[], total=0, facets=empty)

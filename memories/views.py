@@ -90,13 +90,14 @@ def search(request, handle):
     kept = [(k, v) for k, values in state.lists() for v in values if k != "format"]
     facets_url = f"{request.path}?{urlencode([*kept, ('part', 'facets')])}"
     context.update(mode="search", corrected=result["corrected"], partial=result["partial"],
-                   page_number=number,
+                   page_number=number, titles_only=result["titles_only"],
                    total_more=result["total_more"], facets_url=facets_url, exact=exact,
                    popular=selectors.popular_tags(rm=handle.readmodel) if not page.items else [])
     if part == "facets":
         return respond(request, "memories/list.html", context, partial="facets")
     data = _page_json(page, {"query": result["query"], "corrected": result["corrected"], "page": number,
                              "partial": result["partial"], "total_more": result["total_more"],
+                             "titles_only": result["titles_only"],
                              "facets_url": None if with_facets else
                              f"{request.path}?{urlencode([*kept, ('facets', '1'), ('format', 'json')])}"})
     return respond(request, "memories/list.html", context, partial="main", data=data)

@@ -146,6 +146,39 @@ def test_picker_endpoint_finds_memories_by_words_prefixes_and_ids(web, handle):
         assert web.get("/c/acme/pick/", {"q": q, "format": "json"}).status_code == 200
 
 
+def test_picker_asks_for_two_characters_before_it_searches(web, handle, monkeypatch):
+    import memories.search as search_module
+
+    searched = []
+    monkeypatch.setattr(search_module, "ranked_rids", lambda *a, **k: searched.append(a) or [])
+    one = web.get("/c/acme/pick/?q=r&format=json").json()
+    assert one["results"] == [] and one["hint"] == "Type at least 2 characters." and not searched
+    fragment = web.get("/c/acme/pick/?q=%20r%20", HTTP_HX_REQUEST="true").content.decode()
+    assert "Type at least 2 characters." in fragment and "No memory matches" not in fragment
+    assert "hint" not in web.get("/c/acme/pick/?q=&format=json").json(), "an empty box: no hint"
+    web.get("/c/acme/pick/?q=re&format=json")
+    assert searched, "two characters are searched"
+
+
+def test_picker_never_searches_a_one_letter_prefix(handle):
+    from graphs.picker.selectors import memory_pick
+    import memories.search as search_module
+
+    seen = []
+    real = search_module.ranked_rids
+
+    def spy(conn, parsed, *args, **kwargs):
+        seen.append(parsed.match)
+        return real(conn, parsed, *args, **kwargs)
+
+    search_module.ranked_rids = spy
+    try:
+        memory_pick(rm=handle.readmodel, text="redis q")
+    finally:
+        search_module.ranked_rids = real
+    assert seen and not any('"q"*' in m for m in seen), seen
+
+
 def test_nodes_mark_the_start_and_the_unsolved_problems(web, hub, handle):
     hub_id, _ = hub
     page = web.get(f"/c/acme/graph/?memory={hub_id}&depth=1").content.decode()
