@@ -16,7 +16,9 @@ from memories.worker.threads import AnalyticsThread
 
 pytestmark = pytest.mark.django_db
 
-WORDS = ("kubernet", "postgre", "deploi", "migrat", "celeri", "redsi", "zzzzzz", "kuberntes", "conection")
+# Of every length the size window (suggest.sizes) treats apart: 3-5 letters (one edit), longer.
+WORDS = ("kubernet", "postgre", "deploi", "migrat", "celeri", "redsi", "zzzzzz", "kuberntes", "conection",
+         "pdo", "rdis", "celry", "enviromnents", "authentcation", "qeue", "dockre", "sqllite")
 
 
 def test_best_term_limits_ties_and_stems():

@@ -16,9 +16,10 @@ BUILT = "built"
 FILL = "INSERT INTO term_vocab (term, doc) SELECT term, doc FROM memory_vocab"
 RETAG = "UPDATE meta SET value = ? WHERE key = 'vocab_generation' AND value = 'built'"
 
-# Web workers: one first letter's terms, in the index's order (code points, as fts5vocab's).
-RANGE = "SELECT term, doc FROM term_vocab WHERE term >= ? AND term < ?"
-FROM = "SELECT term, doc FROM term_vocab WHERE term >= ?"
+# Web workers: one first letter's terms of the lengths that can match (suggest.sizes), in the
+# index's order (code points, as fts5vocab's). length() counts code points, as Python's len().
+RANGE = "SELECT term, doc FROM term_vocab WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?"
+FROM = "SELECT term, doc FROM term_vocab WHERE term >= ? AND length(term) BETWEEN ? AND ?"
 
 # The worker's refresh: the index's vocabulary against the table's, only the differences written.
 INDEX_ALL = "SELECT term, doc FROM memory_vocab"

@@ -62,12 +62,25 @@ def closest(rm, word):
     if len(word) < 3:
         return None
     span = _following(word[0])
-    candidates, exact = vocabulary.starting_with(rm.conn, word[0], span)
+    candidates, exact = vocabulary.starting_with(rm.conn, word[0], span, sizes(word))
     if candidates is not None:
         best = best_term(word, candidates)
         if best is not None or exact:
             return best
     return best_term(word, rm.conn.execute(*_terms_starting_with(word[0], span)).fetchall())
+
+
+def _limit(word):
+    return 1 if len(word) <= 5 else 2
+
+
+def sizes(word):
+    """(least, greatest) length of a term best_term can choose for ``word``: an edit changes
+    the length by one at most, and the stem rule compares lengths 5 to len(word) - 1. The terms
+    outside it cannot win, and leaving them out keeps the others' order, so the same term wins
+    (1.4 ms a misspelt word at 100,000 memories instead of 4-7 ms for all of a letter's terms)."""
+    least = len(word) - _limit(word)
+    return (min(least, 5) if len(word) > 5 else least), len(word) + _limit(word)
 
 
 def best_term(word, candidates):
@@ -77,7 +90,7 @@ def best_term(word, candidates):
     with the word's start, at one edit more."""
     if not isinstance(candidates, Candidates):
         candidates = Candidates(candidates)
-    limit = 1 if len(word) <= 5 else 2
+    limit = _limit(word)
     distance = {i: d for _, d, i in process.extract(
         word, candidates.terms, scorer=OSA.distance, score_cutoff=limit, limit=None)}
     for size in range(5, len(word)):

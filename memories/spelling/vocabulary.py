@@ -40,9 +40,10 @@ def state(conn):
     return dict(conn.execute(sql.STATE).fetchall())
 
 
-def starting_with(conn, letter, following, now_ns=None):
-    """(Candidates, exact) of the terms in [letter, following) (following None: to the end),
-    or (None, False) when the table may not answer: never filled, or stale for over STALE_S."""
+def starting_with(conn, letter, following, sizes=(0, 1 << 30), now_ns=None):
+    """(Candidates, exact) of the terms in [letter, following) (following None: to the end)
+    whose length is within ``sizes`` (least, greatest), or (None, False) when the table may
+    not answer: never filled, or stale for over STALE_S."""
     own = not conn.in_transaction
     if own:
         conn.execute("BEGIN")  # one snapshot: the stamps read are those of the rows read
@@ -52,7 +53,8 @@ def starting_with(conn, letter, following, now_ns=None):
         exact = generation is not None and generation == meta.get("changed_at")
         if not exact and not _recent(generation, now_ns):
             return None, False
-        query = (sql.FROM, (letter,)) if following is None else (sql.RANGE, (letter, following))
+        query = (sql.FROM, (letter, *sizes)) if following is None else \
+            (sql.RANGE, (letter, following, *sizes))
         cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples: a letter holds thousands of terms
         rows = cursor.execute(*query).fetchall()
