@@ -10,6 +10,7 @@ import os
 import random
 import sqlite3
 import subprocess
+import threading
 import time
 from datetime import datetime
 
@@ -332,3 +333,50 @@ def test_sets_written_by_another_process_make_the_worker_read_a_fresh_snapshot(h
     assert services.STATES[rm.path] is not worker_state
     assert _rows(rm, f"SELECT count(*) FROM graph_rank WHERE memory_id = '{new}'") == [(1,)]
     _check(rm, full=False)
+
+
+def test_a_full_run_that_only_retags_counts_for_the_debounce(handle, user):
+    rm, t0 = handle.readmodel, 1_000_000.0
+    analytics_run(rm=rm, now=t0)
+    memory_id = _rows(rm, "SELECT id FROM memory LIMIT 1")[0][0]
+    memory_services.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="retagged")
+    assert services.analytics_run_if_due(rm=rm, interval=30, now=t0 + 60)["retagged"]
+    assert services.analytics_run_if_due(rm=rm, interval=30, now=t0 + 70) is None, "just ran"
+    state = services.STATES[rm.path]
+    assert analytics_step(rm=rm) is None and services.STATES[rm.path] is state, "the sets' own state"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_thread_steps_at_once_and_adopts_its_childs_full_run(client_db, user, settings):
+    """The analytics thread itself: a change is stepped within the bound, and the full run that
+    comes due goes to a child process whose result the thread adopts (its full-run record moves)."""
+    from memories.management.commands.kb_sync import AnalyticsThread
+
+    settings.KB_ANALYTICS_INTERVAL = 1
+    handle = handle_for(client_db)
+    rm = handle.ensure_fresh()
+    analytics_run(rm=rm)
+    first_full = services.last_full(analytics_sets(rm)["ranks"])
+    stop = threading.Event()
+    thread = AnalyticsThread(stop)
+    thread.start()
+    try:
+        new = memory_services.memory_create(handle=handle, actor=user, fields={
+            "type": "problem", "title": "Stepped", "content": "-"})
+        written, deadline = time.monotonic(), time.monotonic() + 60
+        while not _rows(rm, f"SELECT 1 FROM graph_rank WHERE memory_id = '{new}'"):
+            assert time.monotonic() < deadline, "no step"
+            time.sleep(0.05)
+        assert time.monotonic() - written <= 5.0
+        while True:
+            ranks = analytics_sets(rm)["ranks"]
+            if ranks.detail["full"]["started_at"] > first_full.started_at and ranks.generation == rm.changed_at():
+                break
+            assert time.monotonic() < deadline, "no full run adopted"
+            time.sleep(0.1)
+        assert ranks.detail["full"]["generation"] == rm.changed_at()
+        _check(rm, full=True)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()

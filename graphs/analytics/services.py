@@ -52,8 +52,13 @@ def analytics_run(*, rm, now=None):
     summary = {"generation": state.generation, "memories": len(state.nodes), "edges": len(state.edges)}
     ranks = stored.get("ranks")
     if ranks and ranks.detail.get("fingerprint") == fingerprint and set(VIEWS) <= set(stored):
+        # This run counts as the last full run (for the debounce), and this state as the sets' own.
+        full = {**last_full_record(ranks), "started_at": started, "generation": state.generation}
+        detail = json.dumps({**ranks.detail, "full": full, "state": state.token})
+
         def retag(conn):
             conn.execute(sql.SETS_RETAG, (state.generation, started, started + time.perf_counter() - clock))
+            conn.execute(sql.RANKS_DETAIL, (detail,))
             conn.execute(sql.DIRTY_CLEAR, (state.seq,))
         _transaction(rm, retag)
         STATES[rm.path] = state
@@ -90,8 +95,8 @@ def analytics_step(*, rm, now=None):
             touched, touched_edges = state.apply(graph_state.changes(conn, state))
     finally:
         conn.execute("COMMIT")
-    if state.views is None:
-        state.views, touched, touched_edges = views_full(state), set(state.nodes), set(state.edges)
+    if state.views is None:  # a state a retagging full run loaded
+        state.views = views_full(state)
     STATES[rm.path] = state
     if not touched and not touched_edges:
         if ranks.generation == state.generation:
@@ -103,7 +108,7 @@ def analytics_step(*, rm, now=None):
     ranks_step(state, touched)
     views_update(state, state.views, touched, touched_edges)
     seconds = round(time.perf_counter() - clock, 2)
-    _store(rm, state, started=started, seconds=seconds, full=ranks.detail.get("full") or _full_of(ranks))
+    _store(rm, state, started=started, seconds=seconds, full=last_full_record(ranks))
     return {"generation": state.generation, "memories": len(state.nodes), "edges": len(state.edges),
             "seconds": round(time.perf_counter() - clock, 2), "retagged": False, "step": True,
             "touched": len(touched)}
@@ -270,8 +275,11 @@ def _moved(old, new):
     return old is None or old[1] != new[1] or abs(old[2] - new[2]) > RANK_EPS or old[3:] != new[3:]
 
 
-def _full_of(ranks):
-    """The full-run record of sets stored before steps existed."""
+def last_full_record(ranks):
+    """The record of the last full run in the ranks' detail (sets stored before steps existed
+    have none: their own run was one)."""
+    if ranks.detail.get("full"):
+        return ranks.detail["full"]
     return {"fingerprint": ranks.detail.get("fingerprint"), "started_at": ranks.started_at,
             "seconds": ranks.seconds, "generation": ranks.generation}
 

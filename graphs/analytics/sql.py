@@ -13,6 +13,7 @@ SETS_CLEAR = "DELETE FROM graph_set"
 SET_INSERT = ("INSERT INTO graph_set (name, generation, started_at, computed_at, seconds, total, detail) "
               "VALUES (?, ?, ?, ?, ?, ?, ?)")
 SETS_RETAG = "UPDATE graph_set SET generation = ?, started_at = ?, computed_at = ?"
+RANKS_DETAIL = "UPDATE graph_set SET detail = ? WHERE name = 'ranks'"
 
 # Web workers' reads.
 SETS = "SELECT name, generation, started_at, computed_at, seconds, total, detail FROM graph_set"

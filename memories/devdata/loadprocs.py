@@ -90,12 +90,20 @@ def memory_id_from(location):
 
 
 def children(pid):
-    """The pids of a process's children (gunicorn's workers)."""
+    """The pids of a process's children (gunicorn's workers; the worker's freshness process and
+    analytics full runs), whichever of its threads started them (each thread lists its own)."""
+    found = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as handle:
-            return [int(p) for p in handle.read().split()]
+        threads = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return []
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as handle:
+                found += [int(p) for p in handle.read().split()]
+        except OSError:
+            continue
+    return found
 
 
 def memory_kb(pid):
