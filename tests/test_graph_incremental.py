@@ -38,6 +38,7 @@ REL_TYPES = ("SOLVES", "ADDRESSES", "CAUSES", "TRIGGERS", "RELATED_TO", "SIMILAR
 # N * 1e-10 in all, so the ranks are within about N * 1e-10 * 0.85 / 0.15 of the exact ones in
 # all: each within 1e-7 here (networkx's own default stops at N * 1e-6, within about 1e-4 here).
 STEP_ABS = 1e-7
+OPEN = "SELECT memory_id FROM graph_member WHERE view = 'unsolved' AND role = 'open'"
 
 
 def _memory(i, rnd):
@@ -129,10 +130,12 @@ def _random_change(handle, user, rnd, made):
     try:
         if action == "memory":
             new = memory_services.memory_create(handle=handle, actor=user, fields={
-                "type": rnd.choice(TYPES), "title": f"New {made}", "content": "-", "importance": rnd.random()})
+                "type": rnd.choice(TYPES), "title": f"New {made}", "content": "-",
+                "importance": rnd.random()})
             for _ in range(rnd.randrange(3)):
-                memory_services.relationship_create(handle=handle, actor=user, from_id=new, to_id=rnd.choice(ids),
-                                                    rel_type=rnd.choice(REL_TYPES), strength=rnd.random())
+                memory_services.relationship_create(handle=handle, actor=user, from_id=new,
+                                                    to_id=rnd.choice(ids), rel_type=rnd.choice(REL_TYPES),
+                                                    strength=rnd.random())
         elif action == "edge":
             memory_services.relationship_create(handle=handle, actor=user, from_id=rnd.choice(ids),
                                                 to_id=rnd.choice(ids), rel_type=rnd.choice(REL_TYPES))
@@ -227,11 +230,11 @@ def test_a_step_reads_only_the_rows_that_changed(handle, user):
     assert _rows(rm, "SELECT count(*) FROM graph_dirty") == [(0,)], "the log is emptied as it is read"
     community = dict(_rows(rm, "SELECT memory_id, community FROM graph_rank"))
     assert community[new] == community[a[0]], "a new memory joins its neighbours' community"
-    open_ = {i for (i,) in _rows(rm, "SELECT memory_id FROM graph_member WHERE view = 'unsolved' AND role = 'open'")}
+    open_ = {i for (i,) in _rows(rm, OPEN)}
     assert new in open_
     memory_services.relationship_create(handle=handle, actor=user, from_id=b[0], to_id=new, rel_type="SOLVES")
     analytics_step(rm=rm)
-    open_ = {i for (i,) in _rows(rm, "SELECT memory_id FROM graph_member WHERE view = 'unsolved' AND role = 'open'")}
+    open_ = {i for (i,) in _rows(rm, OPEN)}
     assert new not in open_, "solved at the next step"
 
 
@@ -264,10 +267,12 @@ def test_a_new_memory_gets_its_rank_row_within_the_bound_in_a_real_worker(tmp_pa
            "DJANGO_SETTINGS_MODULE": "kbsite.settings", "KB_MEMORY_DB": str(tmp_path / "memory.db"),
            "KB_ANALYTICS_INTERVAL": "30"}
     env.pop("KB_PRIMARY_URL", None)
-    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
+    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True,
+                   timeout=120)
     # As a first start does (make run's kb_bootstrap): the default client database and its index.
-    subprocess.run([PYTHON, "manage.py", "shell", "-c", "from memories.registry import ensure_default_client, "
-                    "handle_for\nhandle_for(ensure_default_client()).ensure_fresh()"], cwd=ROOT, env=env, check=True,
+    bootstrap = "from memories.registry import ensure_default_client, handle_for\n" \
+                "handle_for(ensure_default_client()).ensure_fresh()"
+    subprocess.run([PYTHON, "manage.py", "shell", "-c", bootstrap], cwd=ROOT, env=env, check=True,
                    timeout=120)
     log = open(tmp_path / "worker.log", "wb")
     worker = subprocess.Popen([PYTHON, "manage.py", "kb_worker"], cwd=ROOT, env=env, stdout=log,
@@ -370,7 +375,8 @@ def test_the_worker_thread_steps_at_once_and_adopts_its_childs_full_run(client_d
         assert time.monotonic() - written <= 5.0
         while True:
             ranks = analytics_sets(rm)["ranks"]
-            if ranks.detail["full"]["started_at"] > first_full.started_at and ranks.generation == rm.changed_at():
+            adopted = ranks.detail["full"]["started_at"] > first_full.started_at
+            if adopted and ranks.generation == rm.changed_at():
                 break
             assert time.monotonic() < deadline, "no full run adopted"
             time.sleep(0.1)

@@ -83,7 +83,9 @@ def _view_rows(state, views, view):
         open_ = sorted(views.open, key=lambda n: (-(state.nodes[n][2] or 0.0), state.nodes[n][0]))
         kept = dict.fromkeys(open_)
         for n in open_:
-            for m in _ordered_ends(state, state.inc.get(n, ()), 0) + _ordered_ends(state, state.out.get(n, ()), 1):
+            ends = _ordered_ends(state, state.inc.get(n, ()), 0)
+            ends += _ordered_ends(state, state.out.get(n, ()), 1)
+            for m in ends:
                 kept.setdefault(m)
         focus = set(open_)
         add(([n] for n in kept), lambda n: "open" if n in focus else "context")
