@@ -382,6 +382,13 @@ def test_the_worker_thread_steps_at_once_and_adopts_its_childs_full_run(client_d
             time.sleep(0.1)
         assert ranks.detail["full"]["generation"] == rm.changed_at()
         _check(rm, full=True)
+        handle.rebuild()  # drops the change log's triggers with the tables: a full run at once
+        after = memory_services.memory_create(handle=handle, actor=user, fields={
+            "type": "general", "title": "After the rebuild", "content": "-"})
+        deadline = time.monotonic() + 60
+        while not _rows(rm, f"SELECT 1 FROM graph_rank WHERE memory_id = '{after}'"):
+            assert time.monotonic() < deadline, "no run after the rebuild"
+            time.sleep(0.05)
     finally:
         stop.set()
         thread.join(timeout=30)

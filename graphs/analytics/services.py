@@ -179,8 +179,10 @@ def analytics_refresh(client, *, interval=None, fulls=None):
     interval = settings.KB_ANALYTICS_INTERVAL if interval is None else interval
     step = analytics_step(rm=rm)
     result = None
-    if fulls is None or "ranks" not in sets(rm) or not _log_ready(rm):
+    if fulls is None or "ranks" not in sets(rm):
         result = analytics_run_if_due(rm=rm, interval=interval)
+    elif not _log_ready(rm):  # a rebuild dropped the log: writes since are seen by a full run only
+        result = analytics_run(rm=rm)
     elif (done := fulls.collect(rm.path)) is not None:
         result = analytics_adopt(rm=rm, full=done[0], started=done[1]) if done[0] else None
     elif not fulls.busy() and analytics_due(rm=rm, interval=interval):
