@@ -258,14 +258,15 @@ def test_a_rebuild_drops_the_log_and_the_next_run_starts_it_again(handle, user):
 def test_a_new_memory_gets_its_rank_row_within_the_bound_in_a_real_worker(tmp_path):
     """A real `manage.py kb_worker` over a 2,000-memory graph: a memory written into the file by
     another process (as the memorygraph server writes) and one written through the site's services
-    by another process each have a graph_rank row within 5 s (the target at 10,000 memories)."""
+    by another process each have a graph_rank row within 5 s (the target at 10,000 memories), and
+    the next full run, in the worker's child process, is adopted."""
     from memories.synthetic import synthetic_graph
 
     memories, relationships = synthetic_graph(2000, seed=3, edges_per_memory=2, tags_per_memory=1)
     load_graph(str(tmp_path / "memory.db"), memories, relationships)
     env = {**os.environ, "KB_DATA_DIR": str(tmp_path / "site"), "KB_SECRET_KEY": "test-incremental",
            "DJANGO_SETTINGS_MODULE": "kbsite.settings", "KB_MEMORY_DB": str(tmp_path / "memory.db"),
-           "KB_ANALYTICS_INTERVAL": "30"}
+           "KB_ANALYTICS_INTERVAL": "5"}
     env.pop("KB_PRIMARY_URL", None)
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True,
                    timeout=120)
@@ -316,6 +317,17 @@ def test_a_new_memory_gets_its_rank_row_within_the_bound_in_a_real_worker(tmp_pa
             site_id, site_written = json.loads(done.stdout.rsplit("OUT=", 1)[1])
             lags.append(ranked(site_id, 30) - site_written)
         assert max(lags) <= 5.0, lags
+
+        def full_started():
+            with sqlite3.connect(readmodel, timeout=5) as conn:
+                (detail,) = conn.execute("SELECT detail FROM graph_set WHERE name = 'ranks'").fetchone()
+            return json.loads(detail)["full"]["started_at"]
+
+        first, deadline = full_started(), time.monotonic() + 120
+        while full_started() == first:  # the next full run, in the worker's child process, adopted
+            assert time.monotonic() < deadline and worker.poll() is None, \
+                (tmp_path / "worker.log").read_text()[-3000:]
+            time.sleep(0.2)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
