@@ -126,7 +126,7 @@ def test_keys_page_for_admins(client, client_db, user):
     client.force_login(user)
     assert b'/c/acme/keys/"' not in client.get("/c/acme/memories/").content  # an editor: no menu link
     Membership.objects.filter(user=user).update(role=Membership.ADMIN)
-    assert b'<a href="/c/acme/keys/">API keys</a>' in client.get("/c/acme/memories/").content
+    assert b'<a href="/c/acme/keys/">API keys of Acme</a>' in client.get("/c/acme/memories/").content
     page = client.get("/c/acme/keys/")
     assert page.status_code == 200 and b"No keys yet" in page.content
     example = page.content.decode()
