@@ -179,6 +179,11 @@ class CanonicalStore(RowDeletes):
         """Our writers' commit in progress and recent commits (store/writers.py), or nothing."""
         return self._writers.pending() if self._writers is not None else (False, {})
 
+    def forget_commit(self, commit):
+        """Our commit ``(stamp before, stamp after)`` will get no read-model update (store/writers.py)."""
+        if self._writers is not None and commit:
+            self._writers.forget(commit)
+
     def take_commit(self):
         """``(stamp before, stamp after)`` of the last transaction committed through this
         connection if it was the only commit between them, once (None after that, or else)."""

@@ -1,4 +1,5 @@
 """Request plumbing shared by the views: client resolution, page/fragment/JSON responses."""
+import sqlite3
 from functools import wraps
 
 from django.http import JsonResponse
@@ -69,8 +70,19 @@ def error_response(request, message, *, status, errors=None):
                                           "status": status}, status=status)
 
 
+BUSY_RETRY_AFTER_S = 5
+
+
+def _busy(exception):
+    """A read model whose write lock outlasted its busy timeout (a rebuild or a bulk import holds
+    it for its whole run): the request can be tried again; any other SQLite error is a bug."""
+    text = str(exception).lower()
+    return isinstance(exception, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
 class StoreErrorMiddleware:
-    """A memory file that is missing, locked or of another schema gets a clear page, not a 500."""
+    """A memory file that is missing, locked or of another schema, or a read model locked for
+    longer than its busy timeout, gets a clear page (503), not a 500."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -81,4 +93,10 @@ class StoreErrorMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, StoreError):
             return error_response(request, str(exception), status=503)
+        if _busy(exception):
+            response = error_response(
+                request, "The search index is busy with a long write (a rebuild or an import); "
+                "try again in a few seconds.", status=503)
+            response["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+            return response
         return None

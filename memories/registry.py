@@ -9,6 +9,7 @@ change stamp with the read model's, and diff only if no other process has applie
 commit yet and the worker's freshness process is not there to do it (store/freshness.py).
 """
 import os
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -118,6 +119,10 @@ class ClientHandle:
             rm = self._local.rm = ReadModel(self.client.readmodel_path)
         return rm
 
+    def forget_seen(self):
+        """The next ensure_fresh compares stamps, though this connection's data_version is unmoved."""
+        self._seen_version = None
+
     def ensure_fresh(self, *, apply=False):
         """Make the read model reflect every commit made to the canonical file so far, or, while
         the freshness process applies other writers' commits (its beacon), every commit it has
@@ -135,8 +140,15 @@ class ClientHandle:
             elif version != self._seen_version:
                 if not apply and left_to_worker(rm, store):
                     return rm  # _seen_version unchanged: the next request looks again
-                if refresh_once(rm, store) is WAITING:
-                    return rm  # our other writers' updates are due in milliseconds: look again then
+                try:
+                    if refresh_once(rm, store) is WAITING:
+                        return rm  # our other writers' updates are due in milliseconds: look again then
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise
+                    # The read model's lock outlasted its busy timeout (a rebuild, a bulk import):
+                    # serve it as it is; the next request looks again.
+                    return rm
             self._seen_version = version
         return rm
 

@@ -50,15 +50,23 @@ def _sync(handle, *, memory_ids=(), edge_ids=(), removed_memory_ids=(), removed_
     if getattr(store, "writes_readmodel", False):
         return  # a synced client's outbox already overlaid the change in the same transaction
     claimed = freshness.commit_claim(store)  # our commit alone since the last: no diff for it
-    with rm.write() as conn:
-        # Read back inside: our processes' updates are serial here, so a later one holds later rows.
-        nodes = list(store.iter_nodes(memory_ids)) if memory_ids else []
-        edges = list(store.iter_edges(edge_ids)) if edge_ids else []
-        rm.remove_memories(conn, removed_memory_ids)
-        rm.remove_edges(conn, removed_edge_ids)
-        rm.apply_memories(conn, nodes)
-        rm.apply_edges(conn, edges)
-        freshness.claim(conn, claimed)
+    try:
+        with rm.write() as conn:
+            # Read back inside: our processes' updates are serial here, so a later one holds later rows.
+            nodes = list(store.iter_nodes(memory_ids)) if memory_ids else []
+            edges = list(store.iter_edges(edge_ids)) if edge_ids else []
+            rm.remove_memories(conn, removed_memory_ids)
+            rm.remove_edges(conn, removed_edge_ids)
+            rm.apply_memories(conn, nodes)
+            rm.apply_edges(conn, edges)
+            freshness.claim(conn, claimed)
+    except BaseException:
+        # The file holds the write, the read model not (its lock timed out: a 503): the next
+        # probe must diff it in at once, not wait for this update as one of ours in flight.
+        # Our own commit leaves this connection's data_version unmoved: look again next time.
+        store.forget_commit(claimed)
+        handle.forget_seen()
+        raise
 
 
 def _user(actor):

@@ -71,10 +71,22 @@ class WriterLock:
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
-    def _write(self, inflight, commit=None):
+    def forget(self, commit):
+        """A commit of ours whose read-model update failed (its lock timed out): probes must diff
+        it at once rather than wait PENDING_S for an update that will never come."""
+        fd = self._descriptor()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            state = self._read()
+            self._write(state.get("inflight"), drop=tuple(commit))
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _write(self, inflight, commit=None, drop=None):
         now = time.time()
         state = self._read()
-        commits = [c for c in state.get("commits", []) if now - c[2] <= PENDING_S][-(KEEP - 1):]
+        commits = [c for c in state.get("commits", []) if now - c[2] <= PENDING_S
+                   and tuple(c[:2]) != drop][-(KEEP - 1):]
         if commit:
             commits.append([commit[0], commit[1], now])
         text = json.dumps({"inflight": inflight, "commits": commits}).encode()
