@@ -216,7 +216,7 @@ def test_the_writer_process_killed_fails_the_job_with_the_reason_and_retry_compl
     """SIGKILL of the child mid-way, through the real job: the job fails saying so, the file holds
     whole chunks only, the read model is put in step by the next probe, Retry imports the rest."""
     monkeypatch.setattr(services, "IMPORT_INLINE_ROWS", 10)  # a worker job
-    monkeypatch.setattr(sides, "CHUNK", 10)  # ~120 chunks: the kill lands mid-way
+    monkeypatch.setattr(sides, "CHUNK", 3)  # ~400 chunks (about 1.5 ms each when idle): the kill lands mid-way
     store, rm = handle.store, handle.readmodel
     before = _ids(store)
     plan = imports.plan(imports.read_path(source, max_bytes=10**9), sides.ClientSide(handle))
@@ -230,7 +230,7 @@ def test_the_writer_process_killed_fails_the_job_with_the_reason_and_retry_compl
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not killed:
             for pid in _writer_children():
-                time.sleep(0.3)  # a few chunks in
+                time.sleep(0.05)  # a few chunks in (the whole copy takes 0.3 s at 10 rows a chunk, idle)
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
                 break
@@ -244,7 +244,7 @@ def test_the_writer_process_killed_fails_the_job_with_the_reason_and_retry_compl
     record.refresh_from_db()
     assert killed and job.status == Job.FAILED and record.status == ImportJob.FAILED
     assert "writer process stopped (exit code -9)" in job.message and record.message == job.message
-    assert _whole_chunks(plan, store, before, 10) < len(plan.writes)  # whole chunks, stopped mid-way
+    assert _whole_chunks(plan, store, before, 3) < len(plan.writes)  # whole chunks, stopped mid-way
     assert not _writer_children()  # reaped, none left behind
     handle.ensure_fresh()
     assert _rm_versions(rm) == _file_versions(store)
