@@ -6,7 +6,9 @@ existence is not revealed); a member whose role is too low gets a 403.
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from . import sql
 from .models import ClientDatabase, Membership
+from .registry import DEFAULT_SLUG, get_client
 
 RANK = {Membership.VIEWER: 1, Membership.EDITOR: 2, Membership.ADMIN: 3}
 
@@ -21,12 +23,31 @@ def role_for(user, client):
 
 def require(user, client, needed):
     """The user's role in client, or Http404 / PermissionDenied when it is below `needed`."""
-    role = role_for(user, client)
+    return _checked(client, role_for(user, client), needed)
+
+
+def _checked(client, role, needed):
     if role is None:
         raise Http404(f"No client database named {client.slug!r}.")
     if RANK[role] < RANK[needed]:
         raise PermissionDenied(f"Your role in {client.name} is {role}; this needs {needed}.")
     return role
+
+
+def client_and_role(user, slug, needed):
+    """The client database of a URL (not archived) and the user's role in it, checked as
+    ``require`` checks it. A member's client row comes with the role, in one query instead
+    of two on every request (issue 13: a first search's way through Django); get_client(slug)
+    finds it for a superuser, who needs no membership, and for `default`, which it registers
+    on first use. Http404 for a missing or archived database or a non-member alike: a
+    database's existence is not revealed."""
+    if user.is_authenticated and not user.is_superuser and slug != DEFAULT_SLUG:
+        found = list(ClientDatabase.objects.raw(sql.MEMBER_CLIENT, [slug, user.pk]))
+        if not found:
+            raise Http404(f"No client database named {slug!r}.")
+        return found[0], _checked(found[0], found[0].member_role, needed)
+    client = get_client(slug)
+    return client, require(user, client, needed)
 
 
 def visible_clients(user):

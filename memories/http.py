@@ -7,9 +7,9 @@ from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.views.decorators.vary import vary_on_headers
 
-from .access import require
+from .access import client_and_role
 from .connector import StoreError
-from .registry import get_client, handle_for
+from .registry import handle_for
 
 
 def client_view(view=None, *, role="viewer"):
@@ -22,8 +22,7 @@ def client_view(view=None, *, role="viewer"):
     @wraps(view)
     @vary_on_headers("HX-Request")
     def wrapper(request, client, *args, **kwargs):
-        database = get_client(client)
-        request.kb_role = require(request.user, database, role)
+        database, request.kb_role = client_and_role(request.user, client, role)
         request.kb_client = database  # for the menu of an error page, should the file fail below
         handle = handle_for(database)
         handle.ensure_fresh()

@@ -86,21 +86,22 @@ def search(request, handle):
     state = request.GET.copy()
     for key in ("part", "facets"):
         state.pop(key, None)
-    context = _listing_context(request, handle, form, filters, page, state)
     kept = [(k, v) for k, values in state.lists() for v in values if k != "format"]
+    if part != "facets" and wants_json(request):
+        # The JSON twin needs none of the page's context (facet links, counts, suggestions).
+        return JsonResponse(_page_json(page, {
+            "query": result["query"], "corrected": result["corrected"], "page": number,
+            "partial": result["partial"], "total_more": result["total_more"], "titles_only": result["titles_only"],
+            "facets_url": None if with_facets else
+            f"{request.path}?{urlencode([*kept, ('facets', '1'), ('format', 'json')])}"}),
+            json_dumps_params={"ensure_ascii": False})
+    context = _listing_context(request, handle, form, filters, page, state)
     facets_url = f"{request.path}?{urlencode([*kept, ('part', 'facets')])}"
     context.update(mode="search", corrected=result["corrected"], partial=result["partial"],
                    page_number=number, titles_only=result["titles_only"],
                    total_more=result["total_more"], facets_url=facets_url, exact=exact,
                    popular=selectors.popular_tags(rm=handle.readmodel) if not page.items else [])
-    if part == "facets":
-        return respond(request, "memories/list.html", context, partial="facets")
-    data = _page_json(page, {"query": result["query"], "corrected": result["corrected"], "page": number,
-                             "partial": result["partial"], "total_more": result["total_more"],
-                             "titles_only": result["titles_only"],
-                             "facets_url": None if with_facets else
-                             f"{request.path}?{urlencode([*kept, ('facets', '1'), ('format', 'json')])}"})
-    return respond(request, "memories/list.html", context, partial="main", data=data)
+    return respond(request, "memories/list.html", context, partial="facets" if part == "facets" else "main")
 
 
 def _memory_or_404(handle, memory_id):
