@@ -91,7 +91,8 @@ def search(request, handle):
         # The JSON twin needs none of the page's context (facet links, counts, suggestions).
         return JsonResponse(_page_json(page, {
             "query": result["query"], "corrected": result["corrected"], "page": number,
-            "partial": result["partial"], "total_more": result["total_more"], "titles_only": result["titles_only"],
+            "partial": result["partial"], "total_more": result["total_more"],
+            "titles_only": result["titles_only"],
             "facets_url": None if with_facets else
             f"{request.path}?{urlencode([*kept, ('facets', '1'), ('format', 'json')])}"}),
             json_dumps_params={"ensure_ascii": False})

@@ -16,8 +16,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.test import Client
-from django.test.utils import override_settings
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from memories import models, selectors
@@ -68,7 +69,7 @@ class Command(BaseCommand):
                if not wanted or kind in wanted]
         if not mix:
             raise CommandError(f"No search of the kinds {sorted(wanted)}.")
-        report["kinds"] = self._time(handle, mix)
+        report["kinds"], report["django_queries_per_request"] = self._time(handle, mix)
         report["loadavg_end"] = _loadavg()
         out = settings.DATA_DIR / "bench" / "search-results.json"
         out.write_text(json.dumps(report, indent=2) + "\n")
@@ -88,6 +89,8 @@ class Command(BaseCommand):
             for _, url, _ in calls:  # SQLite's page cache warm, as kb_bench has it
                 kb_bench.Command._get(web, url)
             view = [kb_bench._timed(lambda: kb_bench.Command._get(web, url), rm) for _, url, _ in calls]
+            with CaptureQueriesContext(connection) as queries:  # of Django's tables, not the read model's
+                kb_bench.Command._get(web, calls[0][1])
         bare = [kb_bench._timed(lambda: bare_search(rm, q)) for _, _, q in calls]
         web.logout()
         result = {}
@@ -95,7 +98,7 @@ class Command(BaseCommand):
             chosen = [i for i, (k, _, _) in enumerate(calls) if kind in (k, "all")]
             result[kind] = {"view": kb_bench._stats([view[i] for i in chosen]),
                             "bare": kb_bench._stats([bare[i] for i in chosen])}
-        return result
+        return result, len(queries.captured_queries)
 
     def _print(self, report, out):
         lines = [f"{report['n']:,} memories: read model " + ("built" if report["rebuilt"] else "reused")
@@ -107,7 +110,9 @@ class Command(BaseCommand):
         for kind, t in report["kinds"].items():
             lines.append(f"{kind[:14]:14} {t['view']['p50']:9.1f} {t['view']['p95']:9.1f} "
                          f"{t['bare']['p50']:9.1f} {t['bare']['p95']:9.1f} {t['view']['count']:6}")
-        lines.append(f"\nFigures written to {out}")
+        lines.append("\nQueries of Django's tables a search request makes: "
+                     f"{report['django_queries_per_request']}")
+        lines.append(f"Figures written to {out}")
         self.stdout.write("\n".join(lines))
 
 
