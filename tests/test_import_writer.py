@@ -288,21 +288,7 @@ def test_a_worker_killed_while_its_writer_process_writes_leaves_no_writer_and_th
         load_graph(str(empty), [], [])
         memories, relationships = synthetic_graph(4000, seed=5, edges_per_memory=2, tags_per_memory=2)
         load_graph(str(source), memories, relationships)
-        setup = f"""
-from memories import services
-from memories.models import ClientDatabase, ImportJob
-from memories.registry import handle_for
-from memories.worker.models import Job
-client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(empty)!r}))
-handle = handle_for(client)
-handle.ensure_fresh()
-"""
-        preview = site.shell(setup + f"""
-from django.core.files.uploadedfile import SimpleUploadedFile
-services.import_upload(handle=handle, actor=None,
-                       upload=SimpleUploadedFile("big.db", open({str(source)!r}, "rb").read()))
-out = Job.objects.get(kind="preview").pk
-""")
+        setup, preview = site.upload(empty, source)
         site.start_worker()
         site.wait_job(preview, lambda j: j["status"] == "done", "previewed")
         site.kill_worker()

@@ -73,21 +73,7 @@ def test_an_import_cancelled_while_the_worker_runs_it_is_consistent_and_complete
     empty, source = tmp_path / "team.db", tmp_path / "big.db"
     load_graph(str(empty), [], [])
     ids = _graph_file(source, N)
-    setup = f"""
-from django.core.files.uploadedfile import SimpleUploadedFile
-from memories import services
-from memories.models import ClientDatabase, ImportJob
-from memories.registry import handle_for
-from memories.worker.models import Job
-client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(empty)!r}))
-handle = handle_for(client)
-handle.ensure_fresh()
-"""
-    preview = site.shell(setup + f"""
-services.import_upload(handle=handle, actor=None,
-                       upload=SimpleUploadedFile("big.db", open({str(source)!r}, "rb").read()))
-out = Job.objects.get(kind="preview").pk
-""")
+    setup, preview = site.upload(empty, source)
     site.start_worker()
     site.wait_job(preview, lambda j: j["status"] == "done", "previewed")
     job_id = site.shell(setup + """

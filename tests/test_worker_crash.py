@@ -41,6 +41,26 @@ class Site:
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.rsplit("OUT=", 1)[1])
 
+    def upload(self, team_file, source):
+        """Client database `team` on ``team_file`` and ``source`` uploaded for import: the setup code
+        every later shell call starts with, and the id of the upload's preview job."""
+        setup = f"""
+from django.core.files.uploadedfile import SimpleUploadedFile
+from memories import services
+from memories.models import ClientDatabase, ImportJob
+from memories.registry import handle_for
+from memories.worker.models import Job
+client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(team_file)!r}))
+handle = handle_for(client)
+handle.ensure_fresh()
+"""
+        preview = self.shell(setup + f"""
+services.import_upload(handle=handle, actor=None,
+                       upload=SimpleUploadedFile("big.db", open({str(source)!r}, "rb").read()))
+out = Job.objects.get(kind="preview").pk
+""")
+        return setup, preview
+
     def job(self, job_id):
         with sqlite3.connect(self.dir / "kbsite.sqlite3", timeout=10) as conn:
             conn.row_factory = sqlite3.Row
@@ -97,21 +117,7 @@ def test_an_import_killed_mid_way_completes_on_the_next_worker_with_no_duplicate
     empty, source = tmp_path / "team.db", tmp_path / "big.db"
     load_graph(str(empty), [], [])
     ids = _graph_file(source, N)
-    setup = f"""
-from django.core.files.uploadedfile import SimpleUploadedFile
-from memories import services
-from memories.models import ClientDatabase, ImportJob
-from memories.registry import handle_for
-from memories.worker.models import Job
-client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(empty)!r}))
-handle = handle_for(client)
-handle.ensure_fresh()
-"""
-    preview = site.shell(setup + f"""
-services.import_upload(handle=handle, actor=None,
-                       upload=SimpleUploadedFile("big.db", open({str(source)!r}, "rb").read()))
-out = Job.objects.get(kind="preview").pk
-""")
+    setup, preview = site.upload(empty, source)
     site.start_worker()  # the file is big enough for its preview to be the worker's too
     site.wait_job(preview, lambda j: j["status"] == "done", "previewed")
     site.kill_worker()
