@@ -2,6 +2,7 @@
 import sqlite3
 from functools import wraps
 
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.template.response import TemplateResponse
@@ -74,9 +75,11 @@ BUSY_RETRY_AFTER_S = 5
 
 def _busy(exception):
     """A read model whose write lock outlasted its busy timeout (a rebuild or a bulk import holds
-    it for its whole run): the request can be tried again; any other SQLite error is a bug."""
+    it for its whole run), or the site's own database so: the request can be tried again; any
+    other SQLite error is a bug."""
     text = str(exception).lower()
-    return isinstance(exception, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+    return (isinstance(exception, (sqlite3.OperationalError, DatabaseOperationalError))
+            and ("locked" in text or "busy" in text))
 
 
 class StoreErrorMiddleware:
@@ -94,7 +97,7 @@ class StoreErrorMiddleware:
             return error_response(request, str(exception), status=503)
         if _busy(exception):
             response = error_response(
-                request, "The search index is busy with a long write (a rebuild or an import); "
+                request, "The database is busy with a long write (a rebuild or an import); "
                 "try again in a few seconds.", status=503)
             response["Retry-After"] = str(BUSY_RETRY_AFTER_S)
             return response

@@ -26,3 +26,14 @@ def test_a_write_behind_a_long_read_model_lock_gets_503_and_lands_after(web, han
     found = web.get("/c/acme/search/?q=%22Behind+the+rebuild%22&format=json").json()
     assert [row["title"] for row in found["items"]] == ["Behind the rebuild"]  # nothing lost
 
+
+
+def test_only_lock_timeouts_count_as_busy():
+    from django.db import OperationalError
+
+    from memories.http import _busy
+
+    assert _busy(sqlite3.OperationalError("database is locked"))
+    assert _busy(OperationalError("database is locked"))  # the site's own database, through Django
+    assert not _busy(sqlite3.OperationalError("no such table: memory"))  # a bug stays a 500
+    assert not _busy(ValueError("database is locked"))
