@@ -73,14 +73,12 @@ class WriterLock:
 
     def forget(self, commit):
         """A commit of ours whose read-model update failed (its lock timed out): probes must diff
-        it at once rather than wait PENDING_S for an update that will never come."""
-        fd = self._descriptor()
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            state = self._read()
-            self._write(state.get("inflight"), drop=tuple(commit))
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        it at once rather than wait PENDING_S for an update that will never come. Without the
+        turn: this process's threads share one descriptor, whose flock another thread may hold
+        (taking and dropping it here would drop theirs); a state another process writes at the
+        same time can lose an entry, which means a diff, never a change missed (above)."""
+        state = self._read()
+        self._write(state.get("inflight"), drop=tuple(commit))
 
     def _write(self, inflight, commit=None, drop=None):
         now = time.time()
