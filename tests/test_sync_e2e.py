@@ -122,7 +122,10 @@ def pages_state(instance):
     memories = set(instance.memories())
     edges = set()
     for memory_id in memories:
-        memory = instance.http.get(f"/c/team/memories/{memory_id}/?format=json").json()["memory"]
+        page = instance.http.get(f"/c/team/memories/{memory_id}/?format=json")
+        if page.status_code != 200:  # deleted by a pull between the list and its page (404): look again
+            return None
+        memory = page.json()["memory"]
         edges |= {edge["id"] for group in memory["outgoing"].values() for edge in group}
     return memories, edges
 
