@@ -304,6 +304,14 @@ class ReadModel:
         return {"changed": changed, "removed": removed, "edges_changed": edges_changed,
                 "edges_removed": edges_removed}
 
+    def versions_of(self, ids, *, edges=False):
+        """{id: version} of the given memories (or relationships) this read model holds."""
+        query, found, ids = sql.RM_EDGE_VERSIONS_OF if edges else sql.RM_MEMORY_VERSIONS_OF, {}, list(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            found.update(self.conn.execute(query.format(marks=",".join("?" * len(chunk))), chunk))
+        return found
+
     def _diff_table(self, theirs, ours_query):
         """(ids new or changed in ``theirs``, ids only in ours). Theirs are streamed and ours held
         as {id: hash of version}, one table at a time: a 100,000-memory file's pairs held as

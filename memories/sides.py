@@ -156,12 +156,7 @@ class ClientSide(FileSide):
         return dict(self.handle.readmodel.conn.execute(query).fetchall())
 
     def versions_of(self, kind, ids):
-        query = sql.RM_MEMORY_VERSIONS_OF if kind == NODE else sql.RM_EDGE_VERSIONS_OF
-        found, ids = {}, list(ids)
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start:start + CHUNK]
-            found.update(self.handle.readmodel.conn.execute(query.format(marks=",".join("?" * len(chunk))), chunk))
-        return found
+        return self.handle.readmodel.versions_of(ids, edges=kind != NODE)
 
     def rows(self, kind, ids):
         if not self.handle.synced:

@@ -62,6 +62,7 @@ META_GET = "SELECT value FROM meta WHERE key = ?"
 META_PUT = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
 META_DROP = "DELETE FROM meta WHERE key = ?"
 META_CLAIMS_DROP = "DELETE FROM meta WHERE key LIKE ?"
+META_LIKE = "SELECT key, value FROM meta WHERE key LIKE ?"
 # The file header as the pager sees it: write version (2 = WAL) and the file change counter.
 FILE_HEADER = "SELECT hex(substr(data, 19, 1)), hex(substr(data, 25, 4)) FROM sqlite_dbpage WHERE pgno = 1"
 NODE_GET = "SELECT properties FROM nodes WHERE id = ? AND label = 'Memory'"

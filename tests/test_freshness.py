@@ -201,3 +201,36 @@ def test_two_workers_and_a_concurrent_writer_lose_nothing(server, workers):
     for handle in workers:
         rm = handle.ensure_fresh()
         assert dict(rm.conn.execute(sql.MEMORY_VERSIONS).fetchall()) == handle.store.node_versions()
+
+
+def test_writes_during_the_diff_wait_for_no_lock_and_are_never_lost(server, workers, monkeypatch):
+    """The full (id, version) diff runs outside the read model's write lock (seconds at 100,000
+    memories): a site write and another memorygraph write made while it runs go through at once,
+    the stamp recorded follows our claim but never past theirs, and the next probe applies it."""
+    one, two = workers
+    theirs_first = server.store(type=MemoryType.ERROR, title="Theirs before the diff", content="a")
+    made, real_diff = {}, two.readmodel.diff_versions
+
+    def diff_with_writes_meanwhile(store, **kwargs):
+        probe = sqlite3.connect(two.readmodel.path, timeout=0)
+        probe.execute("BEGIN IMMEDIATE")  # raises "database is locked" if the diff held the lock
+        probe.execute("ROLLBACK")
+        probe.close()
+        made["ours"] = services.memory_create(handle=one, actor=None, fields={
+            "type": "general", "title": "Ours during the diff", "content": "b"})
+        made["stamp after ours"] = one.store.change_stamp()
+        made["theirs"] = server.store(type=MemoryType.FIX, title="Theirs during the diff", content="c")
+        return real_diff(store, **kwargs)
+
+    monkeypatch.setattr(two.readmodel, "diff_versions", diff_with_writes_meanwhile)
+    two.ensure_fresh()
+    monkeypatch.undo()
+    assert title(two, theirs_first) == "Theirs before the diff"
+    assert title(two, made["ours"]) == "Ours during the diff"
+    assert two.readmodel.stamp() == made["stamp after ours"] != two.store.change_stamp()
+    for handle in workers:
+        rm = handle.ensure_fresh()
+        assert title(handle, made["theirs"]) == "Theirs during the diff"
+        assert rm.stamp() == handle.store.change_stamp()
+        from memories import sql
+        assert dict(rm.conn.execute(sql.MEMORY_VERSIONS).fetchall()) == handle.store.node_versions()

@@ -78,38 +78,65 @@ def refresh_once(rm, store):
     sharing ``rm`` already did. Returns the diff's counts, None when there was nothing to do, or
     WAITING when the file is ahead only by our own writers' commits whose updates are due.
 
-    Under the read model's write lock (the next process waits for it, then finds the stamp
-    equal) the file's stamp S is read first and the diff after it in short reads by pages of
-    rowids, not one snapshot: a snapshot's shared lock holds writers' commits back for its
-    duration, about 1 s at 100,000 memories and several under load, which the memorygraph
-    server waits out (its busy timeout is 5 s). Every row read is then as of S or later, so
-    the read model holds state S at least and S is recorded; when the file moved during the
-    reads (its stamp is no longer S) a relationship whose memory is not there yet is left
-    for the next diff, which that move makes due. A WAL file has no stamp to tell: there the
-    diff keeps one snapshot."""
+    The diff runs in two steps, and only the short one holds the read model's write lock:
+
+    1. Outside it, the file's stamp S is read first and then every (id, version) pair of both
+       sides is compared (``diff_versions``): the file in short reads by pages of rowids, not
+       one snapshot (a snapshot's shared lock holds writers' commits back for its duration,
+       which the memorygraph server waits out: its busy timeout is 5 s), the read model as of
+       its last commit (WAL: no lock). Every file row read is as of S or later. At 100,000
+       memories this is 2.5-5 s of CPU; under the write lock it held back every write of the
+       site for as long (kb_bench_load: requests of 6-7 s, a third of the site's writes done).
+    2. Under the write lock only the ids that step found different are read again from both
+       sides and applied. A row that step found equal was equal then on both sides, at a
+       state of S or later, and the read model only ever moves to later states of a row (our
+       own writes commit to the file before their read model; other appliers take this
+       lock). So the read model holds state S at least and S is recorded, unless the stamp
+       recorded meanwhile (claims of our own writes) is already later. A change made after
+       the first step's reads moved the file past S: the next probe diffs again. A relationship
+       whose memory is not in the read model yet is left for that next diff the same way.
+
+    A WAL file has no stamp to tell: there the whole diff runs in one snapshot, under the lock."""
     stamp = store.change_stamp()
     if stamp is not None and stamp == rm.stamp():
         return None
     if stamp is not None and ours_in_flight(rm, store, stamp):
         return WAITING
+    candidates = rm.diff_versions(store, paged=True) if stamp is not None else None
     conn = rm.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
-        stamp = store.change_stamp()
-        if stamp is not None and stamp == rm.stamp():
+        now = store.change_stamp()
+        if now is not None and now == rm.stamp():
             result = None
-        elif stamp is not None and ours_in_flight(rm, store, stamp):
-            result = WAITING
-        elif stamp is not None:
-            result = _apply(rm, store, stamp)
-        else:
+        elif candidates is not None and now is not None:
+            result = _apply(rm, store, stamp, _still_different(rm, store, candidates))
+        else:  # a WAL file, or one that became one: no stamps, one snapshot
             with store.snapshot():
-                result = _apply(rm, store, None)
+                diff = rm.diff_versions(store)
+                found = diff, list(store.iter_nodes(diff["changed"])), list(store.iter_edges(diff["edges_changed"]))
+                result = _apply(rm, store, None, found)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
     return result
+
+
+def _still_different(rm, store, candidates):
+    """Of the ids the unlocked diff found different, those that still are, read again from
+    both sides (a few rows, where the full diff reads every row): (diff, nodes, edges)."""
+    memories = candidates["changed"] + candidates["removed"]
+    links = candidates["edges_changed"] + candidates["edges_removed"]
+    nodes, edges = list(store.iter_nodes(memories)), list(store.iter_edges(links))
+    ours, ours_edges = rm.versions_of(memories), rm.versions_of(links, edges=True)
+    present, present_edges = {node[0] for node in nodes}, {edge["id"] for edge in edges}
+    nodes = [node for node in nodes if ours.get(node[0]) != node[2]]
+    edges = [edge for edge in edges if ours_edges.get(edge["id"]) != edge["version"]]
+    diff = {"changed": [node[0] for node in nodes], "removed": [i for i in ours if i not in present],
+            "edges_changed": [edge["id"] for edge in edges],
+            "edges_removed": [i for i in ours_edges if i not in present_edges]}
+    return diff, nodes, edges
 
 
 def ours_in_flight(rm, store, stamp):
@@ -133,28 +160,43 @@ def ours_in_flight(rm, store, stamp):
     return busy and _ahead(stamp, at) and int(stamp.split(":")[1]) == int(at.split(":")[1]) + 1
 
 
-def _apply(rm, store, stamp):
+def _apply(rm, store, stamp, found):
     conn = rm.conn
-    diff = rm.diff_versions(store, paged=stamp is not None)
-    nodes, edges = list(store.iter_nodes(diff["changed"])), list(store.iter_edges(diff["edges_changed"]))
-    moved = stamp is not None and store.change_stamp() != stamp
-    values = {STAMP: stamp or "", "diffs": int(rm.meta("diffs") or 0) + 1,
-              f"diffs {ROLE}": int(rm.meta(f"diffs {ROLE}") or 0) + 1}
-    # Every claim recorded so far is of a commit before S (its read-model update, after its
-    # commit, came before this transaction, inside which S was read): S holds them all.
-    conn.execute(sql.META_CLAIMS_DROP, (CLAIM + "%",))
+    diff, nodes, edges = found
+    values = {"diffs": int(rm.meta("diffs") or 0) + 1, f"diffs {ROLE}": int(rm.meta(f"diffs {ROLE}") or 0) + 1}
     if any(diff.values()):
         rm.apply_memories(conn, nodes)
         rm.remove_memories(conn, diff["removed"])
         rm.remove_edges(conn, diff["edges_removed"])
-        if moved:
+        if stamp is not None and store.change_stamp() != stamp:  # a memory may be newer than S
             edges = [e for e in edges if all(conn.execute(sql.MEMORY_RID, (e[end],)).fetchone()
                                              for end in ("from_id", "to_id"))]
         rm.apply_edges(conn, edges)
         # changed_at only when rows changed: caches and the analytics' debounce key on it.
         values.update(changed_at=time.time_ns(), refreshed_at=time.time())
     rm._set_meta(rm.conn, **values)
+    _record(conn, stamp)
     return {key: len(ids) for key, ids in diff.items()}
+
+
+def _record(conn, stamp):
+    """Record that the read model holds state ``stamp`` at least, never moving the recorded
+    stamp back (our writes' claims may have moved it past S meanwhile), then follow the claims
+    of our commits made after it. Claims of commits before it are held by it: dropped."""
+    row = conn.execute(sql.META_GET, (STAMP,)).fetchone()
+    recorded = row[0] if row else ""
+    if stamp is None:  # a WAL file: no stamps, no claims
+        conn.execute(sql.META_CLAIMS_DROP, (CLAIM + "%",))
+        conn.execute(sql.META_PUT, (STAMP, ""))
+        return
+    at = recorded if _ahead(recorded, stamp) else stamp
+    for key, _after in conn.execute(sql.META_LIKE, (CLAIM + "%",)).fetchall():
+        if not _ahead(key[len(CLAIM):], at) and key[len(CLAIM):] != at:
+            conn.execute(sql.META_DROP, (key,))
+    while (row := conn.execute(sql.META_GET, (CLAIM + at,)).fetchone()) is not None:
+        conn.execute(sql.META_DROP, (CLAIM + at,))
+        at = row[0]
+    conn.execute(sql.META_PUT, (STAMP, at))
 
 
 def commit_claim(store):
