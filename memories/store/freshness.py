@@ -5,8 +5,8 @@ It records the canonical file's change stamp it reflects (``readmodel.STAMP``, t
 header's file change counter, ``CanonicalStore.change_stamp``). A process that sees the file
 moved (its ``PRAGMA data_version`` probe) compares the file's stamp with the recorded one:
 equal means another process already applied the change, a probe of microseconds; otherwise
-one process, holding the read model's write lock, diffs and records the new stamp in the
-same transaction. Our own writes through the services move the stamp over themselves when
+one process diffs, outside the read model's write lock, then under it applies the rows found
+different and records the stamp in the same transaction (``refresh_once``). Our own writes through the services move the stamp over themselves when
 no other writer committed since their transaction began, so they cost no diff either.
 
 Never a change lost: a stamp is only ever recorded for a state the read model holds at least
