@@ -250,3 +250,50 @@ def test_the_pages_that_start_jobs_say_so(web, handle, monkeypatch):
     monkeypatch.setattr(services, "BULK_INLINE", 10)
     assert b"tagged by the worker" in web.get("/c/acme/tags/bulk/?type=error").content
     assert b'href="/c/acme/jobs/"' in web.get("/c/acme/import/").content
+
+
+def test_the_worker_and_its_freshness_process_run_below_the_web_workers_priority(tmp_path):
+    """kb_worker lowers its priority to KB_WORKER_NICE, and its freshness child inherits it:
+    their long work takes the CPU that web requests leave."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from django.conf import settings
+
+    env = {**os.environ, "KB_DATA_DIR": str(tmp_path), "KB_WORKER_NICE": "7"}
+    manage = str(settings.BASE_DIR / "manage.py")
+    subprocess.run([sys.executable, manage, "migrate", "-v0"], env=env, check=True, timeout=120)
+    proc = subprocess.Popen([sys.executable, manage, "kb_worker", "--no-jobs"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, children = time.monotonic() + 60, []
+        while time.monotonic() < deadline and not children:
+            time.sleep(0.2)
+            children = [pid for pid in _children(proc.pid) if b"kb_freshness" in _cmdline(pid)]
+        assert children, "no freshness process started"
+        expected = max(os.getpriority(os.PRIO_PROCESS, 0), 7)  # never raised above the caller's
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) == expected
+        assert os.getpriority(os.PRIO_PROCESS, children[0]) == expected
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _children(pid):
+    import glob
+
+    found = []
+    for path in glob.glob(f"/proc/{pid}/task/*/children"):
+        with open(path) as f:
+            found += [int(child) for child in f.read().split()]
+    return found
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
