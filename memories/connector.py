@@ -37,9 +37,16 @@ class StoreBusy(StoreError):
     pass
 
 
+def is_lock_timeout(exc):
+    """SQLite's (stdlib, libsql or Django's wrapper of them) "database is locked" / "busy": a
+    write lock held past the busy timeout. The one error worth trying again later."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
 def _translate(exc, path):
     text = str(exc)
-    if "locked" in text or "busy" in text:
+    if is_lock_timeout(exc):
         return StoreBusy(f"The memory file {path} is busy (another process holds a write lock); try again.")
     if "not a database" in text or "file is encrypted" in text:
         return StoreError(f"{path} is not a SQLite database file (it may be corrupt or of another kind).")

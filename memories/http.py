@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.vary import vary_on_headers
 
 from .access import client_and_role
-from .connector import StoreError
+from .connector import StoreError, is_lock_timeout
 from .registry import handle_for
 
 
@@ -77,9 +77,8 @@ def _busy(exception):
     """A read model whose write lock outlasted its busy timeout (a rebuild or a bulk import holds
     it for its whole run), or the site's own database so: the request can be tried again; any
     other SQLite error is a bug."""
-    text = str(exception).lower()
     return (isinstance(exception, (sqlite3.OperationalError, DatabaseOperationalError))
-            and ("locked" in text or "busy" in text))
+            and is_lock_timeout(exception))
 
 
 class StoreErrorMiddleware:

@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.http import Http404
 
-from .connector import CanonicalStore, StoreError
+from .connector import CanonicalStore, StoreError, is_lock_timeout
 from .models import ClientDatabase
 from .outbox import OutboxStore
 from .readmodel import STAMP, ReadModel
@@ -144,7 +144,7 @@ class ClientHandle:
                     if refresh_once(rm, store) is WAITING:
                         return rm  # our other writers' updates are due in milliseconds: look again then
                 except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) and "busy" not in str(exc):
+                    if not is_lock_timeout(exc):
                         raise
                     # The read model's lock outlasted its busy timeout (a rebuild, a bulk import):
                     # serve it as it is; the next request looks again.
