@@ -316,3 +316,28 @@ def test_the_auto_interval_waits_twice_the_last_computation(handle, user, settin
     _new_edge(handle, user)
     assert analytics_run_if_due(rm=rm, now=t0 + wait - 0.01) is None
     assert analytics_run_if_due(rm=rm, now=t0 + wait)
+
+
+def test_the_change_log_stays_bounded_without_a_worker_and_a_state_behind_it_reloads(handle):
+    """With no worker emptying it, the log keeps at most about sql.DIRTY_KEEP rows; a state that
+    had not read the rows dropped loads a fresh snapshot instead of stepping over the gap."""
+    from types import SimpleNamespace
+
+    analytics_run(rm=handle.readmodel)  # the worker installed the log and read it up to here
+    state, rm = services.STATES[handle.readmodel.path], handle.readmodel
+    with rm.write() as conn:
+        conn.executemany("INSERT INTO graph_dirty (kind, id) VALUES ('m', ?)",
+                         ((f"gone-{n}",) for n in range(sql.DIRTY_KEEP + 2_500)))
+    count = rm.conn.execute("SELECT count(*) FROM graph_dirty").fetchone()[0]
+    dropped = int(rm.meta(sql.DIRTY_DROPPED))
+    assert sql.DIRTY_KEEP <= count < sql.DIRTY_KEEP + 1000
+    assert dropped > state.seq
+    assert rm.conn.execute("SELECT min(seq) FROM graph_dirty").fetchone()[0] == dropped + 1
+    # Leave a few rows after the mark, so that only the mark, not the log's length, decides.
+    with rm.write() as conn:
+        conn.execute("DELETE FROM graph_dirty WHERE seq > ?", (dropped + 10,))
+    ranks, built_at = SimpleNamespace(detail={"state": state.token}), rm.meta("built_at")
+    state.seq = dropped - 5
+    assert state.stale(rm.conn, built_at=built_at, ranks=ranks)
+    state.seq = dropped
+    assert not state.stale(rm.conn, built_at=built_at, ranks=ranks)

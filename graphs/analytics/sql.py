@@ -40,6 +40,20 @@ DIRTY_TRIGGERS = tuple(
     for suffix, event, row in (("ai", "INSERT", "new"), ("ad", "DELETE", "old"),
                                ("au", "UPDATE", "new"), ("aux", "UPDATE", "old"))
 )
+# The log is bounded: with no worker emptying it (the worker stopped, runserver) every write
+# would add a row for good. Every 1,000th row drops those more than DIRTY_KEEP rows old and
+# records how far it dropped; a state behind that mark reloads from a snapshot (a state that
+# far behind would anyway: GraphState.stale).
+DIRTY_KEEP = 100_000
+DIRTY_DROPPED = "graph_dirty_dropped"
+DIRTY_TRIGGERS += (
+    "CREATE TRIGGER IF NOT EXISTS graph_dirty_cap AFTER INSERT ON graph_dirty "
+    f"WHEN new.seq % 1000 = 0 AND new.seq > {DIRTY_KEEP} BEGIN "
+    f"DELETE FROM graph_dirty WHERE seq <= new.seq - {DIRTY_KEEP}; "
+    f"INSERT INTO meta (key, value) VALUES ('{DIRTY_DROPPED}', new.seq - {DIRTY_KEEP}) "
+    "ON CONFLICT(key) DO UPDATE SET value = excluded.value; END",
+)
+DIRTY_DROPPED_GET = f"SELECT value FROM meta WHERE key = '{DIRTY_DROPPED}'"
 DIRTY_TRIGGERS_FOUND = ("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
                         "AND name LIKE 'graph_dirty_%'")
 # AUTOINCREMENT: seq never goes back, even when the worker has emptied the log.
