@@ -230,3 +230,39 @@ def test_a_cancelled_rebuild_retried_is_asked_for_again(admin_web, handle):
     job.refresh_from_db()
     state.refresh_from_db()
     assert job.status == "done" and state.rebuild_progress.startswith("Rebuilt: 294 memories")
+
+
+@pytest.mark.parametrize("fmt", ["json", "sqlite"])
+def test_a_running_export_cancelled_keeps_no_file_and_can_be_retried(web, handle, monkeypatch, fmt):
+    from memories import export_views
+    from memories.worker.kinds import exports_folder
+
+    monkeypatch.setattr(export_views, "EXPORT_INLINE", 100)
+    assert web.post(f"/c/acme/export/?format={fmt}").status_code == 302
+    job = Job.objects.get(kind="export")
+    _running_with_cancel(job, who="bob")
+    page = web.get(f"/c/acme/jobs/{job.pk}/").content.decode()
+    assert "keeps no file" not in page  # already asked to stop: no Cancel button, "Stopping"
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == "cancelled" and job.message == "Cancelled by bob: no file was kept."
+    assert not any(exports_folder(handle.client).iterdir())  # neither the file nor its .part
+    assert web.get(f"/c/acme/jobs/{job.pk}/download/").status_code == 404
+    assert web.post(f"/c/acme/jobs/{job.pk}/retry/").status_code == 302
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == "done" and web.get(f"/c/acme/jobs/{job.pk}/download/").status_code == 200
+
+
+def test_a_running_export_offers_cancel_to_its_reader(web, handle, monkeypatch):
+    from memories import export_views
+
+    monkeypatch.setattr(export_views, "EXPORT_INLINE", 100)
+    web.post("/c/acme/export/?format=csv")
+    job = Job.objects.get(kind="export")
+    Job.objects.filter(pk=job.pk).update(status="running", attempts=1, worker="elsewhere:1",
+                                         heartbeat_at=timezone.now())
+    page = web.get(f"/c/acme/jobs/{job.pk}/").content.decode()
+    assert "Cancel…" in page and "keeps no file" in page
+    assert web.post(f"/c/acme/jobs/{job.pk}/cancel/").status_code == 302
+    assert Job.objects.get(pk=job.pk).cancel_requested_at is not None

@@ -215,18 +215,31 @@ KINDS = {"rebuild": Rebuild(), "preview": Preview(), "import": Import(), "bulk_t
 
 class Export(Kind):
     """A download too big to stream in a request: written to a temporary file, then renamed into
-    KB_DATA_DIR/exports/<client>/ (a killed one leaves only its .part, which the next run replaces)."""
+    KB_DATA_DIR/exports/<client>/ (a killed one leaves only its .part, which the next run replaces).
+    Cancel stops it between chunks of a JSON or CSV file, or once a SQLite or Markdown file is
+    made, before it is copied; it leaves no file (an export writes nothing else)."""
 
     label = "Export"
+    stops_at_chunks = True
 
     def run(self, job, progress):
-        from memories import exports
-
         fmt, ids = job.params["format"], job.params["ids"]
         folder = exports_folder(job.client)
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / f"{job.pk}-{job.params['name']}.{EXPORT_EXTENSIONS[fmt]}"
         part = folder / f".{job.pk}.part"
+        try:
+            self._write(job, part, fmt, ids, progress, cancel_point(job))
+        except JobCancelled:
+            part.unlink(missing_ok=True)
+            raise JobCancelled("no file was kept.") from None
+        os.replace(part, final)
+        return {"file": final.name, "bytes": final.stat().st_size, "memories": len(ids)}
+
+    @staticmethod
+    def _write(job, part, fmt, ids, progress, check):
+        from memories import exports
+
         rm = handle_for(job.client).readmodel
         with open(part, "wb") as out:
             if fmt in ("json", "csv"):
@@ -234,13 +247,13 @@ class Export(Kind):
                 for chunk in stream(rm=rm, ids=ids):
                     out.write(chunk.encode())
                     progress(0, len(ids), f"{out.tell():,} bytes written")
+                    check()
             else:
                 made = (exports.sqlite_file(rm=rm, ids=ids) if fmt == "sqlite"
                         else exports.markdown_zip(rm=rm, ids=ids, folder=job.params["name"]))
                 with made:
+                    check()
                     shutil.copyfileobj(made, out)
-        os.replace(part, final)
-        return {"file": final.name, "bytes": final.stat().st_size, "memories": len(ids)}
 
 
 EXPORT_EXTENSIONS = {"json": "json", "sqlite": "db", "csv": "csv", "markdown": "zip"}
