@@ -181,3 +181,48 @@ def test_near_the_limit_every_request_counts_the_other_workers(client_db, user, 
     with pytest.raises(RateLimited):
         auth(raw, client_db, write=True)
     assert ApiRate.objects.get(key=key, kind="w").count == 11
+
+
+def test_a_key_by_its_urls_slug_comes_with_its_client_database_and_creator(client_db, user, empty_file,
+                                                                            django_assert_max_num_queries):
+    """One query finds the key, its client database (not archived) and its creator, the same
+    instances the ORM builds (aware datetimes included)."""
+    other = ClientDatabase.objects.create(slug="other", name="Other", path=str(empty_file))
+    _, other_raw = keys.api_key_create(client=other, actor=user, name="theirs", role="write")
+    key, raw = keys.api_key_create(client=client_db, actor=user, name="agent", role="write",
+                                   expires_at=timezone.now() + timedelta(days=1))
+    auth(raw, client_db)  # its last use noted: the next lookup writes nothing
+    with django_assert_max_num_queries(2):  # the lookup and the rate UPSERT
+        found = keys.authenticate_key(raw, slug="acme", write=True, address="127.0.0.1")
+    stored = ApiKey.objects.select_related("client", "created_by").get(pk=key.pk)
+    for got, expected in ((found, stored), (found.client, stored.client), (found.created_by, stored.created_by)):
+        assert type(got) is type(expected) and got.pk == expected.pk
+        for field in type(expected)._meta.concrete_fields:
+            assert getattr(got, field.attname) == getattr(expected, field.attname), field.name
+    assert found.expires_at.tzinfo is not None and found.client.archived is False
+    for slug, raw_key in (("other", raw), ("acme", other_raw), ("nope", raw)):
+        with pytest.raises(KeyError401):
+            keys.authenticate_key(raw_key, slug=slug, write=False, address="")
+    ClientDatabase.objects.filter(pk=client_db.pk).update(archived=True)
+    with pytest.raises(KeyError401):
+        keys.authenticate_key(raw, slug="acme", write=False, address="")
+
+
+def test_a_key_whose_creator_is_gone_still_opens_its_database(client_db, user):
+    key, raw = keys.api_key_create(client=client_db, actor=user, name="orphan", role="read")
+    user.delete()
+    found = keys.authenticate_key(raw, slug="acme", write=False, address="")
+    assert found.pk == key.pk and found.created_by is None and found.client.slug == "acme"
+    assert str(actor_for(found)) == "via key orphan of a removed user"
+
+
+def test_a_key_of_default_follows_kb_memory_db(db, user, settings, empty_file, memory_file):
+    """`default` points at KB_MEMORY_DB, as get_client registers it for every view."""
+    from memories.registry import ensure_default_client
+
+    settings.KB_MEMORY_DB = str(empty_file)
+    default = ensure_default_client()
+    _, raw = keys.api_key_create(client=default, actor=user, name="agent", role="read")
+    settings.KB_MEMORY_DB = str(memory_file)
+    found = keys.authenticate_key(raw, slug="default", write=False, address="")
+    assert found.client.path == str(memory_file) == ClientDatabase.objects.get(slug="default").path

@@ -7,14 +7,14 @@ import json
 from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from kbsite.auth import client_address
 
 from ...connector import StoreError
 from ...format import CONTENT_MAX, FormatError
-from ...registry import get_client, handle_for
+from ...registry import handle_for
 from ...services import ServiceError
 from ...store.groupcommit import fresh_unless_writing
 from ..actor import actor_for
@@ -78,13 +78,10 @@ def api_view(*, methods, write=(), fresh=True):
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
-                try:
-                    database = get_client(client)
-                except Http404:
-                    raise KeyError401() from None  # no key opens a database that is not there
-                key = authenticate_key(raw_key(request), client=database, write=request.method in write,
+                # No key opens a database that is not there or archived: the same 401.
+                key = authenticate_key(raw_key(request), slug=client, write=request.method in write,
                                        address=client_address(request))
-                handle = handle_for(database)
+                handle = handle_for(key.client)
                 if fresh:
                     handle.ensure_fresh()
                 else:
