@@ -24,6 +24,7 @@ from .registry import handle_for
 from .selectors import memory_version
 from .sides import ClientSide
 from .store import freshness
+from .store.audit import audit_record
 from .store.groupcommit import group_for
 from .worker.jobs import job_active, job_enqueue
 from .worker.models import Job
@@ -93,7 +94,7 @@ def _apply(handle, outcomes):
 
 
 def _record(outcomes):
-    AuditEntry.objects.bulk_create([o.audit for o in outcomes])
+    audit_record([o.audit for o in outcomes])
 
 
 def _grouped(handle, run):
