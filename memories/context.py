@@ -1,15 +1,9 @@
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from .access import can_edit, visible_clients
+from .access import can_edit, switchable
 from .models import SyncState
 from .selectors import freshness
-
-
-def _switchable(user):
-    if not user.is_authenticated:
-        return []
-    return list(visible_clients(user).order_by("name").only("slug", "name")[:200])
 
 
 def kb(request):
@@ -20,7 +14,7 @@ def kb(request):
     role = getattr(request, "kb_role", None)
     user = getattr(request, "user", None)
     context = {"kb_role": role, "can_edit": can_edit(role), "sync_badge": None,
-               "kb_clients": SimpleLazyObject(lambda: _switchable(user)) if user is not None else []}
+               "kb_clients": SimpleLazyObject(lambda: switchable(user)) if user is not None else []}
     if getattr(request, "kb_client", None) is not None:
         context["client"] = request.kb_client
     handle = getattr(request, "kb", None)
