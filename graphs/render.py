@@ -1,14 +1,15 @@
 """The vis-network payload: a graph view from builders.py in, JSON-ready data out.
 
-The only module that knows pyvis. We use pyvis to assemble vis-network's node and edge
-dicts and read them back with ``get_network_data()``; we never let it write HTML, because
-its templates load scripts from CDNs and the page has its own vendored vis-network.
+vis-network's node and edge dicts are built here as plain dicts, key for key what pyvis 0.3.2's
+``add_node``/``add_edge`` and ``get_network_data()`` made of the same arguments (the page has
+its own vendored vis-network; pyvis' HTML templates load scripts from CDNs and were never used).
+pyvis looked each node up in a list (``add_node`` and both ends of every ``add_edge``: nodes x
+edges comparisons) and set up a jinja2 environment per payload: the 300-node overview's payload
+cost 30 ms of CPU at 100,000 memories, a 2-hop's 2.9 ms (issue 11).
 Also home of the visual language (colours, labels) that svg.py shares.
 """
 import json
 import math
-
-from pyvis.network import Network
 
 from memories.format import MEMORY_TYPES, REL_CATEGORIES, SYMMETRIC_TYPES
 
@@ -159,40 +160,40 @@ def vis_payload(H, *, size_by="degree", positions=None, url_for=None):
     current. With ``positions`` ({id: (x, y)}; a path's own by default: ``path_positions``) nodes
     are pinned and physics is off; without, barnesHut physics stabilises the layout in the browser.
     """
-    net = Network(directed=True)
     positions = positions if positions is not None else path_positions(H)
     # On a path every memory has one or two links, so sizing by them drew the middle four times
     # the ends: a path's memories get one size, its order is what it shows.
     sizes = {n: PATH_SIZE for n in H} if H.graph.get("path") else degree_sizes(H, by=size_by)
-    labelled = set(sorted(H, key=lambda n: (-float(H.nodes[n].get("pagerank") or 0), -H.degree(n)))[:LABELLED])
+    degree = dict(H.degree())
+    labelled = set(sorted(H, key=lambda n: (-float(H.nodes[n].get("pagerank") or 0), -degree[n]))[:LABELLED])
     labelled.update(n for n, d in H.nodes(data=True) if d.get("center") or d.get("role") == "open")
+    nodes = []
     for n, data in H.nodes(data=True):
-        extra = {}
+        node = {"color": type_colour(data.get("type")), "size": sizes[n], "title": hover_text(data),
+                "type": data.get("type"), "important": n in labelled}
         if data.get("center"):
-            extra["center"] = True
+            node["center"] = True
         if data.get("role"):
-            extra["role"] = data["role"]
+            node["role"] = data["role"]
         if "community" in data:
-            extra.update(community=data["community"], community_color=community_colour(data["community"]))
+            node.update(community=data["community"], community_color=community_colour(data["community"]))
         if positions is not None:
             x, y = positions[n]
-            extra.update(x=float(x), y=float(y), physics=False)
+            node.update(x=float(x), y=float(y), physics=False)
         if url_for is not None:
-            extra["url"] = url_for(n)
-        net.add_node(
-            n, label=node_label(data.get("title") or n), color=type_colour(data.get("type")),
-            shape=type_shape(data.get("type")), size=sizes[n], title=hover_text(data), type=data.get("type"),
-            important=n in labelled, **extra,
-        )
+            node["url"] = url_for(n)
+        node.update(id=n, label=node_label(data.get("title") or n) or n, shape=type_shape(data.get("type")))
+        nodes.append(node)
+    edges = []
     for u, v, key, data in H.edges(keys=True, data=True):
         rel_type, current = data.get("rel_type"), data.get("current", True)
-        net.add_edge(
-            u, v, id=key, title=str(rel_type) if current else f"{rel_type} (no longer current)",
-            color=category_colour(data.get("category")), dashes=not current,
-            width=edge_width(data.get("strength")), rel_type=rel_type, category=data.get("category"),
-            arrows="to" if is_directed(rel_type) else {"to": {"enabled": False}},
-        )
-    # A plain dict: get_network_data() json-dumps it as is, skipping pyvis' own defaults.
-    net.options = dict(BASE_OPTIONS, physics={"enabled": False} if positions is not None else PHYSICS)
-    nodes, edges, _heading, _height, _width, options = net.get_network_data()
-    return {"nodes": nodes, "edges": edges, "options": json.loads(options), "legend": legend(H)}
+        edges.append({
+            "id": key, "title": str(rel_type) if current else f"{rel_type} (no longer current)",
+            "color": category_colour(data.get("category")), "dashes": not current,
+            "width": edge_width(data.get("strength")), "rel_type": rel_type, "category": data.get("category"),
+            "arrows": "to" if is_directed(rel_type) else {"to": {"enabled": False}}, "from": u, "to": v,
+        })
+    # Options as JSON would carry them: a copy the caller may change.
+    options = json.loads(json.dumps(dict(BASE_OPTIONS, physics={"enabled": False} if positions is not None
+                                         else PHYSICS)))
+    return {"nodes": nodes, "edges": edges, "options": options, "legend": legend(H)}
