@@ -285,3 +285,15 @@ def test_fuzzed_payloads_never_500_and_refusals_write_nothing(client, team, writ
     assert response.status_code < 500, response.content
     if response.status_code >= 400:
         assert response.json()["detail"] and rows(team) == before
+
+
+def test_recall_reads_a_question_without_its_stop_words(client, team, write_key):
+    """A memory full of "how", "did" and "we" is no answer to "how did we ...": the words that
+    mean something decide, all of them first, then any of them."""
+    chatter = store(client, write_key, title="How we did it", content="How did we do it? We did, how we did.")
+    both = store(client, write_key, title="Rotating TLS certificates", content="Renew before expiry.")
+    one = store(client, write_key, title="Certificates of the staging host", content="Kept in the vault.")
+    recalled = call(client, "POST", "/search/recall", write_key,
+                    {"query": "how did we rotate certificates", "limit": 5}).json()["memories"]
+    ids = [m["id"] for m in recalled]
+    assert ids[:2] == [both, one] and chatter not in ids
