@@ -71,6 +71,18 @@ def web(client, user):
     return client
 
 
+@pytest.fixture
+def admin_web(client_db, django_user_model):
+    """A second browser session, signed in as `boss`, an admin of `acme`."""
+    from django.test import Client
+
+    boss = django_user_model.objects.create_user("boss", password="x")
+    Membership.objects.create(user=boss, client=client_db, role=Membership.ADMIN)
+    browser = Client()
+    browser.force_login(boss)
+    return browser
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -2,14 +2,13 @@
 while the worker runs them stop at a chunk's end; the tagging's batch covers exactly what it
 wrote (and Undo removes it), the import's read model matches its file and running it again
 completes it. The site and its helpers are test_worker_crash's (a temporary KB_DATA_DIR)."""
-import json
 import sqlite3
 import time
 
 import pytest
 
 from memories.loader import load_graph
-from tests.test_worker_crash import N, Site, _canonical, _graph_file
+from tests.test_worker_crash import N, Site, _canonical, _graph_file, bulk_tag_job, team_setup
 
 pytestmark = pytest.mark.e2e  # real worker processes
 
@@ -35,20 +34,8 @@ def _cancel(site, job_id):
 def test_a_bulk_tagging_cancelled_while_the_worker_runs_it_leaves_an_undoable_batch(site, tmp_path):
     path = tmp_path / "team.db"
     ids = _graph_file(path, N)
-    setup = f"""
-from memories import services
-from memories.models import ClientDatabase, TagBatch
-from memories.registry import handle_for
-client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(path)!r}))
-handle = handle_for(client)
-handle.ensure_fresh()
-"""
-    (tmp_path / "ids.json").write_text(json.dumps(ids))
-    job_id = site.shell(setup + f"""
-batch, job = services.bulk_tag(handle=handle, actor=None, tag="cancel-test",
-                               memory_ids=json.load(open({str(tmp_path / "ids.json")!r})), selection="q=all")
-out = job.pk
-""")
+    setup = team_setup(path)
+    job_id = bulk_tag_job(site, setup, tmp_path, ids, "cancel-test")
     site.start_worker()
     site.wait_job(job_id, lambda j: j["progress_done"] >= 500, "a chunk written")
     pressed = _cancel(site, job_id)

@@ -18,23 +18,6 @@ from tests.jobs import run_jobs
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def web(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def admin_web(client_db, django_user_model):
-    from django.test import Client
-
-    boss = django_user_model.objects.create_user("boss", password="x")
-    Membership.objects.create(user=boss, client=client_db, role=Membership.ADMIN)
-    browser = Client()
-    browser.force_login(boss)
-    return browser
-
-
 def _threads():
     return {t.ident for t in threading.enumerate()}
 

@@ -108,6 +108,29 @@ def _graph_file(path, n):
     return [m["id"] for m in memories]
 
 
+def team_setup(path):
+    """Shell lines giving the site's `team` client database on ``path`` and its fresh handle."""
+    return f"""
+from memories import services
+from memories.models import ClientDatabase, TagBatch
+from memories.registry import handle_for
+client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(path)!r}))
+handle = handle_for(client)
+handle.ensure_fresh()
+"""
+
+
+def bulk_tag_job(site, setup, tmp_path, ids, tag):
+    """Queue the bulk tagging of ``ids`` with ``tag`` in the site; returns its job's id."""
+    ids_file = tmp_path / "ids.json"
+    ids_file.write_text(json.dumps(ids))
+    return site.shell(setup + f"""
+batch, job = services.bulk_tag(handle=handle, actor=None, tag={tag!r},
+                               memory_ids=json.load(open({str(ids_file)!r})), selection="q=all")
+out = job.pk
+""")
+
+
 def _canonical(path, sql):
     with sqlite3.connect(path) as conn:
         return conn.execute(sql).fetchall()
@@ -193,21 +216,8 @@ out = job.pk
 def test_a_bulk_tagging_killed_mid_way_resumes_and_undo_removes_every_tag_written(site, tmp_path):
     path = tmp_path / "team.db"
     ids = _graph_file(path, N)
-    setup = f"""
-from memories import services
-from memories.models import ClientDatabase, TagBatch
-from memories.registry import handle_for
-client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(path)!r}))
-handle = handle_for(client)
-handle.ensure_fresh()
-"""
-    ids_file = tmp_path / "ids.json"
-    ids_file.write_text(json.dumps(ids))
-    job_id = site.shell(setup + f"""
-batch, job = services.bulk_tag(handle=handle, actor=None, tag="crash-test",
-                               memory_ids=json.load(open({str(ids_file)!r})), selection="q=all")
-out = job.pk
-""")
+    setup = team_setup(path)
+    job_id = bulk_tag_job(site, setup, tmp_path, ids, "crash-test")
     tagged = "SELECT id FROM nodes WHERE properties LIKE '%\"crash-test\"%'"
     site.start_worker()
     site.wait_job(job_id, lambda j: j["progress_done"] >= 500, "a chunk written")
