@@ -150,3 +150,42 @@ def test_cloud_api_stores_arriving_during_a_commit_share_the_next_one(handle, us
     assert [status for status, _ in results] == [201] * 4
     assert {body["title"] for _, body in results} == {f"api note {i}" for i in range(4)}
     assert counter(handle) == before + 1
+
+
+def test_stores_arriving_while_the_leader_waits_for_its_turn_join_its_group(handle, user):
+    """The leader takes its group once the file is its own, not before waiting for it: stores that
+    came while our other web worker's group held the writers' turn (store/writers.py; here a
+    process holding the turn's flock) commit with it, not in a second commit after it."""
+    import subprocess
+    import sys
+
+    new(handle, user, "opens the store")()
+    before = counter(handle)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys\n"
+         f"fd = os.open({str(handle.client.readmodel_path) + '-writers.lock'!r}, os.O_RDWR)\n"
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.readline()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    results, threads = [None] * 4, []
+    try:
+        assert holder.stdout.readline().strip() == "held"
+
+        def run(i):
+            results[i] = new(handle, user, f"waited {i}")()
+
+        group = group_for(handle)
+        deadline = time.monotonic() + 10
+        for i in range(4):
+            threads.append(threading.Thread(target=run, args=(i,)))
+            threads[-1].start()
+            while not group._leading and time.monotonic() < deadline:
+                time.sleep(0.005)  # the first is the leader, waiting for the turn
+        while len(group._queue) < 4 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(group._queue) == 4, "the leader's own write waits in the queue with the others"
+    finally:
+        holder.communicate("\n", timeout=10)
+    for thread in threads:
+        thread.join(10)
+    assert all(isinstance(r, str) for r in results) and len(set(results)) == 4
+    assert counter(handle) == before + 1, "one commit for the four"

@@ -72,14 +72,21 @@ class WriteGroup:
                     self._leading = False
                     self._cond.notify_all()
 
+    def _take(self):
+        with self._cond:
+            batch, self._queue[:] = self._queue[:MAX_WRITES], self._queue[MAX_WRITES:]
+        return batch
+
     def _lead(self, handle, apply, record, batch=None):
         try:
             with handle.lock:
-                if batch is None:
-                    # Taken once the lock is ours: the writes that came while another held it join.
-                    with self._cond:
-                        batch, self._queue[:] = self._queue[:MAX_WRITES], self._queue[MAX_WRITES:]
                 with handle.store.transaction() as store:
+                    if batch is None:
+                        # Taken once the file is ours, not before waiting for it: writes that came
+                        # while our other web worker's group held the writers' turn join this group
+                        # instead of the next. (A wait for the memorygraph server's SQLite lock, in
+                        # BEGIN IMMEDIATE, holds the GIL in libsql: no thread queues meanwhile.)
+                        batch = self._take()
                     for write in batch:
                         try:
                             with _savepoint(store.conn):
@@ -91,14 +98,17 @@ class WriteGroup:
             record(outcomes)
         except BaseException as exc:
             # The transaction, apply or record failed: no write of the group is known complete.
-            for write in batch or ():
+            # One that never began fails the writes waiting for it, as a group taken before would.
+            if batch is None:
+                batch = self._take()
+            for write in batch:
                 if write.error is None:
                     write.error = exc
             if not isinstance(exc, Exception):
                 raise
         finally:
             with self._cond:
-                for write in batch or ():
+                for write in batch:
                     write.done = True
                 self._cond.notify_all()
 
