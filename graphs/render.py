@@ -11,6 +11,10 @@ Also home of the visual language (colours, labels) that svg.py shares.
 import json
 import math
 
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
 from memories.format import MEMORY_TYPES, REL_CATEGORIES, SYMMETRIC_TYPES
 
 # Type colours from published colour-blind-safe palettes: Paul Tol's vibrant, bright, light, muted,
@@ -197,3 +201,14 @@ def vis_payload(H, *, size_by="degree", positions=None, url_for=None):
     options = json.loads(json.dumps(dict(BASE_OPTIONS, physics={"enabled": False} if positions is not None
                                          else PHYSICS)))
     return {"nodes": nodes, "edges": edges, "options": options, "legend": legend(H)}
+
+
+def payload_script(payload, element_id="graph-data"):
+    """``payload|json_script:element_id``, the same markup: its JSON with <, > and & as unicode
+    escapes in a ``<script type="application/json">``. Views keep it with the payload, so a cached
+    view's page no longer serialises it per request; three str.replace calls instead of Django's
+    str.translate, which looks each character up in a dict: the 300-node overview's 330 KB of
+    JSON 6.4 -> 4.4 ms of CPU (issue 11)."""
+    text = json.dumps(payload, cls=DjangoJSONEncoder)
+    text = text.replace(">", "\\u003E").replace("<", "\\u003C").replace("&", "\\u0026")
+    return format_html('<script id="{}" type="application/json">{}</script>', element_id, mark_safe(text))

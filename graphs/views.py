@@ -26,7 +26,7 @@ from .compute import compute
 from .forms import VIEWS, GraphForm
 from .models import EmbedToken
 from .picker.selectors import picker_field
-from .render import vis_payload
+from .render import payload_script, vis_payload
 from .twin import twin_html, twin_rows
 
 # The iframe snippet's height (px) on the embed links page: the graph fills whatever it is given.
@@ -153,9 +153,10 @@ def present(request, client, result, data, *, state, base, url_for=None, embed=N
     linked = url_for is not None
     twin_body, adjacency = result.remember(("twin", linked), lambda: twin_html(twin_rows(result, url_for)))
     payload = result.remember(("payload", data["size"], linked), lambda: _payload(result, data, url_for))
+    script = result.remember(("payload_script", data["size"], linked), lambda: payload_script(payload))
     context = {
         "client": client, "result": result, "data": data, "state": state, "base": base, "embed": embed,
-        "payload": payload, "twin_body": twin_body, "adjacency": adjacency,
+        "payload": payload, "payload_script": script, "twin_body": twin_body, "adjacency": adjacency,
         "more": urlencode([*QueryDict(state).items(), ("limit", min(2000, data["limit"] * 2))])
         if result.total > result.shown else "",
     }
