@@ -1,4 +1,7 @@
 """memories/cache.py: results are kept per read-model stamp, bounded in entries and in bytes."""
+import threading
+import time
+
 from memories import cache, sql
 from memories.readmodel import ReadModel
 
@@ -95,3 +98,58 @@ def test_sizes_count_what_a_value_refers_to():
     assert cache.approx_size(View()) > 100 * 100
     shared = "s" * 10_000
     assert cache.approx_size([shared, shared]) < 2 * 10_000  # each object once
+
+
+def test_threads_asking_for_a_key_being_computed_wait_for_that_computation(tmp_path):
+    rm = _rm(tmp_path / "rm.sqlite3")
+    _write(rm)
+    started, release, made = threading.Event(), threading.Event(), []
+
+    def slow():
+        made.append(1)
+        started.set()
+        release.wait(10)
+        return ["the value"]
+
+    results = []
+    first = threading.Thread(target=lambda: results.append(cache.cached(rm, "k", slow)))
+    first.start()
+    assert started.wait(10)
+    # Each thread has its own read-model connection, at the same stamp.
+    others = [threading.Thread(target=lambda: results.append(cache.cached(ReadModel(rm.path), "k", slow)))
+              for _ in range(3)]
+    for thread in others:
+        thread.start()
+    time.sleep(0.2)  # they are waiting by now (a thread arriving later would find the entry)
+    release.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert made == [1] and len(results) == 4 and all(r is results[0] for r in results)
+
+
+def test_when_the_computation_fails_the_waiting_threads_compute_their_own(tmp_path):
+    rm = _rm(tmp_path / "rm.sqlite3")
+    _write(rm)
+    started, release, errors, results = threading.Event(), threading.Event(), [], []
+
+    def failing():
+        started.set()
+        release.wait(10)
+        raise RuntimeError("no")
+
+    def run():
+        try:
+            cache.cached(rm, "k", failing)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=run)
+    first.start()
+    assert started.wait(10)
+    waiter = threading.Thread(target=lambda: results.append(cache.cached(ReadModel(rm.path), "k", lambda: "own")))
+    waiter.start()
+    time.sleep(0.2)  # it is waiting by now
+    release.set()
+    for thread in (first, waiter):
+        thread.join(10)
+    assert len(errors) == 1 and results == ["own"]
