@@ -6,6 +6,7 @@ paths are walked in the read model and render at once; the overview and the caus
 read what the worker stored (``graphs.analytics``) and answer "computing" until its first
 run. Nothing here holds the whole graph.
 """
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -43,11 +44,15 @@ class GraphView:
     # Views of stored analytics are kept (memories.cache) until the data or the analytics
     # change, and their rendered parts with them: remember(key, compute).
     parts: dict = field(default_factory=dict)
+    # One thread computes a part while the others asking for it wait (a cached view is shared by
+    # the process's threads: after a miss each would otherwise build the same payload and twin).
+    lock: object = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def remember(self, key, compute):
-        if key not in self.parts:
-            self.parts[key] = compute()
-        return self.parts[key]
+        with self.lock:
+            if key not in self.parts:
+                self.parts[key] = compute()
+            return self.parts[key]
 
     @property
     def shown(self):
