@@ -116,9 +116,16 @@ def _choose(request, handle, problems, *, status, offer_matches=False):
 
 
 def _memory_urls(slug):
-    """memory id -> its page; one reverse() for all (37 µs each, twice per node, otherwise)."""
+    """memory id -> its page; one reverse() for all (37 µs each otherwise), each id's once (the
+    payload and the twin both link every node)."""
     prefix = reverse("memory_detail", args=[slug, "x"])[:-2]
-    return lambda memory_id: f"{prefix}{quote(memory_segment(memory_id), safe='')}/"
+    urls = {}
+
+    def url_for(memory_id):
+        if memory_id not in urls:
+            urls[memory_id] = f"{prefix}{quote(memory_segment(memory_id), safe='')}/"
+        return urls[memory_id]
+    return url_for
 
 
 def present(request, client, result, data, *, state, base, url_for=None, embed=None,
