@@ -41,15 +41,23 @@ def _cell(value, fmt="{}"):
 
 
 def twin_html(rows):
+    # Titles, types and relationship types recur (a title once per link to it): each escaped once.
+    escaped = {}
+
+    def esc(value):
+        if value not in escaped:
+            escaped[value] = _escape(value)
+        return escaped[value]
+
     body = []
     for r in rows:
-        title = _escape(r["title"])
+        title = esc(r["title"])
         link = f'<a href="{_escape(r["url"])}">{title}</a>' if r["url"] else title
-        body.append(f"<tr><td>{link}</td><td>{_escape(r['type'])}</td><td>{r['degree']}</td>"
+        body.append(f"<tr><td>{link}</td><td>{esc(r['type'])}</td><td>{r['degree']}</td>"
                     f"<td>{_cell(r['pagerank'], '{:.5f}')}</td><td>{_cell(r['community'])}</td></tr>")
     adjacency = []
     for r in rows:
         if r["out"]:
-            adjacency.append(f"<dt>{_escape(r['title'])}</dt>")
-            adjacency.extend(f"<dd>{_escape(rel)} → {_escape(other)}</dd>" for rel, other in r["out"])
+            adjacency.append(f"<dt>{esc(r['title'])}</dt>")
+            adjacency.extend(f"<dd>{esc(rel)} → {esc(other)}</dd>" for rel, other in r["out"])
     return mark_safe("".join(body)), mark_safe("".join(adjacency))
