@@ -191,8 +191,8 @@ def test_a_key_by_its_urls_slug_comes_with_its_client_database_and_creator(clien
     _, other_raw = keys.api_key_create(client=other, actor=user, name="theirs", role="write")
     key, raw = keys.api_key_create(client=client_db, actor=user, name="agent", role="write",
                                    expires_at=timezone.now() + timedelta(days=1))
-    auth(raw, client_db)  # its last use noted: the next lookup writes nothing
-    with django_assert_max_num_queries(2):  # the lookup and the rate UPSERT
+    auth(raw, client_db, write=True)  # its last use noted and its write window opened
+    with django_assert_max_num_queries(2):  # the lookup, at most the rate UPSERT
         found = keys.authenticate_key(raw, slug="acme", write=True, address="127.0.0.1")
     stored = ApiKey.objects.select_related("client", "created_by").get(pk=key.pk)
     for got, expected in ((found, stored), (found.client, stored.client), (found.created_by, stored.created_by)):
