@@ -90,8 +90,8 @@ KB_API_READS_PER_MIN = int(os.environ.get("KB_API_READS_PER_MIN", "600"))
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 KB_JOB_STALE_S = float(os.environ.get("KB_JOB_STALE_S", "60"))
 KB_WORKER_THREADS = max(1, int(os.environ.get("KB_WORKER_THREADS", "2")))
-# The worker's processes run at this nice value (0-19), below the web workers' 0: their long work
-# takes the CPU that requests leave (memories/worker/priority.py). 0 keeps equal priority.
+# The worker's heavy work (job threads, the full analytics run, the freshness diffs) runs at this nice
+# value (0-19), below the web workers' 0: it takes the CPU requests leave (memories/worker/priority.py).
 KB_WORKER_NICE = min(19, max(0, int(os.environ.get("KB_WORKER_NICE", "10"))))
 # From this many rows on, a copy into a local client (an import, the bridge) is written by a writer
 # process of its own while the read model is built beside it (memories/interchange/bulk.py).

@@ -1,6 +1,7 @@
 """Jobs in the test's own process (the worker's code: run_pending, jobs_recover): web requests
 only queue work and start no thread; pages show queued / running / done / failed with Retry;
 recovery of stale jobs; a job run twice changes nothing the second time."""
+import os
 import threading
 from datetime import timedelta
 
@@ -235,33 +236,67 @@ def test_the_pages_that_start_jobs_say_so(web, handle, monkeypatch):
     assert b'href="/c/acme/jobs/"' in web.get("/c/acme/import/").content
 
 
-def test_the_worker_and_its_freshness_process_run_below_the_web_workers_priority(tmp_path):
-    """kb_worker lowers its priority to KB_WORKER_NICE, and its freshness child inherits it:
-    their long work takes the CPU that web requests leave."""
-    import os
+def test_the_workers_heavy_work_runs_below_the_web_workers_priority(tmp_path):
+    """Job threads and the freshness process's diffs run at KB_WORKER_NICE; the worker's main
+    thread (analytics steps, sync) and the freshness beacon keep the caller's priority."""
     import subprocess
     import sys
     import time
 
     from django.conf import settings
 
-    env = {**os.environ, "KB_DATA_DIR": str(tmp_path), "KB_WORKER_NICE": "7"}
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    env = {**os.environ, "KB_DATA_DIR": str(tmp_path), "KB_WORKER_NICE": "7", "KB_WORKER_THREADS": "2"}
     manage = str(settings.BASE_DIR / "manage.py")
     subprocess.run([sys.executable, manage, "migrate", "-v0"], env=env, check=True, timeout=120)
-    proc = subprocess.Popen([sys.executable, manage, "kb_worker", "--no-jobs"], env=env,
+    proc = subprocess.Popen([sys.executable, manage, "kb_worker"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline, children = time.monotonic() + 60, []
-        while time.monotonic() < deadline and not children:
+        deadline, children, lowered = time.monotonic() + 60, [], []
+        while time.monotonic() < deadline and not (children and len(lowered) == 2):
             time.sleep(0.2)
             children = [pid for pid in _children(proc.pid) if b"kb_freshness" in _cmdline(pid)]
+            lowered = [t for t in _tasks(proc.pid) if _nice(t) == max(base, 7)]
         assert children, "no freshness process started"
-        expected = max(os.getpriority(os.PRIO_PROCESS, 0), 7)  # never raised above the caller's
-        assert os.getpriority(os.PRIO_PROCESS, proc.pid) == expected
-        assert os.getpriority(os.PRIO_PROCESS, children[0]) == expected
+        assert _nice(proc.pid) == base and len(lowered) == 2  # the two job threads
+        fresh = children[0]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _nice(fresh) != max(base, 7):
+            time.sleep(0.2)
+        assert _nice(fresh) == max(base, 7)  # its main thread, which diffs
+        assert any(_nice(t) == base for t in _tasks(fresh) if t != fresh)  # the beacon
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_thread_lowered_leaves_the_others_alone():
+    from memories.worker.priority import lower
+
+    base, seen = os.getpriority(os.PRIO_PROCESS, 0), {}
+
+    def work():
+        lower(max(base, 0) + 3, threading.get_native_id())
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert seen["nice"] == base + 3 and os.getpriority(os.PRIO_PROCESS, 0) == base
+
+
+def _tasks(pid):
+    try:
+        return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return []
+
+
+def _nice(task):
+    try:
+        return os.getpriority(os.PRIO_PROCESS, task)
+    except OSError:
+        return None
 
 
 def _children(pid):

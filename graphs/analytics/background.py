@@ -12,7 +12,10 @@ import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+from django.conf import settings
+
 from memories.readmodel import connect
+from memories.worker.priority import lower
 
 from .ranks import ranks_full
 from .state import load
@@ -20,9 +23,11 @@ from .state import load
 log = logging.getLogger("memories.graphs")
 
 
-def full_compute(path):
+def full_compute(path, nice=0):
     """In the child: the full run's ranks and communities of the read model at ``path``, and the
-    snapshot they were computed from (its log position, generation and fingerprint)."""
+    snapshot they were computed from (its log position, generation and fingerprint). It runs at
+    nice ``nice`` (KB_WORKER_NICE, passed in: the child has no settings)."""
+    lower(nice)
     clock = time.perf_counter()
     conn = connect(path)
     try:
@@ -53,7 +58,8 @@ class FullRuns:
             # their locks in whatever state they were.
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                             max_tasks_per_child=1)
-        self.running[path] = (self.pool.submit(full_compute, path), started)
+        # The child yields the CPU to web requests (memories/worker/priority.py): 40 s of CPU at 100,000.
+        self.running[path] = (self.pool.submit(full_compute, path, settings.KB_WORKER_NICE), started)
 
     def collect(self, path):
         """``(result, started)`` of ``path``'s finished run (result None if it failed), else None."""

@@ -32,6 +32,8 @@ from memories.models import ClientDatabase
 from memories.registry import handle_for
 from memories.store import freshness
 
+from .priority import lower_this_thread
+
 log = logging.getLogger("memories.worker")
 
 TICK_S = 0.5  # how often the canonical files are probed (other writers' changes show within it)
@@ -76,6 +78,7 @@ def run(stop, *, slug=None, parent=None):
     clients, listed_at, progress = [], float("-inf"), [time.monotonic()]
     freshness.beacon_touch()
     threading.Thread(target=_beat, args=(stop, progress), name="kb_freshness-beacon", daemon=True).start()
+    lower_this_thread()  # the diffs yield to web requests; the beacon, started before, does not
     try:
         while not stop.is_set():
             if parent and os.getppid() != parent:

@@ -1,27 +1,39 @@
-"""The worker's processes yield the CPU to web requests.
+"""The worker's heavy work yields the CPU to web requests; what keeps pages fresh does not.
 
-Everything the worker does (diffs of other writers' commits, analytics steps and full runs, imports,
-exports, syncs) is long work nobody waits on within a request, while a page is. On this project's
-two-core machine the freshness process's diff of a 100,000-memory file (2.5-5 s of CPU after each
-memorygraph commit) and the analytics took the cores from the two web workers at equal priority:
-graph views' p95 under writes was two to five times their quiet figure (kb_bench_load). A higher
-nice value lets the kernel run a ready web request first and gives the worker the rest, which on a
-machine with spare cores is all it needs. The freshness process and the analytics child inherit it.
+On this project's two-core machine three kinds of background work took the cores from the two web
+workers at equal priority while agents wrote: the freshness process's diff of a 100,000-memory file
+(2.5-5 s of CPU after each memorygraph commit), the full analytics run (Louvain, about 40 s of CPU
+at 100,000) and jobs (imports, exports, bulk tagging). Graph views' p95 under writes was two to five
+times their quiet figure (kb_bench_load). Those run at nice KB_WORKER_NICE, so the kernel runs a
+ready web request first and gives them what requests leave; on a machine with spare cores that is
+all they need.
+
+Not lowered: the worker's main process (the analytics steps that bring a write into the ranks
+within a second, the sync threads) and the freshness process's beacon thread. At nice 10 for the
+whole worker, one run at 10,000 memories under saturating readers gave an analytics lag of 30 s
+(target 5 s) and a beacon gone stale, so web workers ran every diff themselves (kb_bench_load,
+2026-12-02 00:26, load 4-8). Linux sets a nice value per thread (``setpriority`` on a thread id),
+which is what ``lower_this_thread`` relies on; elsewhere it lowers the whole process.
 """
 import logging
 import os
+import threading
 
 from django.conf import settings
 
 log = logging.getLogger("memories.worker")
 
 
-def yield_to_web():
-    """Set this process's nice value to KB_WORKER_NICE, unless it already runs at that or lower
-    priority (a second call, a child started by kb_worker, an operator's own ``nice``)."""
-    target = settings.KB_WORKER_NICE
+def lower(target, who=0):
+    """Set a nice value of ``target`` on process ``who`` (0: this one) or, on Linux, on thread id
+    ``who``, unless it already runs at that or lower priority (an operator's own ``nice``)."""
     try:
-        if os.getpriority(os.PRIO_PROCESS, 0) < target:
-            os.setpriority(os.PRIO_PROCESS, 0, target)
+        if os.getpriority(os.PRIO_PROCESS, who) < target:
+            os.setpriority(os.PRIO_PROCESS, who, target)
     except (OSError, AttributeError) as exc:  # not permitted, or no such call on this platform
-        log.warning("kb_worker: could not lower its priority to nice %s: %s", target, exc)
+        log.warning("kb_worker: could not lower a priority to nice %s: %s", target, exc)
+
+
+def lower_this_thread():
+    """The calling thread alone at KB_WORKER_NICE; threads it starts later inherit it."""
+    lower(settings.KB_WORKER_NICE, threading.get_native_id())

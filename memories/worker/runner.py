@@ -12,6 +12,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from .jobs import WORKER_ID, JobCancelled, JobError, job_fail
 from .models import Job
+from .priority import lower_this_thread
 
 log = logging.getLogger("memories.worker")
 
@@ -78,6 +79,7 @@ class RunnerThread(threading.Thread):
         self.loop.running = False
 
     def run(self):
+        lower_this_thread()  # imports, exports, bulk tagging: long work that yields to web requests
         try:
             self.loop.run()
         finally:

@@ -10,7 +10,6 @@ import threading
 from django.core.management.base import BaseCommand
 
 from memories.worker import freshness
-from memories.worker.priority import yield_to_web
 
 
 class Command(BaseCommand):
@@ -21,7 +20,6 @@ class Command(BaseCommand):
         parser.add_argument("--parent", type=int, help="Stop when this process (kb_worker) is gone.")
 
     def handle(self, *args, client=None, parent=None, **options):
-        yield_to_web()
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())

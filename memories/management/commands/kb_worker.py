@@ -15,7 +15,6 @@ from memories.primary import RemoteError
 from memories.store import freshness
 from memories.syncworker import ReplicaSync
 from memories.worker import loop
-from memories.worker.priority import yield_to_web
 from memories.worker.threads import synced_clients
 
 
@@ -31,9 +30,8 @@ class Command(BaseCommand):
                             help="Start no freshness process: web workers apply other writers' commits.")
 
     def handle(self, *args, once=False, client=None, no_jobs=False, no_freshness=False, **options):
-        if once:  # a one-off run (cron, tests calling it in their own process) keeps its priority
+        if once:
             return self._once(client, jobs=not no_jobs)
-        yield_to_web()
         freshness.ROLE = "worker"  # its analytics thread diffs only while no freshness process runs
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
