@@ -342,9 +342,12 @@ def _read_memorygraph(conn):
         updated = row["updated_at"] if "updated_at" in node_columns else None
         _add_node(incoming, ref, NodeRow(row["id"], row["properties"], created or column_time(props.get("created_at")),
                                          updated or column_time(props.get("updated_at"))), props)
-    for row in conn.execute(sql.IMPORT_EDGES):
-        values = dict(row)
-        incoming.edges[values["id"]] = EdgeRow(**{f: values.get(f) for f in EdgeRow._fields})
+    # EdgeRow's fields straight from SQLite, NULL for those this shape lacks (as dict(row).get(f) of
+    # a SELECT * read them): 300,000 rows made into dicts first cost 3 s of the read's 20.
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    for row in cursor.execute(sql.import_edges(EdgeRow._fields, columns)):
+        incoming.edges[row[0]] = EdgeRow._make(row)
     return incoming
 
 

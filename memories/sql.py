@@ -609,9 +609,15 @@ BRIDGE_RUN = "INSERT INTO runs VALUES (?, ?)"
 # Uploaded files read for an import (our own copy of the upload, read-only).
 IMPORT_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 IMPORT_NODES = "SELECT * FROM nodes WHERE label = 'Memory'"
-IMPORT_EDGES = "SELECT * FROM relationships"
 IMPORT_CLAUDE_FLOW = "SELECT * FROM memory_entries"
 IMPORT_MCP_TURSO = "SELECT * FROM knowledge_base"
+
+
+def import_edges(fields, columns):
+    """The relationships' ``fields`` (our EdgeRow's names, never the file's) in order, NULL for
+    those not among the table's ``columns``."""
+    return "SELECT " + ", ".join(f'"{f}"' if f in columns else "NULL" for f in fields) + " FROM relationships"
+
 
 # Django's tables ----------------------------------------------------------------------
 

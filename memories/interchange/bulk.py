@@ -19,6 +19,7 @@ that reason (and for other writers' commits during the copy).
 import collections
 import json
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -65,12 +66,15 @@ class WriterProcess:
         self._acks = Connection(acks_in, writable=False)
         self.sent = collections.deque()  # (step, rows) sent and not yet acknowledged, in order
         self._stopping = threading.Event()
-        self._feeder = None
+        self._feeder = self._reader = None
+        self._received = queue.SimpleQueue()  # the child's messages, read by _reader
         try:
             self.info = self._expect("ready")[1]
         except BaseException:
             self.close()
             raise
+        self._reader = threading.Thread(target=self._read, name="kb-import-acks", daemon=True)
+        self._reader.start()
 
     def feed(self, steps):
         """Send every chunk of [(step, rows)] from a thread: a chunk of memories is ~1.5 MB,
@@ -102,10 +106,34 @@ class WriterProcess:
             step, rows = self.sent.popleft()
             yield step, rows, message[3]
 
-    def _expect(self, *kinds):
+    def _read(self):
+        """Read the child's messages as they come, into ``_received``: an acknowledgement left
+        unread blocked the child before its next chunk (a chunk's is 70-100 KB, more than a pipe
+        holds), so the writer waited whenever this process was indexing an earlier chunk. When
+        stopping, the pipe is closed after the next message: the child stops at its next one."""
         try:
-            message = self._acks.recv()
+            while True:
+                message = self._acks.recv()
+                self._received.put(message)
+                if message[0] in ("finished", "error") or self._stopping.is_set():
+                    return
         except (EOFError, OSError):
+            pass
+        finally:
+            self._received.put(None)  # nothing more comes: read as the child having stopped
+            self._acks.close()
+
+    def _recv(self):
+        if self._reader is None:  # before the reader starts: the "ready" message
+            try:
+                return self._acks.recv()
+            except (EOFError, OSError):
+                return None
+        return self._received.get()
+
+    def _expect(self, *kinds):
+        message = self._recv()
+        if message is None:
             code = self._wait()
             raise WriterStopped(f"The import's writer process stopped (exit code {code}) "
                                 "before it finished; the chunks it committed are whole. Run the import "
@@ -133,11 +161,14 @@ class WriterProcess:
         pipe closed) it stops at its next one, and with its input closed when it waits for a chunk;
         a feeder blocked sending to it is released when it exits."""
         self._stopping.set()
-        self._acks.close()
+        if self._reader is None:
+            self._acks.close()
         if self._feeder is not None:
             self._feeder.join(STOP_WAIT_S)
         self._jobs.close()
         self._wait()
+        if self._reader is not None:
+            self._reader.join()  # the child has exited: its end of the pipe is closed
 
 
 def steps_of(writes):
@@ -178,7 +209,7 @@ def _index(rm, writes, child, total, progress, temporal):
     try:
         with rm.write() as conn:
             _take_apart(conn, writes)
-            done = 0
+            done, memories_together = 0, False
             for step, rows, readback in child.acks():
                 if step == "put_nodes":
                     versions = dict(readback)
@@ -189,11 +220,19 @@ def _index(rm, writes, child, total, progress, temporal):
                     # after the last chunk cost the same CPU, all of it on the critical path).
                     conn.execute(sql.FTS_FROM_RID, (last,))
                 elif step == "put_edges":
+                    if not memories_together:
+                        # Every memory is in: their FTS merge and indexes are made now, while the
+                        # writer writes the relationships (about 10 s of CPU at 100,000 memories
+                        # that came after the last chunk), which their rows do not touch.
+                        _put_memories_together(conn)
+                        memories_together = True
                     conn.executemany(sql.EDGE_INSERT_RM, _edge_records(rows, readback, temporal))
                 done += len(rows)
                 if progress:
                     progress(done, total)
             marks = [time.perf_counter()]  # the figures kb_bench_bridge prints
+            if not memories_together:
+                _put_memories_together(conn)
             _put_together(conn)
             rm._set_meta(conn, **{STAMP: "", "refreshed_at": time.time()})
             marks.append(time.perf_counter())
@@ -237,10 +276,22 @@ def _take_apart(conn, writes):
         conn.execute(f"DROP INDEX IF EXISTS {statement.split()[2]}")
 
 
-def _put_together(conn):
+def _indexes(*, memories):
+    """READ_MODEL_INDEXES of the memory and memory_tag tables (``memories``), or of the others."""
+    return [s for s in sql.statements(sql.READ_MODEL_INDEXES)
+            if (s.split(" ON ")[1].split("(")[0].strip() in ("memory", "memory_tag")) == memories]
+
+
+def _put_memories_together(conn):
     # One b-tree per term, as a rebuild leaves it: the chunks' inserts left many small segments.
     conn.execute("INSERT INTO memory_fts(memory_fts) VALUES ('optimize')")
-    for statement in sql.statements(sql.READ_MODEL_INDEXES + sql.FACETS_FROM_SCRATCH):
+    for statement in _indexes(memories=True):
+        conn.execute(statement)
+
+
+def _put_together(conn):
+    """The rest, after the last chunk: the other indexes, the counts and the triggers."""
+    for statement in _indexes(memories=False) + sql.statements(sql.FACETS_FROM_SCRATCH):
         conn.execute(statement)
     for statement in _triggers(sql.READ_MODEL_TRIGGERS):
         conn.execute(statement)
