@@ -106,6 +106,28 @@ def test_a_job_of_a_dead_process_on_this_host_is_recovered_at_once(handle):
     assert jobs_recover() == (1, 0)
 
 
+def test_a_second_task_for_a_job_this_process_runs_leaves_it_alone(handle):
+    """Recovery may resend a queued job whose task was taken but not yet claimed; the second
+    task finding the job running here must not clear this process's mark of it, or the next
+    recovery took the running job for a dead worker's and ran it a second time at once (seen:
+    an import run twice concurrently, attempts 3)."""
+    from memories.worker.jobs import WORKER_ID
+    from memories.worker.runner import RUNNING_HERE
+
+    job = job_enqueue(kind="rebuild", client=handle.client)
+    Job.objects.filter(pk=job.pk).update(status="running", heartbeat_at=timezone.now() - timedelta(hours=1),
+                                         attempts=1, worker=WORKER_ID)
+    RUNNING_HERE.add(job.pk)  # as execute() does while the first task runs it
+    try:
+        assert execute(job.pk) is None  # the duplicate task
+        assert job.pk in RUNNING_HERE
+        assert jobs_recover() == (0, 0)
+        assert Job.objects.get(pk=job.pk).attempts == 1
+    finally:
+        RUNNING_HERE.discard(job.pk)
+    assert jobs_recover() == (1, 0)  # once it is not running here, a job marked ours is recovered
+
+
 def test_an_import_job_run_twice_changes_nothing_the_second_time(web, handle, tmp_path):
     from memories.loader import load_graph
     from memories.models import ImportJob

@@ -28,6 +28,11 @@ def execute(job_id):
 
     now = timezone.now()
     with _here_lock:  # before the claim: recovery must never take a job this process just claimed
+        if job_id in RUNNING_HERE:
+            # A second task for a job this process runs (recovery resent it while the first task
+            # was taken but not yet claimed): leave it, and leave the mark, or recovery would take
+            # the running job for one whose worker died and run it twice at once.
+            return None
         RUNNING_HERE.add(job_id)
     claimed = Job.objects.filter(pk=job_id, status=Job.QUEUED).update(
         status=Job.RUNNING, attempts=F("attempts") + 1, worker=WORKER_ID, heartbeat_at=now,
