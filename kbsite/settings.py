@@ -92,7 +92,7 @@ KB_JOB_STALE_S = float(os.environ.get("KB_JOB_STALE_S", "60"))
 KB_WORKER_THREADS = max(1, int(os.environ.get("KB_WORKER_THREADS", "2")))
 # The worker's heavy work (job threads, the full analytics run, the freshness diffs) runs at this nice
 # value (0-19), below the web workers' 0: it takes the CPU requests leave (memories/worker/priority.py).
-KB_WORKER_NICE = min(19, max(0, int(os.environ.get("KB_WORKER_NICE", "10"))))
+KB_WORKER_NICE = min(19, max(0, int(os.environ.get("KB_WORKER_NICE", "5"))))
 # From this many rows on, a copy into a local client (an import, the bridge) is written by a writer
 # process of its own while the read model is built beside it (memories/interchange/bulk.py).
 KB_IMPORT_BULK_ROWS = max(1, int(os.environ.get("KB_IMPORT_BULK_ROWS", "20000")))

@@ -8,6 +8,11 @@ times their quiet figure (kb_bench_load). Those run at nice KB_WORKER_NICE, so t
 ready web request first and gives them what requests leave; on a machine with spare cores that is
 all they need.
 
+Nice 5 by default, not more: where readers keep every core busy a task at nice 5 still gets about
+a fifth of a core against nice-0 tasks (CFS weights 335 and 1,024), at nice 10 a tenth; one run at
+100,000 memories under such load (load average 5-9) with the diffs at nice 10 finished none of them
+in three minutes.
+
 Not lowered: the worker's main process (the analytics steps that bring a write into the ranks
 within a second, the sync threads) and the freshness process's beacon thread. At nice 10 for the
 whole worker, one run at 10,000 memories under saturating readers gave an analytics lag of 30 s
