@@ -26,8 +26,8 @@ def twin_rows(result, url_for):
     for node_id, attrs in H.nodes(data=True):
         rows.append({"id": node_id, "title": titles[node_id], "type": attrs.get("type", ""),
                      "degree": degree[node_id], "pagerank": result.ranks.get(node_id),
-                     "community": result.communities.get(node_id), "url": url_for(node_id) if url_for else None,
-                     "out": sorted(out[node_id])})
+                     "community": result.communities.get(node_id),
+                     "url": url_for(node_id) if url_for else None, "out": sorted(out[node_id])})
     path = {n: i for i, n in enumerate(H.graph.get("path") or ())}
     if path:
         rows.sort(key=lambda r: path.get(r["id"], len(path)))  # a path reads from its start to its end

@@ -71,9 +71,11 @@ def switchable(user, limit=200):
     what the header's switcher lists, as (slug, name) pairs."""
     if not user.is_authenticated:
         return []
-    query, params = (sql.SWITCHER_ALL, [limit]) if user.is_superuser else (sql.SWITCHER_MEMBER, [user.pk, limit])
     with connection.cursor() as cursor:
-        cursor.execute(query, params)
+        if user.is_superuser:
+            cursor.execute(sql.SWITCHER_ALL, [limit])
+        else:
+            cursor.execute(sql.SWITCHER_MEMBER, [user.pk, limit])
         return [Switchable(*row) for row in cursor.fetchall()]
 
 

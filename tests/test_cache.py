@@ -146,7 +146,8 @@ def test_when_the_computation_fails_the_waiting_threads_compute_their_own(tmp_pa
     first = threading.Thread(target=run)
     first.start()
     assert started.wait(10)
-    waiter = threading.Thread(target=lambda: results.append(cache.cached(ReadModel(rm.path), "k", lambda: "own")))
+    waiter = threading.Thread(
+        target=lambda: results.append(cache.cached(ReadModel(rm.path), "k", lambda: "own")))
     waiter.start()
     time.sleep(0.2)  # it is waiting by now
     release.set()
