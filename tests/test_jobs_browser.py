@@ -187,3 +187,12 @@ def test_screenshots_of_the_jobs_pages(new_page, jobs, scheme):
         page.goto("/c/acme/jobs/")
         _row(page, jobs["running"]).locator("summary").click()
         page.screenshot(path=str(SHOTS / f"jobs-cancel-open-{size}-{scheme}.png"), full_page=True)
+        # A running export's Cancel says what it leaves: no file.
+        export = Job.objects.create(client=jobs["running"].client, kind="export", status=Job.RUNNING,
+                                    started_at=timezone.now(), heartbeat_at=timezone.now(), attempts=1,
+                                    worker="kb:1", progress_total=294, params={"format": "json", "ids": []})
+        page.goto(f"/c/acme/jobs/{export.pk}/")
+        page.locator("details summary", has_text="Cancel").first.click()
+        assert page.get_by_text("keeps no file").is_visible()
+        page.screenshot(path=str(SHOTS / f"job-export-cancel-open-{size}-{scheme}.png"), full_page=True)
+        export.delete()
