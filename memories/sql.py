@@ -58,7 +58,8 @@ NODES_ALL = (
 # By ids: "+label" keeps SQLite on the primary key. With a few hundred ids bound it chose the
 # partial index idx_nodes_memory (label = 'Memory') and scanned every memory for each query: reading
 # back a 1,000-row chunk of an import cost 250 ms at 100,000 memories (quadratic over the import).
-NODES_BY_IDS = f"SELECT id, properties, {_NODE_VERSION} FROM nodes WHERE +label = 'Memory' AND id IN ({{marks}})"
+NODES_BY_IDS = (f"SELECT id, properties, {_NODE_VERSION} FROM nodes "
+                "WHERE +label = 'Memory' AND id IN ({marks})")
 NODE_COUNT = "SELECT count(*) FROM nodes WHERE label = 'Memory'"
 META_CLAIM = "UPDATE meta SET value = ? WHERE key = ? AND value = ?"
 META_GET = "SELECT value FROM meta WHERE key = ?"
@@ -533,7 +534,8 @@ SELECT 1 FROM reach WHERE id = ?3 LIMIT 1
 # Whole rows, for imports and the memorygraph bridge -------------------------------------
 
 # "+label": see NODES_BY_IDS.
-NODE_ROWS_BY_IDS = "SELECT id, properties, created_at, updated_at FROM nodes WHERE +label = 'Memory' AND id IN ({marks})"
+NODE_ROWS_BY_IDS = ("SELECT id, properties, created_at, updated_at FROM nodes "
+                    "WHERE +label = 'Memory' AND id IN ({marks})")
 EDGE_ROWS_BY_IDS = "SELECT * FROM relationships WHERE id IN ({marks})"
 RM_NODE_ROWS_BY_IDS = "SELECT id, props, created_at, version FROM memory WHERE id IN ({marks})"
 RM_EDGE_ROWS_BY_IDS = "SELECT id, from_id, to_id, rel_type, props, created_at, current FROM edge WHERE id IN ({marks})"
