@@ -20,6 +20,7 @@ from .readmodel import ReadModel
 
 CHUNK = 1000  # rows per transaction: the memorygraph server waits at most one chunk's write
 BULK_ROWS = None  # from this many rows on, a copy goes through the writer process (None: KB_IMPORT_BULK_ROWS)
+BULK_CHUNK = None  # rows per transaction of that writer process (None: KB_IMPORT_BULK_CHUNK)
 NODE, EDGE = "node", "edge"
 
 
@@ -192,7 +193,8 @@ class ClientSide(FileSide):
             self._bulk = not self.handle.synced and len(writes.nodes) + len(writes.edges) >= bulk_rows
             if not self._bulk:
                 return super().apply(writes, progress)
-            self.writer_info = bulk.apply(self.handle, writes, CHUNK, progress)
+            chunk = BULK_CHUNK or settings.KB_IMPORT_BULK_CHUNK
+            self.writer_info = bulk.apply(self.handle, writes, chunk, progress)
 
     def _after_chunk(self, write, chunk):
         """Bring the read model in step with a local client's canonical file, reading the rows

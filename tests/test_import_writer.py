@@ -30,6 +30,7 @@ def bulk(monkeypatch):
     """Every import of this module's size takes the writer process (from 100 rows on)."""
     monkeypatch.setattr(sides, "BULK_ROWS", 100)
     monkeypatch.setattr(sides, "CHUNK", CHUNK)
+    monkeypatch.setattr(sides, "BULK_CHUNK", CHUNK)
     monkeypatch.setattr(services, "IMPORT_INLINE_ROWS", 10**6)  # run in the test, as the job would
 
 
@@ -216,7 +217,7 @@ def test_the_writer_process_killed_fails_the_job_with_the_reason_and_retry_compl
     """SIGKILL of the child mid-way, through the real job: the job fails saying so, the file holds
     whole chunks only, the read model is put in step by the next probe, Retry imports the rest."""
     monkeypatch.setattr(services, "IMPORT_INLINE_ROWS", 10)  # a worker job
-    monkeypatch.setattr(sides, "CHUNK", 3)  # ~400 chunks (about 1.5 ms each when idle): the kill lands mid-way
+    monkeypatch.setattr(sides, "BULK_CHUNK", 3)  # ~400 chunks (about 1.5 ms each when idle): the kill lands mid-way
     store, rm = handle.store, handle.readmodel
     before = _ids(store)
     plan = imports.plan(imports.read_path(source, max_bytes=10**9), sides.ClientSide(handle))
@@ -283,6 +284,7 @@ def test_a_worker_killed_while_its_writer_process_writes_leaves_no_writer_and_th
 
     site = Site(tmp_path)
     site.env["KB_IMPORT_BULK_ROWS"] = "1000"
+    site.env["KB_IMPORT_BULK_CHUNK"] = "1000"
     try:
         empty, source = tmp_path / "team.db", tmp_path / "big.db"
         load_graph(str(empty), [], [])

@@ -111,6 +111,7 @@ def test_a_running_import_stops_at_a_chunk_end_with_consistent_searchable_data(
     the read model is put in step with what was written (one diff)."""
     monkeypatch.setattr(services, "IMPORT_INLINE_ROWS", 10)
     monkeypatch.setattr(sides, "CHUNK", 25)
+    monkeypatch.setattr(sides, "BULK_CHUNK", 25)
     monkeypatch.setattr(sides, "BULK_ROWS", 50 if bulk else 10**6)
     monkeypatch.setattr(worker_jobs, "CANCEL_CHECK_S", 0)
     edges_before = handle.readmodel.conn.execute("SELECT count(*) FROM edge").fetchone()[0]

@@ -2,7 +2,7 @@
 
 From ``sides.BULK_ROWS`` rows on, ``ClientSide.apply`` hands the rows to a child process
 (``writer.py``: spawned, stdlib sqlite3, no libsql) that writes the canonical file in
-transactions of ``sides.CHUNK`` rows and acknowledges each commit with the versions it
+transactions of ``KB_IMPORT_BULK_CHUNK`` rows and acknowledges each commit with the versions it
 read back. Meanwhile this process builds the read model from the rows in hand, chunk by
 acknowledged chunk (its full-text rows too), in one read-model transaction with its triggers
 and secondary indexes off, then merges the FTS index and makes the indexes and counts. Before, the rows went through
