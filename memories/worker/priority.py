@@ -18,10 +18,11 @@ within a second, the sync threads) and the freshness process's beacon thread. At
 whole worker, one run at 10,000 memories under saturating readers gave an analytics lag of 30 s
 (target 5 s) and a beacon gone stale, so web workers ran every diff themselves (kb_bench_load,
 2026-12-02 00:26, load 4-8). Linux sets a nice value per thread (``setpriority`` on a thread id),
-which is what ``lower_this_thread`` relies on; elsewhere it lowers the whole process.
+which is what ``lower_this_thread`` relies on; elsewhere it lowers nothing.
 """
 import logging
 import os
+import sys
 import threading
 
 from django.conf import settings
@@ -40,5 +41,7 @@ def lower(target, who=0):
 
 
 def lower_this_thread():
-    """The calling thread alone at KB_WORKER_NICE; threads it starts later inherit it."""
-    lower(settings.KB_WORKER_NICE, threading.get_native_id())
+    """The calling thread alone at KB_WORKER_NICE; threads it starts later inherit it. Linux only:
+    elsewhere a thread id is no process id, and ``setpriority`` could name another process."""
+    if sys.platform.startswith("linux"):
+        lower(settings.KB_WORKER_NICE, threading.get_native_id())
