@@ -143,28 +143,45 @@ def _whole_chunks(plan, store, before, chunk, gone=()):
     held = _ids(store)
     written = (held[0] - before[0]) | (held[1] - before[1])
     old = before[0] | before[1] | set(gone)
-    for end in sorted(ends):
+    for end in sorted(ends, reverse=True):  # the furthest: chunks may end in rows that were there already
         if written == set(order[:end]) - old:
             return end
     raise AssertionError(f"the file holds {len(written)} of the import's rows: not whole chunks")
 
 
 def test_a_chunk_the_file_refuses_mid_way_fails_the_import_with_the_reason_and_nothing_half_written(
-        bulk, handle, source):
+        bulk, handle, source, monkeypatch):
     """Another writer deletes a memory this import wrote, after its chunk: a later chunk of
     relationships pointing at it is refused (foreign keys, as libsql checks them), rolled back
     whole, and the import stops there with the reason; running it again completes it."""
+    import threading
+
+    from memories.interchange import bulk as bulk_copy
+
     store, rm = handle.store, handle.readmodel
     before, shown = _ids(store), _snapshot(rm)
     plan = imports.plan(imports.read_path(source, max_bytes=10**9), sides.ClientSide(handle))
     record = _record(handle, source)
-    first = {}
+    first, deleted = {}, threading.Event()
+    steps_of = bulk_copy.steps_of
+
+    def relationships_after_the_delete(writes):
+        """The writer process runs ahead of the acknowledgements this process reads: its input
+        holds the relationships back until the other writer's delete is made, as a slower
+        writer would have been."""
+        for step in steps_of(writes):
+            if step[0] == "put_edges":
+                deleted.wait(60)
+            yield step
+
+    monkeypatch.setattr(bulk_copy, "steps_of", relationships_after_the_delete)
 
     def meanwhile(done, total):
         if not first:  # the first chunk of memories is committed: another writer deletes one of them
             first["id"] = victim = _first_written(handle, source)
             with store.transaction():
                 store.delete_node(victim)
+            deleted.set()
 
     services.import_execute(handle=handle, actor=None, job=record, on_progress=meanwhile)
     record.refresh_from_db()
