@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from memories import cache
-from memories.query import parse_query
-from memories.search import search_ids
+from memories.store import cache
+from memories.search.query import parse_query
+from memories.search.ranking import search_ids
 from memories.selectors import selection_ids
 
 from . import builders, selectors

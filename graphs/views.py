@@ -19,7 +19,7 @@ from memories.format import MEMORY_TYPES, REL_CATEGORIES
 from memories.forms import FilterForm
 from memories.http import client_view, error_response
 from memories.links import memory_segment
-from memories.registry import handle_for
+from memories.store.registry import handle_for
 
 from . import builders, exports, svg
 from .compute import compute

@@ -61,7 +61,7 @@ _private_data_dir(DATA_DIR)
 # The canonical memory file of the `default` client database. Empty means the demo file.
 KB_MEMORY_DB = os.environ.get("KB_MEMORY_DB", "").strip()
 KB_PAGE_SIZE = int(os.environ.get("KB_PAGE_SIZE", "25"))
-# Each process's cache of query results (memories/cache.py) holds at most about this many MB.
+# Each process's cache of query results (memories/store/cache.py) holds at most about this many MB.
 KB_CACHE_MB = float(os.environ.get("KB_CACHE_MB", "16"))
 # SQLite's page cache of each read-model connection (one per web thread), in KB.
 KB_READMODEL_CACHE_KB = int(os.environ.get("KB_READMODEL_CACHE_KB", "512"))

@@ -6,9 +6,9 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from graphs import views as graph_views
-from memories import sync_views
+from memories.sync import views as sync_views
 from memories.access import visible_clients
-from memories.registry import ensure_default_client
+from memories.store.registry import ensure_default_client
 
 
 def home(request):

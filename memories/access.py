@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404
 
-from . import sql
+from .store import sql
 from .models import ClientDatabase, Membership
-from .registry import DEFAULT_SLUG, default_memory_path, get_client
+from .store.registry import DEFAULT_SLUG, default_memory_path, get_client
 
 RANK = {Membership.VIEWER: 1, Membership.EDITOR: 2, Membership.ADMIN: 3}
 # What the header's switcher shows of a client database.

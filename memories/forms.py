@@ -5,15 +5,15 @@ import re
 from django import forms
 from django.conf import settings
 
-from . import registry
-from .connector import CanonicalStore, StoreError
+from .store import registry
+from .store.canonical import CanonicalStore, StoreError
 from .format import (
     CONTENT_MAX, IMPORTANCE_BANDS, MEMORY_TYPES, REL_CATEGORIES, SUMMARY_MAX, TITLE_MAX,
 )
 from .models import ClientDatabase
-from .primary import Primary, RemoteError, resolve_token, token_source
+from .sync.primary import Primary, RemoteError, resolve_token, token_source
 from .selectors import VERSION_DIGEST, Filters, decode_cursor, is_timestamp
-from .sql import SORTS
+from .store.sql import SORTS
 
 TYPE_CHOICES = [(t, t.replace("_", " ")) for t in MEMORY_TYPES]
 REL_CHOICES = [(cat.capitalize(), [(t, t) for t in types]) for cat, types in REL_CATEGORIES.items()]

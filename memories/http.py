@@ -9,8 +9,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.vary import vary_on_headers
 
 from .access import client_and_role
-from .connector import StoreError, is_lock_timeout
-from .registry import handle_for
+from .store.canonical import StoreError, is_lock_timeout
+from .store.registry import handle_for
 
 
 def client_view(view=None, *, role="viewer"):

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from . import sql
-from .cache import cached
+from .store import sql
+from .store.cache import cached
 from .format import IMPORTANCE_BANDS, REL_CATEGORY, UNRESOLVABLE_TYPES, decode_value
-from .outbox import pending, pending_ids
+from .sync.outbox import pending, pending_ids
 
 FACET_TAG_LIMIT = 25
 FACET_SAMPLE = 2000

@@ -11,18 +11,18 @@ from typing import NamedTuple
 from django.conf import settings
 from django.utils import timezone
 
-from .connector import StoreError
+from .store.canonical import StoreError
 from .format import (
     REL_TYPES, FormatError, id_error, is_fraction, memory_properties, new_id, normalise_tags,
     relationship_properties, tag_errors, validate_memory,
 )
-from . import imports
+from .interchange.imports import readers
 from .interchange import uploads
 from .models import AuditEntry, ImportJob, SyncState, TagBatch
-from .progress import throttled
-from .registry import handle_for
+from .store.progress import throttled
+from .store.registry import handle_for
 from .selectors import memory_version
-from .sides import ClientSide
+from .interchange.sides import ClientSide
 from .store import freshness
 from .store.audit import audit_record
 from .store.groupcommit import group_for
@@ -407,8 +407,8 @@ def import_upload(*, handle, actor, upload):
 
 
 def import_plan(*, handle, path):
-    incoming = imports.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES, scratch=Path(path).parent)
-    return imports.plan(incoming, ClientSide(handle))
+    incoming = readers.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES, scratch=Path(path).parent)
+    return readers.plan(incoming, ClientSide(handle))
 
 
 def import_run(*, handle, actor, job):
@@ -437,10 +437,10 @@ def import_execute(*, handle, actor, job, on_progress=None):
 
     progress = throttled(report, 0.5)
     try:
-        plan = imports.plan(imports.read_path(job.path, max_bytes=settings.KB_UPLOAD_MAX_BYTES,
+        plan = readers.plan(readers.read_path(job.path, max_bytes=settings.KB_UPLOAD_MAX_BYTES,
                                               scratch=Path(job.path).parent), ClientSide(handle))
-        result = imports.apply(plan, ClientSide(handle), progress)
-    except (imports.ImportRefused, StoreError, FormatError, OSError) as exc:
+        result = readers.apply(plan, ClientSide(handle), progress)
+    except (readers.ImportRefused, StoreError, FormatError, OSError) as exc:
         # An OSError's text names the server's paths; its reason alone is enough here.
         message = (f"The uploaded file could not be read ({exc.strerror or type(exc).__name__})."
                    if isinstance(exc, OSError) else exc)

@@ -1,6 +1,9 @@
 from django.urls import include, path, register_converter
 
-from . import export_views, import_views, sync_views, views
+from .interchange.exports import views as export_views
+from .interchange.imports import views as import_views
+from .sync import views as sync_views
+from . import views
 from .editor import views as editor_views
 from .links import MemoryIdConverter
 from .worker import views as job_views

@@ -17,8 +17,8 @@ from .http import client_view, error_response, respond, wants_json
 from .links import facet_links
 from .markdown import render as render_markdown
 from .models import AuditEntry, TagBatch
-from .query import parse_query
-from .search import memory_search
+from .search.query import parse_query
+from .search.ranking import memory_search
 
 
 def _filter_form(request):

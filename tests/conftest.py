@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
-from memories import cache, registry
-from memories.demo_data import demo_graph
-from memories.loader import load_graph
+from memories.store import cache, registry
+from memories.devdata.demo import demo_graph
+from memories.devdata.loader import load_graph
 from memories.models import ClientDatabase, Membership
 
 

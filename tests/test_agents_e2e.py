@@ -14,7 +14,7 @@ import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from memories.loader import load_graph
+from memories.devdata.loader import load_graph
 from tests.instances import Instance
 
 pytestmark = pytest.mark.e2e

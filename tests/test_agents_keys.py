@@ -218,7 +218,7 @@ def test_a_key_whose_creator_is_gone_still_opens_its_database(client_db, user):
 
 def test_a_key_of_default_follows_kb_memory_db(db, user, settings, empty_file, memory_file):
     """`default` points at KB_MEMORY_DB, as get_client registers it for every view."""
-    from memories.registry import ensure_default_client
+    from memories.store.registry import ensure_default_client
 
     settings.KB_MEMORY_DB = str(empty_file)
     default = ensure_default_client()

@@ -10,11 +10,12 @@ import sqlite3
 import pytest
 from django.core.management import call_command
 
-from memories import registry, services
-from memories.bridge import Base, Bridge, base_path
-from memories.connector import CanonicalStore
+from memories.store import registry
+from memories import services
+from memories.interchange.bridge import Base, Bridge, base_path
+from memories.store.canonical import CanonicalStore
 from memories.models import AuditEntry
-from memories.sides import ClientSide, FileSide
+from memories.interchange.sides import ClientSide, FileSide
 from memorygraph.models import MemoryType, RelationshipType
 from tests.test_interop import Server, add_refused_rows
 
@@ -192,8 +193,8 @@ def test_the_command_refuses_a_missing_file_and_an_unknown_client(team, tmp_path
 
 def test_a_synced_client_database_takes_the_laptop_file_through_its_outbox(laptop, turso_server, user):
     from memories.forms import ClientDatabaseForm
-    from memories.primary import Primary
-    from memories.syncworker import ReplicaSync
+    from memories.sync.primary import Primary
+    from memories.sync.replica import ReplicaSync
 
     path, problem, solution = laptop
     form = ClientDatabaseForm({"slug": "shared", "name": "Shared", "mode": "synced", "source": "new",

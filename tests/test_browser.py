@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from memories.demo_data import demo_graph
+from memories.devdata.demo import demo_graph
 
 pytestmark = pytest.mark.browser
 

@@ -2,7 +2,7 @@
 lock for the whole run) answers 503 with Retry-After and a message, not a 500; nothing is lost."""
 import sqlite3
 
-from memories import readmodel, registry
+from memories.store import readmodel, registry
 
 
 def test_a_write_behind_a_long_read_model_lock_gets_503_and_lands_after(web, handle, monkeypatch):

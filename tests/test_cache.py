@@ -1,9 +1,9 @@
-"""memories/cache.py: results are kept per read-model stamp, bounded in entries and in bytes."""
+"""memories/store/cache.py: results are kept per read-model stamp, bounded in entries and in bytes."""
 import threading
 import time
 
-from memories import cache, sql
-from memories.readmodel import ReadModel
+from memories.store import cache, sql
+from memories.store.readmodel import ReadModel
 
 
 def _rm(path):

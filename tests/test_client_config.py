@@ -13,9 +13,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from graphs.models import EmbedToken
-from memories import registry
+from memories.store import registry
 from memories.models import ClientDatabase, SyncState
-from memories.syncworker import ReplicaSync
+from memories.sync.replica import ReplicaSync
 
 pytestmark = pytest.mark.django_db
 

@@ -208,7 +208,7 @@ def test_bad_updates_and_links_write_nothing(client, team, write_key, user, tmp_
     response = link(client, write_key, a, b, strength=1.5)
     assert response.status_code == 400 and "strength" in response.json()["errors"]
     # Another client database's memory is not found here, and the same key cannot reach it there.
-    from memories.loader import load_graph
+    from memories.devdata.loader import load_graph
     from tests.conftest import register_client
     load_graph(str(tmp_path / "other.db"), [], [])
     other = register_client("other", tmp_path / "other.db")

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from memories import selectors
 from memories.models import ClientDatabase
-from memories.registry import handle_for
+from memories.store.registry import handle_for
 
 pytestmark = pytest.mark.django_db
 

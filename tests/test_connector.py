@@ -10,8 +10,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from memories import connector, registry, services, sql
-from memories.connector import CanonicalStore, StoreBusy, StoreError, StoreMissing, StoreSchemaError
+from memories.store import canonical, registry, sql
+from memories import services
+from memories.store.canonical import CanonicalStore, StoreBusy, StoreError, StoreMissing, StoreSchemaError
 from memories.models import AuditEntry
 from tests.conftest import register_client
 
@@ -208,7 +209,7 @@ def canonical_rows(path):
 def test_held_lock_gives_store_busy_and_no_half_write(monkeypatch, client_db, user):
     # The timeout is read when the connection opens (CanonicalStore.__init__), and the
     # handle opens it lazily: patch before the first ensure_fresh, or it has no effect.
-    monkeypatch.setattr(connector, "BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr(canonical, "BUSY_TIMEOUT_MS", 300)
     handle = registry.handle_for(client_db)
     handle.ensure_fresh()
     memory_id, other_id = [r[0] for r in handle.readmodel.conn.execute("SELECT id FROM memory LIMIT 2")]
@@ -241,7 +242,7 @@ def test_held_lock_gives_store_busy_and_no_half_write(monkeypatch, client_db, us
 
 
 def test_held_lock_gives_503_on_the_web(monkeypatch, web, client_db):
-    monkeypatch.setattr(connector, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(canonical, "BUSY_TIMEOUT_MS", 200)
     assert web.get("/c/acme/memories/").status_code == 200  # opens the store with the short timeout
     with lock_held_elsewhere(client_db.path):
         response = web.post("/c/acme/memories/new/", {"type": "general", "title": "Quuxly locked out", "content": "x",

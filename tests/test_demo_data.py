@@ -1,4 +1,4 @@
-"""Rules for the demo memory graph (memories/demo_data.py).
+"""Rules for the demo memory graph (memories/devdata/demo.py).
 
 Plain pytest, no Django: ``.venv/bin/python -m pytest tests/test_demo_data.py -q -p no:django``
 """
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from memories.demo_data import ANCHOR, MEMORY_TYPES, RELATIONSHIP_TYPES, demo_graph
+from memories.devdata.demo import ANCHOR, MEMORY_TYPES, RELATIONSHIP_TYPES, demo_graph
 
 MEMORY_KEYS = {"id", "type", "title", "content", "tags", "importance", "confidence", "project",
                "languages", "frameworks", "git_branch", "created_at"}

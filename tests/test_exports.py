@@ -16,11 +16,11 @@ from markdown_it import MarkdownIt
 from memorygraph.models import MemoryContext
 from memorygraph.utils.export_import import import_from_json
 
-from memories import exports
-from memories.export_markdown import inline
-from memories.connector import CanonicalStore
-from memories.loader import load_graph
-from memories.query import parse_query
+from memories.interchange.exports import formats as exports
+from memories.interchange.exports.markdown_zip import inline
+from memories.store.canonical import CanonicalStore
+from memories.devdata.loader import load_graph
+from memories.search.query import parse_query
 from memories.selectors import Filters, selection_ids
 from tests.conftest import register_client
 from tests.test_interop import Server

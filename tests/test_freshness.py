@@ -11,9 +11,10 @@ import sqlite3
 import pytest
 from memorygraph.models import MemoryType
 
-from memories import readmodel, selectors, services
+from memories.store import readmodel
+from memories import selectors, services
 from memories.format import memory_properties, new_id
-from memories.registry import ClientHandle
+from memories.store.registry import ClientHandle
 from memories.store import freshness
 from tests.conftest import register_client
 from tests.test_interop import Server
@@ -180,7 +181,7 @@ def test_two_workers_and_a_concurrent_writer_lose_nothing(server, workers):
     import subprocess
     import sys
 
-    from memories import sql
+    from memories.store import sql
     from tests.test_connector import SERVER_WRITER
 
     server.close()  # the writer below is the server now, in its own process
@@ -232,5 +233,5 @@ def test_writes_during_the_diff_wait_for_no_lock_and_are_never_lost(server, work
         rm = handle.ensure_fresh()
         assert title(handle, made["theirs"]) == "Theirs during the diff"
         assert rm.stamp() == handle.store.change_stamp()
-        from memories import sql
+        from memories.store import sql
         assert dict(rm.conn.execute(sql.MEMORY_VERSIONS).fetchall()) == handle.store.node_versions()

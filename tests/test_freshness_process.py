@@ -17,8 +17,8 @@ import time
 import pytest
 from memorygraph.models import MemoryType
 
-from memories import sql
-from memories.registry import ClientHandle, get_client
+from memories.store import sql
+from memories.store.registry import ClientHandle, get_client
 from memories.store import freshness
 from tests.instances import ROOT, wait_until
 from tests.test_freshness import diffs, title

@@ -17,9 +17,9 @@ from graphs.analytics import services, sql
 from graphs.analytics.services import analytics_refresh, analytics_run, analytics_run_if_due
 from memories import services as memory_services
 from memories.format import SYMMETRIC_TYPES
-from memories.loader import load_graph
+from memories.devdata.loader import load_graph
 from memories.management.commands.kb_sync import AnalyticsThread
-from memories.registry import handle_for
+from memories.store.registry import handle_for
 from memories.selectors import age_text
 from tests.conftest import register_client
 

@@ -24,8 +24,8 @@ from graphs.analytics.selectors import sets as analytics_sets
 from graphs.analytics.services import analytics_run, analytics_step
 from memories import services as memory_services
 from memories.format import FormatError, SYMMETRIC_TYPES
-from memories.loader import load_graph
-from memories.registry import handle_for
+from memories.devdata.loader import load_graph
+from memories.store.registry import handle_for
 from tests.conftest import register_client
 from tests.instances import PYTHON, ROOT
 
@@ -260,7 +260,7 @@ def test_a_new_memory_gets_its_rank_row_within_the_bound_in_a_real_worker(tmp_pa
     another process (as the memorygraph server writes) and one written through the site's services
     by another process each have a graph_rank row within 5 s (the target at 10,000 memories), and
     the next full run, in the worker's child process, is adopted."""
-    from memories.synthetic import synthetic_graph
+    from memories.devdata.synthetic import synthetic_graph
 
     memories, relationships = synthetic_graph(2000, seed=3, edges_per_memory=2, tags_per_memory=1)
     load_graph(str(tmp_path / "memory.db"), memories, relationships)

@@ -5,9 +5,9 @@ import networkx as nx
 import pytest
 
 from graphs import selectors
-from memories.connector import CanonicalStore
-from memories.loader import load_graph
-from memories.readmodel import ReadModel
+from memories.store.canonical import CanonicalStore
+from memories.devdata.loader import load_graph
+from memories.store.readmodel import ReadModel
 
 
 @pytest.fixture

@@ -10,10 +10,12 @@ import time
 
 import pytest
 
-from memories import imports, services, sides
-from memories.loader import load_graph
+from memories.interchange.imports import readers
+from memories import services
+from memories.interchange import sides
+from memories.devdata.loader import load_graph
 from memories.models import ImportJob
-from memories.synthetic import synthetic_graph
+from memories.devdata.synthetic import synthetic_graph
 from memories.worker.jobs import job_retry
 from memories.worker.models import Job
 from tests.jobs import run_jobs
@@ -40,7 +42,7 @@ def source(tmp_path, handle):
     path = tmp_path / "laptop.db"
     memories, relationships = synthetic_graph(300, seed=5)
     load_graph(str(path), memories, relationships)
-    from memories.connector import CanonicalStore, NodeRow
+    from memories.store.canonical import CanonicalStore, NodeRow
 
     changed_id, = [r[0] for r in handle.readmodel.conn.execute("SELECT id FROM memory ORDER BY id LIMIT 1")]
     row = handle.store.node_rows([changed_id])[changed_id]
@@ -89,8 +91,8 @@ def _schema(store):
 
 def _import(handle, path, progress=None):
     side = sides.ClientSide(handle)
-    plan = imports.plan(imports.read_path(path, max_bytes=10**9), side)
-    imports.apply(plan, side, progress)
+    plan = readers.plan(readers.read_path(path, max_bytes=10**9), side)
+    readers.apply(plan, side, progress)
     return plan, side
 
 
@@ -160,7 +162,7 @@ def test_a_chunk_the_file_refuses_mid_way_fails_the_import_with_the_reason_and_n
 
     store, rm = handle.store, handle.readmodel
     before, shown = _ids(store), _snapshot(rm)
-    plan = imports.plan(imports.read_path(source, max_bytes=10**9), sides.ClientSide(handle))
+    plan = readers.plan(readers.read_path(source, max_bytes=10**9), sides.ClientSide(handle))
     record = _record(handle, source)
     first, deleted = {}, threading.Event()
     steps_of = bulk_copy.steps_of
@@ -207,7 +209,7 @@ def test_a_chunk_the_file_refuses_mid_way_fails_the_import_with_the_reason_and_n
 
 def _first_written(handle, path):
     """The first memory of the file that has relationships, once the import wrote it."""
-    incoming = imports.read_path(path, max_bytes=10**9)
+    incoming = readers.read_path(path, max_bytes=10**9)
     related = {e.from_id for e in incoming.edges.values()} | {e.to_id for e in incoming.edges.values()}
     in_file = handle.store.node_versions()
     return next(key for key in incoming.nodes if key in in_file and key in related)
@@ -237,7 +239,7 @@ def test_the_writer_process_killed_fails_the_job_with_the_reason_and_retry_compl
     monkeypatch.setattr(sides, "BULK_CHUNK", 3)  # ~400 chunks (about 1.5 ms each when idle): the kill lands mid-way
     store, rm = handle.store, handle.readmodel
     before = _ids(store)
-    plan = imports.plan(imports.read_path(source, max_bytes=10**9), sides.ClientSide(handle))
+    plan = readers.plan(readers.read_path(source, max_bytes=10**9), sides.ClientSide(handle))
     with source.open("rb") as f:
         assert web.post("/c/acme/import/", {"file": f}).status_code == 302
     record = ImportJob.objects.get()

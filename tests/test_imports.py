@@ -15,10 +15,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from memories import imports, registry, services
-from memories.connector import CanonicalStore
+from memories.interchange.imports import readers
+from memories.store import registry
+from memories import services
+from memories.store.canonical import CanonicalStore
 from memories.models import AuditEntry, ImportJob
-from memories.sides import ClientSide
+from memories.interchange.sides import ClientSide
 from memories.worker.models import Job
 from memorygraph.models import MemoryType, RelationshipType
 from memorygraph.utils.export_import import export_to_json
@@ -82,11 +84,11 @@ def test_a_memorygraph_file_previews_then_imports_then_is_identical(team, web, l
 def test_old_memorygraph_shapes_import(team, tmp_path, shape):
     path = tmp_path / f"old-{shape}.db"
     ids = build_old_file(path, shape)
-    incoming = imports.read_path(path, max_bytes=10**8)
+    incoming = readers.read_path(path, max_bytes=10**8)
     assert ("0.9 or older" if shape == "none" else "half-migrated") in incoming.source
-    plan = imports.plan(incoming, ClientSide(team))
+    plan = readers.plan(incoming, ClientSide(team))
     assert plan.counts["new"] == 3 and plan.counts["relationships_new"] == 1
-    imports.apply(plan, ClientSide(team))
+    readers.apply(plan, ClientSide(team))
     edge = next(iter(team.store.edge_rows(["rel-old-1"]).values()))
     assert (edge.from_id, edge.to_id, edge.rel_type) == (ids[1], ids[0], "SOLVES")
     assert json.loads(edge.properties)["context"] == "pinning fixed it"
@@ -151,7 +153,7 @@ def test_claude_flow_v2_and_v3(team, tmp_path):
     v2, v3 = tmp_path / "v2.db", tmp_path / "v3.db"
     claude_flow_file(v2, 2)
     claude_flow_file(v3, 3)
-    incoming = imports.read_path(v2, max_bytes=10**8)
+    incoming = readers.read_path(v2, max_bytes=10**8)
     assert incoming.source == "claude-flow .swarm/memory.db (v2)"
     reasons = dict(incoming.invalid)
     assert "expired" in reasons["claude-flow entry scratch/tmp/scratch"]
@@ -161,7 +163,7 @@ def test_claude_flow_v2_and_v3(team, tmp_path):
     assert jwt["tags"] == ["claude-flow", "decisions", "security"] and jwt["type"] == "general"
     assert jwt["created_at"].startswith("2025-10-09") and jwt["updated_at"] > jwt["created_at"]
     assert json.loads(jwt["context_additional_metadata"])["namespace"] == "decisions"
-    incoming3 = imports.read_path(v3, max_bytes=10**8)
+    incoming3 = readers.read_path(v3, max_bytes=10**8)
     assert incoming3.source == "claude-flow .swarm/memory.db (v3)"
     (row,) = incoming3.nodes.values()
     props = json.loads(row.properties)
@@ -169,7 +171,7 @@ def test_claude_flow_v2_and_v3(team, tmp_path):
     assert dict(incoming3.invalid) == {"claude-flow entry tasks/gone": "deleted in claude-flow"}
     # Importing twice updates, never duplicates: ids derive from namespace and key.
     for _ in range(2):
-        imports.apply(imports.plan(imports.read_path(v2, max_bytes=10**8), ClientSide(team)), ClientSide(team))
+        readers.apply(readers.plan(readers.read_path(v2, max_bytes=10**8), ClientSide(team)), ClientSide(team))
     assert team.store.count_nodes() == 2
 
 
@@ -185,7 +187,7 @@ def test_mcp_turso_knowledge_base(team, tmp_path):
          "2025-06-03T09:00:00Z")])
     conn.commit()
     conn.close()
-    incoming = imports.read_path(path, max_bytes=10**8)
+    incoming = readers.read_path(path, max_bytes=10**8)
     assert incoming.source == "mcp-turso knowledge_base"
     rows = {json.loads(r.properties)["title"]: json.loads(r.properties) for r in incoming.nodes.values()}
     vacuum, freeze = rows["Postgres vacuum"], rows["Deploy freeze"]
@@ -306,7 +308,7 @@ def test_uploads_over_the_limit_get_413_and_nothing_is_kept(team, web, settings,
     assert response.status_code == 413 and b"upload limit of 1 MB" in response.content
     assert not (settings.DATA_DIR / "uploads").exists() or not any((settings.DATA_DIR / "uploads").iterdir())
     # A body that claims a small length is still cut off while it is read.
-    from memories.import_views import LimitedUpload
+    from memories.interchange.imports.views import LimitedUpload
     from django.core.files.uploadhandler import StopUpload
     handler = LimitedUpload(None, 10)
     with pytest.raises(StopUpload):
@@ -368,8 +370,8 @@ def test_the_command_line_import(team, laptop, capsys):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_big_import_is_a_worker_job_with_progress(tmp_path, user, client, empty_file):
-    from memories.loader import load_graph
-    from memories.synthetic import synthetic_graph
+    from memories.devdata.loader import load_graph
+    from memories.devdata.synthetic import synthetic_graph
 
     source = tmp_path / "big.db"
     memories, relationships = synthetic_graph(1500, seed=3)
@@ -496,17 +498,17 @@ def test_out_of_range_epochs_in_claude_flow_and_mcp_turso_stores(team, tmp_path)
         (1, "Fine", "ok", "2025-06-01 12:00:00", None), (2, "Big", "x", 1e20, None), (3, "Small", "x", None, -1e20)])
     conn.commit()
     conn.close()
-    reasons = dict(imports.read_path(v2, max_bytes=10**8).invalid)
+    reasons = dict(readers.read_path(v2, max_bytes=10**8).invalid)
     for key in ("far", "real", "before"):
         assert "created_at" in reasons[f"claude-flow entry t/{key}"], reasons
     assert "expires_at" in reasons["claude-flow entry t/ttl"]
-    incoming = imports.read_path(v3, max_bytes=10**8)
+    incoming = readers.read_path(v3, max_bytes=10**8)
     assert "updated_at" in dict(incoming.invalid)["claude-flow entry tasks/later"] and len(incoming.nodes) == 1
-    incoming = imports.read_path(kb, max_bytes=10**8)
+    incoming = readers.read_path(kb, max_bytes=10**8)
     reasons = dict(incoming.invalid)
     assert len(incoming.nodes) == 1 and "created_at" in reasons["knowledge_base row 2"]
     assert "updated_at" in reasons["knowledge_base row 3"]
-    imports.apply(imports.plan(incoming, ClientSide(team)), ClientSide(team))
+    readers.apply(readers.plan(incoming, ClientSide(team)), ClientSide(team))
     server = Server(team.client.path)  # the real memorygraph reads what was written
     try:
         (row_id,) = incoming.nodes
@@ -543,7 +545,7 @@ def test_deep_nesting_inside_a_sqlite_row_makes_that_row_invalid(team, tmp_path,
                  "('deep-but-parses', 'x', 't', ?, 1760000000)", ('{"a":' * 500 + "1" + "}" * 500,))
     conn.commit()
     conn.close()
-    reasons = dict(imports.read_path(v2, max_bytes=10**8).invalid)
+    reasons = dict(readers.read_path(v2, max_bytes=10**8).invalid)
     assert "nested too deeply" in reasons["claude-flow entry t/deep"]
     assert "nested too deeply" in reasons["claude-flow entry t/deep-but-parses"]
     path, a, _ = laptop
@@ -551,7 +553,7 @@ def test_deep_nesting_inside_a_sqlite_row_makes_that_row_invalid(team, tmp_path,
     conn.execute("UPDATE nodes SET properties = ? WHERE id = ?", ("[" * 100_000 + "]" * 100_000, a))
     conn.commit()
     conn.close()
-    incoming = imports.read_path(path, max_bytes=10**8)
+    incoming = readers.read_path(path, max_bytes=10**8)
     assert "nested too deeply" in dict(incoming.invalid)[f"memory {a}"] and len(incoming.nodes) == 1
 
 
@@ -577,11 +579,11 @@ def test_a_zip_holding_a_zip_is_refused_and_nothing_is_truncated(team, web, lapt
     zipped = holder / "memory.zip"
     zipped.write_bytes(_zip([("memory.db", path.read_bytes())]))
     (holder / "memory.unzipped").write_bytes(b"also mine")
-    assert len(imports.read_path(zipped, max_bytes=10**8).nodes) == 2
+    assert len(readers.read_path(zipped, max_bytes=10**8).nodes) == 2
     self_named = holder / "self.unzipped"
     self_named.write_bytes(nested)
-    with pytest.raises(imports.ImportRefused, match="a zip inside a zip"):
-        imports.read_path(self_named, max_bytes=10**8)
+    with pytest.raises(readers.ImportRefused, match="a zip inside a zip"):
+        readers.read_path(self_named, max_bytes=10**8)
     assert self_named.read_bytes() == nested  # the zip was once unpacked onto itself
     assert (holder / "nested.unzipped").read_bytes() == b"mine"
     assert (holder / "memory.unzipped").read_bytes() == b"also mine"

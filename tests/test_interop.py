@@ -26,9 +26,10 @@ from memorygraph.models import (
 )
 from memorygraph.sqlite_database import SQLiteMemoryDatabase
 
-from memories import registry, selectors, services
+from memories.store import registry
+from memories import selectors, services
 from memories.format import FormatError
-from memories.search import memory_search
+from memories.search.ranking import memory_search
 from memories.selectors import Filters
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db]

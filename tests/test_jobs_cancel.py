@@ -5,10 +5,11 @@ rebuild as the same worker job as the status page's, its message linking to the 
 import pytest
 from django.utils import timezone
 
-from memories import services, sides
-from memories.loader import load_graph
+from memories import services
+from memories.interchange import sides
+from memories.devdata.loader import load_graph
 from memories.models import ImportJob, Membership
-from memories.synthetic import synthetic_graph
+from memories.devdata.synthetic import synthetic_graph
 from memories.worker import jobs as worker_jobs
 from memories.worker.models import Job
 from memories.worker.recovery import jobs_recover
@@ -218,7 +219,7 @@ def test_a_cancelled_rebuild_retried_is_asked_for_again(admin_web, handle):
 
 @pytest.mark.parametrize("fmt", ["json", "sqlite"])
 def test_a_running_export_cancelled_keeps_no_file_and_can_be_retried(web, handle, monkeypatch, fmt):
-    from memories import export_views
+    from memories.interchange.exports import views as export_views
     from memories.worker.kinds import exports_folder
 
     monkeypatch.setattr(export_views, "EXPORT_INLINE", 100)
@@ -239,7 +240,7 @@ def test_a_running_export_cancelled_keeps_no_file_and_can_be_retried(web, handle
 
 
 def test_a_running_export_offers_cancel_to_its_reader(web, handle, monkeypatch):
-    from memories import export_views
+    from memories.interchange.exports import views as export_views
 
     monkeypatch.setattr(export_views, "EXPORT_INLINE", 100)
     web.post("/c/acme/export/?format=csv")

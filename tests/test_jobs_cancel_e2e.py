@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from memories.loader import load_graph
+from memories.devdata.loader import load_graph
 from tests.test_worker_crash import N, Site, _canonical, _graph_file, bulk_tag_job, team_setup
 
 pytestmark = pytest.mark.e2e  # real worker processes

@@ -21,10 +21,11 @@ from mcp.client.streamable_http import streamable_http_client
 from memorygraph.config import TOOL_PROFILES
 from memorygraph.server import ClaudeMemoryServer
 
-from memories import registry, services
+from memories.store import registry
+from memories import services
 from memories.agents.keys import api_key_create, api_key_revoke
 from memories.format import memory_row_errors
-from memories.loader import load_graph
+from memories.devdata.loader import load_graph
 from memories.models import AuditEntry
 from tests.conftest import register_client
 

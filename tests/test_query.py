@@ -3,7 +3,7 @@ import sqlite3
 
 import pytest
 
-from memories.query import MAX_TERMS, ParsedQuery, parse_query, prefix_query
+from memories.search.query import MAX_TERMS, ParsedQuery, parse_query, prefix_query
 
 ROWS = {
     1: ("OAuth2 login with PKCE", "how authentication works", "the browser sends a code verifier", "security"),
@@ -137,7 +137,7 @@ def test_random_inputs_are_safe(db):
 
 
 def test_meaningful_words_and_the_any_word_query():
-    from memories.query import any_words_query, meaningful_words
+    from memories.search.query import any_words_query, meaningful_words
     assert meaningful_words("How to fix CORS?") == ["fix", "cors"]
     assert meaningful_words("how to") == ["how", "to"]
     for syntax in ('"a phrase"', "auth*", "a OR b", "a -b", "(a b)", "a NOT b", "a AND b"):

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from memories import selectors
-from memories.search import memory_search
+from memories.search.ranking import memory_search
 from memories.selectors import Filters
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +110,7 @@ def test_keyset_pages_cover_everything_once(handle):
 
 
 def test_pointing_a_client_at_another_file_rebuilds_its_read_model(handle, empty_file, settings):
-    from memories import registry
+    from memories.store import registry
 
     settings.KB_MEMORY_DB = str(empty_file)
     default = registry.ensure_default_client()

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from memories import services
-from memories.search import memory_search, suggest_terms
+from memories.search.ranking import memory_search, suggest_terms
 from memories.selectors import Filters
 
 pytestmark = pytest.mark.django_db
@@ -175,8 +175,8 @@ def test_facet_or_within_a_facet_and_across_facets(handle):
 
 def test_a_prefix_query_snippets_its_rows_in_one_pass(handle, seeded):
     # The rowid-range form (SNIPPETS_PREFIX) answers as the one-lookup-per-rowid form does.
-    from memories import sql
-    from memories.search import SNIPPETS_PREFIX
+    from memories.store import sql
+    from memories.search.ranking import SNIPPETS_PREFIX
 
     conn, match = handle.readmodel.conn, '"zorbl"*'
     rids = [r[0] for r in conn.execute("SELECT rowid FROM memory_fts WHERE memory_fts MATCH ?", (match,))]
@@ -190,7 +190,7 @@ def test_a_prefix_query_snippets_its_rows_in_one_pass(handle, seeded):
 
 def test_a_one_letter_prefix_is_looked_for_in_titles_only_and_says_so(handle, seeded, web):
     """s* over every column merges thousands of doclists (0.9-2.8 s at 100,000 memories)."""
-    from memories.query import parse_query
+    from memories.search.query import parse_query
 
     parsed = parse_query("z* login")
     assert parsed.match == '{title} : "z"* AND "login"' and parsed.titles_only == ("z",)

@@ -1,4 +1,4 @@
-"""Typo suggestions (memories/spelling): the rules, and the read model's vocabulary table that web
+"""Typo suggestions (memories/search/spelling): the rules, and the read model's vocabulary table that web
 workers read one letter of and the worker keeps (issue 11: no thread, no copy in a web process)."""
 import threading
 import time
@@ -6,12 +6,12 @@ import time
 import pytest
 
 from memories import services
-from memories.registry import handle_for
-from memories.search import memory_search
+from memories.store.registry import handle_for
+from memories.search.ranking import memory_search
 from memories.selectors import Filters
-from memories.spelling import closest, sql as vocab_sql, vocabulary
-from memories.spelling.suggest import _following, _terms_starting_with, best_term
-from memories.spelling.upkeep import debounce, vocabulary_refresh
+from memories.search.spelling import closest, sql as vocab_sql, vocabulary
+from memories.search.spelling.suggest import _following, _terms_starting_with, best_term
+from memories.search.spelling.upkeep import debounce, vocabulary_refresh
 from memories.worker.threads import AnalyticsThread
 
 pytestmark = pytest.mark.django_db

@@ -15,11 +15,12 @@ import turso.lib_sync
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from memories import registry, services
+from memories.store import registry
+from memories import services
 from memories.forms import ClientDatabaseForm
 from memories.models import ClientDatabase, Membership, SyncRun, SyncState
-from memories.primary import Primary
-from memories.syncworker import ReplicaSync
+from memories.sync.primary import Primary
+from memories.sync.replica import ReplicaSync
 from tests.instances import cut_down
 
 pytestmark = pytest.mark.django_db

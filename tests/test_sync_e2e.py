@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from memories.primary import Primary
+from memories.sync.primary import Primary
 from tests.instances import Instance, cut_down, wait_until
 
 pytestmark = pytest.mark.e2e

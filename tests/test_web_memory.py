@@ -59,7 +59,7 @@ def test_a_web_process_loads_the_mcp_sdk_and_memorygraph_only_for_the_mcp_endpoi
 
 
 def test_read_model_connections_use_the_configured_page_cache(tmp_path, settings):
-    from memories.readmodel import connect
+    from memories.store.readmodel import connect
 
     settings.KB_READMODEL_CACHE_KB = 300
     conn = connect(str(tmp_path / "rm.sqlite3"))

@@ -129,9 +129,9 @@ def test_a_second_task_for_a_job_this_process_runs_leaves_it_alone(handle):
 
 
 def test_an_import_job_run_twice_changes_nothing_the_second_time(web, handle, tmp_path):
-    from memories.loader import load_graph
+    from memories.devdata.loader import load_graph
     from memories.models import ImportJob
-    from memories.synthetic import synthetic_graph
+    from memories.devdata.synthetic import synthetic_graph
 
     source = tmp_path / "more.db"
     memories, relationships = synthetic_graph(40, seed=9)
@@ -208,7 +208,7 @@ def test_a_big_export_is_written_by_the_worker_and_offered_for_a_day(web, handle
     import os
     import time
 
-    from memories import export_views
+    from memories.interchange.exports import views as export_views
     from memories.worker.kinds import exports_folder
     from memories.worker.loop import tidy_exports
 

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from memories.loader import load_graph
-from memories.synthetic import synthetic_graph
+from memories.devdata.loader import load_graph
+from memories.devdata.synthetic import synthetic_graph
 from tests.instances import PYTHON, ROOT
 
 pytestmark = pytest.mark.e2e  # real worker processes

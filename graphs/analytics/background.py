@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from django.conf import settings
 
-from memories.readmodel import connect
+from memories.store.readmodel import connect
 from memories.worker.priority import lower
 
 from .ranks import ranks_full

@@ -22,8 +22,8 @@ from dataclasses import replace
 
 from django.conf import settings
 
-from memories.connector import StoreError
-from memories.registry import handle_for
+from memories.store.canonical import StoreError
+from memories.store.registry import handle_for
 
 from . import sql, state as graph_state
 from .ranks import isolated_of, rank_rows, ranks_full, ranks_step

@@ -1,4 +1,4 @@
-"""All raw SQL of the analytics tables (their schema: ``ANALYTICS_TABLES`` in memories/readmodel.py)."""
+"""All raw SQL of the analytics tables (their schema: ``ANALYTICS_TABLES`` in memories/store/readmodel.py)."""
 
 GENERATION = "SELECT value FROM meta WHERE key = 'changed_at'"
 

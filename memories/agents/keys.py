@@ -17,7 +17,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from ..models import ApiKey, ApiRate, AuditEntry
-from ..registry import DEFAULT_SLUG, default_memory_path, ensure_default_client
+from ..store.registry import DEFAULT_SLUG, default_memory_path, ensure_default_client
 from . import sql
 from .errors import KeyError401, KeyError403, RateLimited
 from .rows import instances

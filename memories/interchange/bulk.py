@@ -27,9 +27,9 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from memories import sql
-from memories.connector import CanonicalStore, StoreBusy, StoreError, _translate
-from memories.readmodel import STAMP, ReadModel, _triggers, edge_record, memory_record
+from memories.store import sql
+from memories.store.canonical import CanonicalStore, StoreBusy, StoreError, _translate
+from memories.store.readmodel import STAMP, ReadModel, _triggers, edge_record, memory_record
 
 from . import writer
 

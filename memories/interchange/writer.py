@@ -25,7 +25,7 @@ import sqlite3
 import sys
 import time
 
-from memories import sql
+from memories.store import sql
 
 BUSY_TIMEOUT_S = 5.0  # connector.BUSY_TIMEOUT_MS
 READBACK_IDS = 500  # ids per SELECT ... IN (...) when reading a chunk back

@@ -27,8 +27,8 @@ import time
 
 from django.conf import settings
 
-from .. import sql
-from ..readmodel import STAMP
+from . import sql
+from .readmodel import STAMP
 
 # The freshness process touches the beacon every second while it makes progress (a pass over
 # its databases within a minute). Older than BEACON_S means nobody is applying other writers'

@@ -57,7 +57,7 @@ class WriterLock:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    from ..connector import StoreBusy  # the connector imports this module
+                    from .canonical import StoreBusy
 
                     raise StoreBusy(f"The memory file {what} is busy (our other writers held it "
                                     f"for {WAIT_S:.0f} s); try again.") from None

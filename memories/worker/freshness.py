@@ -27,9 +27,9 @@ import time
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from memories.connector import StoreError
+from memories.store.canonical import StoreError
 from memories.models import ClientDatabase
-from memories.registry import handle_for
+from memories.store.registry import handle_for
 from memories.store import freshness
 
 from .priority import lower_this_thread

@@ -6,7 +6,7 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
-from memories.progress import throttled
+from memories.store.progress import throttled
 
 from .models import Job
 

@@ -14,13 +14,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from memories import services
-from memories.connector import StoreError
+from memories.store.canonical import StoreError
 from memories.format import FormatError
-from memories.imports import ImportRefused
+from memories.interchange.imports.readers import ImportRefused
 from memories.interchange import uploads
 from memories.models import ImportJob, SyncState, TagBatch
-from memories.progress import throttled
-from memories.registry import handle_for
+from memories.store.progress import throttled
+from memories.store.registry import handle_for
 
 from .jobs import JobCancelled, JobError, cancel_point
 
@@ -238,7 +238,7 @@ class Export(Kind):
 
     @staticmethod
     def _write(job, part, fmt, ids, progress, check):
-        from memories import exports
+        from memories.interchange.exports import formats as exports
 
         rm = handle_for(job.client).readmodel
         with open(part, "wb") as out:

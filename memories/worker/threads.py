@@ -1,7 +1,7 @@
 """The worker's long-lived threads besides the job runners: one per synced client database
 (it owns that replica: apply queued writes, push, verify, pull, reindex, rebuild when asked)
 and one computing graph analytics of every active client database after its changes (and
-keeping the vocabulary table of its typo suggestions, memories/spelling/upkeep.py)."""
+keeping the vocabulary table of its typo suggestions, memories/search/spelling/upkeep.py)."""
 import logging
 import threading
 import time
@@ -11,12 +11,12 @@ from django.db import close_old_connections, connections
 from graphs.analytics.background import FullRuns
 from graphs.analytics.services import analytics_refresh
 from memories import services
-from memories.connector import StoreError
+from memories.store.canonical import StoreError
 from memories.interchange.uploads import uploads_expire
 from memories.models import ClientDatabase, SyncState
-from memories.primary import RemoteError
-from memories.spelling.upkeep import vocabulary_refresh_client
-from memories.syncworker import ReplicaSync
+from memories.sync.primary import RemoteError
+from memories.search.spelling.upkeep import vocabulary_refresh_client
+from memories.sync.replica import ReplicaSync
 
 log = logging.getLogger("memories.sync")
 

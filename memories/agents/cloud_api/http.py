@@ -12,9 +12,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from kbsite.auth import client_address
 
-from ...connector import StoreError
+from ...store.canonical import StoreError
 from ...format import CONTENT_MAX, FormatError
-from ...registry import handle_for
+from ...store.registry import handle_for
 from ...services import ServiceError
 from ...store.groupcommit import fresh_unless_writing
 from ..actor import actor_for

@@ -7,9 +7,9 @@ import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-from ... import sql
-from ...query import any_words_query, meaningful_words, parse_query
-from ...search import ranked_rids
+from ...store import sql
+from ...search.query import any_words_query, meaningful_words, parse_query
+from ...search.ranking import ranked_rids
 from ...selectors import Filters
 from .serializers import memory_json
 

@@ -11,9 +11,9 @@ from . import upstream  # noqa: F401  (first: memorygraph's import-time logging)
 from memorygraph.models import Relationship, RelationshipProperties, RelationshipType
 from memorygraph.utils.memory_parser import parse_memory_from_properties
 
-from ... import sql
-from ...query import any_words_query, meaningful_words, parse_query
-from ...search import ranked_rids
+from ...store import sql
+from ...search.query import any_words_query, meaningful_words, parse_query
+from ...search.ranking import ranked_rids
 from ...selectors import Filters
 
 # memorygraph's own answers are capped so: related memories at 20 per hop, recent activity

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from kbsite.auth import client_address
 
 from ...models import ApiKey
-from ...registry import get_client, handle_for
+from ...store.registry import get_client, handle_for
 from ..errors import KeyError401, KeyError403, RateLimited
 from ..keys import authenticate_key
 from . import WRITE_TOOLS

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
 from graphs.analytics.services import analytics_run
-from memories.connector import StoreError
-from memories.registry import get_client, handle_for
+from memories.store.canonical import StoreError
+from memories.store.registry import get_client, handle_for
 
 
 class Command(BaseCommand):

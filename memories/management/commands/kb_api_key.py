@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from memories.agents.keys import KeyProblem, api_key_create, api_key_revoke
 from memories.models import ApiKey
-from memories.registry import get_client
+from memories.store.registry import get_client
 
 
 class _Console:

@@ -42,15 +42,16 @@ from graphs.analytics.services import analytics_run
 from graphs.compute import compute
 from graphs.forms import GraphForm
 
-from memories import cache, models, selectors, sql
-from memories.loader import load_graph
+from memories.store import cache, sql
+from memories import models, selectors
+from memories.devdata.loader import load_graph
 from memories.models import ClientDatabase
-from memories.registry import handle_for
-from memories.query import parse_query
-from memories.search import SNIPPETS_PREFIX, memory_search
+from memories.store.registry import handle_for
+from memories.search.query import parse_query
+from memories.search.ranking import SNIPPETS_PREFIX, memory_search
 from memories.selectors import Filters
-from memories.spelling.upkeep import vocabulary_refresh
-from memories.synthetic import ACRONYMS, DOMAIN_WORDS, PROJECTS, synthetic_graph, vocabulary
+from memories.search.spelling.upkeep import vocabulary_refresh
+from memories.devdata.synthetic import ACRONYMS, DOMAIN_WORDS, PROJECTS, synthetic_graph, vocabulary
 
 SLUG = "bench"
 USERNAME = "kb-bench"

@@ -31,10 +31,10 @@ import libsql_experimental as libsql
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from memories import sql
+from memories.store import sql
 from memories.format import memory_properties, new_id
-from memories.loader import load_graph
-from memories.synthetic import DOMAIN_WORDS, synthetic_graph
+from memories.devdata.loader import load_graph
+from memories.devdata.synthetic import DOMAIN_WORDS, synthetic_graph
 
 ROOT = Path(settings.BASE_DIR)
 

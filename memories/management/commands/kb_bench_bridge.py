@@ -20,14 +20,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from memories import imports
-from memories.bridge import Base, Bridge, base_path
-from memories.connector import CanonicalStore
-from memories.loader import load_graph
+from memories.interchange.imports import readers
+from memories.interchange.bridge import Base, Bridge, base_path
+from memories.store.canonical import CanonicalStore
+from memories.devdata.loader import load_graph
 from memories.models import ClientDatabase
-from memories.registry import close_all, handle_for
-from memories.sides import ClientSide, FileSide
-from memories.synthetic import synthetic_graph
+from memories.store.registry import close_all, handle_for
+from memories.interchange.sides import ClientSide, FileSide
+from memories.devdata.synthetic import synthetic_graph
 
 SLUG = "bench-import"
 
@@ -76,11 +76,11 @@ class Command(BaseCommand):
                     written["at"] = _clock()  # every row in the file (and the read model); indexes to go
 
             started = _clock()
-            incoming = imports.read_path(source, max_bytes=10**12)
+            incoming = readers.read_path(source, max_bytes=10**12)
             read = _clock()
-            plan = imports.plan(incoming, side)
+            plan = readers.plan(incoming, side)
             planned = _clock()
-            imports.apply(plan, side, progress)
+            readers.apply(plan, side, progress)
             bar.close()
             finished = _clock()
             last_row = written.get("at", finished)

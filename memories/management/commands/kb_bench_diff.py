@@ -17,8 +17,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from memories.connector import CanonicalStore
-from memories.readmodel import ReadModel
+from memories.store.canonical import CanonicalStore
+from memories.store.readmodel import ReadModel
 
 from .kb_bench_load import Command as LoadBench
 

@@ -11,10 +11,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from graphs.analytics.services import analytics_run
 from memories.devdata import loadbench
-from memories.loader import load_graph
+from memories.devdata.loader import load_graph
 from memories.models import Membership
-from memories.registry import ensure_default_client, handle_for
-from memories.synthetic import synthetic_graph
+from memories.store.registry import ensure_default_client, handle_for
+from memories.devdata.synthetic import synthetic_graph
 
 
 class Command(BaseCommand):

@@ -23,9 +23,9 @@ from django.urls import reverse
 
 from memories import models, selectors
 from memories.models import ClientDatabase
-from memories.registry import handle_for
+from memories.store.registry import handle_for
 from memories.selectors import Filters
-from memories.spelling.upkeep import vocabulary_refresh
+from memories.search.spelling.upkeep import vocabulary_refresh
 
 from . import kb_bench
 from .kb_bench import USERNAME, bare_search, search_mix

@@ -24,9 +24,9 @@ from django.core.management.base import BaseCommand, CommandError
 from memories import services
 from memories.forms import ClientDatabaseForm
 from memories.models import ClientDatabase
-from memories.primary import Primary
-from memories.registry import close_all, handle_for
-from memories.syncworker import ReplicaSync
+from memories.sync.primary import Primary
+from memories.store.registry import close_all, handle_for
+from memories.sync.replica import ReplicaSync
 
 ROOT = Path(settings.BASE_DIR)
 

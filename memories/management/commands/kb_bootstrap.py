@@ -5,12 +5,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from memories.connector import StoreError
+from memories.store.canonical import StoreError
 from memories.forms import ClientDatabaseForm
-from memories.loader import load_graph
+from memories.devdata.loader import load_graph
 from memories.models import ClientDatabase
-from memories.primary import Primary, RemoteError, resolve_token
-from memories.registry import default_memory_path, ensure_default_client, handle_for
+from memories.sync.primary import Primary, RemoteError, resolve_token
+from memories.store.registry import default_memory_path, ensure_default_client, handle_for
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, url, **options):
         path = default_memory_path()
         if not settings.KB_MEMORY_DB and not path.exists():
-            from memories.demo_data import demo_graph
+            from memories.devdata.demo import demo_graph
 
             path.parent.mkdir(parents=True, exist_ok=True)
             memories, relationships = demo_graph()

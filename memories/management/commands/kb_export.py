@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 from tqdm import tqdm
 
-from memories import export_data, exports
-from memories.connector import StoreError
-from memories.registry import get_client, handle_for
+from memories.interchange.exports import reads as export_data, formats as exports
+from memories.store.canonical import StoreError
+from memories.store.registry import get_client, handle_for
 from memories.selectors import Filters
 
 

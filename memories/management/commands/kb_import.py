@@ -11,10 +11,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 from tqdm import tqdm
 
-from memories import imports
-from memories.connector import StoreError
-from memories.registry import get_client, handle_for
-from memories.sides import ClientSide
+from memories.interchange.imports import readers
+from memories.store.canonical import StoreError
+from memories.store.registry import get_client, handle_for
+from memories.interchange.sides import ClientSide
 
 
 class Command(BaseCommand):
@@ -32,10 +32,10 @@ class Command(BaseCommand):
         try:
             handle = handle_for(get_client(client))
             handle.ensure_fresh(apply=True)
-            incoming = imports.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES)
+            incoming = readers.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES)
             side = ClientSide(handle)
-            plan = imports.plan(incoming, side)
-        except (imports.ImportRefused, StoreError, Http404) as exc:
+            plan = readers.plan(incoming, side)
+        except (readers.ImportRefused, StoreError, Http404) as exc:
             raise CommandError(str(exc))
         c = plan.counts
         self.stdout.write(f"{plan.source}: {c['new']} new, {c['changed']} changed, {c['identical']} identical, "
@@ -51,6 +51,6 @@ class Command(BaseCommand):
             bar.total = total  # a big import into a local database also reindexes it
             bar.update(done - bar.n)
 
-        result = imports.apply(plan, side, progress=progress)
+        result = readers.apply(plan, side, progress=progress)
         bar.close()
         self.stdout.write(f"Imported {result['memories']} memories and {result['relationships']} relationships.")

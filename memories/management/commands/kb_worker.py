@@ -10,10 +10,10 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from memories.connector import StoreError
-from memories.primary import RemoteError
+from memories.store.canonical import StoreError
+from memories.sync.primary import RemoteError
 from memories.store import freshness
-from memories.syncworker import ReplicaSync
+from memories.sync.replica import ReplicaSync
 from memories.worker import loop
 from memories.worker.threads import synced_clients
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from memories.bridge import Base, Bridge, base_path
-from memories.connector import CanonicalStore, StoreError
-from memories.registry import get_client, handle_for
-from memories.sides import ClientSide, FileSide
+from memories.interchange.bridge import Base, Bridge, base_path
+from memories.store.canonical import CanonicalStore, StoreError
+from memories.store.registry import get_client, handle_for
+from memories.interchange.sides import ClientSide, FileSide
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 from tqdm import tqdm
 
-from memories.connector import StoreError
-from memories.registry import get_client, handle_for
+from memories.store.canonical import StoreError
+from memories.store.registry import get_client, handle_for
 
 
 class Command(BaseCommand):

@@ -29,13 +29,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import sql
-from .connector import EdgeRow, NodeRow
-from .format import (
-    MEMORY_TYPES, FormatError, memory_properties, normalise_tags, relationship_properties,
-    validate_memory,
+from ...store import sql
+from ...store.canonical import EdgeRow, NodeRow
+from ...format import (
+    MEMORY_TYPES, FormatError, memory_properties, normalise_tags, relationship_properties, validate_memory,
 )
-from .sides import EDGE, NODE, Writes, column_time, row_problem, row_stamp, same_row
+from ..sides import EDGE, NODE, Writes, column_time, row_problem, row_stamp, same_row
 
 NAMESPACE = uuid.UUID("6f1f9d1c-5b7e-4c55-9a53-3e0f3c1b8a10")
 MAX_ZIP_RATIO = 100

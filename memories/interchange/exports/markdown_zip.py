@@ -11,7 +11,7 @@ import zipfile
 
 from django.utils.text import slugify
 
-from . import export_data
+from . import reads as export_data
 
 SLUG_MAX = 60
 # Backslash-escaped in titles: what could open a tag, link, emphasis, code span or entity.

@@ -14,10 +14,10 @@ import shutil
 import tempfile
 from datetime import datetime, timezone
 
-from . import export_data
-from .connector import CanonicalStore
-from .export_markdown import write_markdown
-from .format import VISIBILITIES, decode_value
+from . import reads as export_data
+from ...store.canonical import CanonicalStore
+from .markdown_zip import write_markdown
+from ...format import VISIBILITIES, decode_value
 
 CSV_COLUMNS = ("id", "type", "title", "summary", "content", "tags", "importance", "confidence", "project",
                "created_at", "updated_at")

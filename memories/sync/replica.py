@@ -27,11 +27,12 @@ import turso
 import turso.sync
 from django.utils import timezone
 
-from . import outbox, sql
-from .connector import CanonicalStore, StoreError
-from .models import SyncRun, SyncState
+from . import outbox
+from ..store import sql
+from ..store.canonical import CanonicalStore, StoreError
+from ..models import SyncRun, SyncState
 from .primary import Primary, RemoteError, redact, resolve_token
-from .readmodel import ReadModel, _iso
+from ..store.readmodel import ReadModel, _iso
 
 log = logging.getLogger(__name__)
 

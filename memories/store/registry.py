@@ -17,11 +17,11 @@ from django.conf import settings
 from django.http import Http404
 
 from . import sql
-from .connector import CanonicalStore, StoreError, is_lock_timeout
-from .models import ClientDatabase
-from .outbox import OutboxStore
+from .canonical import CanonicalStore, StoreError, is_lock_timeout
+from ..models import ClientDatabase
+from ..sync.outbox import OutboxStore
 from .readmodel import STAMP, ReadModel
-from .store.freshness import WAITING, left_to_worker, refresh_once
+from .freshness import WAITING, left_to_worker, refresh_once
 
 DEFAULT_SLUG = "default"
 # Files kept beside a database file: SQLite's journals, pyturso's replica metadata, the sync

@@ -15,9 +15,9 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from . import sql
-from .connector import RowDeletes, StoreError
-from .readmodel import ReadModel, connect
+from ..store import sql
+from ..store.canonical import RowDeletes, StoreError
+from ..store.readmodel import ReadModel, connect
 
 NODE_UPSERT, NODE_DELETE = "node.upsert", "node.delete"
 EDGE_UPSERT, EDGE_DELETE = "edge.upsert", "edge.delete"

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from . import sql
-from .models import AuditEntry
+from ..store import sql
+from ..models import AuditEntry
 from .sides import EDGE, NODE, Writes, row_problem, row_stamp, same_row
 
 @dataclass

@@ -7,10 +7,10 @@ from django.views.decorators.http import require_http_methods
 from graphs.compute import compute
 from graphs.forms import GraphForm
 
-from . import export_data, exports
-from .forms import ExportForm, FilterForm
-from .http import client_view, error_response, respond
-from .worker.jobs import job_enqueue
+from . import reads as export_data, formats as exports
+from ...forms import ExportForm, FilterForm
+from ...http import client_view, error_response, respond
+from ...worker.jobs import job_enqueue
 
 EXPORT_INLINE = 5000  # bigger selections are written by the worker and offered as a download
 

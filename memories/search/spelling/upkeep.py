@@ -11,13 +11,13 @@ import logging
 import sqlite3
 import time
 
-from memories.connector import StoreError
-from memories.registry import handle_for
+from memories.store.canonical import StoreError
+from memories.store.registry import handle_for
 
 from . import sql
 from .vocabulary import state
 
-log = logging.getLogger("memories.spelling")
+log = logging.getLogger("memories.search.spelling")
 
 # Seconds between two reads while writes keep coming: FACTOR times as long as the last took,
 # within these bounds (0.8 s at 100,000 memories: one read every 4 s, a fifth of a core).

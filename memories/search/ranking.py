@@ -17,13 +17,13 @@ import json
 import re
 from dataclasses import replace
 
-from . import sql
-from .cache import cached
-from .markdown import plain
+from ..store import sql
+from ..store.cache import cached
+from ..markdown import plain
 from .query import any_words_query, meaningful_words, parse_query, prefix_query
 from .spelling import closest, known, stem, suggest_terms
 from .stopwords import RELATED_WORDS
-from .selectors import FACET_SAMPLE, FACET_TAG_LIMIT, Page, memory_summary, order_facets
+from ..selectors import FACET_SAMPLE, FACET_TAG_LIMIT, Page, memory_summary, order_facets
 
 COUNT_UPTO = 10_000
 

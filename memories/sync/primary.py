@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from . import sql
+from ..store import sql
 
 TIMEOUT_S = float(os.environ.get("KB_SYNC_TIMEOUT", "10"))
 

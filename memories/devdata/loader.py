@@ -3,8 +3,8 @@
 Rows are built with the same property builders as the services, so a loaded file is
 exactly what the memorygraph server itself would have written.
 """
-from .connector import CanonicalStore
-from .format import memory_properties, relationship_properties
+from ..store.canonical import CanonicalStore
+from ..format import memory_properties, relationship_properties
 
 BATCH = 5000
 

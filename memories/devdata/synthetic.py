@@ -16,7 +16,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from itertools import accumulate
 
-from .format import REL_TYPES, RESOLVING_TYPES
+from ..format import REL_TYPES, RESOLVING_TYPES
 
 __all__ = ["ACRONYMS", "ANCHOR", "SPAN_DAYS", "synthetic_graph", "tag_vocabulary", "vocabulary"]
 

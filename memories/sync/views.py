@@ -8,12 +8,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
-from .access import require
-from .http import client_view, error_response, respond, wants_fragment
-from .models import ClientDatabase, Membership, SyncRun, SyncState
-from .registry import handle_for
-from .worker.selectors import job_latest
+from .. import selectors, services
+from ..access import require
+from ..http import client_view, error_response, respond, wants_fragment
+from ..models import ClientDatabase, Membership, SyncRun, SyncState
+from ..store.registry import handle_for
+from ..worker.selectors import job_latest
 
 HISTORY_RUNS = 120
 

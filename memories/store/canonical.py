@@ -16,7 +16,7 @@ from typing import NamedTuple
 import libsql_experimental as libsql
 
 from . import sql
-from .store.writers import WriterLock, writer_turn
+from .writers import WriterLock, writer_turn
 
 BUSY_TIMEOUT_MS = 5000
 

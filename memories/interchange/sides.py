@@ -12,11 +12,11 @@ from datetime import datetime, timezone
 
 from django.conf import settings
 
-from . import sql
-from .connector import EdgeRow, NodeRow
-from .format import memory_row_errors, relationship_row_errors
-from .interchange import bulk
-from .readmodel import ReadModel
+from ..store import sql
+from ..store.canonical import EdgeRow, NodeRow
+from ..format import memory_row_errors, relationship_row_errors
+from . import bulk
+from ..store.readmodel import ReadModel
 
 CHUNK = 1000  # rows per transaction: the memorygraph server waits at most one chunk's write
 BULK_ROWS = None  # from this many rows on, a copy goes through the writer process (None: KB_IMPORT_BULK_ROWS)

@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 from django.conf import settings
 
 from . import sql
-from .spelling import sql as vocab_sql
-from .format import REL_CATEGORY, decode_value, importance_band, relationship_context_text
+from ..search.spelling import sql as vocab_sql
+from ..format import REL_CATEGORY, decode_value, importance_band, relationship_context_text
 
 BUSY_TIMEOUT_S = 30
 # meta key: the canonical file's change stamp (connector.change_stamp) this read model reflects
@@ -222,7 +222,7 @@ class ReadModel:
             conn.executemany(sql.EDGE_INSERT_RM, (edge_record(e) for e in store.iter_edges()))
             conn.execute("INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')")
             conn.execute(vocab_sql.TABLE)
-            conn.execute(vocab_sql.FILL)  # typo suggestions' vocabulary (memories/spelling/)
+            conn.execute(vocab_sql.FILL)  # typo suggestions' vocabulary (memories/search/spelling/)
             for statement in sql.statements(sql.READ_MODEL_INDEXES + sql.FACETS_FROM_SCRATCH):
                 conn.execute(statement)
             for statement in _triggers(sql.READ_MODEL_TRIGGERS):

@@ -5,13 +5,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from . import services
-from .format import FormatError
-from .http import client_view, error_response, respond
-from .imports import ImportRefused
-from .interchange.uploads import UploadsFull
-from .models import ImportJob
-from .worker.models import Job
+from ... import services
+from ...format import FormatError
+from ...http import client_view, error_response, respond
+from .readers import ImportRefused
+from ..uploads import UploadsFull
+from ...models import ImportJob
+from ...worker.models import Job
 
 
 class LimitedUpload(FileUploadHandler):

@@ -8,10 +8,10 @@ changes meanwhile, and the thread's shared connection is never left mid-statemen
 import json
 from contextlib import contextmanager
 
-from . import sql
-from .query import parse_query
-from .readmodel import connect
-from .selectors import selection_ids
+from ...store import sql
+from ...search.query import parse_query
+from ...store.readmodel import connect
+from ...selectors import selection_ids
 
 CHUNK = 500
 

@@ -11,7 +11,7 @@ import threading
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from .. import sql
+from ...store import sql
 from . import vocabulary
 from .vocabulary import Candidates
 

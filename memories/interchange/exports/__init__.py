@@ -1,0 +1,1 @@
+"""Exports: downloads of a selection of memories."""

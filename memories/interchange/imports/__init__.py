@@ -1,0 +1,1 @@
+"""Imports: reading a file of another source into a client database."""

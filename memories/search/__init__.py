@@ -1,0 +1,1 @@
+"""Search: query parsing, ranked full-text search, typo suggestions."""
