@@ -6,7 +6,7 @@ sync worker (``manage.py kb_sync``), with one thread per synced client database.
 1. drain: outbox operations `queued` by web workers are written into the replica in one
    transaction per batch, then marked `applied` (re-applying after a crash is harmless:
    operations are upserts and deletes by uuid);
-2. push, then verify: `stats().cdc_operations` must be 0 and the primary must hold each
+2. push, then verify (verify.py): `stats().cdc_operations` must be 0 and the primary must hold each
    changed object as its last operation left it (a push can fail silently); verified
    operations, and those a later one on the same object superseded, become `pushed`; a
    last operation the primary lacks is queued again and the run records an error;
@@ -15,7 +15,6 @@ sync worker (``manage.py kb_sync``), with one thread per synced client database.
 4. record the run and the replica's state for the status page and the freshness badge.
 """
 import fcntl
-import json
 import logging
 import os
 import socket
@@ -32,7 +31,8 @@ from ..store import sql
 from ..store.canonical import CanonicalStore, StoreError
 from ..models import SyncRun, SyncState
 from .primary import Primary, RemoteError, redact, resolve_token
-from ..store.readmodel import ReadModel, _iso
+from .verify import push_verify
+from ..store.readmodel import ReadModel
 
 log = logging.getLogger(__name__)
 
@@ -68,35 +68,6 @@ def _describe(exc):
     if "401" in text or "403" in text or "Unauthorized" in text:
         return f"The primary refused the auth token: {text}"
     return text
-
-
-def _deciding_ops(rows):
-    """{(kind, object id): (row, op, payload)} of the operation deciding each object's state
-    once these rows (in seq order) are applied: its last one, except that a memory's delete
-    also removes its relationships at the replica (outbox.apply_to_replica), so it decides a
-    relationship upserted before it."""
-    last, node_deletes = {}, {}
-    for row, (op, object_id, payload) in zip(rows, outbox.ops(rows)):
-        last[(op.split(".")[0], object_id)] = (row, op, payload)
-        if op == outbox.NODE_DELETE:
-            node_deletes[object_id] = (row, op, payload)
-    for key, (row, op, payload) in last.items():
-        if op == outbox.EDGE_UPSERT:
-            later = [node_deletes[m] for m in (payload["from_id"], payload["to_id"])
-                     if m in node_deletes and node_deletes[m][0]["seq"] > row["seq"]]
-            if later:
-                last[key] = later[0]
-    return last
-
-
-def _node_verified(nodes, object_id, row, op, payload):
-    """Whether the primary's {id: updated_at} holds the memory as the deciding operation left it
-    (or a newer version of it, written elsewhere)."""
-    if op == outbox.NODE_UPSERT:
-        ours = _iso(json.loads(payload["properties"]).get("updated_at"))
-        return object_id in nodes and _iso(nodes[object_id]) >= ours
-    deleted_at = datetime.fromtimestamp(row["queued_at"], tz=dt_timezone.utc).isoformat()
-    return object_id not in nodes or _iso(nodes[object_id]) > _iso(deleted_at)
 
 
 class ReplicaSync:
@@ -234,7 +205,7 @@ class ReplicaSync:
         if left:
             errors.append(f"The push returned with {left} change(s) still unsent; they will be sent again.")
             return 0
-        good, lost = self._verify(applied)
+        good, lost = push_verify(primary=self.primary, rows=applied)
         if good:
             self._mark(good, "pushed", pushed_at=time.time())
         if lost:
@@ -246,29 +217,6 @@ class ReplicaSync:
         with self.rm.write() as conn:
             conn.execute(sql.OUTBOX_PRUNE, (KEEP_PUSHED,))
         return len(good)
-
-    def _verify(self, rows):
-        """Split applied outbox rows into (verified seqs, lost seqs) by reading the primary.
-
-        Each object is judged by the operation that decides its state (``_deciding_ops``), not
-        each row on its own: an upsert followed by a delete of the same row finds it absent, and
-        re-sending that upsert after the delete would bring the row back. The operations a
-        deciding one supersedes are settled with it and never sent again; only a lost deciding
-        operation is, keeping its seq so that it still comes before any later write."""
-        deciding = _deciding_ops(rows)
-        node_ids = [object_id for kind, object_id in deciding if kind == "node"]
-        edge_ids = [object_id for kind, object_id in deciding if kind == "edge"]
-        nodes = self.primary.node_versions(node_ids) if node_ids else {}
-        edges = self.primary.edge_ids(edge_ids) if edge_ids else set()
-        lost = set()
-        for (kind, object_id), (row, op, payload) in deciding.items():
-            if kind == "node":
-                ok = _node_verified(nodes, object_id, row, op, payload)
-            else:
-                ok = (object_id in edges) == (op == outbox.EDGE_UPSERT)
-            if not ok:
-                lost.add(row["seq"])
-        return [row["seq"] for row in rows if row["seq"] not in lost], sorted(lost)
 
     def _pull(self):
         return bool(self.conn.pull())
