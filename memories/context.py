@@ -3,7 +3,7 @@ from django.utils.functional import SimpleLazyObject
 
 from .access import can_edit, switchable
 from .models import SyncState
-from .selectors import freshness
+from .sync.selectors import sync_badge
 
 
 def kb(request):
@@ -21,6 +21,6 @@ def kb(request):
     if handle is not None:
         context["client"] = handle.client
         if handle.synced:
-            context["sync_badge"] = freshness(client=handle.client, state=SyncState.objects.filter(
+            context["sync_badge"] = sync_badge(client=handle.client, state=SyncState.objects.filter(
                 client=handle.client).first(), rm=handle.readmodel, now=timezone.now())
     return context

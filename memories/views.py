@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
+from .sync.selectors import outbox_pending_ids
 from .editor import views as editor_views
 from .editor.labels import label_history
 from .format import FormatError
@@ -115,7 +116,7 @@ def _memory_or_404(handle, memory_id):
 @client_view
 def memory_detail(request, handle, memory_id):
     memory = _memory_or_404(handle, memory_id)
-    pending = handle.synced and bool(selectors.pending_memory_ids(rm=handle.readmodel, ids=[memory_id]))
+    pending = handle.synced and bool(outbox_pending_ids(rm=handle.readmodel, ids=[memory_id]))
     context = {"client": handle.client, "memory": memory, "content_html": render_markdown(memory["content"]),
                "audit": label_history(selectors.memory_history(entries=AuditEntry.objects.filter(
                    client=handle.client, object_id=memory_id).select_related("actor")[:50])),

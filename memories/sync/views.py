@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .. import selectors, services
+from . import selectors
+from .. import services
 from ..access import require
 from ..http import client_view, error_response, respond, wants_fragment
 from ..models import ClientDatabase, Membership, SyncRun, SyncState
@@ -96,8 +97,8 @@ def freshness_badge(request, handle):
     client = handle.client
     if not client.synced:
         return respond(request, "memories/_badge.html", {"badge": None}, data={"synced": False})
-    badge = selectors.freshness(client=client, state=SyncState.objects.filter(client=client).first(),
-                                rm=handle.readmodel, now=timezone.now())
+    badge = selectors.sync_badge(client=client, state=SyncState.objects.filter(client=client).first(),
+                                 rm=handle.readmodel, now=timezone.now())
     # `since`: the stamp the page was rendered with; a newer one means the page shows old data.
     since = request.GET.get("since", "")[:40]
     badge["updated"] = bool(since) and since != badge["stamp"]
