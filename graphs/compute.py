@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from memories.store import cache
 from memories.search.query import parse_query
-from memories.search.ranking import search_ids
+from memories.search.engine import search_ids
 from memories.selectors import selection_ids
 
 from . import builders, selectors

@@ -65,6 +65,8 @@ KB_PAGE_SIZE = int(os.environ.get("KB_PAGE_SIZE", "25"))
 KB_CACHE_MB = float(os.environ.get("KB_CACHE_MB", "16"))
 # SQLite's page cache of each read-model connection (one per web thread), in KB.
 KB_READMODEL_CACHE_KB = int(os.environ.get("KB_READMODEL_CACHE_KB", "512"))
+# The search engine: a module holding a SearchBackend class (memories/search/backends/base.py).
+KB_SEARCH_BACKEND = os.environ.get("KB_SEARCH_BACKEND", "memories.search.backends.fts").strip()
 # Graph views show at most this many nodes ("showing N of M", with a way to load more).
 KB_GRAPH_LIMIT = int(os.environ.get("KB_GRAPH_LIMIT", "300"))
 # Above this many nodes, positions come precomputed from networkx instead of live physics.

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class MemoriesConfig(AppConfig):
     name = "memories"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from .search.engine import backend
+
+        backend()  # a wrong KB_SEARCH_BACKEND fails at startup, not at the first search

@@ -19,7 +19,7 @@ from .links import facet_links
 from .markdown import render as render_markdown
 from .models import AuditEntry, TagBatch
 from .search.query import parse_query
-from .search.ranking import memory_search
+from .search.engine import memory_search
 
 
 def _filter_form(request):

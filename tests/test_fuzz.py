@@ -193,7 +193,7 @@ def test_search_box_takes_any_code_point_in_front(web, client_db, first, rest):
 @FUZZ
 @given(first=EDGE_LETTERS, rest=every_code_point)
 def test_search_takes_any_string_with_any_code_point(handle, first, rest):
-    from memories.search.ranking import memory_search
+    from memories.search.engine import memory_search
     from memories.selectors import Filters
 
     assert memory_search(rm=handle.readmodel, text=first + rest, filters=Filters())["page_data"].total >= 0

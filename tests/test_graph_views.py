@@ -147,7 +147,7 @@ def test_picker_endpoint_finds_memories_by_words_prefixes_and_ids(web, handle):
 
 
 def test_picker_asks_for_two_characters_before_it_searches(web, handle, monkeypatch):
-    from memories.search import ranking as search_module
+    from memories.search.backends import fts as search_module
 
     searched = []
     monkeypatch.setattr(search_module, "ranked_rids", lambda *a, **k: searched.append(a) or [])
@@ -162,7 +162,7 @@ def test_picker_asks_for_two_characters_before_it_searches(web, handle, monkeypa
 
 def test_picker_never_searches_a_one_letter_prefix(handle):
     from graphs.picker.selectors import memory_pick
-    from memories.search import ranking as search_module
+    from memories.search.backends import fts as search_module
 
     seen = []
     real = search_module.ranked_rids

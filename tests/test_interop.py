@@ -29,7 +29,7 @@ from memorygraph.sqlite_database import SQLiteMemoryDatabase
 from memories.store import registry
 from memories import selectors, services
 from memories.format import FormatError
-from memories.search.ranking import memory_search
+from memories.search.engine import memory_search
 from memories.selectors import Filters
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db]

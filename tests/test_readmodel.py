@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from memories import selectors
-from memories.search.ranking import memory_search
+from memories.search.engine import memory_search
 from memories.selectors import Filters
 
 pytestmark = pytest.mark.django_db

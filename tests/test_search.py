@@ -6,7 +6,8 @@ import re
 import pytest
 
 from memories import services
-from memories.search.ranking import memory_search, suggest_terms
+from memories.search.engine import memory_search
+from memories.search.spelling import suggest_terms
 from memories.selectors import Filters
 
 pytestmark = pytest.mark.django_db
@@ -176,7 +177,7 @@ def test_facet_or_within_a_facet_and_across_facets(handle):
 def test_a_prefix_query_snippets_its_rows_in_one_pass(handle, seeded):
     # The rowid-range form (SNIPPETS_PREFIX) answers as the one-lookup-per-rowid form does.
     from memories.store import sql
-    from memories.search.ranking import SNIPPETS_PREFIX
+    from memories.search.backends.fts import SNIPPETS_PREFIX
 
     conn, match = handle.readmodel.conn, '"zorbl"*'
     rids = [r[0] for r in conn.execute("SELECT rowid FROM memory_fts WHERE memory_fts MATCH ?", (match,))]

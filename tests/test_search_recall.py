@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from memories.search.ranking import memory_search
+from memories.search.engine import memory_search
 from memories.selectors import Filters
 
 pytestmark = pytest.mark.django_db

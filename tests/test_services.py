@@ -7,7 +7,7 @@ import pytest
 from memories import selectors, services
 from memories.format import FormatError
 from memories.models import AuditEntry, TagBatch
-from memories.search.ranking import memory_search
+from memories.search.engine import memory_search
 from memories.selectors import Filters
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 
 from memories import services
 from memories.store.registry import handle_for
-from memories.search.ranking import memory_search
+from memories.search.engine import memory_search
 from memories.selectors import Filters
 from memories.search.spelling import closest, sql as vocab_sql, vocabulary
 from memories.search.spelling.suggest import _following, _terms_starting_with, best_term

@@ -1,6 +1,6 @@
 """Reads for the cloud API, from the read model: memories, neighbourhoods, search, activity, counts.
 
-Search and recall rank with our search (search.ranked_rids: BM25 with title matches first), not
+Search and recall rank with our search (search.engine.ranked_rids: BM25 with title matches first), not
 with memorygraph's LIKE, so an acronym in a title comes first through this API as on the site.
 """
 import re
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from ...store import sql
 from ...search.query import any_words_query, meaningful_words, parse_query
-from ...search.ranking import ranked_rids
+from ...search.engine import ranked_rids
 from ...selectors import Filters
 from .serializers import memory_json
 

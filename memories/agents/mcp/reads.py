@@ -13,7 +13,7 @@ from memorygraph.utils.memory_parser import parse_memory_from_properties
 
 from ...store import sql
 from ...search.query import any_words_query, meaningful_words, parse_query
-from ...search.ranking import ranked_rids
+from ...search.engine import ranked_rids
 from ...selectors import Filters
 
 # memorygraph's own answers are capped so: related memories at 20 per hop, recent activity

@@ -48,7 +48,8 @@ from memories.devdata.loader import load_graph
 from memories.models import ClientDatabase
 from memories.store.registry import handle_for
 from memories.search.query import parse_query
-from memories.search.ranking import SNIPPETS_PREFIX, memory_search
+from memories.search.backends.fts import SNIPPETS_PREFIX
+from memories.search.engine import memory_search
 from memories.selectors import Filters
 from memories.search.spelling.upkeep import vocabulary_refresh
 from memories.devdata.synthetic import ACRONYMS, DOMAIN_WORDS, PROJECTS, synthetic_graph, vocabulary

@@ -1,4 +1,5 @@
-"""Ranked full-text search over the read model, with partial-match and typo fallbacks.
+"""The FTS5 backend: ranked full-text search over the read model, with partial-match and typo
+fallbacks.
 
 User text becomes an FTS5 expression only through ``query.parse_query``. Ranking is
 BM25 with the title weighted highest, and memories whose *title* matches come first, so
@@ -17,13 +18,14 @@ import json
 import re
 from dataclasses import replace
 
-from ..store import sql
-from ..store.cache import cached
-from ..markdown import plain
-from .query import any_words_query, meaningful_words, parse_query, prefix_query
-from .spelling import closest, known, stem, suggest_terms
-from .stopwords import RELATED_WORDS
-from ..selectors import FACET_SAMPLE, FACET_TAG_LIMIT, Page, memory_summary, order_facets
+from ...store import sql
+from ...store.cache import cached
+from ...markdown import plain
+from ..query import any_words_query, meaningful_words, parse_query, prefix_query
+from ..spelling import closest, known, stem, suggest_terms
+from ..stopwords import RELATED_WORDS
+from ...selectors import FACET_SAMPLE, FACET_TAG_LIMIT, Page, memory_summary, order_facets
+from . import base
 
 COUNT_UPTO = 10_000
 
@@ -227,3 +229,16 @@ def _sample_facets(conn, rids):
     facets = {c: dict(conn.execute(sql.SAMPLE_FACET.format(column=c)).fetchall()) for c in sql.FACET_COLUMNS}
     facets["tag"] = dict(conn.execute(sql.SAMPLE_TAGS, (FACET_TAG_LIMIT,)).fetchall())
     return order_facets(facets)
+
+
+class SearchBackend(base.SearchBackend):
+    """SQLite FTS5 over the read model's memory_fts table: the functions above."""
+
+    def memory_search(self, **kwargs):
+        return memory_search(**kwargs)
+
+    def search_ids(self, **kwargs):
+        return search_ids(**kwargs)
+
+    def ranked_rids(self, conn, parsed, filters, want, *, titles_first=True):
+        return ranked_rids(conn, parsed, filters, want, titles_first=titles_first)
