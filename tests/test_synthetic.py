@@ -8,7 +8,8 @@ from django.core.management import call_command
 from memories.format import MEMORY_TYPES, REL_TYPES, TAG_MAX, normalise_tags, validate_memory
 from memories.devdata.loader import memory_fields
 from memories.models import ClientDatabase
-from memories.devdata.synthetic import ACRONYMS, ANCHOR, SPAN_DAYS, synthetic_graph
+from memories.devdata.synthetic import ANCHOR, SPAN_DAYS, synthetic_graph
+from memories.devdata.synthetic_text import ACRONYMS
 
 N = 2000
 

@@ -8,7 +8,7 @@ import threading
 import time
 from urllib.parse import urlencode
 
-from .synthetic import ACRONYMS, DOMAIN_WORDS
+from .synthetic_text import ACRONYMS, DOMAIN_WORDS
 from .loadprocs import Site, children, command_line, cpu_seconds, memory_id_from, memory_kb
 
 SLUG = "default"

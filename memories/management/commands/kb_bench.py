@@ -52,7 +52,8 @@ from memories.search.backends.fts import SNIPPETS_PREFIX
 from memories.search.engine import memory_search
 from memories.selectors import Filters
 from memories.search.spelling.upkeep import vocabulary_refresh
-from memories.devdata.synthetic import ACRONYMS, DOMAIN_WORDS, PROJECTS, synthetic_graph, vocabulary
+from memories.devdata.synthetic import PROJECTS, synthetic_graph
+from memories.devdata.synthetic_text import ACRONYMS, DOMAIN_WORDS, vocabulary
 
 SLUG = "bench"
 USERNAME = "kb-bench"

@@ -34,7 +34,8 @@ from django.core.management.base import BaseCommand
 from memories.store import sql
 from memories.format import memory_properties, new_id
 from memories.devdata.loader import load_graph
-from memories.devdata.synthetic import DOMAIN_WORDS, synthetic_graph
+from memories.devdata.synthetic import synthetic_graph
+from memories.devdata.synthetic_text import DOMAIN_WORDS
 
 ROOT = Path(settings.BASE_DIR)
 
