@@ -4,6 +4,8 @@ Neighbourhoods and shortest paths are walked level by level in SQL (indexed edge
 so a view never needs the whole graph in memory; whole-graph views read what the worker
 stored (``graphs.analytics``).
 """
+from memories.store.rows import chunks
+
 from . import sql
 
 # SQLite's default limit on bound parameters is 32766; edges_touching binds each id twice.
@@ -11,12 +13,6 @@ CHUNK = 4000
 # A shortest path search gives up beyond these (a path longer than 8 steps relates little).
 PATH_MAX_STEPS = 8
 PATH_MAX_VISITED = 20_000
-
-
-def _chunks(ids):
-    ids = list(ids)
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
 
 
 def _edge(row):
@@ -31,7 +27,7 @@ def _node(row):
 
 def nodes_by_ids(*, rm, ids):
     found = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         for row in rm.conn.execute(sql.nodes_by_ids(len(chunk)), chunk).fetchall():
             found[row["id"]] = _node(row)
     return found
@@ -39,7 +35,7 @@ def nodes_by_ids(*, rm, ids):
 
 def edges_touching(*, rm, ids, categories=()):
     edges = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         params = [*chunk, *chunk, *categories]
         for row in rm.conn.execute(sql.edges_touching(len(chunk), categories), params).fetchall():
             edges[row["id"]] = _edge(row)

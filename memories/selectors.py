@@ -14,6 +14,7 @@ from datetime import datetime
 from .store import sql
 from .store.cache import cached
 from .format import IMPORTANCE_BANDS, REL_CATEGORY, UNRESOLVABLE_TYPES, decode_value
+from .store.rows import marks
 
 FACET_TAG_LIMIT = 25
 FACET_SAMPLE = 2000
@@ -218,7 +219,7 @@ def memory_titles(*, rm, ids):
     ids = list(ids)
     if not ids:
         return {}
-    rows = rm.conn.execute(sql.MEMORIES_BY_IDS.format(marks=",".join("?" * len(ids))), ids).fetchall()
+    rows = rm.conn.execute(sql.MEMORIES_BY_IDS.format(marks=marks(len(ids))), ids).fetchall()
     return {r["id"]: {"title": r["title"], "type": r["type"]} for r in rows}
 
 

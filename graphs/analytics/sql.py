@@ -1,4 +1,5 @@
 """All raw SQL of the analytics tables (their schema: ``ANALYTICS_TABLES`` in memories/store/readmodel.py)."""
+from memories.store.rows import marks
 
 GENERATION = "SELECT value FROM meta WHERE key = 'changed_at'"
 
@@ -25,8 +26,7 @@ MEMBERS = "SELECT grp, memory_id, role FROM graph_member WHERE view = ? ORDER BY
 
 
 def ranks_of(count):
-    marks = ",".join("?" * count)
-    return f"SELECT memory_id, pagerank, community FROM graph_rank WHERE memory_id IN ({marks})"
+    return f"SELECT memory_id, pagerank, community FROM graph_rank WHERE memory_id IN ({marks(count)})"
 
 # The worker's change log (graphs/analytics/state.py): triggers name every memory and edge
 # row written, so the worker reads those rows instead of the whole graph after a change.
@@ -69,14 +69,10 @@ STORED_RANKS = "SELECT memory_id, pagerank, community FROM graph_rank"
 MEMBERS_CLEAR_VIEW = "DELETE FROM graph_member WHERE view = ?"
 
 
-def _marks(count):
-    return ",".join("?" * count)
-
-
 def state_nodes_of(count):
-    return f"SELECT id, rid, type, importance FROM memory WHERE id IN ({_marks(count)})"
+    return f"SELECT id, rid, type, importance FROM memory WHERE id IN ({marks(count)})"
 
 
 def state_edges_of(count):
     return (f"SELECT id, from_id, to_id, rel_type, category, strength FROM edge "
-            f"WHERE current = 1 AND id IN ({_marks(count)})")
+            f"WHERE current = 1 AND id IN ({marks(count)})")

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from .synthetic_text import ACRONYMS, DOMAIN_WORDS
 from .loadprocs import Site, children, command_line, cpu_seconds, memory_id_from, memory_kb
+from ..store.rows import marks
 
 SLUG = "default"
 VIEWS = ("graph 2-hop", "overview", "search")
@@ -153,9 +154,8 @@ class Load:
                     waiting = dict(self.pending)
                 if not waiting:
                     continue
-                marks = ",".join("?" * len(waiting))
                 found = {r[0] for r in conn.execute(
-                    f"SELECT memory_id FROM graph_rank WHERE memory_id IN ({marks})", list(waiting))}
+                    f"SELECT memory_id FROM graph_rank WHERE memory_id IN ({marks(len(waiting))})", list(waiting))}
                 now = time.time()
                 with self.lock:
                     for memory_id in found:

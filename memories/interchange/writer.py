@@ -26,6 +26,7 @@ import sys
 import time
 
 from memories.store import sql
+from memories.store.rows import chunks, marks
 
 BUSY_TIMEOUT_S = 5.0  # connector.BUSY_TIMEOUT_MS
 READBACK_IDS = 500  # ids per SELECT ... IN (...) when reading a chunk back
@@ -91,9 +92,8 @@ class Writer:
 
     def _read_back(self, query, ids):
         found = []
-        for start in range(0, len(ids), READBACK_IDS):
-            chunk = ids[start:start + READBACK_IDS]
-            found.extend(self.conn.execute(query.format(marks=",".join("?" * len(chunk))), chunk))
+        for chunk in chunks(ids, READBACK_IDS):
+            found.extend(self.conn.execute(query.format(marks=marks(len(chunk))), chunk))
         return found
 
 

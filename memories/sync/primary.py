@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 
 from ..store import sql
+from ..store.rows import marks
 
 TIMEOUT_S = float(os.environ.get("KB_SYNC_TIMEOUT", "10"))
 
@@ -205,7 +206,7 @@ class Primary:
         chunks = [ids[start:start + chunk] for start in range(0, len(ids), chunk)]
         if not chunks:
             return []
-        results = self.pipeline([(query.format(marks=",".join("?" * len(c))), c) for c in chunks])
+        results = self.pipeline([(query.format(marks=marks(len(c))), c) for c in chunks])
         return [row for rows in results for row in rows]
 
     def node_versions(self, ids):

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone as dt_timezone
 
 from . import outbox
-from ..store.readmodel import _iso
+from ..store.rows import utc_iso
 
 
 def _deciding_ops(rows):
@@ -33,10 +33,10 @@ def _node_verified(nodes, object_id, row, op, payload):
     """Whether the primary's {id: updated_at} holds the memory as the deciding operation left it
     (or a newer version of it, written elsewhere)."""
     if op == outbox.NODE_UPSERT:
-        ours = _iso(json.loads(payload["properties"]).get("updated_at"))
-        return object_id in nodes and _iso(nodes[object_id]) >= ours
+        ours = utc_iso(json.loads(payload["properties"]).get("updated_at"))
+        return object_id in nodes and utc_iso(nodes[object_id]) >= ours
     deleted_at = datetime.fromtimestamp(row["queued_at"], tz=dt_timezone.utc).isoformat()
-    return object_id not in nodes or _iso(nodes[object_id]) > _iso(deleted_at)
+    return object_id not in nodes or utc_iso(nodes[object_id]) > utc_iso(deleted_at)
 
 
 def push_verify(*, primary, rows):

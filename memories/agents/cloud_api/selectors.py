@@ -12,6 +12,7 @@ from ...search.query import any_words_query, meaningful_words, parse_query
 from ...search.engine import ranked_rids
 from ...selectors import Filters
 from .serializers import memory_json
+from ...store.rows import marks
 
 MAX_RELATED = 200
 _WORD = re.compile(r"\w+")
@@ -29,14 +30,14 @@ def memory_get(*, rm, memory_id):
 def _rows_by_ids(rm, ids):
     if not ids:
         return {}
-    rows = rm.conn.execute(f"SELECT * FROM memory WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
+    rows = rm.conn.execute(f"SELECT * FROM memory WHERE id IN ({marks(len(ids))})", ids).fetchall()
     return {r["id"]: r for r in rows}
 
 
 def related(*, rm, memory_id, max_depth, rel_types=()):
     """Memories within max_depth links of memory_id (either direction), nearest first, each with
     the link that reached it: [{"memory": ..., "relationship": ...}]."""
-    type_clause = f" AND rel_type IN ({','.join('?' * len(rel_types))})" if rel_types else ""
+    type_clause = f" AND rel_type IN ({marks(len(rel_types))})" if rel_types else ""
     query = ("SELECT from_id, to_id, rel_type, strength, confidence, context FROM edge "
              f"WHERE (from_id = ? OR to_id = ?){type_clause}")
     seen, found, frontier = {memory_id}, [], [memory_id]
@@ -85,7 +86,7 @@ def _by_rids(rm, rids):
     if not rids:
         return []
     rows = {r["rid"]: r for r in rm.conn.execute(
-        sql.MEMORIES_BY_RIDS.format(marks=",".join("?" * len(rids))), rids).fetchall()}
+        sql.MEMORIES_BY_RIDS.format(marks=marks(len(rids))), rids).fetchall()}
     return [rows[r] for r in rids if r in rows]
 
 

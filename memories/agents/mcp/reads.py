@@ -15,6 +15,7 @@ from ...store import sql
 from ...search.query import any_words_query, meaningful_words, parse_query
 from ...search.engine import ranked_rids
 from ...selectors import Filters
+from ...store.rows import marks
 
 # memorygraph's own answers are capped so: related memories at 20 per hop, recent activity
 # at 20 memories and 10 unresolved problems (sqlite_database.py in 0.12.4).
@@ -98,7 +99,7 @@ def _ranked(rm, text, filters, want):
         rids = ranked_rids(rm.conn, fallback, filters, want) if fallback else []
     if not rids:
         return []
-    rows = rm.conn.execute(BY_RIDS.format(marks=",".join("?" * len(rids))), rids).fetchall()
+    rows = rm.conn.execute(BY_RIDS.format(marks=marks(len(rids))), rids).fetchall()
     by_rid = {r["rid"]: r["props"] for r in rows}
     return [as_memory(by_rid[rid]) for rid in rids if rid in by_rid]
 
@@ -128,7 +129,7 @@ def related_memories(rm, memory_id, relationship_types, max_depth):
     once, with the relationship that reached it: nearer first, stronger first within a hop; at
     most RELATED_LIMIT per memory walked from and RELATED_MAX in all."""
     types = [t.value for t in relationship_types or ()]
-    clause = f"AND e.rel_type IN ({','.join('?' * len(types))})" if types else ""
+    clause = f"AND e.rel_type IN ({marks(len(types))})" if types else ""
     query = NEIGHBOURS.format(types=clause)
     seen, frontier, found = {memory_id}, [memory_id], []
     for _ in range(max(1, min(int(max_depth), 5))):

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from . import reads as export_data
 from ...store.canonical import CanonicalStore
+from ...store.rows import column_time, parse_time
 from .markdown_zip import write_markdown
 from ...format import VISIBILITIES, decode_value
 
@@ -57,11 +58,7 @@ def _visibility(value):
 
 
 def _timestamp(value):
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        return None
-    return value
+    return value if parse_time(value) is not None else None
 
 
 # The fields of memorygraph 0.12.4's MemoryContext, each with what makes a value acceptable to
@@ -188,17 +185,6 @@ def csv_stream(*, rm, ids):
 
 
 # memorygraph SQLite file ------------------------------------------------------------------
-
-def column_time(value, fallback=None):
-    """An ISO time -> the server's CURRENT_TIMESTAMP text in UTC (naive times are UTC)."""
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return fallback
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
 
 def node_row(row):
     return row["id"], row["props"], column_time(row["created_at"]), column_time(row["updated_at"])

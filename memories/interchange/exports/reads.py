@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from ...store import sql
 from ...search.query import parse_query
 from ...store.readmodel import connect
+from ...store.rows import chunks
 from ...selectors import selection_ids
 
 CHUNK = 500
@@ -46,23 +47,18 @@ def export_ids_search(*, rm, filters, q):
     return list(dict.fromkeys(selection_ids(rm=rm, filters=filters, parsed=parsed)))
 
 
-def _chunks(ids):
-    for start in range(0, len(ids), CHUNK):
-        yield json.dumps(ids[start:start + CHUNK])
-
-
 def export_memory_batches(*, conn, ids):
     """Read-model memory rows of ids, one list per chunk."""
-    for chunk in _chunks(ids):
-        yield conn.execute(sql.EXPORT_MEMORIES, (chunk,)).fetchall()
+    for chunk in chunks(ids, CHUNK):
+        yield conn.execute(sql.EXPORT_MEMORIES, (json.dumps(chunk),)).fetchall()
 
 
 def export_titles(*, conn, ids):
     """{id: title} for the ids that exist in this snapshot, in the order of ids (a memory
     deleted since the selection was made drops out)."""
     titles = {}
-    for chunk in _chunks(ids):
-        titles.update(conn.execute(sql.EXPORT_TITLES, (chunk,)).fetchall())
+    for chunk in chunks(ids, CHUNK):
+        titles.update(conn.execute(sql.EXPORT_TITLES, (json.dumps(chunk),)).fetchall())
     return {memory_id: titles[memory_id] for memory_id in ids if memory_id in titles}
 
 
@@ -72,8 +68,8 @@ def export_edge_batches(*, conn, ids):
     All edges leaving one memory land in the same list, so duplicates can be told apart per list.
     """
     members = set(ids)
-    for chunk in _chunks(ids):
-        rows = conn.execute(sql.EXPORT_EDGES_FROM, (chunk,)).fetchall()
+    for chunk in chunks(ids, CHUNK):
+        rows = conn.execute(sql.EXPORT_EDGES_FROM, (json.dumps(chunk),)).fetchall()
         yield [row for row in rows if row["to_id"] in members]
 
 

@@ -31,10 +31,11 @@ from pathlib import Path
 
 from ...store import sql
 from ...store.canonical import EdgeRow, NodeRow
+from ...store.rows import column_now, column_time, parse_time
 from ...format import (
     MEMORY_TYPES, FormatError, memory_properties, normalise_tags, relationship_properties, validate_memory,
 )
-from ..sides import EDGE, NODE, Writes, column_time, row_problem, row_stamp, same_row
+from ..sides import EDGE, NODE, Writes, row_problem, row_stamp, same_row
 
 NAMESPACE = uuid.UUID("6f1f9d1c-5b7e-4c55-9a53-3e0f3c1b8a10")
 MAX_ZIP_RATIO = 100
@@ -86,12 +87,9 @@ def _iso(value, fallback=None, *, name="time"):
             return datetime.fromtimestamp(number, tz=timezone.utc).isoformat()
         except (OverflowError, ValueError, OSError):
             raise RowRefused(f"{name} {_short(value)} is not a time (out of range)") from None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError:
+    parsed = parse_time(str(value).replace(" ", "T", 1))
+    if parsed is None:
         return fallback
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
     try:  # the columns hold UTC: year 1 at +05:00 or year 9999 at -05:00 has none
         parsed.astimezone(timezone.utc)
     except OverflowError:
@@ -168,8 +166,9 @@ def _node_from_fields(incoming, ref, fields, *, created=None, updated=None, extr
     props.update(extra or {})
     props["created_at"] = created or props["created_at"]
     props["updated_at"] = updated or props["created_at"]
-    _add_node(incoming, ref, NodeRow(props["id"], json.dumps(props), column_time(props["created_at"]),
-                                     column_time(props["updated_at"])))
+    _add_node(incoming, ref, NodeRow(props["id"], json.dumps(props),
+                                     column_time(props["created_at"]) or column_now(),
+                                     column_time(props["updated_at"]) or column_now()))
 
 
 def _add_node(incoming, ref, row, props=None):
@@ -339,8 +338,9 @@ def _read_memorygraph(conn):
         ref = f"{ref} ({str(props.get('title'))[:60]})"  # checked with every other source's rows in _add_node
         created = row["created_at"] if "created_at" in node_columns else None
         updated = row["updated_at"] if "updated_at" in node_columns else None
-        _add_node(incoming, ref, NodeRow(row["id"], row["properties"], created or column_time(props.get("created_at")),
-                                         updated or column_time(props.get("updated_at"))), props)
+        _add_node(incoming, ref, NodeRow(row["id"], row["properties"],
+                                         created or column_time(props.get("created_at")) or column_now(),
+                                         updated or column_time(props.get("updated_at")) or column_now()), props)
     # EdgeRow's fields straight from SQLite, NULL for those this shape lacks (as dict(row).get(f) of
     # a SELECT * read them): 300,000 rows made into dicts first cost 3 s of the read's 20.
     cursor = conn.cursor()
@@ -603,7 +603,7 @@ def read_json(data):
             incoming.invalid.append((ref, "strength and confidence must be numbers"))
             continue
         props["evidence_count"] = props_in.get("evidence_count", 1)
-        created = column_time(props["created_at"])
+        created = column_time(props["created_at"]) or column_now()
         incoming.edges[rel_id] = EdgeRow(rel_id, str(rel["from_memory_id"]), str(rel["to_memory_id"]),
                                          str(rel["type"]), json.dumps(props), created, created, None, created, None)
     return _finish(incoming)
