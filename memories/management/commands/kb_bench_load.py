@@ -4,17 +4,15 @@ import argparse
 import json
 import time
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from graphs.analytics.services import analytics_run
 from memories.devdata import loadbench
-from memories.devdata.loader import load_graph
+from memories.devdata.bench_common import kept_file
 from memories.models import Membership
 from memories.store.registry import ensure_default_client, handle_for
-from memories.devdata.synthetic import synthetic_graph
 
 
 class Command(BaseCommand):
@@ -43,27 +41,13 @@ class Command(BaseCommand):
             raise CommandError("--n must be at least 10, --duration positive and --clients at least 1.")
         quiet = options["verbosity"] == 0
         say = (lambda text: None) if quiet else (lambda text: self.stderr.write(text))
-        source = self._memory_file(n, seed, say)
+        source = kept_file(n, seed, say)
         report = loadbench.run(source=source, n=n, duration=duration, warmup=warmup, clients=clients,
                                site_every=site_every, file_every=file_every, lag_wait=lag_wait, say=say,
                                worker_args=["--no-freshness"] if no_freshness else [])
         out = source.parent / f"load-n{n}{'-no-freshness' if no_freshness else ''}.json"
         out.write_text(json.dumps(report, indent=2) + "\n")
         self.stdout.write(loadbench.table(report) + f"\n\n(full report: {out})\n")
-
-    @staticmethod
-    def _memory_file(n, seed, say):
-        """The synthetic file kb_bench --keep keeps, made and kept here when missing."""
-        bench_dir = settings.DATA_DIR / "bench"
-        bench_dir.mkdir(parents=True, exist_ok=True)
-        path = bench_dir / f"memory-n{n}-seed{seed}.db"
-        if not path.exists():
-            say(f"Generating {n:,} synthetic memories into {path} (kept for later runs) ...")
-            partial = path.with_suffix(".partial")
-            partial.unlink(missing_ok=True)
-            load_graph(str(partial), *synthetic_graph(n, seed=seed))
-            partial.rename(path)
-        return path
 
     def _prepare(self, password):
         """In the run's own data dir: Django's tables, the reader, the index and first analytics."""
