@@ -48,7 +48,7 @@ class Conflict(ServiceError):
 
 def _sync(handle, *, memory_ids=(), edge_ids=(), removed_memory_ids=(), removed_edge_ids=()):
     store, rm = handle.store, handle.readmodel
-    if getattr(store, "writes_readmodel", False):
+    if store.writes_readmodel:
         return  # a synced client's outbox already overlaid the change in the same transaction
     claimed = freshness.commit_claim(store)  # our commit alone since the last: no diff for it
     try:

@@ -9,7 +9,7 @@ import pytest
 from django.urls import resolve, reverse
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from memories.store.canonical import EdgeRow
+from memories.store.copies import EdgeRow
 from memories.format import (
     CONTEXT_RULES, MEMORY_TYPES, REL_TYPES, TAG_MAX, TAGS_MAX, memory_row_errors, relationship_row_errors,
     validate_memory,

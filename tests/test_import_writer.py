@@ -42,7 +42,8 @@ def source(tmp_path, handle):
     path = tmp_path / "laptop.db"
     memories, relationships = synthetic_graph(300, seed=5)
     load_graph(str(path), memories, relationships)
-    from memories.store.canonical import CanonicalStore, NodeRow
+    from memories.store.canonical import CanonicalStore
+    from memories.store.copies import NodeRow
 
     changed_id, = [r[0] for r in handle.readmodel.conn.execute("SELECT id FROM memory ORDER BY id LIMIT 1")]
     row = handle.store.node_rows([changed_id])[changed_id]

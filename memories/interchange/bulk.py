@@ -28,8 +28,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from memories.store import sql
-from memories.store.canonical import CanonicalStore, StoreBusy, StoreError, _translate
-from memories.store.readmodel import STAMP, ReadModel, _triggers, edge_record, memory_record
+from memories.store.canonical import CanonicalStore, StoreBusy, StoreError, translate_error
+from memories.store.readmodel import STAMP, ReadModel
+from memories.store.rebuild import load_batch, triggers
+from memories.store.records import edge_record, memory_record
 
 from . import writer
 
@@ -139,7 +141,7 @@ class WriterProcess:
                                 "before it finished; the chunks it committed are whole. Run the import "
                                 "again to complete it.") from None
         if message[0] == "error":
-            error = _translate(ValueError(message[1]), self.path)
+            error = translate_error(ValueError(message[1]), self.path)
             if isinstance(error, StoreBusy):
                 raise error
             raise StoreError(f"The memory file refused a chunk of the import ({message[1]}); that chunk was "
@@ -214,8 +216,8 @@ def _index(rm, writes, child, total, progress, temporal):
                 if step == "put_nodes":
                     versions = dict(readback)
                     last = conn.execute("SELECT coalesce(max(rid), 0) FROM memory").fetchone()[0]
-                    ReadModel._load_batch(conn, [memory_record(r.id, json.loads(r.properties), versions[r.id])
-                                                 for r in rows if r.id in versions])
+                    load_batch(conn, [memory_record(r.id, json.loads(r.properties), versions[r.id])
+                                      for r in rows if r.id in versions])
                     # Indexed for search now, while the writer writes the next chunk (one FTS rebuild
                     # after the last chunk cost the same CPU, all of it on the critical path).
                     conn.execute(sql.FTS_FROM_RID, (last,))
@@ -234,7 +236,7 @@ def _index(rm, writes, child, total, progress, temporal):
             if not memories_together:
                 _put_memories_together(conn)
             _put_together(conn)
-            rm._set_meta(conn, **{STAMP: "", "refreshed_at": time.time()})
+            rm.set_meta(conn, **{STAMP: "", "refreshed_at": time.time()})
             marks.append(time.perf_counter())
         marks.append(time.perf_counter())
         rm.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -270,7 +272,7 @@ def _take_apart(conn, writes):
         conn.executemany(sql.MEMORY_TAG_DELETE, ((r.id,) for r in writes.nodes))
     if conn.execute("SELECT 1 FROM edge LIMIT 1").fetchone():
         conn.executemany(sql.EDGE_RM, ((r.id,) for r in writes.edges))
-    for statement in _triggers(sql.READ_MODEL_TRIGGERS):
+    for statement in triggers(sql.READ_MODEL_TRIGGERS):
         conn.execute(f"DROP TRIGGER IF EXISTS {statement.split()[2]}")
     for statement in sql.statements(sql.READ_MODEL_INDEXES):
         conn.execute(f"DROP INDEX IF EXISTS {statement.split()[2]}")
@@ -293,5 +295,5 @@ def _put_together(conn):
     """The rest, after the last chunk: the other indexes, the counts and the triggers."""
     for statement in _indexes(memories=False) + sql.statements(sql.FACETS_FROM_SCRATCH):
         conn.execute(statement)
-    for statement in _triggers(sql.READ_MODEL_TRIGGERS):
+    for statement in triggers(sql.READ_MODEL_TRIGGERS):
         conn.execute(statement)

@@ -8,50 +8,31 @@ ever waits milliseconds. A client side's writes also update its read model (a sy
 client's go through its outbox, which does that in the same transaction).
 """
 import json
-from datetime import datetime, timezone
 
 from django.conf import settings
 
 from ..store import sql
-from ..store.canonical import EdgeRow, NodeRow
+from ..store.copies import EdgeRow, NodeRow
 from ..format import memory_row_errors, relationship_row_errors
 from . import bulk
 from ..store.readmodel import ReadModel
+from ..store.rows import chunks, column_now, column_time, marks, utc_iso
 
 CHUNK = 1000  # rows per transaction: the memorygraph server waits at most one chunk's write
 BULK_ROWS = None  # from this many rows on, a copy goes through the writer process (None: KB_IMPORT_BULK_ROWS)
 BULK_CHUNK = None  # rows per transaction of that writer process (None: KB_IMPORT_BULK_CHUNK)
 NODE, EDGE = "node", "edge"
-
-
-def column_time(iso):
-    """An ISO timestamp as the canonical tables' `YYYY-MM-DD HH:MM:SS` UTC text."""
-    try:
-        parsed = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _iso_utc(value):
-    """ISO text normalised to UTC, so that text order is time order ('' when unreadable)."""
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return ""
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).isoformat()
+# The steps of applying Writes, in their order.
+EDGE_DELETES, NODE_DELETES, NODE_PUTS, EDGE_PUTS = "edge deletes", "node deletes", "node puts", "edge puts"
 
 
 def row_stamp(kind, row):
-    """When a row last changed: a memory's updated_at, a relationship's last_validated."""
+    """When a row last changed, as UTC ISO text ('' when unknown): a memory's updated_at, a
+    relationship's last_validated."""
     props = json.loads(row.properties or "{}")
     if kind == NODE:
-        return _iso_utc(props.get("updated_at") or props.get("created_at") or row.updated_at)
-    return _iso_utc(props.get("last_validated") or props.get("created_at") or row.created_at)
+        return utc_iso(str(props.get("updated_at") or props.get("created_at") or row.updated_at))
+    return utc_iso(str(props.get("last_validated") or props.get("created_at") or row.created_at))
 
 
 def row_problem(kind, row, props=None):
@@ -119,21 +100,21 @@ class FileSide:
     def apply(self, writes, progress=None):
         """Edges are deleted first and put last, so they never point at missing memories."""
         store = self.store
-        steps = [(writes.edge_deletes, store.delete_edges), (writes.node_deletes, store.delete_nodes),
-                 (writes.nodes, store.put_node_rows), (writes.edges, store.put_edge_rows)]
+        steps = [(EDGE_DELETES, writes.edge_deletes, store.delete_edges),
+                 (NODE_DELETES, writes.node_deletes, store.delete_nodes),
+                 (NODE_PUTS, writes.nodes, store.put_node_rows), (EDGE_PUTS, writes.edges, store.put_edge_rows)]
         done, total = 0, len(writes)
-        for items, write in steps:
-            for start in range(0, len(items), CHUNK):
-                chunk = items[start:start + CHUNK]
+        for step, items, write in steps:
+            for chunk in chunks(items, CHUNK):
                 with store.transaction():
                     write(chunk)
                 done += len(chunk)
-                self._after_chunk(write, chunk)
+                self._after_chunk(step, chunk)
                 if progress:
                     progress(done, total)
 
-    def _after_chunk(self, write, chunk):
-        pass
+    def _after_chunk(self, step, chunk):
+        """Called after each committed chunk of ``step`` (EDGE_DELETES, NODE_DELETES, ...)."""
 
 
 class ClientSide(FileSide):
@@ -164,24 +145,24 @@ class ClientSide(FileSide):
             return super().rows(kind, ids)
         conn, found = self.handle.readmodel.conn, {}
         query = sql.RM_NODE_ROWS_BY_IDS if kind == NODE else sql.RM_EDGE_ROWS_BY_IDS
-        ids = list(ids)
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start:start + CHUNK]
-            for row in conn.execute(query.format(marks=",".join("?" * len(chunk))), chunk):
+        for chunk in chunks(ids, CHUNK):
+            for row in conn.execute(query.format(marks=marks(len(chunk))), chunk):
                 found[row["id"]] = self._node(row) if kind == NODE else self._edge(row)
         return found
 
     @staticmethod
     def _node(row):
         props = json.loads(row["props"])
-        return NodeRow(row["id"], row["props"], column_time(props.get("created_at")), row["version"].split("|")[0])
+        created = column_time(props.get("created_at")) or column_now()
+        return NodeRow(row["id"], row["props"], created, row["version"].split("|")[0])
 
     @staticmethod
     def _edge(row):
         props = json.loads(row["props"] or "{}")
+        created = column_time(row["created_at"]) or column_now()
         return EdgeRow(row["id"], row["from_id"], row["to_id"], row["rel_type"], row["props"],
-                       column_time(row["created_at"]), props.get("valid_from"),
-                       None if row["current"] else (props.get("valid_until") or column_time(row["created_at"])),
+                       created, props.get("valid_from"),
+                       None if row["current"] else (props.get("valid_until") or created),
                        props.get("recorded_at"), props.get("invalidated_by"))
 
     def apply(self, writes, progress=None):
@@ -196,22 +177,22 @@ class ClientSide(FileSide):
             chunk = BULK_CHUNK or settings.KB_IMPORT_BULK_CHUNK
             self.writer_info = bulk.apply(self.handle, writes, chunk, progress)
 
-    def _after_chunk(self, write, chunk):
+    def _after_chunk(self, step, chunk):
         """Bring the read model in step with a local client's canonical file, reading the rows
         just written back from it (so the read model's versions stay the file's own)."""
         if self.handle.synced or self._bulk:
             return
         store, rm = self.handle.store, self.handle.readmodel
-        if write == store.put_node_rows:
+        if step == NODE_PUTS:
             nodes = list(store.iter_nodes([r.id for r in chunk]))
-        elif write == store.put_edge_rows:
+        elif step == EDGE_PUTS:
             edges = list(store.iter_edges([r.id for r in chunk]))
         with rm.write() as conn:
-            if write == store.delete_edges:
+            if step == EDGE_DELETES:
                 ReadModel.remove_edges(conn, chunk)
-            elif write == store.delete_nodes:
+            elif step == NODE_DELETES:
                 ReadModel.remove_memories(conn, chunk)
-            elif write == store.put_node_rows:
+            elif step == NODE_PUTS:
                 ReadModel.apply_memories(conn, nodes)
             else:
                 ReadModel.apply_edges(conn, edges)

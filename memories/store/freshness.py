@@ -174,7 +174,7 @@ def _apply(rm, store, stamp, found):
         rm.apply_edges(conn, edges)
         # changed_at only when rows changed: caches and the analytics' debounce key on it.
         values.update(changed_at=time.time_ns(), refreshed_at=time.time())
-    rm._set_meta(rm.conn, **values)
+    rm.set_meta(rm.conn, **values)
     _record(conn, stamp)
     return {key: len(ids) for key, ids in diff.items()}
 

@@ -9,13 +9,14 @@ import json
 import sqlite3
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
 
 from django.conf import settings
 
 from . import sql
 from ..search.spelling import sql as vocab_sql
-from ..format import REL_CATEGORY, decode_value, importance_band, relationship_context_text
+from .rebuild import Rebuild
+from .records import edge_record, memory_record
+from .rows import chunks, marks
 
 BUSY_TIMEOUT_S = 30
 # meta key: the canonical file's change stamp (connector.change_stamp) this read model reflects
@@ -78,72 +79,9 @@ def page_cache_kb():
     return int(settings.KB_READMODEL_CACHE_KB) if settings.configured else 512
 
 
-def _iso(value, fallback=""):
-    """Normalise an ISO timestamp to UTC so that text order is time order."""
-    if not value or not isinstance(value, str):
-        return fallback
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return fallback
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).isoformat()
-
-
-def _number(value, default):
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
-
-
-def memory_record(memory_id, props, version):
-    """Flatten one canonical node into a read-model row."""
-    tags = decode_value(props.get("tags"))
-    tags = [str(t).lower() for t in tags if t] if isinstance(tags, list) else []
-    created = _iso(props.get("created_at"), "1970-01-01T00:00:00+00:00")
-    importance = _number(props.get("importance"), 0.5)
-    project = props.get("context_project_path")
-    return {
-        "rid": None,
-        "id": memory_id,
-        "type": str(props.get("type") or "general"),
-        "title": str(props.get("title") or "(untitled)"),
-        "summary": str(props.get("summary") or ""),
-        "content": str(props.get("content") or ""),
-        "tags": json.dumps(tags),
-        # What FTS indexes besides the texts: the tags as words, not their JSON text.
-        "keywords": " ".join(tags),
-        "importance": importance,
-        "band": importance_band(importance),
-        "confidence": _number(props.get("confidence"), 0.8),
-        "project": project if isinstance(project, str) else "",
-        "month": created[:7],
-        "created_at": created,
-        "updated_at": _iso(props.get("updated_at"), created),
-        "props": json.dumps(props),
-        "version": version,
-    }
-
-
-def edge_record(edge):
-    props = edge["props"]
-    return {
-        "id": edge["id"],
-        "from_id": edge["from_id"],
-        "to_id": edge["to_id"],
-        "rel_type": edge["rel_type"],
-        "category": REL_CATEGORY.get(edge["rel_type"], "other"),
-        "strength": _number(props.get("strength"), None),
-        "confidence": _number(props.get("confidence"), None),
-        "context": relationship_context_text(props.get("context")),
-        "props": edge.get("raw") or json.dumps(props),
-        "created_at": _iso(props.get("created_at"), edge.get("created_at") or ""),
-        "current": 0 if (edge.get("valid_until") or props.get("valid_until")) else 1,
-        "version": edge["version"],
-    }
-
-
-class ReadModel:
-    """One connection to one read-model file. Writes run in short IMMEDIATE transactions."""
+class ReadModel(Rebuild):
+    """One connection to one read-model file. Writes run in short IMMEDIATE transactions; a
+    full rebuild from the canonical store is ``rebuild`` (store/rebuild.py)."""
 
     def __init__(self, path):
         self.path = str(path)
@@ -173,7 +111,7 @@ class ReadModel:
         try:
             yield self.conn
             stamp = time.time_ns()
-            self._set_meta(self.conn, changed_at=stamp)
+            self.set_meta(self.conn, changed_at=stamp)
             self.conn.execute(vocab_sql.RETAG, (str(stamp),))  # a rebuild's vocabulary rows
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -183,67 +121,13 @@ class ReadModel:
     def changed_at(self):
         return self.meta("changed_at")
 
-    def _set_meta(self, conn, **values):
+    @staticmethod
+    def set_meta(conn, **values):
+        """Set meta keys to values (as text) on ``conn``, inside the caller's transaction."""
         conn.executemany(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [(k, str(v)) for k, v in values.items()],
         )
-
-    # Full rebuild ----------------------------------------------------------------------
-
-    def rebuild(self, store, *, progress=None, overlay=None, meta=None):
-        """Recreate everything from the canonical store in one transaction.
-
-        Readers keep seeing the old contents (WAL) until the commit; ``progress`` is
-        called as progress(done, total) while memories load.
-        """
-        started = time.perf_counter()
-        total = store.count_nodes()
-        # A big page cache for the bulk load and index builds (only for this connection).
-        self.conn.execute("PRAGMA cache_size = -262144")
-        with self.write() as conn:
-            for name in ("memory_fts", "memory_vocab", "term_vocab", "memory", "memory_tag", "edge",
-                         "facet_count", "meta"):
-                conn.execute(f"DROP TABLE IF EXISTS {name}")
-            for statement in sql.statements(sql.READ_MODEL_TABLES):
-                conn.execute(statement)
-            done = 0
-            batch = []
-            for memory_id, props, version in store.iter_nodes():
-                batch.append(memory_record(memory_id, props, version))
-                if len(batch) >= 2000:
-                    done += self._load_batch(conn, batch)
-                    batch = []
-                    if progress:
-                        progress(done, total)
-            done += self._load_batch(conn, batch)
-            if progress:
-                progress(done, total)
-            conn.executemany(sql.EDGE_INSERT_RM, (edge_record(e) for e in store.iter_edges()))
-            conn.execute("INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')")
-            conn.execute(vocab_sql.TABLE)
-            conn.execute(vocab_sql.FILL)  # typo suggestions' vocabulary (memories/search/spelling/)
-            for statement in sql.statements(sql.READ_MODEL_INDEXES + sql.FACETS_FROM_SCRATCH):
-                conn.execute(statement)
-            for statement in _triggers(sql.READ_MODEL_TRIGGERS):
-                conn.execute(statement)
-            if overlay:
-                overlay(conn)
-            now = time.time()
-            self._set_meta(conn, version=sql.READ_MODEL_VERSION, source=store.path, built_at=now, refreshed_at=now,
-                           **{vocab_sql.GENERATION: vocab_sql.BUILT}, **(meta or {}))
-        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.conn.execute("PRAGMA optimize")
-        self.conn.execute(f"PRAGMA cache_size = -{page_cache_kb()}")
-        return {"memories": done, "seconds": round(time.perf_counter() - started, 2)}
-
-    @staticmethod
-    def _load_batch(conn, records):
-        conn.executemany(sql.MEMORY_INSERT, records)
-        conn.executemany(sql.MEMORY_TAG_INSERT, (
-            (tag, r["created_at"], r["id"], r["type"]) for r in records for tag in json.loads(r["tags"])
-        ))
-        return len(records)
 
     # Incremental upkeep ------------------------------------------------------------------
 
@@ -290,7 +174,7 @@ class ReadModel:
                 if overlay:
                     # Changes queued since the diff was taken stay visible (read-your-writes).
                     overlay(conn)
-                self._set_meta(conn, refreshed_at=time.time(), **(meta or {}))
+                self.set_meta(conn, refreshed_at=time.time(), **(meta or {}))
         return {key: len(ids) for key, ids in diff.items()}
 
     def diff_versions(self, store, *, paged=False):
@@ -306,10 +190,9 @@ class ReadModel:
 
     def versions_of(self, ids, *, edges=False):
         """{id: version} of the given memories (or relationships) this read model holds."""
-        query, found, ids = sql.RM_EDGE_VERSIONS_OF if edges else sql.RM_MEMORY_VERSIONS_OF, {}, list(ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            found.update(self.conn.execute(query.format(marks=",".join("?" * len(chunk))), chunk))
+        query, found = sql.RM_EDGE_VERSIONS_OF if edges else sql.RM_MEMORY_VERSIONS_OF, {}
+        for chunk in chunks(ids, 500):
+            found.update(self.conn.execute(query.format(marks=marks(len(chunk))), chunk))
         return found
 
     def _diff_table(self, theirs, ours_query):
@@ -330,6 +213,3 @@ class ReadModel:
         """The canonical file's change stamp this read model reflects (None: unknown)."""
         return self.meta(STAMP) or None
 
-
-def _triggers(script):
-    return [s.strip() + " END" for s in script.split("END;") if s.strip()]

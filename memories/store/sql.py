@@ -61,6 +61,7 @@ NODES_ALL = (
 NODES_BY_IDS = (f"SELECT id, properties, {_NODE_VERSION} FROM nodes "
                 "WHERE +label = 'Memory' AND id IN ({marks})")
 NODE_COUNT = "SELECT count(*) FROM nodes WHERE label = 'Memory'"
+EDGE_COUNT = "SELECT count(*) FROM relationships"
 META_CLAIM = "UPDATE meta SET value = ? WHERE key = ? AND value = ?"
 META_GET = "SELECT value FROM meta WHERE key = ?"
 META_PUT = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"

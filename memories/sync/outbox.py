@@ -13,19 +13,15 @@ worker killed after the replica commit but before marking it - changes nothing.
 import json
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
 
 from ..store import sql
-from ..store.canonical import RowDeletes, StoreError
+from ..store.base import Store
+from ..store.canonical import StoreError
 from ..store.readmodel import ReadModel, connect
+from ..store.rows import chunks, column_now, marks
 
 NODE_UPSERT, NODE_DELETE = "node.upsert", "node.delete"
 EDGE_UPSERT, EDGE_DELETE = "edge.upsert", "edge.delete"
-
-
-def sql_now():
-    """The canonical tables' CURRENT_TIMESTAMP format (UTC, seconds)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _number_text(value):
@@ -96,12 +92,12 @@ def pending_ids(conn, ids):
     ids = list(ids)
     if not ids:
         return set()
-    marks = ",".join("?" * len(ids))
-    return {row[0] for row in conn.execute(sql.OUTBOX_PENDING_IDS.format(marks=marks), ids)}
+    return {row[0] for row in conn.execute(sql.OUTBOX_PENDING_IDS.format(marks=marks(len(ids))), ids)}
 
 
-class OutboxStore(RowDeletes):
-    """The canonical store's interface for the services, over a synced client's read model."""
+class OutboxStore(Store):
+    """The Store protocol (store/base.py) over a synced client's read model, for web processes:
+    reads answer from the read model, writes queue outbox operations and overlay them on it."""
 
     writes_readmodel = True
 
@@ -128,18 +124,19 @@ class OutboxStore(RowDeletes):
     def count_nodes(self):
         return self.conn.execute(sql.RM_NODE_COUNT).fetchone()[0]
 
-    def _by_ids(self, query, ids, batch=500):
-        ids = list(ids)
-        for start in range(0, len(ids), batch):
-            chunk = ids[start:start + batch]
-            yield from self.conn.execute(query.format(marks=",".join("?" * len(chunk))), chunk)
+    def _by_ids(self, query, ids, every):
+        """Rows of ``query`` for ids, or with ids None for every id ``every`` lists."""
+        if ids is None:
+            ids = [row[0] for row in self.conn.execute(every)]
+        for chunk in chunks(ids, 500):
+            yield from self.conn.execute(query.format(marks=marks(len(chunk))), chunk)
 
-    def iter_nodes(self, ids):
-        for row in self._by_ids(sql.RM_NODES_BY_IDS, ids):
+    def iter_nodes(self, ids=None):
+        for row in self._by_ids(sql.RM_NODES_BY_IDS, ids, sql.MEMORY_VERSIONS):
             yield row["id"], json.loads(row["props"]), row["version"]
 
-    def iter_edges(self, ids):
-        for row in self._by_ids(sql.RM_EDGES_BY_IDS, ids):
+    def iter_edges(self, ids=None):
+        for row in self._by_ids(sql.RM_EDGES_BY_IDS, ids, sql.EDGE_VERSIONS_RM):
             yield {"id": row["id"], "from_id": row["from_id"], "to_id": row["to_id"],
                    "rel_type": row["rel_type"], "raw": row["props"], "props": json.loads(row["props"] or "{}"),
                    "created_at": row["created_at"], "valid_until": None if row["current"] else "",
@@ -172,7 +169,7 @@ class OutboxStore(RowDeletes):
 
     def insert_node(self, props):
         """Also an update: operations are upserts, and an update keeps the row's created_at column."""
-        now = sql_now()
+        now = column_now()
         self._queue(NODE_UPSERT, props["id"], {
             "properties": json.dumps(props), "created_at": now, "updated_at": now})
 
@@ -182,7 +179,7 @@ class OutboxStore(RowDeletes):
         self._queue(NODE_DELETE, memory_id, {})
 
     def insert_edge(self, *, rel_id, from_id, to_id, rel_type, props):
-        now = sql_now()
+        now = column_now()
         self._queue(EDGE_UPSERT, rel_id, {
             "from_id": from_id, "to_id": to_id, "rel_type": rel_type, "properties": json.dumps(props),
             "created_at": now, "valid_from": props.get("valid_from", now), "recorded_at": props.get("recorded_at", now)})

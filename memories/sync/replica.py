@@ -242,7 +242,7 @@ class ReplicaSync:
 
     def _counted(self):
         self.state.memories = self.store.count_nodes()
-        self.state.relationships = self.store._fetch(sql.REPLICA_EDGE_COUNT)[0][0]
+        self.state.relationships = self.store.count_edges()
         self.state.readmodel_refreshed_at = timezone.now()
 
     # Bookkeeping ----------------------------------------------------------------------

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ...store import sql
-from ...store.canonical import EdgeRow, NodeRow
+from ...store.copies import EdgeRow, NodeRow
 from ...store.rows import column_now, column_time, parse_time
 from ...format import (
     MEMORY_TYPES, FormatError, memory_properties, normalise_tags, relationship_properties, validate_memory,
