@@ -4,6 +4,7 @@ from django.utils.html import conditional_escape, format_html
 
 from . import services
 from .forms import ClientDatabaseForm
+from .sync import services as sync_services
 from .models import AuditEntry, ClientDatabase, Membership, SyncRun, TagBatch
 
 
@@ -30,6 +31,13 @@ class ClientDatabaseAdmin(admin.ModelAdmin):
             field.help_text = conditional_escape(field.help_text)
         return form
 
+    def save_model(self, request, obj, form, change):
+        # The form only validated; the file or the primary's schema it found missing is made here.
+        if obj.synced:
+            sync_services.synced_client_save(client=obj, schema_at_primary=form.schema_at_primary)
+        else:
+            services.local_client_save(client=obj)
+
     @admin.display(description="Sync status")
     def status(self, client):
         return format_html('<a href="{}#sync-{}">status</a>', reverse("sync_status"), client.slug)
@@ -49,7 +57,7 @@ class ClientDatabaseAdmin(admin.ModelAdmin):
         """Queued for the worker like the status page's button: never rebuilt in this web process."""
         for client in queryset:
             try:
-                job = services.rebuild_request(client=client, actor=request.user)
+                job = sync_services.index_rebuild_request(client=client, actor=request.user)
             except services.Conflict as exc:
                 self.message_user(request, f"{client.slug}: {exc}", level=messages.WARNING)
             else:  # the same job as the status page's button queues; its page follows it

@@ -11,7 +11,7 @@ from .format import (
     CONTENT_MAX, IMPORTANCE_BANDS, MEMORY_TYPES, REL_CATEGORIES, SUMMARY_MAX, TITLE_MAX,
 )
 from .models import ClientDatabase
-from .sync.primary import Primary, RemoteError, resolve_token, token_source
+from .sync.forms import SyncedClientFields
 from .selectors import VERSION_DIGEST, Filters, decode_cursor, is_timestamp
 from .store.sql import SORTS
 
@@ -145,15 +145,14 @@ class BulkTagForm(forms.Form):
     tag = forms.CharField(max_length=100)
 
 
-class ClientDatabaseForm(forms.ModelForm):
+class ClientDatabaseForm(SyncedClientFields, forms.ModelForm):
     """A new client database: a local memorygraph file (new or existing), a new synced
-    database on a primary (schema applied at the primary), or a replica of an existing one."""
+    database on a primary (schema applied at the primary), or a replica of an existing one.
 
-    NEW, EXISTING = "new", "existing"
-    source = forms.ChoiceField(
-        choices=[(NEW, "Synced: a new database on the primary (empty; the memorygraph schema is applied there)"),
-                 (EXISTING, "Synced: a replica of an existing memorygraph database on the primary")],
-        initial=NEW, required=False, help_text="Synced databases only.")
+    It validates only, creating nothing: saving is ``services.local_client_save`` or
+    ``sync.services.synced_client_save``, which make the file or the primary's schema the form
+    found missing."""
+
     path = forms.CharField(
         required=False, max_length=1000,
         help_text="An absolute path, of no other client database's file. Local: path of the memorygraph "
@@ -180,16 +179,15 @@ class ClientDatabaseForm(forms.ModelForm):
             data["sync_interval"] = ClientDatabase._meta.get_field("sync_interval").default
         slug = data.get("slug")
         synced = data.get("mode") == ClientDatabase.MODE_SYNCED
-        if slug and not data.get("path"):
-            folder = settings.DATA_DIR / ("replicas" if synced else "clients")
-            folder.mkdir(parents=True, exist_ok=True)
-            data["path"] = str(folder / f"{slug}.db")
+        default = bool(slug and not data.get("path"))
+        if default:  # its folder is made when the database is saved
+            data["path"] = str(settings.DATA_DIR / ("replicas" if synced else "clients") / f"{slug}.db")
         if data.get("path"):
             data["path"] = self._confined_path(data["path"], slug)
         if synced:
             self._clean_synced(data)
         elif data.get("path"):
-            self._open_or_create(data["path"])
+            self._check_file(data["path"], default)
         return data
 
     def _confined_path(self, path, slug):
@@ -208,51 +206,25 @@ class ClientDatabaseForm(forms.ModelForm):
                                                  "(search index); choose another file."})
         return os.path.realpath(path)
 
-    def _open_or_create(self, path):
-        """An existing file must already be a memorygraph database (it is never initialised);
-        only a path that does not exist yet becomes a new one."""
+    def _check_file(self, path, default):
+        """An existing file must already be a memorygraph database (it is opened to read its tables,
+        never initialised); only a path that does not exist yet, in a folder that does (or in the
+        default one, made on saving), may become a new one."""
         exists = os.path.lexists(path)
         if exists and not os.path.isfile(path):
             raise forms.ValidationError({"path": f"{path} is not a file."})
-        if not exists and not os.path.isdir(os.path.dirname(path)):
-            raise forms.ValidationError({"path": f"The folder {os.path.dirname(path)} does not exist."})
+        if not exists:
+            folder = os.path.dirname(path)
+            if not default and not os.path.isdir(folder):
+                raise forms.ValidationError({"path": f"The folder {folder} does not exist."})
+            if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
+                raise forms.ValidationError({"path": f"The folder {folder} is not writable: {path} "
+                                                     "cannot be made there."})
+            return
         try:
-            CanonicalStore(path, create=not exists).close()
+            CanonicalStore(path).close()
         except (StoreError, OSError) as exc:
             raise forms.ValidationError({"path": str(exc)})
-
-    def _clean_synced(self, data):
-        url = (data.get("remote_url") or "").strip()
-        if not url:
-            raise forms.ValidationError({"remote_url": "A synced database needs the URL of its primary."})
-        if not url.startswith(("http://", "https://", "libsql://")):
-            raise forms.ValidationError({"remote_url": "Use libsql://<db>.turso.io, https://… or http://host:port."})
-        if (data.get("sync_interval") or 0) < 0.2:
-            raise forms.ValidationError({"sync_interval": "Sync at most five times a second (0.2 s or more)."})
-        unchanged = self.instance.pk and url == self.instance.remote_url and \
-            data.get("token_ref", "") == self.instance.token_ref
-        try:
-            if unchanged:
-                # Nothing is read or sent for an unchanged primary; a reference stored before the
-                # rules on references existed is still refused.
-                if data.get("token_ref"):
-                    token_source(data["token_ref"])
-                return
-            token = resolve_token(data.get("token_ref"))
-        except RemoteError as exc:
-            raise forms.ValidationError({"token_ref": str(exc)})
-        if not self.instance.pk and data.get("path") and os.path.exists(data["path"]):
-            raise forms.ValidationError({"path": f"{data['path']} already exists; a new replica needs a new path."})
-        primary = Primary(url, token)
-        try:
-            empty = primary.check_memorygraph(allow_empty=data.get("source") != self.EXISTING)
-            if data.get("source") != self.EXISTING:
-                if not empty:
-                    raise RemoteError(f"The primary at {primary.url} already holds a memorygraph database; "
-                                      "choose “a replica of an existing memorygraph database”.")
-                primary.create_schema()
-        except RemoteError as exc:
-            raise forms.ValidationError({"remote_url": str(exc)})
 
 
 class ExportForm(forms.Form):

@@ -5,28 +5,28 @@ short transaction with exactly the server's keys, reads the written rows back (s
 read model stores the same version the canonical file now has), updates the read model
 in the same request, and records an audit entry.
 """
+import os
 from pathlib import Path
 from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
 
-from .store.canonical import StoreError
+from .store.canonical import CanonicalStore, StoreError
 from .format import (
     REL_TYPES, FormatError, id_error, is_fraction, memory_properties, new_id, normalise_tags,
     relationship_properties, tag_errors, validate_memory,
 )
 from .interchange.imports import readers
 from .interchange import uploads
-from .models import AuditEntry, ImportJob, SyncState, TagBatch
+from .models import AuditEntry, ImportJob, TagBatch
 from .store.progress import throttled
-from .store.registry import handle_for
 from .selectors import memory_version
 from .interchange.sides import ClientSide
 from .store import freshness
 from .store.audit import audit_record
 from .store.groupcommit import group_for
-from .worker.jobs import job_active, job_enqueue
+from .worker.jobs import job_enqueue
 from .worker.models import Job
 
 # Bulk changes commit in chunks so the memorygraph server never waits long for the lock.
@@ -338,45 +338,19 @@ def relationship_delete(*, handle, actor, rel_id):
     _grouped(handle, run)
 
 
-# Sync and index upkeep requests ---------------------------------------------------------
+# Local client databases ------------------------------------------------------------------
 
-def sync_request(*, client, actor):
-    """Ask the client's sync worker for a run now (it looks every quarter second)."""
-    state, _ = SyncState.objects.get_or_create(client=client)
-    state.sync_requested_at = timezone.now()
-    state.save(update_fields=["sync_requested_at"])
-    _audit_client(client, actor, "sync.request")
-    return state
-
-
-def rebuild_request(*, client, actor):
-    """Queue a rebuild of a client's read model for the worker (kb_worker; for a synced client
-    its database's sync thread there does it); progress shows on the status and jobs pages."""
-    state, _ = SyncState.objects.get_or_create(client=client)
-    if state.rebuild_requested_at or job_active(client=client, kind="rebuild"):
-        raise Conflict("A rebuild of this index is already queued or running.")
-    state.rebuild_requested_at = timezone.now()
-    state.rebuild_progress = "queued"
-    state.save(update_fields=["rebuild_requested_at", "rebuild_progress"])
-    _audit_client(client, actor, "index.rebuild")
-    return job_enqueue(kind="rebuild", client=client, actor=actor)
-
-
-def rebuild_recorded(client, rebuild, errors=(StoreError,)):
-    """Run rebuild(progress=...) for a client, keeping its progress and outcome on the status page."""
-    def report(done, total):
-        SyncState.objects.filter(client=client).update(rebuild_progress=f"{done:,} of {total:,} memories")
-
-    try:
-        result = rebuild(progress=throttled(report, 1.0))
-        message = f"Rebuilt: {result['memories']:,} memories in {result['seconds']} s at {timezone.now():%H:%M:%S}"
-    except errors as exc:
-        message = f"Rebuild failed: {exc}"
-    SyncState.objects.filter(client=client).update(rebuild_requested_at=None, rebuild_progress=message)
-
-
-def _audit_client(client, actor, action):
-    AuditEntry.objects.create(client=client, actor=_user(actor), action=action, object_id=client.slug)
+def local_client_save(*, client):
+    """Save a local client database that ClientDatabaseForm validated (``form.save(commit=False)``):
+    a path the form found free becomes a new memorygraph file first (its folder made too, as
+    KB_DATA_DIR/clients/ for the default path); an existing file, which the form checked is one,
+    is left as it is. Returns client."""
+    path = Path(client.path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.path.lexists(path):
+        CanonicalStore(path, create=True).close()
+    client.save()
+    return client
 
 
 # Imports ------------------------------------------------------------------------------------

@@ -195,12 +195,13 @@ def test_a_synced_client_database_takes_the_laptop_file_through_its_outbox(lapto
     from memories.forms import ClientDatabaseForm
     from memories.sync.primary import Primary
     from memories.sync.replica import ReplicaSync
+    from memories.sync.services import synced_client_save
 
     path, problem, solution = laptop
     form = ClientDatabaseForm({"slug": "shared", "name": "Shared", "mode": "synced", "source": "new",
                                "remote_url": turso_server.url, "sync_interval": "1"})
     assert form.is_valid(), form.errors
-    client = form.save()
+    client = synced_client_save(client=form.save(commit=False), schema_at_primary=form.schema_at_primary)
     sync = ReplicaSync(client)
     try:
         assert not sync.run().error

@@ -287,6 +287,16 @@ def test_an_existing_file_that_is_not_memorygraph_is_refused_not_initialised(sta
     assert_refused(add_local(staff, tmp_path / "missing-folder" / "x.db"), "folder")
 
 
+def test_validating_the_form_creates_no_file_or_folder(settings, tmp_path):
+    from memories.forms import ClientDatabaseForm
+
+    for path in (tmp_path / "new.db", ""):  # a given path, and the default under KB_DATA_DIR/clients/
+        form = ClientDatabaseForm({"slug": "initech", "name": "Initech", "path": str(path)})
+        assert form.is_valid(), form.errors
+    # Saving makes them (the admin's save_model); the data dir is every test's own, empty.
+    assert [p.name for p in tmp_path.iterdir()] == ["data"] and not any(settings.DATA_DIR.iterdir())
+
+
 def test_a_new_path_becomes_a_memorygraph_file_and_an_edit_keeps_its_own(staff, tmp_path):
     path = tmp_path / "new.db"
     assert add_local(staff, path).status_code == 302

@@ -9,6 +9,7 @@ from memories import services
 from memories.interchange import sides
 from memories.devdata.loader import load_graph
 from memories.models import ImportJob, Membership
+from memories.sync.services import index_rebuild_request
 from memories.devdata.synthetic import synthetic_graph
 from memories.worker import jobs as worker_jobs
 from memories.worker.models import Job
@@ -72,7 +73,7 @@ def test_a_running_bulk_tag_stops_at_a_chunk_end_and_leaves_an_undoable_batch(we
 
 def test_cancel_of_a_running_job_asks_it_to_stop_and_a_rebuild_cannot_stop_half_way(web, admin_web, handle):
     work = worker_jobs.job_enqueue(kind="bulk_tag", client=handle.client, params={}, total=10)
-    rebuild = services.rebuild_request(client=handle.client, actor=None)
+    rebuild = index_rebuild_request(client=handle.client, actor=None)
     Job.objects.filter(pk__in=[work.pk, rebuild.pk]).update(
         status="running", attempts=1, worker="elsewhere:1", heartbeat_at=timezone.now())
     page = web.get(f"/c/acme/jobs/{work.pk}/").content.decode()
@@ -205,7 +206,7 @@ def test_the_admin_rebuild_is_the_status_pages_job_and_its_message_links_to_it(c
 def test_a_cancelled_rebuild_retried_is_asked_for_again(admin_web, handle):
     from memories.models import SyncState
 
-    job = services.rebuild_request(client=handle.client, actor=None)
+    job = index_rebuild_request(client=handle.client, actor=None)
     assert admin_web.post(f"/c/acme/jobs/{job.pk}/cancel/").status_code == 302
     state = SyncState.objects.get(client=handle.client)
     assert state.rebuild_requested_at is None and state.rebuild_progress.startswith("Cancelled by boss")

@@ -5,7 +5,6 @@ The sync worker's runs are driven here one at a time (``ReplicaSync.run``); the 
 process itself, with two site instances, is tested in test_sync_e2e.py.
 """
 import json
-import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.request import Request, urlopen
@@ -21,6 +20,7 @@ from memories.forms import ClientDatabaseForm
 from memories.models import ClientDatabase, Membership, SyncRun, SyncState
 from memories.sync.primary import Primary
 from memories.sync.replica import ReplicaSync
+from memories.sync.services import synced_client_save
 from tests.instances import cut_down
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def add_synced(slug, url, *, source="new", token_ref="", **extra):
 def synced(slug, url, user=None, **kwargs):
     form = add_synced(slug, url, **kwargs)
     assert form.is_valid(), form.errors
-    client = form.save()
+    client = synced_client_save(client=form.save(commit=False), schema_at_primary=form.schema_at_primary)
     if user is not None:
         Membership.objects.create(user=user, client=client, role=Membership.EDITOR)
     return client
@@ -75,6 +75,15 @@ def test_a_new_synced_database_gets_the_memorygraph_schema_at_the_primary(turso_
         assert registry.handle_for(client).readmodel.is_built(client.path)
     finally:
         sync.close()
+
+
+def test_validating_a_new_synced_database_writes_nothing_at_the_primary(turso_server):
+    form = add_synced("team", turso_server.url)
+    assert form.is_valid(), form.errors
+    assert form.schema_at_primary and not Primary(turso_server.url).tables()  # saving applies it
+    assert not ClientDatabase.objects.filter(slug="team").exists()
+    existing = add_synced("other", turso_server.url, source="existing")
+    assert not existing.is_valid() and "no tables at all" in existing.errors["remote_url"][0]
 
 
 def test_a_write_shows_at_once_as_pending_then_reaches_the_primary(team, web, turso_server):

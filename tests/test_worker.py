@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from memories import selectors, services
-from memories.models import Membership, SyncState, TagBatch
+from memories.models import SyncState, TagBatch
+from memories.sync.services import index_rebuild_request
 from memories.worker.jobs import job_enqueue
 from memories.worker.models import Job
 from memories.worker.recovery import jobs_recover
@@ -47,7 +48,7 @@ def test_a_graph_view_starts_no_thread(web, handle):
 
 
 def test_the_job_pages_show_each_state_and_retry_runs_it_again(web, admin_web, handle):
-    job = services.rebuild_request(client=handle.client, actor=None)
+    job = index_rebuild_request(client=handle.client, actor=None)
     page = web.get(f"/c/acme/jobs/{job.pk}/")
     assert b"Queued" in page.content and b'hx-trigger="every 1s' in page.content
     Job.objects.filter(pk=job.pk).update(status="running", progress_done=40, progress_total=294, attempts=1)
@@ -191,7 +192,7 @@ def test_a_big_upload_is_previewed_by_the_worker_and_one_it_cannot_read_is_not_k
 
 
 def test_the_status_page_rebuild_row_shows_the_job_and_retry(admin_web, handle):
-    job = services.rebuild_request(client=handle.client, actor=None)
+    job = index_rebuild_request(client=handle.client, actor=None)
     row = admin_web.get("/sync/acme/", HTTP_HX_REQUEST="true").content
     assert f"Rebuild job {job.pk}</a>: queued".encode() in row and b"every 1s" in row
     Job.objects.filter(pk=job.pk).update(status="running", attempts=3,

@@ -175,13 +175,13 @@ def test_a_rebuild_killed_mid_way_is_retried_and_with_no_attempt_left_fails_with
     path = tmp_path / "team.db"
     _graph_file(path, N)
     setup = f"""
-from memories import services
+from memories.sync import services
 from memories.models import ClientDatabase, SyncState
 from memories.registry import handle_for
 from memories.worker.models import Job
 client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(path)!r}))
 """
-    first = site.shell(setup + "out = services.rebuild_request(client=client, actor=None).pk")
+    first = site.shell(setup + "out = services.index_rebuild_request(client=client, actor=None).pk")
     site.start_worker()
     site.wait_job(first, lambda j: j["status"] == "running", "rebuild started")
     site.kill_worker()
@@ -193,7 +193,7 @@ client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name
     site.worker = None
     # One attempt only: the next worker marks it failed with the reason, and Retry runs it.
     second = site.shell(setup + """
-job = services.rebuild_request(client=client, actor=None)
+job = services.index_rebuild_request(client=client, actor=None)
 Job.objects.filter(pk=job.pk).update(max_attempts=1)
 out = job.pk
 """)

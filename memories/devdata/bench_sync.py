@@ -27,6 +27,7 @@ from memories.models import ClientDatabase
 from memories.sync.primary import Primary
 from memories.store.registry import close_all, handle_for
 from memories.sync.replica import ReplicaSync
+from memories.sync.services import synced_client_save
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -64,7 +65,8 @@ def run(*, rounds):
                                        "path": str(folder / f"{slug}.db")})
             if not form.is_valid():
                 raise CommandError(str(form.errors))
-            clients.append(form.save())
+            clients.append(synced_client_save(client=form.save(commit=False),
+                                              schema_at_primary=form.schema_at_primary))
         syncs = [ReplicaSync(c) for c in clients]
         for sync in syncs:
             sync.run()

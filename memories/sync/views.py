@@ -8,8 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import selectors
-from .. import services
+from . import selectors, services
 from ..access import require
 from ..http import client_view, error_response, respond, wants_fragment
 from ..models import ClientDatabase, Membership, SyncRun, SyncState
@@ -85,7 +84,7 @@ def sync_now(request, slug):
 def sync_rebuild(request, slug):
     client = _client(request, slug)
     try:
-        services.rebuild_request(client=client, actor=request.user)
+        services.index_rebuild_request(client=client, actor=request.user)
     except services.Conflict as exc:
         return error_response(request, str(exc), status=exc.status)
     return _after(request, client)

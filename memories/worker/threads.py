@@ -10,7 +10,7 @@ from django.db import close_old_connections, connections
 
 from graphs.analytics.background import FullRuns
 from graphs.analytics.services import analytics_refresh
-from memories import services
+from memories.sync import services
 from memories.store.canonical import StoreError
 from memories.interchange.uploads import uploads_expire
 from memories.models import ClientDatabase, SyncState
@@ -87,7 +87,7 @@ class ClientThread(threading.Thread):
             connections.close_all()
 
     def _rebuild(self, sync):
-        services.rebuild_recorded(self.client, sync.rebuild, errors=(StoreError, RemoteError))
+        services.index_rebuild_run(client=self.client, rebuild=sync.rebuild, errors=(StoreError, RemoteError))
 
     def _stopping(self):
         return self.stop.is_set() or self.retire.is_set()

@@ -11,6 +11,7 @@ from memories.devdata.loader import load_graph
 from memories.models import ClientDatabase
 from memories.sync.primary import Primary, RemoteError, resolve_token
 from memories.store.registry import default_memory_path, ensure_default_client, handle_for
+from memories.sync.services import synced_client_save
 
 
 class Command(BaseCommand):
@@ -67,7 +68,7 @@ class Command(BaseCommand):
         if not form.is_valid():
             problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
             raise CommandError(f"Cannot register the synced client database {slug!r}: {problems}")
-        client = form.save()
+        client = synced_client_save(client=form.save(commit=False), schema_at_primary=form.schema_at_primary)
         self.stdout.write(f"Synced client database {client.slug!r} <-> {url} (replica {client.path}); "
                           "`manage.py kb_sync` keeps it in step.")
 
