@@ -17,7 +17,7 @@ from .format import (
     REL_TYPES, FormatError, id_error, is_fraction, memory_properties, new_id, normalise_tags,
     relationship_properties, tag_errors, validate_memory,
 )
-from .interchange.imports import readers
+from .interchange.imports import plans, readers, refusals
 from .interchange import uploads
 from .models import AuditEntry, ImportJob, TagBatch
 from .store.progress import throttled
@@ -382,7 +382,7 @@ def import_upload(*, handle, actor, upload):
 
 def import_plan(*, handle, path):
     incoming = readers.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES, scratch=Path(path).parent)
-    return readers.plan(incoming, ClientSide(handle))
+    return plans.plan(incoming, ClientSide(handle))
 
 
 def import_run(*, handle, actor, job):
@@ -411,10 +411,10 @@ def import_execute(*, handle, actor, job, on_progress=None):
 
     progress = throttled(report, 0.5)
     try:
-        plan = readers.plan(readers.read_path(job.path, max_bytes=settings.KB_UPLOAD_MAX_BYTES,
-                                              scratch=Path(job.path).parent), ClientSide(handle))
-        result = readers.apply(plan, ClientSide(handle), progress)
-    except (readers.ImportRefused, StoreError, FormatError, OSError) as exc:
+        plan = plans.plan(readers.read_path(job.path, max_bytes=settings.KB_UPLOAD_MAX_BYTES,
+                                             scratch=Path(job.path).parent), ClientSide(handle))
+        result = plans.apply(plan, ClientSide(handle), progress)
+    except (refusals.ImportRefused, StoreError, FormatError, OSError) as exc:
         # An OSError's text names the server's paths; its reason alone is enough here.
         message = (f"The uploaded file could not be read ({exc.strerror or type(exc).__name__})."
                    if isinstance(exc, OSError) else exc)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from memories.interchange.imports import readers
+from memories.interchange.imports import plans, readers
 from memories import services
 from memories.interchange import sides
 from memories.devdata.loader import load_graph
@@ -92,8 +92,8 @@ def _schema(store):
 
 def _import(handle, path, progress=None):
     side = sides.ClientSide(handle)
-    plan = readers.plan(readers.read_path(path, max_bytes=10**9), side)
-    readers.apply(plan, side, progress)
+    plan = plans.plan(readers.read_path(path, max_bytes=10**9), side)
+    plans.apply(plan, side, progress)
     return plan, side
 
 
@@ -163,7 +163,7 @@ def test_a_chunk_the_file_refuses_mid_way_fails_the_import_with_the_reason_and_n
 
     store, rm = handle.store, handle.readmodel
     before, shown = _ids(store), _snapshot(rm)
-    plan = readers.plan(readers.read_path(source, max_bytes=10**9), sides.ClientSide(handle))
+    plan = plans.plan(readers.read_path(source, max_bytes=10**9), sides.ClientSide(handle))
     record = _record(handle, source)
     first, deleted = {}, threading.Event()
     steps_of = bulk_copy.steps_of
@@ -240,7 +240,7 @@ def test_the_writer_process_killed_fails_the_job_with_the_reason_and_retry_compl
     monkeypatch.setattr(sides, "BULK_CHUNK", 3)  # ~400 chunks (about 1.5 ms each when idle): the kill lands mid-way
     store, rm = handle.store, handle.readmodel
     before = _ids(store)
-    plan = readers.plan(readers.read_path(source, max_bytes=10**9), sides.ClientSide(handle))
+    plan = plans.plan(readers.read_path(source, max_bytes=10**9), sides.ClientSide(handle))
     with source.open("rb") as f:
         assert web.post("/c/acme/import/", {"file": f}).status_code == 302
     record = ImportJob.objects.get()

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from memories.interchange.imports import readers
+from memories.interchange.imports import plans, readers, refusals
 from memories.store import registry
 from memories import services
 from memories.store.canonical import CanonicalStore
@@ -86,9 +86,9 @@ def test_old_memorygraph_shapes_import(team, tmp_path, shape):
     ids = build_old_file(path, shape)
     incoming = readers.read_path(path, max_bytes=10**8)
     assert ("0.9 or older" if shape == "none" else "half-migrated") in incoming.source
-    plan = readers.plan(incoming, ClientSide(team))
+    plan = plans.plan(incoming, ClientSide(team))
     assert plan.counts["new"] == 3 and plan.counts["relationships_new"] == 1
-    readers.apply(plan, ClientSide(team))
+    plans.apply(plan, ClientSide(team))
     edge = next(iter(team.store.edge_rows(["rel-old-1"]).values()))
     assert (edge.from_id, edge.to_id, edge.rel_type) == (ids[1], ids[0], "SOLVES")
     assert json.loads(edge.properties)["context"] == "pinning fixed it"
@@ -171,7 +171,7 @@ def test_claude_flow_v2_and_v3(team, tmp_path):
     assert dict(incoming3.invalid) == {"claude-flow entry tasks/gone": "deleted in claude-flow"}
     # Importing twice updates, never duplicates: ids derive from namespace and key.
     for _ in range(2):
-        readers.apply(readers.plan(readers.read_path(v2, max_bytes=10**8), ClientSide(team)), ClientSide(team))
+        plans.apply(plans.plan(readers.read_path(v2, max_bytes=10**8), ClientSide(team)), ClientSide(team))
     assert team.store.count_nodes() == 2
 
 
@@ -508,7 +508,7 @@ def test_out_of_range_epochs_in_claude_flow_and_mcp_turso_stores(team, tmp_path)
     reasons = dict(incoming.invalid)
     assert len(incoming.nodes) == 1 and "created_at" in reasons["knowledge_base row 2"]
     assert "updated_at" in reasons["knowledge_base row 3"]
-    readers.apply(readers.plan(incoming, ClientSide(team)), ClientSide(team))
+    plans.apply(plans.plan(incoming, ClientSide(team)), ClientSide(team))
     server = Server(team.client.path)  # the real memorygraph reads what was written
     try:
         (row_id,) = incoming.nodes
@@ -582,7 +582,7 @@ def test_a_zip_holding_a_zip_is_refused_and_nothing_is_truncated(team, web, lapt
     assert len(readers.read_path(zipped, max_bytes=10**8).nodes) == 2
     self_named = holder / "self.unzipped"
     self_named.write_bytes(nested)
-    with pytest.raises(readers.ImportRefused, match="a zip inside a zip"):
+    with pytest.raises(refusals.ImportRefused, match="a zip inside a zip"):
         readers.read_path(self_named, max_bytes=10**8)
     assert self_named.read_bytes() == nested  # the zip was once unpacked onto itself
     assert (holder / "nested.unzipped").read_bytes() == b"mine"

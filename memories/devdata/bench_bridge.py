@@ -20,7 +20,7 @@ from django.conf import settings
 from tqdm import tqdm
 
 from memories.interchange.bridge import Base, Bridge, base_path
-from memories.interchange.imports import readers
+from memories.interchange.imports import plans, readers
 from memories.interchange.sides import ClientSide, FileSide
 from memories.models import ClientDatabase
 from memories.store.canonical import CanonicalStore
@@ -96,9 +96,9 @@ def _time_import(handle, source, report, quiet):
     started = _clock()
     incoming = readers.read_path(source, max_bytes=10**12)
     read = _clock()
-    plan = readers.plan(incoming, side)
+    plan = plans.plan(incoming, side)
     planned = _clock()
-    readers.apply(plan, side, progress)
+    plans.apply(plan, side, progress)
     bar.close()
     finished = _clock()
     last_row = written.get("at", finished)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from memories import services
 from memories.store.canonical import StoreError
 from memories.format import FormatError
-from memories.interchange.imports.readers import ImportRefused
+from memories.interchange.imports.refusals import ImportRefused
 from memories.interchange import uploads
 from memories.models import ImportJob, SyncState, TagBatch
 from memories.store.progress import throttled

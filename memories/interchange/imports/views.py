@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from ... import services
 from ...format import FormatError
 from ...http import client_view, error_response, respond
-from .readers import ImportRefused
+from .refusals import ImportRefused
 from ..uploads import UploadsFull
 from ...models import ImportJob
 from ...worker.models import Job

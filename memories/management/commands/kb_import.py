@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 from tqdm import tqdm
 
-from memories.interchange.imports import readers
+from memories.interchange.imports import plans, readers, refusals
 from memories.store.canonical import StoreError
 from memories.store.registry import get_client, handle_for
 from memories.interchange.sides import ClientSide
@@ -34,8 +34,8 @@ class Command(BaseCommand):
             handle.ensure_fresh(apply=True)
             incoming = readers.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES)
             side = ClientSide(handle)
-            plan = readers.plan(incoming, side)
-        except (readers.ImportRefused, StoreError, Http404) as exc:
+            plan = plans.plan(incoming, side)
+        except (refusals.ImportRefused, StoreError, Http404) as exc:
             raise CommandError(str(exc))
         c = plan.counts
         self.stdout.write(f"{plan.source}: {c['new']} new, {c['changed']} changed, {c['identical']} identical, "
@@ -51,6 +51,6 @@ class Command(BaseCommand):
             bar.total = total  # a big import into a local database also reindexes it
             bar.update(done - bar.n)
 
-        result = readers.apply(plan, side, progress=progress)
+        result = plans.apply(plan, side, progress=progress)
         bar.close()
         self.stdout.write(f"Imported {result['memories']} memories and {result['relationships']} relationships.")
