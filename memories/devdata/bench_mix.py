@@ -7,6 +7,7 @@ from memories.search.backends.fts import SNIPPETS_PREFIX
 from memories.search.query import parse_query
 from memories.selectors import Filters
 from memories.store import sql
+from memories.store.rows import marks
 
 from .synthetic import PROJECTS
 from .synthetic_text import ACRONYMS, DOMAIN_WORDS, vocabulary
@@ -25,11 +26,11 @@ def bare_search(rm, text, limit=20):
     rids = [r[0] for r in rm.conn.execute(BARE_RANKED, (parsed.match, limit))]
     if not rids:
         return []
-    marks = ",".join("?" * len(rids))
+    in_rids = marks(len(rids))
     if '"*' in parsed.match:  # a prefix term: one pass over the rowid range, as memories.search does
-        return rm.conn.execute(SNIPPETS_PREFIX.format(marks=marks),
+        return rm.conn.execute(SNIPPETS_PREFIX.format(marks=in_rids),
                                [parsed.match, min(rids), max(rids), *rids]).fetchall()
-    return rm.conn.execute(sql.SNIPPETS.format(marks=marks), [parsed.match, *rids]).fetchall()
+    return rm.conn.execute(sql.SNIPPETS.format(marks=in_rids), [parsed.match, *rids]).fetchall()
 
 
 def search_mix(rng, count, *, rm, ids):

@@ -26,6 +26,7 @@ from ..spelling import closest, known, stem, suggest_terms
 from ..stopwords import RELATED_WORDS
 from ...selectors import FACET_SAMPLE, FACET_TAG_LIMIT, Page, memory_summary, order_facets
 from . import base
+from ...store.rows import marks
 
 COUNT_UPTO = 10_000
 
@@ -155,7 +156,7 @@ def search_ids(*, rm, parsed, filters, limit):
     rids = ranked_rids(rm.conn, parsed, filters, limit)
     if not rids:
         return []
-    rows = rm.conn.execute(sql.MEMORIES_BY_RIDS.format(marks=",".join("?" * len(rids))), rids).fetchall()
+    rows = rm.conn.execute(sql.MEMORIES_BY_RIDS.format(marks=marks(len(rids))), rids).fetchall()
     by_rid = {r["rid"]: r["id"] for r in rows}
     return [by_rid[r] for r in rids if r in by_rid]
 
@@ -197,12 +198,12 @@ def _facets(conn, parsed, filters, total):
 def _items(conn, parsed, rids):
     if not rids:
         return []
-    marks = ",".join("?" * len(rids))
-    rows = {r["rid"]: r for r in conn.execute(sql.MEMORIES_BY_RIDS.format(marks=marks), rids).fetchall()}
+    in_rids = marks(len(rids))
+    rows = {r["rid"]: r for r in conn.execute(sql.MEMORIES_BY_RIDS.format(marks=in_rids), rids).fetchall()}
     if '"*' in parsed.match:  # a prefix term (user text is quoted: `"*` is always FTS5 syntax)
-        query, params = SNIPPETS_PREFIX.format(marks=marks), [parsed.match, min(rids), max(rids), *rids]
+        query, params = SNIPPETS_PREFIX.format(marks=in_rids), [parsed.match, min(rids), max(rids), *rids]
     else:
-        query, params = sql.SNIPPETS.format(marks=marks), [parsed.match, *rids]
+        query, params = sql.SNIPPETS.format(marks=in_rids), [parsed.match, *rids]
     snippets = {r["rowid"]: r for r in conn.execute(query, params)}
     items = []
     for rid in rids:
