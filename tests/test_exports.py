@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from memorygraph.models import MemoryContext
 from memorygraph.utils.export_import import import_from_json
 
-from memories.interchange.exports import formats as exports
+from memories.interchange.exports import csv_export, json_export
 from memories.interchange.exports.markdown_zip import inline
 from memories.store.canonical import CanonicalStore
 from memories.devdata.loader import load_graph
@@ -181,7 +181,7 @@ def test_json_context_comes_from_the_flattened_keys(web, handle):
 
 
 def test_context_fields_are_memorygraphs():
-    assert set(exports.CONTEXT_FIELDS) == set(MemoryContext.model_fields)
+    assert set(json_export.CONTEXT_FIELDS) == set(MemoryContext.model_fields)
 
 
 def test_json_context_keeps_only_what_memorygraph_accepts():
@@ -191,7 +191,7 @@ def test_json_context_keeps_only_what_memorygraph_accepts():
         "context_timestamp": "yesterday", "context_session_id": 42, "context_function_name": "main",
         "context_files_involved": ["a.py", "b.py"], "context_git_branch": None,
     }
-    context = exports.json_context(props)
+    context = json_export.json_context(props)
     assert context == {"project_path": "/srv/app", "languages": [], "files_involved": ["a.py", "b.py"],
                        "additional_metadata": {"ticket": "OPS-1"}}
     MemoryContext(**context)
@@ -292,7 +292,7 @@ def test_memorygraph_reads_the_sqlite_file(web, handle, tmp_path):
 def test_csv_parses_back(web, handle):
     text = download(web, "format=csv")[1].decode("utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == list(exports.CSV_COLUMNS)
+    assert list(rows[0]) == list(csv_export.CSV_COLUMNS)
     memory = rm_rows(handle, "SELECT * FROM memory WHERE id = ?", (rows[0]["id"],))[0]
     assert rows[0]["title"] == memory["title"] and rows[0]["content"] == memory["content"]
     assert rows[0]["tags"] == ", ".join(json.loads(memory["tags"]))
@@ -343,7 +343,7 @@ def test_hostile_titles_stay_text_in_csv(web, hostile):
     assert "'=cmd|' /C calc'!A0" in titles and "<script>alert(1)</script>" in titles
     assert {r["summary"] for r in rows} == {"'+1 summary"} and {r["tags"] for r in rows} == {"'-x"}
     assert all(r["content"].startswith("'@SUM") for r in rows)
-    assert not any(cell.startswith(exports.FORMULA_STARTS) for r in rows for cell in r.values())
+    assert not any(cell.startswith(csv_export.FORMULA_STARTS) for r in rows for cell in r.values())
 
 
 def test_hostile_titles_get_safe_unique_file_names_and_inert_headings(web, hostile):

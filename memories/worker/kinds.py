@@ -238,19 +238,19 @@ class Export(Kind):
 
     @staticmethod
     def _write(job, part, fmt, ids, progress, check):
-        from memories.interchange.exports import formats as exports
+        from memories.interchange.exports import csv_export, json_export, markdown_zip, sqlite_export
 
         rm = handle_for(job.client).readmodel
         with open(part, "wb") as out:
             if fmt in ("json", "csv"):
-                stream = exports.json_stream if fmt == "json" else exports.csv_stream
+                stream = json_export.json_stream if fmt == "json" else csv_export.csv_stream
                 for chunk in stream(rm=rm, ids=ids):
                     out.write(chunk.encode())
                     progress(0, len(ids), f"{out.tell():,} bytes written")
                     check()
             else:
-                made = (exports.sqlite_file(rm=rm, ids=ids) if fmt == "sqlite"
-                        else exports.markdown_zip(rm=rm, ids=ids, folder=job.params["name"]))
+                made = (sqlite_export.sqlite_file(rm=rm, ids=ids) if fmt == "sqlite"
+                        else markdown_zip.markdown_zip(rm=rm, ids=ids, folder=job.params["name"]))
                 with made:
                     check()
                     shutil.copyfileobj(made, out)

@@ -3,10 +3,12 @@
 Titles and ids are untrusted (any agent writes them), so a file name is built only from an
 ASCII slug and the id's letters and digits, never a path, and the title is escaped where it
 becomes Markdown (a heading, a link's text) so that it renders as the text it is. Content
-is written verbatim: it is the memory's Markdown.
+is written verbatim: it is the memory's Markdown. The zip is a temporary file that is already
+unlinked when it is handed back, so the operating system frees it once the response has been sent.
 """
 import json
 import re
+import tempfile
 import zipfile
 
 from django.utils.text import slugify
@@ -78,3 +80,16 @@ def write_markdown(*, conn, ids, fileobj, folder):
             for row in batch:
                 text = markdown_file(row, edges.get(row["id"], []), names, titles)
                 archive.writestr(f"{folder}/{names[row['id']]}", text)
+
+
+def markdown_zip(*, rm, ids, folder):
+    """The Markdown export as an open binary zip file that is already deleted from disk."""
+    archive = tempfile.TemporaryFile(prefix="kb-export-")
+    try:
+        with export_data.snapshot(rm=rm) as conn:
+            write_markdown(conn=conn, ids=ids, fileobj=archive, folder=folder)
+    except BaseException:
+        archive.close()
+        raise
+    archive.seek(0)
+    return archive

@@ -47,6 +47,15 @@ def export_ids_search(*, rm, filters, q):
     return list(dict.fromkeys(selection_ids(rm=rm, filters=filters, parsed=parsed)))
 
 
+def row_props(row):
+    """A memory's or edge's ``props`` as a dict; {} when they are not a JSON object."""
+    try:
+        value = json.loads(row["props"] or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def export_memory_batches(*, conn, ids):
     """Read-model memory rows of ids, one list per chunk."""
     for chunk in chunks(ids, CHUNK):

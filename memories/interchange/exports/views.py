@@ -1,4 +1,5 @@
-"""Downloads of a client database, a search result or a graph view (see exports.py)."""
+"""Downloads of a client database, a search result or a graph view, in each format
+(json_export.py, csv_export.py, sqlite_export.py, markdown_zip.py)."""
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -7,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 from graphs.compute import compute
 from graphs.forms import GraphForm
 
-from . import reads as export_data, formats as exports
+from . import csv_export, json_export, markdown_zip, reads as export_data, sqlite_export
 from ...forms import ExportForm, FilterForm
 from ...http import client_view, error_response, respond
 from ...worker.jobs import job_enqueue
@@ -89,12 +90,13 @@ def _selection(handle, scope, query):
 def _download(fmt, rm, ids, name):
     content_type, ext = DOWNLOADS[fmt]
     if fmt == "json":
-        response = StreamingHttpResponse(exports.json_stream(rm=rm, ids=ids), content_type=content_type)
+        response = StreamingHttpResponse(json_export.json_stream(rm=rm, ids=ids), content_type=content_type)
     elif fmt == "csv":
-        response = StreamingHttpResponse(exports.csv_stream(rm=rm, ids=ids), content_type=content_type)
+        response = StreamingHttpResponse(csv_export.csv_stream(rm=rm, ids=ids), content_type=content_type)
     elif fmt == "sqlite":
-        response = FileResponse(exports.sqlite_file(rm=rm, ids=ids), content_type=content_type)
+        response = FileResponse(sqlite_export.sqlite_file(rm=rm, ids=ids), content_type=content_type)
     else:
-        response = FileResponse(exports.markdown_zip(rm=rm, ids=ids, folder=name), content_type=content_type)
+        archive = markdown_zip.markdown_zip(rm=rm, ids=ids, folder=name)
+        response = FileResponse(archive, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}.{ext}"'
     return response

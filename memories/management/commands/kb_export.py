@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 from tqdm import tqdm
 
-from memories.interchange.exports import reads as export_data, formats as exports
+from memories.interchange.exports import csv_export, json_export, markdown_zip, sqlite_export
+from memories.interchange.exports import reads as export_data
 from memories.store.canonical import StoreError
 from memories.store.registry import get_client, handle_for
 from memories.selectors import Filters
@@ -37,14 +38,14 @@ class Command(BaseCommand):
         path = Path(out).expanduser()
         with open(path, "wb") as target:
             if format in ("json", "csv"):
-                stream = exports.json_stream if format == "json" else exports.csv_stream
+                stream = json_export.json_stream if format == "json" else csv_export.csv_stream
                 for chunk in stream(rm=rm, ids=ids):
                     data = chunk.encode()
                     target.write(data)
                     bar.update(len(data))
             else:
-                source = exports.sqlite_file(rm=rm, ids=ids) if format == "sqlite" else exports.markdown_zip(
-                    rm=rm, ids=ids, folder=path.stem)
+                source = (sqlite_export.sqlite_file(rm=rm, ids=ids) if format == "sqlite"
+                          else markdown_zip.markdown_zip(rm=rm, ids=ids, folder=path.stem))
                 with source:
                     while data := source.read(1 << 20):
                         target.write(data)
