@@ -1,4 +1,5 @@
-"""Downloads of a graph view: GraphML (yEd, Cytoscape), GEXF (Gephi), node-link JSON (d3).
+"""Downloads of a graph view: GraphML (yEd, Cytoscape), GEXF (Gephi), node-link JSON (d3), and
+the memories it shows in memories' own export formats (the export's "graph" scope).
 
 Graphs from builders.py in, text or dicts out. The output is stable: nodes sorted by id,
 edges by (source, target, key), attributes by name, so one view always exports the same
@@ -9,6 +10,8 @@ import json
 import re
 
 import networkx as nx
+
+from .compute import compute
 
 # XML 1.0 forbids most control characters even escaped; memory text is untrusted and an
 # agent may well have pasted terminal output with ANSI escapes into a title.
@@ -88,3 +91,13 @@ def to_gexf(H):
 def to_node_link(H):
     """networkx node-link data (``edges="edges"``) with values as they are (JSON has null)."""
     return nx.node_link_data(_ordered(H, scalars=False), edges="edges")
+
+
+def graph_export_ids(handle, data, *, filters, q):
+    """The memory ids of the graph view `data` (GraphForm's cleaned data) of the memories that
+    `filters` and `q` select, as memories' export of scope "graph" takes them (registered in
+    apps.py); None while a whole-graph view is still being computed."""
+    result = compute(handle, data, filters=filters, q=q.strip())
+    if result.computing:
+        return None
+    return list(result.graph.nodes) if result.graph is not None else []

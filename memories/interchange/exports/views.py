@@ -1,14 +1,12 @@
-"""Downloads of a client database, a search result or a graph view, in each format
-(json_export.py, csv_export.py, sqlite_export.py, markdown_zip.py)."""
+"""Downloads of a client database, a search result or another app's selection (scopes.py), in
+each format (json_export.py, csv_export.py, sqlite_export.py, markdown_zip.py)."""
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from graphs.compute import compute
-from graphs.forms import GraphForm
-
 from . import csv_export, json_export, markdown_zip, reads as export_data, sqlite_export
+from .scopes import scope_for
 from ...forms import ExportForm, FilterForm
 from ...http import client_view, error_response, respond
 from ...worker.jobs import job_enqueue
@@ -61,7 +59,8 @@ def _big(request, handle, fmt, ids, name):
 
 
 def _selection_query(query):
-    """The request's parameters without the export's own: GraphForm has a `format` of its own."""
+    """The request's parameters without the export's own: a scope's form (a graph view's) may have a
+    `format` of its own."""
     selection = query.copy()
     for key in ("format", "scope"):
         selection.pop(key, None)
@@ -69,22 +68,21 @@ def _selection_query(query):
 
 
 def _selection(handle, scope, query):
-    """The memory ids of the scope; None while a whole-graph view is still being computed.
-    Raises ValueError with form errors, or LookupError for a graph view of a missing memory."""
+    """The memory ids of the scope; None while a registered scope's selection (a whole-graph view)
+    is still being computed. Raises ValueError with form errors, or LookupError for a selection
+    of something missing (a graph view of a missing memory)."""
     rm = handle.readmodel
     if scope == "all":
         return export_data.export_ids_all(rm=rm)
     filters_form = FilterForm(query)
-    graph_form = GraphForm(query) if scope == "graph" else None
-    if not filters_form.is_valid() or (graph_form is not None and not graph_form.is_valid()):
-        raise ValueError({**filters_form.errors, **(graph_form.errors if graph_form is not None else {})})
+    owned = scope_for(scope) if scope != "search" else None
+    scope_form = owned.form(query) if owned is not None else None
+    if not filters_form.is_valid() or (scope_form is not None and not scope_form.is_valid()):
+        raise ValueError({**filters_form.errors, **(scope_form.errors if scope_form is not None else {})})
     filters, q = filters_form.filters(), filters_form.cleaned_data["q"]
-    if graph_form is None:
+    if owned is None:
         return export_data.export_ids_search(rm=rm, filters=filters, q=q)
-    result = compute(handle, graph_form.cleaned_data, filters=filters, q=q.strip())
-    if result.computing:
-        return None
-    return list(result.graph.nodes) if result.graph is not None else []
+    return owned.select(handle, scope_form.cleaned_data, filters=filters, q=q)
 
 
 def _download(fmt, rm, ids, name):
