@@ -156,7 +156,7 @@ WRITER = textwrap.dedent("""
     import django
     django.setup()
     from memories import services
-    from memories.registry import get_client, handle_for
+    from memories.store.registry import get_client, handle_for
 
     rounds, threads = int(sys.argv[1]), int(sys.argv[2])
     handle = handle_for(get_client("default"))

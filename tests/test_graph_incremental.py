@@ -271,7 +271,7 @@ def test_a_new_memory_gets_its_rank_row_within_the_bound_in_a_real_worker(tmp_pa
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True,
                    timeout=120)
     # As a first start does (make run's kb_bootstrap): the default client database and its index.
-    bootstrap = "from memories.registry import ensure_default_client, handle_for\n" \
+    bootstrap = "from memories.store.registry import ensure_default_client, handle_for\n" \
                 "handle_for(ensure_default_client()).ensure_fresh()"
     subprocess.run([PYTHON, "manage.py", "shell", "-c", bootstrap], cwd=ROOT, env=env, check=True,
                    timeout=120)
@@ -305,7 +305,7 @@ def test_a_new_memory_gets_its_rank_row_within_the_bound_in_a_real_worker(tmp_pa
                 "type": "RELATED_TO", "strength": 0.5, "confidence": 0.8}])
             written = time.time()
             lags.append(ranked(new["id"], 30) - written)
-            script = ("import json, time\nfrom memories import services\nfrom memories.registry import "
+            script = ("import json, time\nfrom memories import services\nfrom memories.store.registry import "
                       "get_client, handle_for\nfrom django.contrib.auth import get_user_model\n"
                       "user, _ = get_user_model().objects.get_or_create(username='writer')\n"
                       "new = services.memory_create(handle=handle_for(get_client('default')), actor=user, "

@@ -335,7 +335,7 @@ def test_bad_input_is_a_tool_error_with_nothing_written(url, keys, team, tmp_pat
 KEY_SCRIPT = (
     "from django.contrib.auth import get_user_model\n"
     "from memories.agents.keys import api_key_create\n"
-    "from memories.registry import get_client\n"
+    "from memories.store.registry import get_client\n"
     "admin = get_user_model().objects.get(username='admin')\n"
     "print(api_key_create(client=get_client('{slug}'), actor=admin, name='agent', role='{role}')[1])\n"
 )

@@ -18,7 +18,7 @@ from django.urls import get_resolver
 from django.test import Client
 from django.contrib.auth import get_user_model
 from memories.models import Membership
-from memories.registry import ensure_default_client, handle_for
+from memories.store.registry import ensure_default_client, handle_for
 HEAVY = ("mcp", "memorygraph", "pydantic", "starlette")
 def loaded():
     return sorted(m for m in HEAVY if m in sys.modules)

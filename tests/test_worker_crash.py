@@ -48,7 +48,7 @@ class Site:
 from django.core.files.uploadedfile import SimpleUploadedFile
 from memories import services
 from memories.models import ClientDatabase, ImportJob
-from memories.registry import handle_for
+from memories.store.registry import handle_for
 from memories.worker.models import Job
 client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(team_file)!r}))
 handle = handle_for(client)
@@ -113,7 +113,7 @@ def team_setup(path):
     return f"""
 from memories import services
 from memories.models import ClientDatabase, TagBatch
-from memories.registry import handle_for
+from memories.store.registry import handle_for
 client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(path)!r}))
 handle = handle_for(client)
 handle.ensure_fresh()
@@ -177,7 +177,7 @@ def test_a_rebuild_killed_mid_way_is_retried_and_with_no_attempt_left_fails_with
     setup = f"""
 from memories.sync import services
 from memories.models import ClientDatabase, SyncState
-from memories.registry import handle_for
+from memories.store.registry import handle_for
 from memories.worker.models import Job
 client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(path)!r}))
 """
