@@ -33,17 +33,10 @@ def plan(incoming, side):
     writes, invalid = Writes(), list(incoming.invalid)
     current = side.rows(NODE, incoming.nodes.keys())
     for key, row in incoming.nodes.items():
-        ours = current.get(key)
-        if ours is None:
-            counts["new"] += 1
+        verdict = _verdict(NODE, current.get(key), row)
+        counts[verdict] += 1
+        if verdict in ("new", "changed"):
             writes.nodes.append(row)
-        elif same_row(ours, row):
-            counts["identical"] += 1
-        elif row_stamp(NODE, row) > row_stamp(NODE, ours):
-            counts["changed"] += 1
-            writes.nodes.append(row)
-        else:
-            counts["older"] += 1
     known = set(incoming.nodes) | set(side.versions(NODE))
     current = side.rows(EDGE, incoming.edges.keys())
     for key, row in incoming.edges.items():
@@ -52,16 +45,22 @@ def plan(incoming, side):
                             "one of its memories is neither in the file nor in the database"))
             counts["invalid"] += 1
             continue
-        ours = current.get(key)
-        if ours is None:
-            counts["relationships_new"] += 1
-            writes.edges.append(row)
-        elif same_row(ours, row):
-            counts["relationships_identical"] += 1
-        else:
-            counts["relationships_changed"] += 1
+        verdict = _verdict(EDGE, current.get(key), row)
+        counts[f"relationships_{verdict}"] += 1
+        if verdict in ("new", "changed"):
             writes.edges.append(row)
     return Plan(incoming.source, counts, invalid, writes)
+
+
+def _verdict(kind, ours, row):
+    """The file's row against ours: "new", "identical", "changed" (to be written) or "older". A
+    memory is written only over an older one; a relationship has no stamp to compare, so one that
+    differs is always written."""
+    if ours is None:
+        return "new"
+    if same_row(ours, row):
+        return "identical"
+    return "changed" if kind == EDGE or row_stamp(kind, row) > row_stamp(kind, ours) else "older"
 
 
 def apply(plan_, side, progress=None):
