@@ -6,7 +6,6 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from graphs import views as graph_views
-from memories.sync import views as sync_views
 from memories.access import visible_clients
 from memories.store.registry import ensure_default_client
 
@@ -24,10 +23,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("sync/", sync_views.sync_status, name="sync_status"),
-    path("sync/<slug:slug>/", sync_views.sync_row, name="sync_row"),
-    path("sync/<slug:slug>/now/", sync_views.sync_now, name="sync_now"),
-    path("sync/<slug:slug>/rebuild/", sync_views.sync_rebuild, name="sync_rebuild"),
+    path("sync/", include("memories.sync.urls")),
     path("c/<slug:client>/", include("memories.urls")),
     path("c/<slug:client>/", include("graphs.urls")),
     path("embed/<str:token>/", graph_views.embed, name="embed"),

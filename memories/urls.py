@@ -2,7 +2,7 @@ from django.urls import include, path, register_converter
 
 from .interchange.exports import views as export_views
 from .interchange.imports import views as import_views
-from .sync import views as sync_views
+from .sync.urls import client_urlpatterns as sync_urlpatterns
 from . import views
 from .editor import views as editor_views
 from .links import MemoryIdConverter
@@ -31,7 +31,7 @@ urlpatterns = [
     path("tags/bulk/", views.bulk_tag, name="bulk_tag"),
     path("tags/bulk/<int:batch_id>/undo/", views.bulk_tag_undo, name="bulk_tag_undo"),
     path("unresolved/", views.unresolved, name="unresolved"),
-    path("freshness/", sync_views.freshness_badge, name="freshness_badge"),
+    path("", include(sync_urlpatterns)),  # freshness/
     path("export/", export_views.export, name="export"),
     path("import/", import_views.import_start, name="import_start"),
     path("import/<int:job_id>/", import_views.import_job, name="import_job"),
