@@ -143,7 +143,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "memories.http.StoreErrorMiddleware",
+    "memories.http.KBErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

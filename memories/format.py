@@ -8,6 +8,8 @@ import re
 import uuid
 from datetime import datetime, timezone
 
+from .errors import FieldErrors
+
 MEMORY_TYPES = (
     "task", "code_pattern", "problem", "solution", "project", "technology", "error",
     "fix", "command", "file_context", "workflow", "general", "conversation",
@@ -40,12 +42,8 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 ID_RULE = "letters, digits, '-' and '_', at most 128 (memorygraph makes uuids)"
 
 
-class FormatError(ValueError):
+class FormatError(FieldErrors, ValueError):
     """A value the memorygraph format does not allow; ``errors`` maps field -> message."""
-
-    def __init__(self, errors):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 def now_iso():

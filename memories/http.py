@@ -9,7 +9,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.vary import vary_on_headers
 
 from .access import client_and_role
-from .store.canonical import StoreError, is_lock_timeout
+from .errors import KBError
+from .store.canonical import is_lock_timeout
 from .store.registry import handle_for
 
 
@@ -81,9 +82,10 @@ def _busy(exception):
             and is_lock_timeout(exception))
 
 
-class StoreErrorMiddleware:
-    """A memory file that is missing, locked or of another schema, or a read model locked for
-    longer than its busy timeout, gets a clear page (503), not a 500."""
+class KBErrorMiddleware:
+    """Answers every ``KBError`` a view lets through (memories/errors.py) with its status, message and
+    field errors, as the request wants them: JSON, or the error page. A read model locked for longer
+    than its busy timeout gets a 503 to try again, not a 500."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -92,8 +94,12 @@ class StoreErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, StoreError):
-            return error_response(request, str(exception), status=503)
+        if isinstance(exception, KBError):
+            response = error_response(request, exception.message, status=exception.status,
+                                      errors=exception.errors)
+            for name, value in exception.headers.items():
+                response[name] = value
+            return response
         if _busy(exception):
             response = error_response(
                 request, "The database is busy with a long write (a rebuild or an import); "

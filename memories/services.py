@@ -12,6 +12,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.utils import timezone
 
+from .errors import KBError
 from .store.canonical import CanonicalStore, StoreError
 from .format import (
     REL_TYPES, FormatError, id_error, is_fraction, memory_properties, new_id, normalise_tags,
@@ -34,7 +35,7 @@ CHUNK = 500
 BULK_INLINE = 1000  # bulk tagging of more memories than this is a worker job (memories/worker/)
 
 
-class ServiceError(Exception):
+class ServiceError(KBError):
     status = 400
 
 

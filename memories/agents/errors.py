@@ -3,15 +3,11 @@
 KeyError401 deliberately says the same for a missing, wrong, expired or revoked key and for a
 key of another client database, so a caller learns nothing about keys it does not hold.
 """
+from ..errors import KBError
 
 
-class AgentError(Exception):
+class AgentError(KBError):
     status = 400
-
-    def __init__(self, message, *, headers=None):
-        super().__init__(message)
-        self.message = message
-        self.headers = headers or {}
 
 
 class KeyError401(AgentError):

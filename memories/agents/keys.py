@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from ..errors import FieldErrors
 from ..models import ApiKey, ApiRate, AuditEntry
 from ..store.registry import DEFAULT_SLUG, default_memory_path, ensure_default_client
 from . import sql
@@ -28,12 +29,8 @@ LAST_USE_EVERY = timedelta(seconds=60)  # last use is written at most once a min
 NAME_MAX = 100
 
 
-class KeyProblem(ValueError):
+class KeyProblem(FieldErrors, ValueError):
     """A key that cannot be created as asked; ``errors`` maps field -> message."""
-
-    def __init__(self, errors):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 def hash_key(raw_key):

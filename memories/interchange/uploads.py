@@ -23,6 +23,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from ..errors import KBError
 from ..models import ImportJob
 
 log = logging.getLogger("memories.uploads")
@@ -31,7 +32,7 @@ ORPHAN_GRACE_S = 3600  # longer than any preview takes to read its file
 MB = 1024 * 1024
 
 
-class UploadsFull(Exception):
+class UploadsFull(KBError):
     """This client database's waiting uploads leave no room for another; the message says what to do."""
 
     status = 413
@@ -74,7 +75,8 @@ def upload_store(*, client, upload):
                 f"The uploads waiting to be imported into {client.name} take {used / MB:.1f} MB; with this one "
                 f"({upload.size / MB:.1f} MB) they would pass the {limit / MB:g} MB allowed "
                 "(KB_UPLOAD_CLIENT_MAX_MB). Run or discard the pending imports listed on the import page, or "
-                f"wait until they expire ({settings.KB_UPLOAD_KEEP_HOURS:g} hours after their upload).")
+                f"wait until they expire ({settings.KB_UPLOAD_KEEP_HOURS:g} hours after their upload).",
+                errors={"file": "no room for more waiting uploads"})
         path = folder / uuid.uuid4().hex / "upload"
         path.parent.mkdir()
         try:

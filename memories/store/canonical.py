@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 import libsql_experimental as libsql
 
+from ..errors import KBError
 from . import sql
 from .base import Store
 from .changes import ChangeReads
@@ -25,8 +26,10 @@ from .writers import WriterLock, writer_turn
 BUSY_TIMEOUT_MS = 5000
 
 
-class StoreError(Exception):
+class StoreError(KBError):
     """The canonical file cannot be used; the message says why, for a person."""
+
+    status = 503
 
 
 class StoreMissing(StoreError):

@@ -15,14 +15,17 @@ from pathlib import Path
 
 from django.conf import settings
 
+from ..errors import KBError
 from ..store import sql
 from ..store.rows import marks
 
 TIMEOUT_S = float(os.environ.get("KB_SYNC_TIMEOUT", "10"))
 
 
-class RemoteError(Exception):
+class RemoteError(KBError):
     """The primary cannot be used; the message says why, for a person."""
+
+    status = 503
 
 
 class SecretMissing(RemoteError):

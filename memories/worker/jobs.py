@@ -6,6 +6,7 @@ import time
 from django.db import transaction
 from django.utils import timezone
 
+from memories.errors import KBError
 from memories.store.progress import throttled
 
 from .models import Job
@@ -14,16 +15,18 @@ WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"  # who runs a job; read by c
 HEARTBEAT_S = 2.0  # a running job's progress (and so its heartbeat) is written at most this often
 
 
-class JobError(Exception):
+class JobError(KBError):
     """A job that cannot finish for a reason its page should show (not a crash: no retry)."""
 
 
-class JobConflict(Exception):
+class JobConflict(KBError):
     status = 409
 
 
-class JobCancelled(Exception):
+class JobCancelled(KBError):
     """Raised at a chunk's end when Cancel was pressed: what the chunks before wrote stays."""
+
+    status = 409
 
 
 CANCEL_CHECK_S = 0.5  # a running job reads its cancel flag at most this often (one indexed read)

@@ -12,13 +12,12 @@ from django.views.decorators.csrf import csrf_exempt
 
 from kbsite.auth import client_address
 
-from ...store.canonical import StoreError
+from ...errors import KBError
 from ...format import CONTENT_MAX, FormatError
 from ...store.registry import handle_for
-from ...services import ServiceError
 from ...store.groupcommit import fresh_unless_writing
 from ..actor import actor_for
-from ..errors import AgentError, BodyTooLarge, KeyError401
+from ..errors import BodyTooLarge
 from ..keys import authenticate_key
 from .serializers import PayloadError, api_errors
 
@@ -33,6 +32,15 @@ def error(status, message, errors=None, headers=None):
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def _detail(exc):
+    """The cloud API's ``detail`` and ``errors`` for a refusal: invalid input names its fields as
+    memorygraph's payloads do; any other error says its message."""
+    if isinstance(exc, (PayloadError, FormatError)):
+        errors = api_errors(exc.errors) if isinstance(exc, FormatError) else exc.errors
+        return "Invalid input: " + "; ".join(errors.values()), errors
+    return exc.message, None
 
 
 def raw_key(request):
@@ -63,7 +71,8 @@ def read_json(request):
 
 def api_view(*, methods, write=(), fresh=True):
     """Resolve the client database, authenticate the key (a write for methods in ``write``),
-    and map every refusal to its status; the view gets (request, handle, actor, **kwargs).
+    and answer every refusal (any ``KBError``) with its status; the view gets (request, handle,
+    actor, **kwargs).
 
     ``fresh=False`` for a view that reads nothing before its write: a store arriving while this
     process commits another write does not wait for the handle's lock here, and joins the next
@@ -87,16 +96,7 @@ def api_view(*, methods, write=(), fresh=True):
                 else:
                     fresh_unless_writing(handle)
                 return view(request, handle, actor_for(key), **kwargs)
-            except AgentError as exc:
-                return error(exc.status, exc.message, headers=exc.headers)
-            except PayloadError as exc:
-                return error(400, "Invalid input: " + "; ".join(exc.errors.values()), exc.errors)
-            except FormatError as exc:
-                errors = api_errors(exc.errors)
-                return error(400, "Invalid input: " + "; ".join(errors.values()), errors)
-            except ServiceError as exc:
-                return error(exc.status, str(exc))
-            except StoreError as exc:
-                return error(503, str(exc))
+            except KBError as exc:
+                return error(exc.status, *_detail(exc), headers=exc.headers)
         return wrapper
     return decorate

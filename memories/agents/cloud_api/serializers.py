@@ -5,17 +5,14 @@ are checked field by field, so a wrong type is a 400 naming the field before any
 """
 import json
 
+from ...errors import FieldErrors
 from ...format import CONTEXT_LIST_FIELDS, CONTEXT_TEXT_FIELDS, MEMORY_TYPES, REL_TYPES, decode_value
 
 CONTEXT_FIELDS = (*CONTEXT_TEXT_FIELDS, *CONTEXT_LIST_FIELDS, "additional_metadata")
 
 
-class PayloadError(ValueError):
+class PayloadError(FieldErrors, ValueError):
     """Invalid input; ``errors`` maps the payload's field names to messages."""
-
-    def __init__(self, errors):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 def memory_json(row):

@@ -16,7 +16,7 @@ from kbsite.auth import client_address
 
 from ...models import ApiKey
 from ...store.registry import get_client, handle_for
-from ..errors import KeyError401, KeyError403, RateLimited
+from ..errors import BodyTooLarge, KeyError401, KeyError403, RateLimited
 from ..keys import authenticate_key
 from . import WRITE_TOOLS
 
@@ -65,15 +65,15 @@ def _authenticate(request, client, body):
 def endpoint(request, client):
     database = get_client(client)
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > MAX_BODY:
-        return _error(f"The request body may have at most {MAX_BODY:,} bytes.", 413)
-    body = request.body
     try:
+        if not length.isdigit() or int(length) > MAX_BODY:
+            raise BodyTooLarge(f"The request body may have at most {MAX_BODY:,} bytes.")
+        body = request.body
         key = _authenticate(request, database, body)
     except KeyError401 as exc:
-        return _error(exc.message, 401, {"WWW-Authenticate": CHALLENGE})
-    except RateLimited as exc:
-        return _error(exc.message, 429, exc.headers)
+        return _error(exc.message, exc.status, {**exc.headers, "WWW-Authenticate": CHALLENGE})
+    except (BodyTooLarge, RateLimited) as exc:
+        return _error(exc.message, exc.status, exc.headers)
     if request.method != "POST":
         # Stateless: no stream to open with GET, no session to end with DELETE (the spec's answer).
         response = _error("This endpoint takes MCP messages by POST only.", 405)

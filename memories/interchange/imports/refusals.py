@@ -1,11 +1,12 @@
 """What an import refuses: a whole file (``ImportRefused``) or one row of it (``RowRefused``)."""
+from ...errors import KBError
 
 
-class ImportRefused(Exception):
+class ImportRefused(KBError):
     """The file as a whole cannot be imported; the message says why, for a person."""
 
 
-class RowRefused(Exception):
+class RowRefused(KBError):
     """One row cannot be imported; the message says why, and the rest of the file goes on."""
 
 
