@@ -180,10 +180,7 @@ def memory_edit(request, handle, memory_id):
 @require_POST
 @client_view(role="editor")
 def memory_delete(request, handle, memory_id):
-    try:
-        services.memory_delete(handle=handle, actor=request.user, memory_id=memory_id)
-    except services.NotFound as exc:
-        raise Http404(str(exc))
+    services.memory_delete(handle=handle, actor=request.user, memory_id=memory_id)
     messages.success(request, "Memory deleted.")
     return redirect("memory_list", handle.client.slug)
 
@@ -197,8 +194,6 @@ def memory_tags(request, handle, memory_id):
         service = services.tag_add if form.cleaned_data["action"] == "add" else services.tag_remove
         try:
             service(handle=handle, actor=request.user, memory_id=memory_id, tag=form.cleaned_data["tag"])
-        except services.NotFound as exc:
-            raise Http404(str(exc))
         except FormatError as exc:
             status, error = 400, " ".join(exc.errors.values())
     else:
@@ -250,10 +245,7 @@ def relationship_delete(request, handle, rel_id):
     if back and back not in ends:
         return error_response(request, "memory must be the id of one end of this relationship (the page to go "
                                        "back to); nothing was removed.", status=400)
-    try:
-        services.relationship_delete(handle=handle, actor=request.user, rel_id=rel_id)
-    except services.NotFound as exc:
-        raise Http404(str(exc))
+    services.relationship_delete(handle=handle, actor=request.user, rel_id=rel_id)
     messages.success(request, "Relationship removed.")
     if back:
         return redirect("memory_detail", handle.client.slug, back)
@@ -281,7 +273,7 @@ def tag_rename(request, handle):
     old = form.cleaned_data["old"].strip().lower()
     ids = selectors.tag_memory_ids(rm=handle.readmodel, tag=old)
     if not ids:
-        return error_response(request, f"No memory has the tag {old!r}.", status=404)
+        raise services.NotFound(f"No memory has the tag {old!r}.")
     try:
         changed = services.tag_rename(handle=handle, actor=request.user, old=old,
                                       new=form.cleaned_data["new"], memory_ids=ids)
@@ -344,10 +336,7 @@ def bulk_tag(request, handle):
 @client_view(role="editor")
 def bulk_tag_undo(request, handle, batch_id):
     batch = get_object_or_404(TagBatch, pk=batch_id, client=handle.client)
-    try:
-        job = services.bulk_tag_undo(handle=handle, actor=request.user, batch=batch)
-    except services.Conflict as exc:
-        return error_response(request, str(exc), status=409)
+    job = services.bulk_tag_undo(handle=handle, actor=request.user, batch=batch)
     if job is not None:  # a big batch: the worker undoes it
         return redirect("job_detail", handle.client.slug, job.pk)
     messages.success(request, f"Undid tagging {len(batch.memory_ids)} memories with {batch.tag!r}.")

@@ -111,3 +111,17 @@ def test_field_errors_are_listed_on_the_page(web, raising):
     body = web.get("/c/acme/memories/").content.decode()
     assert "no room for more waiting uploads" in body
 
+
+def test_a_format_error_while_an_import_runs_is_bad_input(web, handle, monkeypatch):
+    """It was answered 409 (changed meanwhile); a value the format refuses is the file's fault."""
+    job = ImportJob.objects.create(client=handle.client, filename="laptop.json", path="/nonexistent/upload")
+
+    def refuse(**kwargs):
+        raise FormatError({"title": "Title is required."})
+
+    monkeypatch.setattr(services, "import_run", refuse)
+    response = web.post(f"/c/acme/import/{job.pk}/run/", headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert response.json() == {"error": "title: Title is required.", "errors": {"title": "Title is required."}}
+    page = web.post(f"/c/acme/import/{job.pk}/run/")
+    assert page.status_code == 400 and "title: Title is required." in page.content.decode()

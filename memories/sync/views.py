@@ -83,10 +83,7 @@ def sync_now(request, slug):
 @require_POST
 def sync_rebuild(request, slug):
     client = _client(request, slug)
-    try:
-        services.index_rebuild_request(client=client, actor=request.user)
-    except services.Conflict as exc:
-        return error_response(request, str(exc), status=exc.status)
+    services.index_rebuild_request(client=client, actor=request.user)
     return _after(request, client)
 
 

@@ -9,7 +9,7 @@ from memories.http import client_view, error_response, respond
 from memories.models import Membership
 
 from . import selectors
-from .jobs import JobConflict, job_cancel, job_retry
+from .jobs import job_cancel, job_retry
 from .kinds import exports_folder
 from .models import Job
 
@@ -63,10 +63,7 @@ def job_download(request, handle, job_id):
 def _act(request, handle, job_id, action):
     job = _job(request, handle, job_id)
     require(request.user, handle.client, RETRY_ROLE.get(job.kind, Membership.EDITOR))
-    try:
-        action(job)
-    except JobConflict as exc:
-        return error_response(request, str(exc), status=exc.status)
+    action(job)
     if request.htmx and not request.htmx.boosted:
         if request.POST.get("from") == "list":  # the list's row was pressed: answer the list
             return job_list(request, handle.client.slug)

@@ -11,7 +11,7 @@ VERSION = "memory-kb/1"
 
 
 def _not_found(memory_id):
-    return JsonResponse({"detail": f"No memory with id {memory_id}.", "errors": {}}, status=404)
+    return services.NotFound(f"No memory with id {memory_id}.")
 
 
 @api_view(methods=("GET",))
@@ -32,7 +32,7 @@ def memory_store(request, handle, actor):
 def memory(request, handle, actor, memory_id):
     rm = handle.readmodel
     if selectors.memory_row(rm, memory_id) is None:
-        return _not_found(memory_id)
+        raise _not_found(memory_id)
     if request.method == "GET":
         return JsonResponse(selectors.memory_get(rm=rm, memory_id=memory_id))
     if request.method == "DELETE":
@@ -48,7 +48,7 @@ def relationship_store(request, handle, actor):
     args = relationship_args(read_json(request))
     for memory_id in (args["from_id"], args["to_id"]):
         if selectors.memory_row(handle.readmodel, memory_id) is None:
-            return _not_found(memory_id)
+            raise _not_found(memory_id)
     rel_id = services.relationship_create(handle=handle, actor=actor, **args)
     return JsonResponse({"id": rel_id, "relationship_id": rel_id}, status=201)
 
@@ -60,7 +60,7 @@ def related(request, handle, actor, memory_id):
     if unknown := [t for t in types if t not in REL_TYPES]:
         raise PayloadError({"relationship_types": f"Unknown relationship type {unknown[0][:40]!r}."})
     if selectors.memory_row(handle.readmodel, memory_id) is None:
-        return _not_found(memory_id)
+        raise _not_found(memory_id)
     found = selectors.related(rm=handle.readmodel, memory_id=memory_id, max_depth=depth, rel_types=types)
     return JsonResponse({"memory_id": memory_id, "related_memories": found})
 

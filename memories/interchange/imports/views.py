@@ -6,10 +6,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from ... import services
-from ...format import FormatError
 from ...http import client_view, error_response, respond
 from .refusals import ImportRefused
-from ..uploads import UploadsFull
 from ...models import ImportJob
 from ...worker.models import Job
 
@@ -67,11 +65,8 @@ def _import_start(request, handle):
         return error_response(request, "Choose a file to import.", status=400, errors={"file": "required"})
     try:
         job = services.import_upload(handle=handle, actor=request.user, upload=upload)
-    except ImportRefused as exc:
-        return error_response(request, f"{upload.name}: {exc}", status=400, errors={"file": str(exc)})
-    except UploadsFull as exc:
-        return error_response(request, str(exc), status=exc.status,
-                              errors={"file": "no room for more waiting uploads"})
+    except ImportRefused as exc:  # the page names the file it refused
+        raise ImportRefused(f"{upload.name}: {exc}", errors={"file": str(exc)}) from exc
     return redirect("import_job", handle.client.slug, job.pk)
 
 
@@ -102,10 +97,7 @@ def import_job(request, handle, job_id):
 @client_view(role="editor")
 def import_run(request, handle, job_id):
     job = get_object_or_404(ImportJob, pk=job_id, client=handle.client)
-    try:
-        services.import_run(handle=handle, actor=request.user, job=job)
-    except (services.Conflict, FormatError) as exc:
-        return error_response(request, str(exc), status=409)
+    services.import_run(handle=handle, actor=request.user, job=job)
     return redirect("import_job", handle.client.slug, job.pk)
 
 
@@ -113,8 +105,5 @@ def import_run(request, handle, job_id):
 @client_view(role="editor")
 def import_discard(request, handle, job_id):
     job = get_object_or_404(ImportJob, pk=job_id, client=handle.client)
-    try:
-        services.import_discard(job=job)
-    except services.Conflict as exc:
-        return error_response(request, str(exc), status=409)
+    services.import_discard(job=job)
     return redirect("import_start", handle.client.slug)
