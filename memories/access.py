@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404
 
-from .store import sql
+from . import sql
 from .models import ClientDatabase, Membership
 from .store.registry import DEFAULT_SLUG, default_memory_path, get_client
 

@@ -13,7 +13,7 @@ from .format import (
 from .models import ClientDatabase
 from .sync.forms import SyncedClientFields
 from .selectors import VERSION_DIGEST, Filters, decode_cursor, is_timestamp
-from .store.sql import SORTS
+from .sql import SORTS
 
 TYPE_CHOICES = [(t, t.replace("_", " ")) for t in MEMORY_TYPES]
 REL_CHOICES = [(cat.capitalize(), [(t, t) for t in types]) for cat, types in REL_CATEGORIES.items()]

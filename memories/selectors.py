@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .store import sql
+from . import sql
+from .search import sql as search_sql
 from .store.cache import cached
 from .format import IMPORTANCE_BANDS, REL_CATEGORY, UNRESOLVABLE_TYPES, decode_value
 from .store.rows import marks
@@ -251,7 +252,7 @@ def _graph_counts(rm):
 def selection_ids(*, rm, filters, parsed=None):
     """Ids of every memory matched by a search and/or filters (for bulk tagging)."""
     if parsed is not None:
-        query, params = sql.match_query(sql.MATCH_IDS, filters=filters)
+        query, params = search_sql.match_query(search_sql.MATCH_IDS, filters=filters)
         return [r[0] for r in rm.conn.execute(query, [parsed.match, *params]).fetchall()]
     query, params = sql.list_query(filters, "newest", None, -1)
     return [r["id"] for r in rm.conn.execute(query, params).fetchall()]

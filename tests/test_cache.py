@@ -2,13 +2,13 @@
 import threading
 import time
 
-from memories.store import cache, sql
+from memories.store import cache, schema
 from memories.store.readmodel import ReadModel
 
 
 def _rm(path):
     rm = ReadModel(path)
-    for statement in sql.statements(sql.READ_MODEL_TABLES):
+    for statement in schema.statements(schema.READ_MODEL_TABLES):
         rm.conn.execute(statement)
     return rm
 

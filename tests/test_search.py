@@ -176,7 +176,7 @@ def test_facet_or_within_a_facet_and_across_facets(handle):
 
 def test_a_prefix_query_snippets_its_rows_in_one_pass(handle, seeded):
     # The rowid-range form (SNIPPETS_PREFIX) answers as the one-lookup-per-rowid form does.
-    from memories.store import sql
+    from memories.search import sql
     from memories.search.backends.fts import SNIPPETS_PREFIX
 
     conn, match = handle.readmodel.conn, '"zorbl"*'

@@ -166,10 +166,7 @@ def _flush(key, kind, window, delta):
     """Add delta to the shared count; returns the window's total as now known."""
     try:
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {ApiRate._meta.db_table} (key_id, kind, minute, count) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (key_id, kind, minute) DO UPDATE SET count = count + excluded.count RETURNING count",
-                [key.pk, kind, window.minute, delta])
+            cursor.execute(sql.rate_add(), [key.pk, kind, window.minute, delta])
             shared = cursor.fetchone()[0]
     finally:
         with _counts_lock:

@@ -6,7 +6,7 @@ from memories import selectors
 from memories.search.backends.fts import SNIPPETS_PREFIX
 from memories.search.query import parse_query
 from memories.selectors import Filters
-from memories.store import sql
+from memories.search import sql
 from memories.store.rows import marks
 
 from .synthetic import PROJECTS

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from ..store import sql
+from . import sql
 from ..models import AuditEntry
 from .sides import EDGE, NODE, Writes, row_problem, row_stamp, same_row
 

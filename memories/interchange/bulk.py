@@ -27,7 +27,9 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from memories.store import sql
+from memories.interchange import sql
+from memories.store import schema
+from memories.store import sql as store_sql
 from memories.store.canonical import CanonicalStore, StoreBusy, StoreError, translate_error
 from memories.store.readmodel import STAMP, ReadModel
 from memories.store.rebuild import load_batch, triggers
@@ -215,7 +217,7 @@ def _index(rm, writes, child, total, progress, temporal):
             for step, rows, readback in child.acks():
                 if step == "put_nodes":
                     versions = dict(readback)
-                    last = conn.execute("SELECT coalesce(max(rid), 0) FROM memory").fetchone()[0]
+                    last = conn.execute(sql.MEMORY_LAST_RID).fetchone()[0]
                     load_batch(conn, [memory_record(r.id, json.loads(r.properties), versions[r.id])
                                       for r in rows if r.id in versions])
                     # Indexed for search now, while the writer writes the next chunk (one FTS rebuild
@@ -228,7 +230,7 @@ def _index(rm, writes, child, total, progress, temporal):
                         # that came after the last chunk), which their rows do not touch.
                         _put_memories_together(conn)
                         memories_together = True
-                    conn.executemany(sql.EDGE_INSERT_RM, _edge_records(rows, readback, temporal))
+                    conn.executemany(store_sql.EDGE_INSERT_RM, _edge_records(rows, readback, temporal))
                 done += len(rows)
                 if progress:
                     progress(done, total)
@@ -267,33 +269,33 @@ def _take_apart(conn, writes):
     itself and the counts and indexes are made after it."""
     ReadModel.remove_edges(conn, writes.edge_deletes)
     ReadModel.remove_memories(conn, writes.node_deletes)
-    if conn.execute("SELECT 1 FROM memory LIMIT 1").fetchone():
-        conn.executemany(sql.MEMORY_DELETE, ((r.id,) for r in writes.nodes))
-        conn.executemany(sql.MEMORY_TAG_DELETE, ((r.id,) for r in writes.nodes))
-    if conn.execute("SELECT 1 FROM edge LIMIT 1").fetchone():
-        conn.executemany(sql.EDGE_RM, ((r.id,) for r in writes.edges))
-    for statement in triggers(sql.READ_MODEL_TRIGGERS):
+    if conn.execute(sql.MEMORY_ANY).fetchone():
+        conn.executemany(store_sql.MEMORY_DELETE, ((r.id,) for r in writes.nodes))
+        conn.executemany(store_sql.MEMORY_TAG_DELETE, ((r.id,) for r in writes.nodes))
+    if conn.execute(sql.EDGE_ANY).fetchone():
+        conn.executemany(store_sql.EDGE_RM, ((r.id,) for r in writes.edges))
+    for statement in triggers(schema.READ_MODEL_TRIGGERS):
         conn.execute(f"DROP TRIGGER IF EXISTS {statement.split()[2]}")
-    for statement in sql.statements(sql.READ_MODEL_INDEXES):
+    for statement in schema.statements(schema.READ_MODEL_INDEXES):
         conn.execute(f"DROP INDEX IF EXISTS {statement.split()[2]}")
 
 
 def _indexes(*, memories):
     """READ_MODEL_INDEXES of the memory and memory_tag tables (``memories``), or of the others."""
-    return [s for s in sql.statements(sql.READ_MODEL_INDEXES)
+    return [s for s in schema.statements(schema.READ_MODEL_INDEXES)
             if (s.split(" ON ")[1].split("(")[0].strip() in ("memory", "memory_tag")) == memories]
 
 
 def _put_memories_together(conn):
     # One b-tree per term, as a rebuild leaves it: the chunks' inserts left many small segments.
-    conn.execute("INSERT INTO memory_fts(memory_fts) VALUES ('optimize')")
+    conn.execute(sql.FTS_OPTIMIZE)
     for statement in _indexes(memories=True):
         conn.execute(statement)
 
 
 def _put_together(conn):
     """The rest, after the last chunk: the other indexes, the counts and the triggers."""
-    for statement in _indexes(memories=False) + sql.statements(sql.FACETS_FROM_SCRATCH):
+    for statement in _indexes(memories=False) + schema.statements(schema.FACETS_FROM_SCRATCH):
         conn.execute(statement)
-    for statement in triggers(sql.READ_MODEL_TRIGGERS):
+    for statement in triggers(schema.READ_MODEL_TRIGGERS):
         conn.execute(statement)

@@ -11,7 +11,8 @@ import json
 
 from django.conf import settings
 
-from ..store import sql
+from . import sql
+from ..store import sql as store_sql
 from ..store.copies import EdgeRow, NodeRow
 from ..format import memory_row_errors, relationship_row_errors
 from . import bulk
@@ -134,7 +135,7 @@ class ClientSide(FileSide):
     def versions(self, kind):
         """From the read model, whose versions are the canonical file's (read back after
         every write; the caller brings it up to date first): stdlib reads are ~10x faster."""
-        query = sql.MEMORY_VERSIONS if kind == NODE else sql.EDGE_VERSIONS_RM
+        query = store_sql.MEMORY_VERSIONS if kind == NODE else store_sql.EDGE_VERSIONS_RM
         return dict(self.handle.readmodel.conn.execute(query).fetchall())
 
     def versions_of(self, kind, ids):

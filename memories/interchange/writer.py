@@ -4,7 +4,8 @@ Runs in a fresh interpreter of its own (``python -m memories.interchange.writer`
 ``bulk.py``), so libsql is never imported in it: POSIX locks are per process, and stdlib
 sqlite3 writing a file that libsql has open in the same process would not see libsql's
 locks (drivers.md). This module
-imports nothing but the standard library and ``memories.sql``; keep it that way.
+imports nothing but the standard library and the SQL modules (``memories.interchange.sql``,
+``memories.store.sql``); keep it that way.
 
 The rules for writing the file are the canonical store's (connector.py): the file's own
 schema and journal mode untouched, its busy timeout, foreign keys on (libsql's default, so
@@ -25,7 +26,8 @@ import sqlite3
 import sys
 import time
 
-from memories.store import sql
+from memories.interchange import sql
+from memories.store import sql as store_sql
 from memories.store.rows import chunks, marks
 
 BUSY_TIMEOUT_S = 5.0  # connector.BUSY_TIMEOUT_MS
@@ -61,17 +63,17 @@ class Writer:
         return readback
 
     def delete_edges(self, ids):
-        self.conn.executemany(sql.EDGE_DELETE, [(i,) for i in ids])
+        self.conn.executemany(store_sql.EDGE_DELETE, [(i,) for i in ids])
         return None
 
     def delete_nodes(self, ids):
         for memory_id in ids:  # as CanonicalStore.delete_node: its relationships first
-            self.conn.execute(sql.NODE_EDGES_DELETE, (memory_id, memory_id))
-            self.conn.execute(sql.NODE_DELETE, (memory_id,))
+            self.conn.execute(store_sql.NODE_EDGES_DELETE, (memory_id, memory_id))
+            self.conn.execute(store_sql.NODE_DELETE, (memory_id,))
         return None
 
     def put_nodes(self, rows):
-        self.conn.executemany(sql.NODE_UPSERT_ROW, [(r[0], r[1], r[2], r[3]) for r in rows])
+        self.conn.executemany(store_sql.NODE_UPSERT_ROW, [(r[0], r[1], r[2], r[3]) for r in rows])
         return self._read_back(sql.NODE_VERSIONS_BY_IDS, [r[0] for r in rows])
 
     def put_edges(self, rows):
@@ -79,13 +81,13 @@ class Writer:
         Rows are EdgeRow tuples: id, from_id, to_id, rel_type, properties, created_at,
         valid_from, valid_until, recorded_at, invalidated_by."""
         if self.temporal:
-            query, params = sql.EDGE_UPSERT_ROW_TEMPORAL, [
+            query, params = store_sql.EDGE_UPSERT_ROW_TEMPORAL, [
                 (r[0], r[1], r[2], r[3], r[4], r[5], r[6] or r[5], r[7], r[8] or r[5], r[9]) for r in rows]
         elif self.has_valid_until:
-            query, params = sql.EDGE_UPSERT_ROW_HALF, [
+            query, params = store_sql.EDGE_UPSERT_ROW_HALF, [
                 (r[0], r[1], r[2], r[3], r[4], r[5], r[7], r[9]) for r in rows]
         else:
-            query, params = sql.EDGE_UPSERT_ROW, [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+            query, params = store_sql.EDGE_UPSERT_ROW, [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
         self.conn.executemany(query, params)
         by_ids = sql.EDGE_READBACK_BY_IDS_TEMPORAL if self.has_valid_until else sql.EDGE_READBACK_BY_IDS
         return self._read_back(by_ids, [r[0] for r in rows])

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import libsql_experimental as libsql
 
 from ..errors import KBError
-from . import sql
+from . import schema, sql
 from .base import Store
 from .changes import ChangeReads
 from .copies import WholeRows
@@ -109,7 +109,7 @@ class CanonicalStore(ChangeReads, WholeRows, Store):
 
     def _create_schema(self):
         try:
-            self.conn.executescript(sql.CANONICAL_SCHEMA)
+            self.conn.executescript(schema.CANONICAL_SCHEMA)
             self.conn.commit()
         except self._errors as exc:
             raise translate_error(exc, self.path) from exc

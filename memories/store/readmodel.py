@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
-from . import sql
+from . import schema, sql
 from ..search.spelling import sql as vocab_sql
 from .rebuild import Rebuild
 from .records import edge_record, memory_record
@@ -87,7 +87,8 @@ class ReadModel(Rebuild):
         self.path = str(path)
         self.conn = connect(self.path)
         # The outbox of a synced client outlives rebuilds (its table is never dropped).
-        for statement in sql.statements(sql.OUTBOX_TABLE + ";" + ANALYTICS_TABLES + ";" + vocab_sql.TABLE):
+        tables = schema.OUTBOX_TABLE + ";" + ANALYTICS_TABLES + ";" + vocab_sql.TABLE
+        for statement in schema.statements(tables):
             self.conn.execute(statement)
 
     def close(self):
@@ -95,14 +96,14 @@ class ReadModel(Rebuild):
 
     def meta(self, key, default=None):
         try:
-            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            row = self.conn.execute(sql.META_GET, (key,)).fetchone()
         except sqlite3.OperationalError:
             return default
         return row[0] if row else default
 
     def is_built(self, source):
         """Built by this code version, from this canonical file (KB_MEMORY_DB may have changed)."""
-        return self.meta("version") == sql.READ_MODEL_VERSION and self.meta("source") == source
+        return self.meta("version") == schema.READ_MODEL_VERSION and self.meta("source") == source
 
     @contextmanager
     def write(self):
@@ -125,7 +126,7 @@ class ReadModel(Rebuild):
     def set_meta(conn, **values):
         """Set meta keys to values (as text) on ``conn``, inside the caller's transaction."""
         conn.executemany(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            sql.META_PUT,
             [(k, str(v)) for k, v in values.items()],
         )
 

@@ -7,7 +7,7 @@ indexer (interchange/bulk.py) shares with it: loading memory records, creating t
 import json
 import time
 
-from . import sql
+from . import schema, sql
 from .records import edge_record, memory_record
 from ..search.spelling import sql as vocab_sql
 
@@ -30,7 +30,7 @@ class Rebuild:
             for name in ("memory_fts", "memory_vocab", "term_vocab", "memory", "memory_tag", "edge",
                          "facet_count", "meta"):
                 conn.execute(f"DROP TABLE IF EXISTS {name}")
-            for statement in sql.statements(sql.READ_MODEL_TABLES):
+            for statement in schema.statements(schema.READ_MODEL_TABLES):
                 conn.execute(statement)
             done = 0
             batch = []
@@ -45,17 +45,17 @@ class Rebuild:
             if progress:
                 progress(done, total)
             conn.executemany(sql.EDGE_INSERT_RM, (edge_record(e) for e in store.iter_edges()))
-            conn.execute("INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')")
+            conn.execute(sql.FTS_REBUILD)
             conn.execute(vocab_sql.TABLE)
             conn.execute(vocab_sql.FILL)  # typo suggestions' vocabulary (memories/search/spelling/)
-            for statement in sql.statements(sql.READ_MODEL_INDEXES + sql.FACETS_FROM_SCRATCH):
+            for statement in schema.statements(schema.READ_MODEL_INDEXES + schema.FACETS_FROM_SCRATCH):
                 conn.execute(statement)
-            for statement in triggers(sql.READ_MODEL_TRIGGERS):
+            for statement in triggers(schema.READ_MODEL_TRIGGERS):
                 conn.execute(statement)
             if overlay:
                 overlay(conn)
             now = time.time()
-            self.set_meta(conn, version=sql.READ_MODEL_VERSION, source=store.path, built_at=now,
+            self.set_meta(conn, version=schema.READ_MODEL_VERSION, source=store.path, built_at=now,
                            refreshed_at=now, **{vocab_sql.GENERATION: vocab_sql.BUILT}, **(meta or {}))
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.execute("PRAGMA optimize")

@@ -14,7 +14,8 @@ import json
 import time
 from contextlib import contextmanager
 
-from ..store import sql
+from . import sql
+from ..store import sql as store_sql
 from ..store.base import Store
 from ..store.canonical import StoreError
 from ..store.readmodel import ReadModel, connect
@@ -34,14 +35,14 @@ def _number_text(value):
 
 
 def node_version(payload):
-    """The version sql.NODE_VERSIONS computes for this row in the replica."""
+    """The version store_sql.NODE_VERSIONS computes for this row in the replica."""
     props = json.loads(payload["properties"])
     stamp = props.get('updated_at')
     return f"{payload['updated_at']}|{len(payload['properties']) if stamp is None else stamp}"
 
 
 def edge_version(payload, temporal):
-    """The version sql.EDGE_VERSIONS(_TEMPORAL) computes for this row."""
+    """The version store_sql.EDGE_VERSIONS(_TEMPORAL) computes for this row."""
     props = json.loads(payload["properties"])
     version = (f"{len(payload['properties'])}|{props.get('last_validated') or ''}|"
                f"{_number_text(props.get('strength'))}")
@@ -78,7 +79,7 @@ def queued_ops(conn):
 
 
 def _meta(conn, key, default=None):
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    row = conn.execute(store_sql.META_GET, (key,)).fetchone()
     return row[0] if row else default
 
 
@@ -132,11 +133,11 @@ class OutboxStore(Store):
             yield from self.conn.execute(query.format(marks=marks(len(chunk))), chunk)
 
     def iter_nodes(self, ids=None):
-        for row in self._by_ids(sql.RM_NODES_BY_IDS, ids, sql.MEMORY_VERSIONS):
+        for row in self._by_ids(sql.RM_NODES_BY_IDS, ids, store_sql.MEMORY_VERSIONS):
             yield row["id"], json.loads(row["props"]), row["version"]
 
     def iter_edges(self, ids=None):
-        for row in self._by_ids(sql.RM_EDGES_BY_IDS, ids, sql.EDGE_VERSIONS_RM):
+        for row in self._by_ids(sql.RM_EDGES_BY_IDS, ids, store_sql.EDGE_VERSIONS_RM):
             yield {"id": row["id"], "from_id": row["from_id"], "to_id": row["to_id"],
                    "rel_type": row["rel_type"], "raw": row["props"], "props": json.loads(row["props"] or "{}"),
                    "created_at": row["created_at"], "valid_until": None if row["current"] else "",
@@ -155,9 +156,7 @@ class OutboxStore(Store):
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self
-            self.conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('changed_at', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(time.time_ns()),))
+            self.conn.execute(store_sql.META_PUT, ("changed_at", str(time.time_ns())))
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -211,8 +210,8 @@ def apply_to_replica(conn, ops, *, temporal):
                 conn.execute(sql.REPLICA_NODE_INSERT, (
                     object_id, payload["properties"], payload["created_at"], payload["updated_at"]))
         elif op == NODE_DELETE:
-            conn.execute(sql.NODE_EDGES_DELETE, (object_id, object_id))
-            conn.execute(sql.NODE_DELETE, (object_id,))
+            conn.execute(store_sql.NODE_EDGES_DELETE, (object_id, object_id))
+            conn.execute(store_sql.NODE_DELETE, (object_id,))
         elif op == EDGE_UPSERT:
             if conn.execute(sql.REPLICA_EDGE_UPDATE, (payload["properties"], object_id)).rowcount == 0:
                 args = [object_id, payload["from_id"], payload["to_id"], payload["rel_type"],
@@ -221,4 +220,4 @@ def apply_to_replica(conn, ops, *, temporal):
                     args += [payload["valid_from"], payload.get("valid_until"), payload["recorded_at"]]
                 conn.execute(edge_insert, tuple(args))
         elif op == EDGE_DELETE:
-            conn.execute(sql.EDGE_DELETE, (object_id,))
+            conn.execute(store_sql.EDGE_DELETE, (object_id,))

@@ -16,7 +16,8 @@ from pathlib import Path
 from django.conf import settings
 
 from ..errors import KBError
-from ..store import sql
+from . import sql
+from ..store import schema
 from ..store.rows import marks
 
 TIMEOUT_S = float(os.environ.get("KB_SYNC_TIMEOUT", "10"))
@@ -201,7 +202,7 @@ class Primary:
 
     def create_schema(self):
         """Apply memorygraph's schema at the primary (idempotent: CREATE ... IF NOT EXISTS)."""
-        self.pipeline([(statement, ()) for statement in sql.statements(sql.CANONICAL_SCHEMA)])
+        self.pipeline([(statement, ()) for statement in schema.statements(schema.CANONICAL_SCHEMA)])
 
     def _rows_by_ids(self, query, ids, chunk=200):
         """Rows of query for every id, in one request of as many statements as chunks."""

@@ -27,7 +27,7 @@ import turso.sync
 from django.utils import timezone
 
 from . import outbox
-from ..store import sql
+from . import sql
 from ..store.canonical import CanonicalStore, StoreError
 from ..models import SyncRun, SyncState
 from .primary import Primary, RemoteError, redact, resolve_token

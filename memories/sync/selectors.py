@@ -1,7 +1,7 @@
 """Reads about synced client databases: the freshness badge, the sync status page's rows and
 their lag chart, and which memories still wait in the outbox."""
 from ..selectors import age_text
-from ..store import sql
+from . import sql
 from .outbox import pending, pending_ids
 
 

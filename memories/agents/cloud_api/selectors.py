@@ -7,7 +7,9 @@ import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-from ...store import sql
+from ... import sql
+from .. import sql as agents_sql
+from ...search import sql as search_sql
 from ...search.query import any_words_query, meaningful_words, parse_query
 from ...search.engine import ranked_rids
 from ...selectors import Filters
@@ -30,7 +32,7 @@ def memory_get(*, rm, memory_id):
 def _rows_by_ids(rm, ids):
     if not ids:
         return {}
-    rows = rm.conn.execute(f"SELECT * FROM memory WHERE id IN ({marks(len(ids))})", ids).fetchall()
+    rows = rm.conn.execute(agents_sql.MEMORIES_BY_IDS.format(marks=marks(len(ids))), ids).fetchall()
     return {r["id"]: r for r in rows}
 
 
@@ -38,8 +40,7 @@ def related(*, rm, memory_id, max_depth, rel_types=()):
     """Memories within max_depth links of memory_id (either direction), nearest first, each with
     the link that reached it: [{"memory": ..., "relationship": ...}]."""
     type_clause = f" AND rel_type IN ({marks(len(rel_types))})" if rel_types else ""
-    query = ("SELECT from_id, to_id, rel_type, strength, confidence, context FROM edge "
-             f"WHERE (from_id = ? OR to_id = ?){type_clause}")
+    query = agents_sql.LINKS.format(types=type_clause)
     seen, found, frontier = {memory_id}, [], [memory_id]
     for depth in range(1, max_depth + 1):
         nxt = []
@@ -86,7 +87,7 @@ def _by_rids(rm, rids):
     if not rids:
         return []
     rows = {r["rid"]: r for r in rm.conn.execute(
-        sql.MEMORIES_BY_RIDS.format(marks=marks(len(rids))), rids).fetchall()}
+        search_sql.MEMORIES_BY_RIDS.format(marks=marks(len(rids))), rids).fetchall()}
     return [rows[r] for r in rids if r in rows]
 
 
@@ -104,8 +105,7 @@ def search(*, rm, args):
             where.append("m.importance >= ?")
             params.append(args["min_importance"])
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = rm.conn.execute(f"SELECT * FROM memory m {clause} "
-                               "ORDER BY m.importance DESC, m.created_at DESC LIMIT ?", [*params, want]).fetchall()
+        rows = rm.conn.execute(agents_sql.BY_IMPORTANCE.format(where=clause), [*params, want]).fetchall()
     return [memory_json(r) for r in rows[args["offset"]:]]
 
 
@@ -143,12 +143,11 @@ def recent_activity(*, rm, days, project, limit=20):
         params.append(project)
     clause = " AND ".join(where)
     by_type = Counter(dict(rm.conn.execute(
-        f"SELECT m.type, count(*) FROM memory m WHERE {clause} GROUP BY m.type", params).fetchall()))
-    recent = rm.conn.execute(f"SELECT * FROM memory m WHERE {clause} ORDER BY m.updated_at DESC LIMIT ?",
-                             [*params, limit]).fetchall()
+        agents_sql.RECENT_COUNTS.format(where=clause), params).fetchall()))
+    recent = rm.conn.execute(agents_sql.RECENTLY_UPDATED.format(where=clause), [*params, limit]).fetchall()
     open_where = [sql.UNRESOLVED] + (["m.project = ?"] if project else [])
     unresolved = rm.conn.execute(
-        f"SELECT * FROM memory m WHERE {' AND '.join(open_where)} ORDER BY m.updated_at DESC LIMIT ?",
+        agents_sql.RECENTLY_UPDATED.format(where=" AND ".join(open_where)),
         [*([project] if project else []), limit]).fetchall()
     return {"total_count": sum(by_type.values()), "memories_by_type": dict(by_type),
             "recent_memories": [memory_json(r) for r in recent],
@@ -157,10 +156,9 @@ def recent_activity(*, rm, days, project, limit=20):
 
 def statistics(*, rm):
     """The keys memorygraph's get_memory_statistics tool prints."""
-    row = rm.conn.execute("SELECT count(*) AS n, avg(importance) AS imp, avg(confidence) AS conf "
-                          "FROM memory").fetchone()
-    edges = rm.conn.execute("SELECT count(*) FROM edge").fetchone()[0]
-    by_type = dict(rm.conn.execute("SELECT type, count(*) FROM memory GROUP BY type ORDER BY type"))
+    row = rm.conn.execute(agents_sql.MEMORY_STATISTICS).fetchone()
+    edges = rm.conn.execute(agents_sql.EDGE_COUNT).fetchone()[0]
+    by_type = dict(rm.conn.execute(agents_sql.BY_TYPE))
     return {"total_memories": {"count": row["n"]}, "memories_by_type": by_type,
             "total_relationships": {"count": edges},
             "avg_importance": {"avg_importance": row["imp"] or 0.0},

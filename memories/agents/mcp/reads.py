@@ -11,7 +11,8 @@ from . import upstream  # noqa: F401  (first: memorygraph's import-time logging)
 from memorygraph.models import Relationship, RelationshipProperties, RelationshipType
 from memorygraph.utils.memory_parser import parse_memory_from_properties
 
-from ...store import sql
+from ... import sql
+from ..sql import BY_RIDS, NEIGHBOURS, RECENT, RECENT_COUNTS, RECENT_UNRESOLVED, STATISTICS, TYPE_COUNTS
 from ...search.query import any_words_query, meaningful_words, parse_query
 from ...search.engine import ranked_rids
 from ...selectors import Filters
@@ -26,21 +27,6 @@ RELATED_MAX = 200
 RECENT_LIMIT = 20
 UNRESOLVED_LIMIT = 10
 
-BY_RIDS = "SELECT rid, props FROM memory WHERE rid IN ({marks})"
-NEIGHBOURS = (
-    "SELECT e.id, e.from_id, e.to_id, e.rel_type, e.props AS rel_props, m.props, m.importance "
-    "FROM edge e JOIN memory m ON m.id = CASE WHEN e.from_id = ? THEN e.to_id ELSE e.from_id END "
-    "WHERE (e.from_id = ? OR e.to_id = ?) AND e.current = 1 AND m.id != ? {types} "
-    "ORDER BY coalesce(e.strength, 0.5) DESC, m.importance DESC, e.id LIMIT ?"
-)
-RECENT = "SELECT props FROM memory m WHERE {where} ORDER BY m.created_at DESC, m.id DESC LIMIT ?"
-RECENT_UNRESOLVED = "SELECT props FROM memory m WHERE {where} ORDER BY m.importance DESC, m.id LIMIT ?"
-RECENT_COUNTS = "SELECT m.type, count(*) FROM memory m WHERE {where} GROUP BY m.type"
-STATISTICS = (
-    "SELECT (SELECT count(*) FROM memory) AS memories, (SELECT count(*) FROM edge) AS edges, "
-    "(SELECT avg(importance) FROM memory) AS importance, (SELECT avg(confidence) FROM memory) AS confidence"
-)
-TYPE_COUNTS = "SELECT type, count(*) AS n FROM memory GROUP BY type ORDER BY n DESC, type"
 
 
 def as_memory(props_text):

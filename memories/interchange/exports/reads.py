@@ -8,7 +8,7 @@ changes meanwhile, and the thread's shared connection is never left mid-statemen
 import json
 from contextlib import contextmanager
 
-from ...store import sql
+from .. import sql
 from ...search.query import parse_query
 from ...store.readmodel import connect
 from ...store.rows import chunks
@@ -23,8 +23,7 @@ def snapshot(*, rm):
     conn = connect(rm.path)
     try:
         conn.execute("BEGIN")
-        # A deferred transaction takes its snapshot at its first read.
-        conn.execute("SELECT count(*) FROM meta").fetchone()
+        conn.execute(sql.SNAPSHOT_START).fetchone()
         yield conn
     finally:
         conn.close()

@@ -6,7 +6,7 @@ memorygraph type, and its metadata goes to `context_additional_metadata`.
 import json
 from datetime import datetime, timezone
 
-from ...store import sql
+from .. import sql
 from ...format import MEMORY_TYPES
 from .checks import json_object, text_column, texts, times
 from .incoming import Incoming, node_from_fields, stable_id

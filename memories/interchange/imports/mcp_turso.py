@@ -5,7 +5,7 @@ importance, and its metadata and source go to `context_additional_metadata`.
 """
 import json
 
-from ...store import sql
+from .. import sql
 from .checks import json_object, text_column, texts, times
 from .incoming import Incoming, node_from_fields, stable_id
 from .opening import columns

@@ -1,7 +1,7 @@
 """A memorygraph SQLite file, any version (no temporal columns, half-migrated, full): its rows as stored."""
 import json
 
-from ...store import sql
+from .. import sql
 from ...store.copies import EdgeRow, NodeRow
 from ...store.rows import column_now, column_time
 from .incoming import Incoming, add_node

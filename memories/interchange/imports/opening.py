@@ -10,7 +10,7 @@ import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
-from ...store import sql
+from .. import sql
 from .checks import MAX_NESTING, json_problem
 from .refusals import ImportRefused, shown
 

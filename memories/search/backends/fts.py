@@ -18,7 +18,8 @@ import json
 import re
 from dataclasses import replace
 
-from ...store import sql
+from .. import sql
+from ... import sql as memories_sql
 from ...store.cache import cached
 from ...markdown import plain
 from ..query import any_words_query, meaningful_words, parse_query, prefix_query
@@ -224,11 +225,12 @@ def _snippet(row, snip):
 
 
 def _sample_facets(conn, rids):
-    conn.execute(sql.SAMPLE_TABLE)
-    conn.execute(sql.SAMPLE_CLEAR)
+    conn.execute(memories_sql.SAMPLE_TABLE)
+    conn.execute(memories_sql.SAMPLE_CLEAR)
     conn.execute(sql.SAMPLE_BY_RIDS, (json.dumps(rids),))
-    facets = {c: dict(conn.execute(sql.SAMPLE_FACET.format(column=c)).fetchall()) for c in sql.FACET_COLUMNS}
-    facets["tag"] = dict(conn.execute(sql.SAMPLE_TAGS, (FACET_TAG_LIMIT,)).fetchall())
+    facets = {c: dict(conn.execute(memories_sql.SAMPLE_FACET.format(column=c)).fetchall())
+              for c in memories_sql.FACET_COLUMNS}
+    facets["tag"] = dict(conn.execute(memories_sql.SAMPLE_TAGS, (FACET_TAG_LIMIT,)).fetchall())
     return order_facets(facets)
 
 

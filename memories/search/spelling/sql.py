@@ -1,4 +1,5 @@
-"""All raw SQL of the typo room: the read model's vocabulary table and its upkeep."""
+"""All raw SQL of the typo room: the read model's vocabulary table and its upkeep, the index's
+own vocabulary where the table may not answer, and the in-memory stemmer."""
 
 # One row per indexed term with its document count, as fts5vocab gives them, but read by an
 # indexed range (fts5vocab reads every doclist of the terms it returns to count documents).
@@ -20,6 +21,18 @@ RETAG = "UPDATE meta SET value = ? WHERE key = 'vocab_generation' AND value = 'b
 # index's order (code points, as fts5vocab's). length() counts code points, as Python's len().
 RANGE = "SELECT term, doc FROM term_vocab WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?"
 FROM = "SELECT term, doc FROM term_vocab WHERE term >= ? AND length(term) BETWEEN ? AND ?"
+# The same from the index itself (fts5vocab), when the table may not answer (suggest.py).
+INDEX_HAS = "SELECT 1 FROM memory_vocab WHERE term = ?"
+INDEX_RANGE = "SELECT term, doc FROM memory_vocab WHERE term >= ? AND term < ?"
+INDEX_FROM = "SELECT term, doc FROM memory_vocab WHERE term >= ?"
+
+# A word stemmed exactly as the index stems it: an in-memory FTS5 table of the index's tokenizer
+# holds the one word, its instance vocabulary gives the terms in order (suggest.stem).
+STEMMER_TABLE = "CREATE VIRTUAL TABLE s USING fts5(x, tokenize='porter unicode61')"
+STEMMER_VOCAB = "CREATE VIRTUAL TABLE sv USING fts5vocab(s, 'instance')"
+STEMMER_CLEAR = "DELETE FROM s"
+STEMMER_PUT = "INSERT INTO s(x) VALUES (?)"
+STEMMER_TERMS = "SELECT term FROM sv ORDER BY offset"
 
 # The worker's refresh: the index's vocabulary against the table's, only the differences written.
 INDEX_ALL = "SELECT term, doc FROM memory_vocab"

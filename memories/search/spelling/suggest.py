@@ -11,8 +11,7 @@ import threading
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from ...store import sql
-from . import vocabulary
+from . import sql, vocabulary
 from .vocabulary import Candidates
 
 _local = threading.local()
@@ -23,21 +22,21 @@ def _stemmer():
     conn = getattr(_local, "stemmer", None)
     if conn is None:
         conn = sqlite3.connect(":memory:", check_same_thread=False)
-        conn.execute("CREATE VIRTUAL TABLE s USING fts5(x, tokenize='porter unicode61')")
-        conn.execute("CREATE VIRTUAL TABLE sv USING fts5vocab(s, 'instance')")
+        conn.execute(sql.STEMMER_TABLE)
+        conn.execute(sql.STEMMER_VOCAB)
         _local.stemmer = conn
     return conn
 
 
 def stem(word):
     conn = _stemmer()
-    conn.execute("DELETE FROM s")
-    conn.execute("INSERT INTO s(x) VALUES (?)", (word,))
-    return [r[0] for r in conn.execute("SELECT term FROM sv ORDER BY offset").fetchall()]
+    conn.execute(sql.STEMMER_CLEAR)
+    conn.execute(sql.STEMMER_PUT, (word,))
+    return [r[0] for r in conn.execute(sql.STEMMER_TERMS).fetchall()]
 
 
 def known(conn, term):
-    return conn.execute(sql.VOCAB_HAS, (term,)).fetchone() is not None
+    return conn.execute(sql.INDEX_HAS, (term,)).fetchone() is not None
 
 
 def suggest_terms(rm, terms):
@@ -121,5 +120,5 @@ def _following(letter):
 def _terms_starting_with(letter, following):
     """The vocabulary query for the terms in [letter, following)."""
     if following is None:
-        return sql.VOCAB_FROM, (letter,)
-    return sql.VOCAB_RANGE, (letter, following)
+        return sql.INDEX_FROM, (letter,)
+    return sql.INDEX_RANGE, (letter, following)
