@@ -269,7 +269,8 @@ class CanonicalStore(ChangeReads, WholeRows, Store):
     def insert_edge(self, *, rel_id, from_id, to_id, rel_type, props):
         if self.temporal:
             self._write(sql.EDGE_INSERT_TEMPORAL, (
-                rel_id, from_id, to_id, rel_type, json.dumps(props), props["valid_from"], props["recorded_at"]))
+                rel_id, from_id, to_id, rel_type, json.dumps(props),
+                props["valid_from"], props["recorded_at"]))
         else:
             self._write(sql.EDGE_INSERT, (rel_id, from_id, to_id, rel_type, json.dumps(props)))
 

@@ -73,18 +73,20 @@ class WholeRows:
 
     def put_node_rows(self, rows):
         """Insert or replace memory rows as given (inside a transaction)."""
-        self._write_many(sql.NODE_UPSERT_ROW, [(r.id, r.properties, r.created_at, r.updated_at) for r in rows])
+        self._write_many(sql.NODE_UPSERT_ROW,
+                         [(r.id, r.properties, r.created_at, r.updated_at) for r in rows])
 
     def put_edge_rows(self, rows):
         """Insert or replace relationship rows, in this file's shape (inside a transaction)."""
         if self.temporal:
             self._write_many(sql.EDGE_UPSERT_ROW_TEMPORAL, [(
-                r.id, r.from_id, r.to_id, r.rel_type, r.properties, r.created_at, r.valid_from or r.created_at,
-                r.valid_until, r.recorded_at or r.created_at, r.invalidated_by) for r in rows])
+                r.id, r.from_id, r.to_id, r.rel_type, r.properties, r.created_at,
+                r.valid_from or r.created_at, r.valid_until, r.recorded_at or r.created_at,
+                r.invalidated_by) for r in rows])
         elif self.has_valid_until:
             self._write_many(sql.EDGE_UPSERT_ROW_HALF, [(
-                r.id, r.from_id, r.to_id, r.rel_type, r.properties, r.created_at, r.valid_until, r.invalidated_by)
-                for r in rows])
+                r.id, r.from_id, r.to_id, r.rel_type, r.properties, r.created_at,
+                r.valid_until, r.invalidated_by) for r in rows])
         else:
             self._write_many(sql.EDGE_UPSERT_ROW, [
                 (r.id, r.from_id, r.to_id, r.rel_type, r.properties, r.created_at) for r in rows])

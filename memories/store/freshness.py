@@ -6,8 +6,9 @@ header's file change counter, ``CanonicalStore.change_stamp``). A process that s
 moved (its ``PRAGMA data_version`` probe) compares the file's stamp with the recorded one:
 equal means another process already applied the change, a probe of microseconds; otherwise
 one process diffs, outside the read model's write lock, then under it applies the rows found
-different and records the stamp in the same transaction (``refresh_once``). Our own writes through the services move the stamp over themselves when
-no other writer committed since their transaction began, so they cost no diff either.
+different and records the stamp in the same transaction (``refresh_once``). Our own writes
+through the services move the stamp over themselves when no other writer committed since
+their transaction began, so they cost no diff either.
 
 Never a change lost: a stamp is only ever recorded for a state the read model holds at least
 (read in the same snapshot as the diff, or proven by data_version to be ours alone), and a
@@ -114,7 +115,8 @@ def refresh_once(rm, store):
         else:  # a WAL file, or one that became one: no stamps, one snapshot
             with store.snapshot():
                 diff = rm.diff_versions(store)
-                found = diff, list(store.iter_nodes(diff["changed"])), list(store.iter_edges(diff["edges_changed"]))
+                found = (diff, list(store.iter_nodes(diff["changed"])),
+                         list(store.iter_edges(diff["edges_changed"])))
                 result = _apply(rm, store, None, found)
     except BaseException:
         conn.execute("ROLLBACK")
@@ -163,7 +165,8 @@ def ours_in_flight(rm, store, stamp):
 def _apply(rm, store, stamp, found):
     conn = rm.conn
     diff, nodes, edges = found
-    values = {"diffs": int(rm.meta("diffs") or 0) + 1, f"diffs {ROLE}": int(rm.meta(f"diffs {ROLE}") or 0) + 1}
+    values = {"diffs": int(rm.meta("diffs") or 0) + 1,
+              f"diffs {ROLE}": int(rm.meta(f"diffs {ROLE}") or 0) + 1}
     if any(diff.values()):
         rm.apply_memories(conn, nodes)
         rm.remove_memories(conn, diff["removed"])

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
-from . import schema, sql
 from ..search.spelling import sql as vocab_sql
+from . import schema, sql
 from .rebuild import Rebuild
 from .records import edge_record, memory_record
 from .rows import chunks, marks

@@ -7,9 +7,9 @@ indexer (interchange/bulk.py) shares with it: loading memory records, creating t
 import json
 import time
 
+from ..search.spelling import sql as vocab_sql
 from . import schema, sql
 from .records import edge_record, memory_record
-from ..search.spelling import sql as vocab_sql
 
 
 class Rebuild:

@@ -5,8 +5,8 @@ incremental upkeep (store/readmodel.py), the outbox's overlay and the bulk impor
 """
 import json
 
-from .rows import utc_iso
 from ..format import REL_CATEGORY, decode_value, importance_band, relationship_context_text
+from .rows import utc_iso
 
 
 def number(value, default):

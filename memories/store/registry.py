@@ -16,12 +16,12 @@ from pathlib import Path
 from django.conf import settings
 from django.http import Http404
 
-from . import sql
-from .canonical import CanonicalStore, StoreError, is_lock_timeout
 from ..models import ClientDatabase
 from ..sync.outbox import OutboxStore
-from .readmodel import STAMP, ReadModel
+from . import sql
+from .canonical import CanonicalStore, StoreError, is_lock_timeout
 from .freshness import WAITING, left_to_worker, refresh_once
+from .readmodel import STAMP, ReadModel
 
 DEFAULT_SLUG = "default"
 # Files kept beside a database file: SQLite's journals, pyturso's replica metadata, the sync
@@ -33,7 +33,9 @@ _handles_lock = threading.Lock()
 
 
 def default_memory_path():
-    return Path(settings.KB_MEMORY_DB).expanduser() if settings.KB_MEMORY_DB else settings.DATA_DIR / "demo-memory.db"
+    if settings.KB_MEMORY_DB:
+        return Path(settings.KB_MEMORY_DB).expanduser()
+    return settings.DATA_DIR / "demo-memory.db"
 
 
 def ensure_default_client():

@@ -3,7 +3,7 @@
 They live in the store room, the lowest, so every room above it (search, sync, interchange,
 agents, graphs) can use the same ones. Nothing here touches a database.
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # The canonical tables' CURRENT_TIMESTAMP text: UTC, to the second.
 COLUMN_TIME = "%Y-%m-%d %H:%M:%S"
@@ -18,14 +18,14 @@ def parse_time(value):
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def utc_iso(value, fallback=""):
     """An ISO time as ISO text in UTC, so that text order is time order; ``fallback`` when
     ``value`` is no ISO text. OverflowError for a time UTC cannot hold (year 1 at +05:00)."""
     parsed = parse_time(value)
-    return fallback if parsed is None else parsed.astimezone(timezone.utc).isoformat()
+    return fallback if parsed is None else parsed.astimezone(UTC).isoformat()
 
 
 def column_time(value, fallback=None):
@@ -33,12 +33,12 @@ def column_time(value, fallback=None):
     canonical tables' ``YYYY-MM-DD HH:MM:SS`` UTC text; ``fallback`` when it is not one.
     OverflowError for a time UTC cannot hold."""
     parsed = parse_time(str(value))
-    return fallback if parsed is None else parsed.astimezone(timezone.utc).strftime(COLUMN_TIME)
+    return fallback if parsed is None else parsed.astimezone(UTC).strftime(COLUMN_TIME)
 
 
 def column_now():
     """Now, as the canonical tables' CURRENT_TIMESTAMP writes it."""
-    return datetime.now(timezone.utc).strftime(COLUMN_TIME)
+    return datetime.now(UTC).strftime(COLUMN_TIME)
 
 
 def chunks(items, size):

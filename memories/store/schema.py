@@ -107,12 +107,15 @@ CREATE INDEX edge_to ON edge(to_id, rel_type, current);
 CREATE INDEX edge_to_from ON edge(to_id, from_id, current);
 """
 
+# A trailing backslash wraps a line without adding a newline: the text SQLite stores for the
+# trigger stays what it was.
 READ_MODEL_TRIGGERS = """
 CREATE TRIGGER memory_ai AFTER INSERT ON memory BEGIN
     INSERT INTO memory_fts(rowid, title, summary, content, keywords)
         VALUES (new.rid, new.title, new.summary, new.content, new.keywords);
     INSERT INTO facet_count(facet, value, n)
-        VALUES ('type', new.type, 1), ('project', new.project, 1), ('band', new.band, 1), ('month', new.month, 1)
+        VALUES ('type', new.type, 1), ('project', new.project, 1), ('band', new.band, 1), \
+('month', new.month, 1)
         ON CONFLICT(facet, value) DO UPDATE SET n = n + 1;
 END;
 CREATE TRIGGER memory_ad AFTER DELETE ON memory BEGIN
