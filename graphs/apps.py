@@ -13,3 +13,10 @@ class GraphsConfig(AppConfig):
         from .forms import GraphForm
 
         scope_register("graph", form=GraphForm, select=graph_export_ids)
+
+        # The worker computes graph analytics after changes as a step of its read-model upkeep.
+        from memories.worker.upkeep import upkeep_register
+
+        from .analytics.upkeep import AnalyticsUpkeep
+
+        upkeep_register(AnalyticsUpkeep)

@@ -9,7 +9,9 @@ from memories import services
 from memories.store.registry import handle_for
 from memories.search.engine import memory_search
 from memories.selectors import Filters
-from memories.search.spelling import closest, sql as vocab_sql, vocabulary
+from memories.search.spelling import closest, vocabulary
+from memories.search.spelling import sql as vocab_sql
+from memories.store import schema
 from memories.search.spelling.suggest import _following, _terms_starting_with, best_term
 from memories.search.spelling.upkeep import debounce, vocabulary_refresh
 from memories.worker.threads import AnalyticsThread
@@ -90,7 +92,7 @@ def test_a_table_never_filled_or_long_stale_is_not_read_and_the_index_answers(ha
     make(handle, user, "Something new")
     later = time.time_ns() + int((vocabulary.STALE_S + 1) * 1e9)
     assert vocabulary.starting_with(rm.conn, "k", "l", now_ns=later) == (None, False)  # no worker ran
-    rm.conn.execute("DELETE FROM meta WHERE key = ?", (vocab_sql.GENERATION,))
+    rm.conn.execute("DELETE FROM meta WHERE key = ?", (schema.VOCAB_GENERATION,))
     rm.conn.execute("DELETE FROM term_vocab")
     assert vocabulary.starting_with(rm.conn, "k", "l") == (None, False)
     for word in WORDS:
@@ -106,7 +108,7 @@ def test_the_refresh_is_debounced_while_writes_keep_coming(handle, user):
     assert vocabulary_refresh(rm, now=now) is not None
     make(handle, user, "Second write")
     assert vocabulary_refresh(rm, now=now + 0.1) is None, "within the debounce"
-    seconds = float(vocabulary.state(rm.conn)[vocab_sql.SECONDS])
+    seconds = float(vocabulary.state(rm.conn)[schema.VOCAB_SECONDS])
     assert vocabulary_refresh(rm, now=now + debounce(seconds) + 0.01) is not None
 
 

@@ -1,7 +1,7 @@
 """The store protocol: what the services, the bridge and imports may ask of a client's store.
 
 Two stores implement it: ``CanonicalStore`` (store/canonical.py), a memorygraph file, a local
-client's or a synced client's replica in its worker; and ``OutboxStore`` (sync/outbox.py), a
+client's or a synced client's replica in its worker; and ``OutboxStore`` (store/outbox.py), a
 synced client's store in a web process, which answers reads from the read model and queues
 writes for the sync worker.
 """

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
-from ..search.spelling import sql as vocab_sql
 from . import schema, sql
 from .rebuild import Rebuild
 from .records import edge_record, memory_record
@@ -87,7 +86,7 @@ class ReadModel(Rebuild):
         self.path = str(path)
         self.conn = connect(self.path)
         # The outbox of a synced client outlives rebuilds (its table is never dropped).
-        tables = schema.OUTBOX_TABLE + ";" + ANALYTICS_TABLES + ";" + vocab_sql.TABLE
+        tables = schema.OUTBOX_TABLE + ";" + ANALYTICS_TABLES + ";" + schema.VOCAB_TABLE
         for statement in schema.statements(tables):
             self.conn.execute(statement)
 
@@ -113,7 +112,7 @@ class ReadModel(Rebuild):
             yield self.conn
             stamp = time.time_ns()
             self.set_meta(self.conn, changed_at=stamp)
-            self.conn.execute(vocab_sql.RETAG, (str(stamp),))  # a rebuild's vocabulary rows
+            self.conn.execute(schema.VOCAB_RETAG, (str(stamp),))  # a rebuild's vocabulary rows
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise

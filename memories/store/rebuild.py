@@ -7,7 +7,6 @@ indexer (interchange/bulk.py) shares with it: loading memory records, creating t
 import json
 import time
 
-from ..search.spelling import sql as vocab_sql
 from . import schema, sql
 from .records import edge_record, memory_record
 
@@ -46,8 +45,8 @@ class Rebuild:
                 progress(done, total)
             conn.executemany(sql.EDGE_INSERT_RM, (edge_record(e) for e in store.iter_edges()))
             conn.execute(sql.FTS_REBUILD)
-            conn.execute(vocab_sql.TABLE)
-            conn.execute(vocab_sql.FILL)  # typo suggestions' vocabulary (memories/search/spelling/)
+            conn.execute(schema.VOCAB_TABLE)
+            conn.execute(schema.VOCAB_FILL)  # typo suggestions' vocabulary (memories/search/spelling/)
             for statement in schema.statements(schema.READ_MODEL_INDEXES + schema.FACETS_FROM_SCRATCH):
                 conn.execute(statement)
             for statement in triggers(schema.READ_MODEL_TRIGGERS):
@@ -56,7 +55,7 @@ class Rebuild:
                 overlay(conn)
             now = time.time()
             self.set_meta(conn, version=schema.READ_MODEL_VERSION, source=store.path, built_at=now,
-                           refreshed_at=now, **{vocab_sql.GENERATION: vocab_sql.BUILT}, **(meta or {}))
+                           refreshed_at=now, **{schema.VOCAB_GENERATION: schema.VOCAB_BUILT}, **(meta or {}))
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.execute("PRAGMA optimize")
         self.conn.execute(f"PRAGMA cache_size = {cache}")

@@ -17,10 +17,10 @@ from django.conf import settings
 from django.http import Http404
 
 from ..models import ClientDatabase
-from ..sync.outbox import OutboxStore
 from . import sql
 from .canonical import CanonicalStore, StoreError, is_lock_timeout
 from .freshness import WAITING, left_to_worker, refresh_once
+from .outbox import OutboxStore
 from .readmodel import STAMP, ReadModel
 
 DEFAULT_SLUG = "default"

@@ -174,6 +174,24 @@ CREATE INDEX IF NOT EXISTS outbox_object ON outbox(object_id, state)
 """
 
 
+# The typo suggestions' vocabulary (memories/search/spelling/), kept in the read model.
+# One row per indexed term with its document count, as fts5vocab gives them, but read by an
+# indexed range (fts5vocab reads every doclist of the terms it returns to count documents).
+# Created if missing (ReadModel.__init__), so read models built before it get it without a
+# rebuild; empty until the worker fills it (meta "vocab_generation" absent: the index is scanned).
+VOCAB_TABLE = ("CREATE TABLE IF NOT EXISTS term_vocab (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) "
+               "WITHOUT ROWID")
+# meta keys: the read model's changed_at the table reflects, when it was last written and how
+# long that took (the worker's debounce).
+VOCAB_GENERATION = "vocab_generation"
+VOCAB_REFRESHED_AT, VOCAB_SECONDS = "vocab_refreshed_at", "vocab_seconds"
+# The full rebuild fills the table in its own transaction, whose changed_at is stamped last
+# (ReadModel.write): BUILT marks the rows as the transaction's, RETAG gives them its stamp.
+VOCAB_BUILT = "built"
+VOCAB_FILL = "INSERT INTO term_vocab (term, doc) SELECT term, doc FROM memory_vocab"
+VOCAB_RETAG = "UPDATE meta SET value = ? WHERE key = 'vocab_generation' AND value = 'built'"
+
+
 def statements(script):
     """The statements of a ;-separated script without triggers."""
     return [s.strip() for s in script.split(";") if s.strip()]

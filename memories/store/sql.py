@@ -177,3 +177,27 @@ FTS_REBUILD = "INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')"
 # A client database by its slug (not archived): registry.get_client, for a superuser's request
 # and for management commands. Bind the slug.
 CLIENT_BY_SLUG = "SELECT * FROM memories_clientdatabase WHERE slug = %s AND NOT archived"
+
+# The outbox of a synced client (its table: store/schema.py), written by store/outbox.py and
+# drained by the sync worker (sync/replica.py).
+OUTBOX_INSERT = "INSERT INTO outbox (op, object_id, payload, queued_at) VALUES (?, ?, ?, ?)"
+OUTBOX_IN_STATE = ("SELECT seq, op, object_id, payload, queued_at FROM outbox "
+                   "WHERE state = ? ORDER BY seq LIMIT ?")
+OUTBOX_MARK = ("UPDATE outbox SET state = ?, applied_at = coalesce(?, applied_at), pushed_at = ?, error = ? "
+               "WHERE seq = ?")
+OUTBOX_REQUEUE = "UPDATE outbox SET state = 'queued', error = ? WHERE seq = ?"
+OUTBOX_FAILED = "SELECT count(*) FROM outbox WHERE state = 'failed'"
+OUTBOX_PENDING = "SELECT count(*), min(queued_at) FROM outbox WHERE state != 'pushed'"
+OUTBOX_PENDING_IDS = ("SELECT DISTINCT object_id FROM outbox "
+                      "WHERE state != 'pushed' AND object_id IN ({marks})")
+OUTBOX_PRUNE = "DELETE FROM outbox WHERE state = 'pushed' AND seq < (SELECT max(seq) FROM outbox) - ?"
+
+# Read-model lookups that stand in for the canonical file on a synced client's web side.
+RM_NODE_PROPS = "SELECT props FROM memory WHERE id = ?"
+RM_NODES_BY_IDS = "SELECT id, props, version FROM memory WHERE id IN ({marks})"
+RM_NODE_COUNT = "SELECT count(*) FROM memory"
+RM_EDGE_COUNT = "SELECT count(*) FROM edge"
+RM_EDGES_BY_IDS = ("SELECT id, from_id, to_id, rel_type, props, created_at, current, version FROM edge "
+                   "WHERE id IN ({marks})")
+RM_EDGE_EXISTS = "SELECT 1 FROM edge WHERE from_id = ? AND to_id = ? AND rel_type = ? LIMIT 1"
+RM_EDGE_REACHES = REACHES.format(edges="edge")

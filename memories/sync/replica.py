@@ -26,8 +26,9 @@ import turso
 import turso.sync
 from django.utils import timezone
 
-from . import outbox
-from . import sql
+from ..store import outbox
+from .apply import apply_to_replica
+from ..store import sql as store_sql
 from ..store.canonical import CanonicalStore, StoreError
 from ..models import SyncRun, SyncState
 from .primary import Primary, RemoteError, redact, resolve_token
@@ -161,16 +162,16 @@ class ReplicaSync:
 
     def _mark(self, seqs, state, *, applied_at=None, pushed_at=None, error=None):
         with self.rm.write() as conn:
-            conn.executemany(sql.OUTBOX_MARK, ((state, applied_at, pushed_at, error, seq) for seq in seqs))
+            conn.executemany(store_sql.OUTBOX_MARK, ((state, applied_at, pushed_at, error, seq) for seq in seqs))
 
     def _drain(self, errors):
         """Write queued operations into the replica; returns the outbox rows now applied."""
         while True:
-            rows = self.rm.conn.execute(sql.OUTBOX_IN_STATE, ("queued", BATCH)).fetchall()
+            rows = self.rm.conn.execute(store_sql.OUTBOX_IN_STATE, ("queued", BATCH)).fetchall()
             if not rows:
                 break
             try:
-                outbox.apply_to_replica(self.conn, outbox.ops(rows), temporal=self.store.temporal)
+                apply_to_replica(self.conn, outbox.ops(rows), temporal=self.store.temporal)
                 self.conn.commit()
             except turso.Error:
                 self.conn.rollback()
@@ -178,7 +179,7 @@ class ReplicaSync:
                 continue
             _fault("after_replica_commit")
             self._mark([row["seq"] for row in rows], "applied", applied_at=time.time())
-        return self.rm.conn.execute(sql.OUTBOX_IN_STATE, ("applied", -1)).fetchall()
+        return self.rm.conn.execute(store_sql.OUTBOX_IN_STATE, ("applied", -1)).fetchall()
 
     def _apply_one_by_one(self, rows, errors):
         """A batch failed: apply what can be, and set aside (state failed, shown on the status
@@ -186,7 +187,7 @@ class ReplicaSync:
         operation still queued."""
         for row in rows:
             try:
-                outbox.apply_to_replica(self.conn, outbox.ops([row]), temporal=self.store.temporal)
+                apply_to_replica(self.conn, outbox.ops([row]), temporal=self.store.temporal)
                 self.conn.commit()
             except (turso.IntegrityError, turso.DataError) as exc:
                 self.conn.rollback()
@@ -211,11 +212,11 @@ class ReplicaSync:
         if lost:
             # A push can return normally without the primary having the rows: send them again.
             with self.rm.write() as conn:
-                conn.executemany(sql.OUTBOX_REQUEUE, (("not found at the primary after a push", seq) for seq in lost))
+                conn.executemany(store_sql.OUTBOX_REQUEUE, (("not found at the primary after a push", seq) for seq in lost))
             errors.append(f"{len(lost)} change(s) were pushed but not found at the primary; "
                           "they are queued to be sent again.")
         with self.rm.write() as conn:
-            conn.execute(sql.OUTBOX_PRUNE, (KEEP_PUSHED,))
+            conn.execute(store_sql.OUTBOX_PRUNE, (KEEP_PUSHED,))
         return len(good)
 
     def _pull(self):

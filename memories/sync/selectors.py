@@ -1,8 +1,8 @@
 """Reads about synced client databases: the freshness badge, the sync status page's rows and
 their lag chart, and which memories still wait in the outbox."""
 from ..selectors import age_text
-from . import sql
-from .outbox import pending, pending_ids
+from ..store import sql
+from ..store.outbox import pending, pending_ids
 
 
 def worker_alive(state, interval, now):

@@ -6,14 +6,14 @@ A push can return normally without the primary having the rows, so the replica's
 import json
 from datetime import datetime, timezone as dt_timezone
 
-from . import outbox
+from ..store import outbox
 from ..store.rows import utc_iso
 
 
 def _deciding_ops(rows):
     """{(kind, object id): (row, op, payload)} of the operation deciding each object's state
     once these rows (in seq order) are applied: its last one, except that a memory's delete
-    also removes its relationships at the replica (outbox.apply_to_replica), so it decides a
+    also removes its relationships at the replica (sync/apply.py), so it decides a
     relationship upserted before it."""
     last, node_deletes = {}, {}
     for row, (op, object_id, payload) in zip(rows, outbox.ops(rows)):

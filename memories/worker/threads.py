@@ -1,22 +1,21 @@
 """The worker's long-lived threads besides the job runners: one per synced client database
 (it owns that replica: apply queued writes, push, verify, pull, reindex, rebuild when asked)
-and one computing graph analytics of every active client database after its changes (and
-keeping the vocabulary table of its typo suggestions, memories/search/spelling/upkeep.py)."""
+and one running the read-model upkeep of every active client database after its changes (the
+steps registered in upkeep.py: graph analytics, the typo suggestions' vocabulary)."""
 import logging
 import threading
 import time
 
 from django.db import close_old_connections, connections
 
-from graphs.analytics.background import FullRuns
-from graphs.analytics.services import analytics_refresh
 from memories.sync import services
 from memories.store.canonical import StoreError
 from memories.interchange.uploads import uploads_expire
 from memories.models import ClientDatabase, SyncState
 from memories.sync.primary import RemoteError
-from memories.search.spelling.upkeep import vocabulary_refresh_client
 from memories.sync.replica import ReplicaSync
+
+from .upkeep import upkeep_steps
 
 log = logging.getLogger("memories.sync")
 
@@ -99,34 +98,32 @@ class ClientThread(threading.Thread):
 
 
 class AnalyticsThread(threading.Thread):
-    """Graph analytics of every active client database, in a thread of its own so that they
-    never hold up a sync run: each tick steps the databases that changed (within about a second
-    of a write), and the debounced full runs go to a child process (graphs.analytics.background),
-    adopted when they finish, so a long one (most of a minute at 100,000 memories) holds up
-    neither the steps nor this process's other threads."""
+    """The read-model upkeep of every active client database (upkeep.py), in a thread of its own
+    so that it never holds up a sync run: each tick steps the databases that changed (within
+    about a second of a write). Graph analytics send their debounced full runs to a child process
+    (graphs.analytics.background), adopted when they finish, so a long one (most of a minute at
+    100,000 memories) holds up neither the steps nor this process's other threads."""
 
     def __init__(self, stop, slug=None):
         super().__init__(name="kb_sync-analytics", daemon=True)
         self.stop, self.slug = stop, slug
 
     def run(self):
-        fulls = FullRuns()
+        steps = upkeep_steps()
         try:
             while not self.stop.is_set():
                 clients = ClientDatabase.objects.filter(archived=False)
                 for client in clients.filter(slug=self.slug) if self.slug else clients:
                     if self.stop.is_set():
                         break
-                    try:
-                        analytics_refresh(client, fulls=fulls)
-                    except Exception:  # one database's failure must not stop the others'
-                        log.exception("%s: graph analytics failed", client.slug)
-                    try:  # the typo suggestions' vocabulary table, read-model upkeep of the same kind
-                        vocabulary_refresh_client(client)
-                    except Exception:
-                        log.exception("%s: the vocabulary table's refresh failed", client.slug)
+                    for step in steps:
+                        try:
+                            step.refresh(client)
+                        except Exception:  # one database's failure must not stop the others'
+                            log.exception("%s: %s failed", client.slug, step.name)
                 close_old_connections()
                 self.stop.wait(ANALYTICS_TICK_S)
         finally:
-            fulls.close()
+            for step in steps:
+                step.close()
             connections.close_all()

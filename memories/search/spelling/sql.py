@@ -1,21 +1,9 @@
-"""All raw SQL of the typo room: the read model's vocabulary table and its upkeep, the index's
+"""All raw SQL of the typo room: the upkeep of the read model's vocabulary table, the index's
 own vocabulary where the table may not answer, and the in-memory stemmer."""
 
-# One row per indexed term with its document count, as fts5vocab gives them, but read by an
-# indexed range (fts5vocab reads every doclist of the terms it returns to count documents).
-# Created if missing (ReadModel.__init__), so read models built before it get it without a
-# rebuild; empty until the worker fills it (meta "vocab_generation" absent: the index is scanned).
-TABLE = "CREATE TABLE IF NOT EXISTS term_vocab (term TEXT PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID"
-# meta keys: the read model's changed_at the table reflects, when it was last written and how
-# long that took (the worker's debounce).
-GENERATION, REFRESHED_AT, SECONDS = "vocab_generation", "vocab_refreshed_at", "vocab_seconds"
+# The vocabulary table itself is the read model's (memories/store/schema.py, VOCAB_*).
 STATE = ("SELECT key, value FROM meta WHERE key IN ('changed_at', 'vocab_generation', "
          "'vocab_refreshed_at', 'vocab_seconds')")
-# The full rebuild fills the table in its own transaction, whose changed_at is stamped last
-# (ReadModel.write): BUILT marks the rows as the transaction's, RETAG gives them its stamp.
-BUILT = "built"
-FILL = "INSERT INTO term_vocab (term, doc) SELECT term, doc FROM memory_vocab"
-RETAG = "UPDATE meta SET value = ? WHERE key = 'vocab_generation' AND value = 'built'"
 
 # Web workers: one first letter's terms of the lengths that can match (suggest.sizes), in the
 # index's order (code points, as fts5vocab's). length() counts code points, as Python's len().

@@ -11,8 +11,10 @@ import logging
 import sqlite3
 import time
 
+from memories.store import schema
 from memories.store.canonical import StoreError
 from memories.store.registry import handle_for
+from memories.worker.upkeep import UpkeepStep
 
 from . import sql
 from .vocabulary import state
@@ -34,9 +36,11 @@ def vocabulary_refresh(rm, *, force=False, now=None):
     now = time.time() if now is None else now
     conn = rm.conn
     meta = state(conn)
-    if meta.get(sql.GENERATION) == meta.get("changed_at") and meta.get(sql.GENERATION) is not None:
+    generation = meta.get(schema.VOCAB_GENERATION)
+    if generation == meta.get("changed_at") and generation is not None:
         return None
-    last_at, last_s = float(meta.get(sql.REFRESHED_AT) or 0), float(meta.get(sql.SECONDS) or 0)
+    last_at = float(meta.get(schema.VOCAB_REFRESHED_AT) or 0)
+    last_s = float(meta.get(schema.VOCAB_SECONDS) or 0)
     if not force and now - last_at < debounce(last_s):
         return None
     clock = time.perf_counter()
@@ -50,14 +54,15 @@ def vocabulary_refresh(rm, *, force=False, now=None):
     upserts = [(term, doc) for term, doc in index if table.pop(term, None) != doc]
     conn.execute("BEGIN IMMEDIATE")  # never stamps changed_at: the table follows the read model
     try:
-        if state(conn).get(sql.GENERATION) != meta.get(sql.GENERATION):
+        if state(conn).get(schema.VOCAB_GENERATION) != meta.get(schema.VOCAB_GENERATION):
             conn.execute("ROLLBACK")  # a rebuild filled it meanwhile
             return None
         conn.executemany(sql.UPSERT, upserts)
         conn.executemany(sql.DELETE, ((term,) for term in table))
         seconds = round(time.perf_counter() - clock, 3)
-        conn.executemany(sql.META_SET, [(sql.GENERATION, meta.get("changed_at") or ""),
-                                        (sql.REFRESHED_AT, str(now)), (sql.SECONDS, str(seconds))])
+        conn.executemany(sql.META_SET, [(schema.VOCAB_GENERATION, meta.get("changed_at") or ""),
+                                        (schema.VOCAB_REFRESHED_AT, str(now)),
+                                        (schema.VOCAB_SECONDS, str(seconds))])
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -76,3 +81,12 @@ def vocabulary_refresh_client(client):
     except (StoreError, sqlite3.OperationalError) as exc:  # a read model being rebuilt or removed
         log.debug("%s: vocabulary not refreshed: %s", client.slug, exc)
         return None
+
+
+class VocabularyUpkeep(UpkeepStep):
+    """The vocabulary table as a step of the worker's read-model upkeep (memories/apps.py registers it)."""
+
+    name = "the vocabulary table's refresh"
+
+    def refresh(self, client):
+        vocabulary_refresh_client(client)

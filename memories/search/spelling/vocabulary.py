@@ -15,6 +15,7 @@ the index itself, as before the table existed.
 """
 import time
 
+from ...store import schema
 from . import sql
 
 # How old a table written before later writes may be and still answer (when it finds a
@@ -49,7 +50,7 @@ def starting_with(conn, letter, following, sizes=(0, 1 << 30), now_ns=None):
         conn.execute("BEGIN")  # one snapshot: the stamps read are those of the rows read
     try:
         meta = state(conn)
-        generation = meta.get(sql.GENERATION)
+        generation = meta.get(schema.VOCAB_GENERATION)
         exact = generation is not None and generation == meta.get("changed_at")
         if not exact and not _recent(generation, now_ns):
             return None, False

@@ -15,11 +15,10 @@ import time
 from contextlib import contextmanager
 
 from . import sql
-from ..store import sql as store_sql
-from ..store.base import Store
-from ..store.canonical import StoreError
-from ..store.readmodel import ReadModel, connect
-from ..store.rows import chunks, column_now, marks
+from .base import Store
+from .canonical import StoreError
+from .readmodel import ReadModel, connect
+from .rows import chunks, column_now, marks
 
 NODE_UPSERT, NODE_DELETE = "node.upsert", "node.delete"
 EDGE_UPSERT, EDGE_DELETE = "edge.upsert", "edge.delete"
@@ -35,14 +34,14 @@ def _number_text(value):
 
 
 def node_version(payload):
-    """The version store_sql.NODE_VERSIONS computes for this row in the replica."""
+    """The version sql.NODE_VERSIONS computes for this row in the replica."""
     props = json.loads(payload["properties"])
     stamp = props.get('updated_at')
     return f"{payload['updated_at']}|{len(payload['properties']) if stamp is None else stamp}"
 
 
 def edge_version(payload, temporal):
-    """The version store_sql.EDGE_VERSIONS(_TEMPORAL) computes for this row."""
+    """The version sql.EDGE_VERSIONS(_TEMPORAL) computes for this row."""
     props = json.loads(payload["properties"])
     version = (f"{len(payload['properties'])}|{props.get('last_validated') or ''}|"
                f"{_number_text(props.get('strength'))}")
@@ -54,7 +53,8 @@ def overlay(conn, ops):
     temporal = _meta(conn, "temporal", "1") == "1"
     for op, object_id, payload in ops:
         if op == NODE_UPSERT:
-            ReadModel.apply_memories(conn, [(object_id, json.loads(payload["properties"]), node_version(payload))])
+            props = json.loads(payload["properties"])
+            ReadModel.apply_memories(conn, [(object_id, props, node_version(payload))])
         elif op == NODE_DELETE:
             ReadModel.remove_memories(conn, [object_id])
         elif op == EDGE_UPSERT:
@@ -79,7 +79,7 @@ def queued_ops(conn):
 
 
 def _meta(conn, key, default=None):
-    row = conn.execute(store_sql.META_GET, (key,)).fetchone()
+    row = conn.execute(sql.META_GET, (key,)).fetchone()
     return row[0] if row else default
 
 
@@ -133,15 +133,22 @@ class OutboxStore(Store):
             yield from self.conn.execute(query.format(marks=marks(len(chunk))), chunk)
 
     def iter_nodes(self, ids=None):
-        for row in self._by_ids(sql.RM_NODES_BY_IDS, ids, store_sql.MEMORY_VERSIONS):
+        for row in self._by_ids(sql.RM_NODES_BY_IDS, ids, sql.MEMORY_VERSIONS):
             yield row["id"], json.loads(row["props"]), row["version"]
 
     def iter_edges(self, ids=None):
-        for row in self._by_ids(sql.RM_EDGES_BY_IDS, ids, store_sql.EDGE_VERSIONS_RM):
-            yield {"id": row["id"], "from_id": row["from_id"], "to_id": row["to_id"],
-                   "rel_type": row["rel_type"], "raw": row["props"], "props": json.loads(row["props"] or "{}"),
-                   "created_at": row["created_at"], "valid_until": None if row["current"] else "",
-                   "version": row["version"]}
+        for row in self._by_ids(sql.RM_EDGES_BY_IDS, ids, sql.EDGE_VERSIONS_RM):
+            yield {
+                "id": row["id"],
+                "from_id": row["from_id"],
+                "to_id": row["to_id"],
+                "rel_type": row["rel_type"],
+                "raw": row["props"],
+                "props": json.loads(row["props"] or "{}"),
+                "created_at": row["created_at"],
+                "valid_until": None if row["current"] else "",
+                "version": row["version"],
+            }
 
     def edge_exists(self, from_id, to_id, rel_type):
         return self.conn.execute(sql.RM_EDGE_EXISTS, (from_id, to_id, rel_type)).fetchone() is not None
@@ -156,7 +163,7 @@ class OutboxStore(Store):
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self
-            self.conn.execute(store_sql.META_PUT, ("changed_at", str(time.time_ns())))
+            self.conn.execute(sql.META_PUT, ("changed_at", str(time.time_ns())))
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -169,8 +176,9 @@ class OutboxStore(Store):
     def insert_node(self, props):
         """Also an update: operations are upserts, and an update keeps the row's created_at column."""
         now = column_now()
-        self._queue(NODE_UPSERT, props["id"], {
-            "properties": json.dumps(props), "created_at": now, "updated_at": now})
+        self._queue(
+            NODE_UPSERT, props["id"], {"properties": json.dumps(props), "created_at": now, "updated_at": now}
+        )
 
     update_node = insert_node
 
@@ -179,9 +187,19 @@ class OutboxStore(Store):
 
     def insert_edge(self, *, rel_id, from_id, to_id, rel_type, props):
         now = column_now()
-        self._queue(EDGE_UPSERT, rel_id, {
-            "from_id": from_id, "to_id": to_id, "rel_type": rel_type, "properties": json.dumps(props),
-            "created_at": now, "valid_from": props.get("valid_from", now), "recorded_at": props.get("recorded_at", now)})
+        self._queue(
+            EDGE_UPSERT,
+            rel_id,
+            {
+                "from_id": from_id,
+                "to_id": to_id,
+                "rel_type": rel_type,
+                "properties": json.dumps(props),
+                "created_at": now,
+                "valid_from": props.get("valid_from", now),
+                "recorded_at": props.get("recorded_at", now),
+            },
+        )
 
     def delete_edge(self, rel_id):
         self._queue(EDGE_DELETE, rel_id, {})
@@ -189,35 +207,25 @@ class OutboxStore(Store):
     def put_node_rows(self, rows):
         """Whole memory rows as given (imports, the bridge)."""
         for row in rows:
-            self._queue(NODE_UPSERT, row.id, {
-                "properties": row.properties, "created_at": row.created_at, "updated_at": row.updated_at})
+            self._queue(
+                NODE_UPSERT,
+                row.id,
+                {"properties": row.properties, "created_at": row.created_at, "updated_at": row.updated_at},
+            )
 
     def put_edge_rows(self, rows):
         for row in rows:
-            self._queue(EDGE_UPSERT, row.id, {
-                "from_id": row.from_id, "to_id": row.to_id, "rel_type": row.rel_type, "properties": row.properties,
-                "created_at": row.created_at, "valid_from": row.valid_from or row.created_at,
-                "valid_until": row.valid_until, "recorded_at": row.recorded_at or row.created_at})
-
-
-def apply_to_replica(conn, ops, *, temporal):
-    """Write outbox operations into the replica's memorygraph tables (inside the caller's transaction)."""
-    edge_insert = sql.REPLICA_EDGE_INSERT_TEMPORAL if temporal else sql.REPLICA_EDGE_INSERT
-    for op, object_id, payload in ops:
-        if op == NODE_UPSERT:
-            updated = conn.execute(sql.REPLICA_NODE_UPDATE, (payload["properties"], payload["updated_at"], object_id))
-            if updated.rowcount == 0:
-                conn.execute(sql.REPLICA_NODE_INSERT, (
-                    object_id, payload["properties"], payload["created_at"], payload["updated_at"]))
-        elif op == NODE_DELETE:
-            conn.execute(store_sql.NODE_EDGES_DELETE, (object_id, object_id))
-            conn.execute(store_sql.NODE_DELETE, (object_id,))
-        elif op == EDGE_UPSERT:
-            if conn.execute(sql.REPLICA_EDGE_UPDATE, (payload["properties"], object_id)).rowcount == 0:
-                args = [object_id, payload["from_id"], payload["to_id"], payload["rel_type"],
-                        payload["properties"], payload["created_at"]]
-                if temporal:
-                    args += [payload["valid_from"], payload.get("valid_until"), payload["recorded_at"]]
-                conn.execute(edge_insert, tuple(args))
-        elif op == EDGE_DELETE:
-            conn.execute(store_sql.EDGE_DELETE, (object_id,))
+            self._queue(
+                EDGE_UPSERT,
+                row.id,
+                {
+                    "from_id": row.from_id,
+                    "to_id": row.to_id,
+                    "rel_type": row.rel_type,
+                    "properties": row.properties,
+                    "created_at": row.created_at,
+                    "valid_from": row.valid_from or row.created_at,
+                    "valid_until": row.valid_until,
+                    "recorded_at": row.recorded_at or row.created_at,
+                },
+            )
