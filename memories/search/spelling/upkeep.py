@@ -14,7 +14,6 @@ import time
 from memories.store import schema
 from memories.store.canonical import StoreError
 from memories.store.registry import handle_for
-from memories.worker.upkeep import UpkeepStep
 
 from . import sql
 from .vocabulary import state
@@ -83,10 +82,16 @@ def vocabulary_refresh_client(client):
         return None
 
 
-class VocabularyUpkeep(UpkeepStep):
-    """The vocabulary table as a step of the worker's read-model upkeep (memories/apps.py registers it)."""
+class VocabularyUpkeep:
+    """The vocabulary table as a step of the worker's read-model upkeep, with the attributes and
+    methods of memories/worker/upkeep.py's UpkeepStep (not a subclass: the search room sits below
+    the worker's); memories/apps.py registers it."""
 
     name = "the vocabulary table's refresh"
+    order = 50
 
     def refresh(self, client):
         vocabulary_refresh_client(client)
+
+    def close(self):
+        pass
