@@ -25,9 +25,10 @@ from pathlib import Path
 
 from django.conf import settings
 
-from . import sql
 from ..models import AuditEntry
+from . import sql
 from .sides import EDGE, NODE, Writes, row_problem, row_stamp, same_row
+
 
 @dataclass
 class Report:
@@ -145,7 +146,8 @@ class Bridge:
         same.update(self._resolve(kind, both, copy_to_remote, copy_to_local, report, L, R))
         self._put(kind, to_remote, self.local.rows(kind, copy_to_remote), self.remote, report)
         self._put(kind, to_local, self.remote.rows(kind, copy_to_local), self.local, report)
-        for side, writes, counts in ((self.remote, to_remote, report.to_client), (self.local, to_local, report.to_file)):
+        for side, writes, counts in ((self.remote, to_remote, report.to_client),
+                                     (self.local, to_local, report.to_file)):
             if writes:
                 side.apply(writes, progress)
             counts["memories" if kind == NODE else "relationships"] += len(

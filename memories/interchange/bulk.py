@@ -5,9 +5,9 @@ From ``sides.BULK_ROWS`` rows on, ``ClientSide.apply`` hands the rows to a child
 transactions of ``KB_IMPORT_BULK_CHUNK`` rows and acknowledges each commit with the versions it
 read back. Meanwhile this process builds the read model from the rows in hand, chunk by
 acknowledged chunk (its full-text rows too), in one read-model transaction with its triggers
-and secondary indexes off, then merges the FTS index and makes the indexes and counts. Before, the rows went through
-libsql (which holds the GIL, so nothing overlapped) and the read model was then rebuilt by
-reading the whole file back.
+and secondary indexes off, then merges the FTS index and makes the indexes and counts.
+Before, the rows went through libsql (which holds the GIL, so nothing overlapped) and the
+read model was then rebuilt by reading the whole file back.
 
 Failures: a chunk refused by the file (a relationship whose memory another writer deleted
 meanwhile) is rolled back whole in the child, which stops; so does a child killed. Either
@@ -34,8 +34,6 @@ from memories.store.canonical import CanonicalStore, StoreBusy, StoreError, tran
 from memories.store.readmodel import STAMP, ReadModel
 from memories.store.rebuild import load_batch, triggers
 from memories.store.records import edge_record, memory_record
-
-from . import writer
 
 ROOT = Path(__file__).resolve().parents[2]  # where `python -m memories.interchange.writer` is found
 STOP_WAIT_S = 10.0  # for the child to finish its chunk and exit, before it is killed

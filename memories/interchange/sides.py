@@ -11,13 +11,12 @@ import json
 
 from django.conf import settings
 
-from . import sql
+from ..format import memory_row_errors, relationship_row_errors
 from ..store import sql as store_sql
 from ..store.copies import EdgeRow, NodeRow
-from ..format import memory_row_errors, relationship_row_errors
-from . import bulk
 from ..store.readmodel import ReadModel
 from ..store.rows import chunks, column_now, column_time, marks, utc_iso
+from . import bulk, sql
 
 CHUNK = 1000  # rows per transaction: the memorygraph server waits at most one chunk's write
 BULK_ROWS = None  # from this many rows on, a copy goes through the writer process (None: KB_IMPORT_BULK_ROWS)
@@ -103,7 +102,8 @@ class FileSide:
         store = self.store
         steps = [(EDGE_DELETES, writes.edge_deletes, store.delete_edges),
                  (NODE_DELETES, writes.node_deletes, store.delete_nodes),
-                 (NODE_PUTS, writes.nodes, store.put_node_rows), (EDGE_PUTS, writes.edges, store.put_edge_rows)]
+                 (NODE_PUTS, writes.nodes, store.put_node_rows),
+                 (EDGE_PUTS, writes.edges, store.put_edge_rows)]
         done, total = 0, len(writes)
         for step, items, write in steps:
             for chunk in chunks(items, CHUNK):

@@ -72,8 +72,8 @@ def upload_store(*, client, upload):
         used, limit = _size(folder), settings.KB_UPLOAD_CLIENT_MAX_BYTES
         if used + upload.size > limit:
             raise UploadsFull(
-                f"The uploads waiting to be imported into {client.name} take {used / MB:.1f} MB; with this one "
-                f"({upload.size / MB:.1f} MB) they would pass the {limit / MB:g} MB allowed "
+                f"The uploads waiting to be imported into {client.name} take {used / MB:.1f} MB; "
+                f"with this one ({upload.size / MB:.1f} MB) they would pass the {limit / MB:g} MB allowed "
                 "(KB_UPLOAD_CLIENT_MAX_MB). Run or discard the pending imports listed on the import page, or "
                 f"wait until they expire ({settings.KB_UPLOAD_KEEP_HOURS:g} hours after their upload).",
                 errors={"file": "no room for more waiting uploads"})
@@ -115,7 +115,8 @@ def _expired_message(job):
     if job.status == ImportJob.RUNNING:
         return (f"The import was interrupted (the server stopped while it ran) and its upload was removed "
                 f"after {hours}. Rows already written are kept: upload the file again to complete it.")
-    return f"The uploaded file was removed after {hours} without being imported: upload it again to import it."
+    return (f"The uploaded file was removed after {hours} without being imported: "
+            "upload it again to import it.")
 
 
 def _remove_orphans(client):

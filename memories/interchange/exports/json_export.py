@@ -3,11 +3,11 @@
 Rows come from the read model (reads.py) a chunk at a time, inside one snapshot.
 """
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from . import reads as export_data
 from ...format import VISIBILITIES, decode_value
 from ...store.rows import parse_time
+from . import reads as export_data
 
 
 def _number(value, default):
@@ -131,4 +131,4 @@ def json_chunks(*, conn, ids, exported_at):
 
 def json_stream(*, rm, ids):
     with export_data.snapshot(rm=rm) as conn:
-        yield from json_chunks(conn=conn, ids=ids, exported_at=datetime.now(timezone.utc).isoformat())
+        yield from json_chunks(conn=conn, ids=ids, exported_at=datetime.now(UTC).isoformat())

@@ -8,11 +8,11 @@ changes meanwhile, and the thread's shared connection is never left mid-statemen
 import json
 from contextlib import contextmanager
 
-from .. import sql
 from ...search.query import parse_query
+from ...selectors import selection_ids
 from ...store.readmodel import connect
 from ...store.rows import chunks
-from ...selectors import selection_ids
+from .. import sql
 
 CHUNK = 500
 
@@ -82,7 +82,8 @@ def export_edge_batches(*, conn, ids):
 
 
 def export_edges_touching(*, conn, ids, members):
-    """{memory id: [(direction "out"|"in", edge row)]} for ids, keeping edges whose other end is in members."""
+    """{memory id: [(direction "out"|"in", edge row)]} for ids, keeping edges whose other end
+    is in members."""
     found = {}
     chunk = json.dumps(list(ids))
     for direction, query, own, other in (("out", sql.EXPORT_EDGES_FROM, "from_id", "to_id"),

@@ -4,8 +4,8 @@ An export's scope is "all", "search" (both memories' own) or one registered here
 that owns the selection; graphs registers "graph" (the memories a graph view shows) in its
 AppConfig.ready. A scope ExportForm offers besides all and search must be registered.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 _SCOPES = {}
 

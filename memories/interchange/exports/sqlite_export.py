@@ -4,11 +4,11 @@ them, rows as stored, written to a temporary file that is already unlinked when 
 import os
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from . import reads as export_data
 from ...store.canonical import CanonicalStore
 from ...store.rows import column_time
+from . import reads as export_data
 
 
 def node_row(row):
@@ -28,7 +28,7 @@ def edge_row(row, now):
 
 def write_sqlite(*, conn, ids, path):
     """A new memorygraph file at path holding ids and the edges between them, rows as stored."""
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     ids = list(export_data.export_titles(conn=conn, ids=ids))
     store = CanonicalStore(path, create=True)
     try:

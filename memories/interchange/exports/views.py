@@ -5,11 +5,12 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from . import csv_export, json_export, markdown_zip, reads as export_data, sqlite_export
-from .scopes import scope_for
 from ...forms import ExportForm, FilterForm
 from ...http import client_view, error_response, respond
 from ...worker.jobs import job_enqueue
+from . import csv_export, json_export, markdown_zip, sqlite_export
+from . import reads as export_data
+from .scopes import scope_for
 
 EXPORT_INLINE = 5000  # bigger selections are written by the worker and offered as a download
 
@@ -27,7 +28,8 @@ DOWNLOADS = {
 def export(request, handle):
     form = ExportForm(request.GET)
     if not form.is_valid():
-        return error_response(request, "This export's parameters are not valid.", status=400, errors=form.errors)
+        return error_response(request, "This export's parameters are not valid.", status=400,
+                              errors=form.errors)
     scope = form.cleaned_data["scope"] or "all"
     try:
         ids = _selection(handle, scope, _selection_query(request.GET))
@@ -37,8 +39,8 @@ def export(request, handle):
     except LookupError as exc:
         return error_response(request, str(exc), status=404)
     if ids is None:
-        response = error_response(request, "The whole graph is still being computed; try again in a few seconds.",
-                                  status=503)
+        response = error_response(
+            request, "The whole graph is still being computed; try again in a few seconds.", status=503)
         response["Retry-After"] = "5"
         return response
     name = f"{handle.client.slug}-{scope}-{timezone.now():%Y-%m-%d}"

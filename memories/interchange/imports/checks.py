@@ -6,7 +6,7 @@ is no Unicode, a blob where text belongs.
 """
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ...store.rows import parse_time
 from .refusals import RowRefused, shown
@@ -28,14 +28,14 @@ def iso(value, fallback=None, *, name="time"):
             number = float(value)
             if number > 1e11:
                 number /= 1000
-            return datetime.fromtimestamp(number, tz=timezone.utc).isoformat()
+            return datetime.fromtimestamp(number, tz=UTC).isoformat()
         except (OverflowError, ValueError, OSError):
             raise RowRefused(f"{name} {shown(value)} is not a time (out of range)") from None
     parsed = parse_time(str(value).replace(" ", "T", 1))
     if parsed is None:
         return fallback
     try:  # the columns hold UTC: year 1 at +05:00 or year 9999 at -05:00 has none
-        parsed.astimezone(timezone.utc)
+        parsed.astimezone(UTC)
     except OverflowError:
         raise RowRefused(f"{name} {shown(value)} is not a time (out of range)") from None
     return parsed.isoformat()

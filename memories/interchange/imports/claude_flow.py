@@ -4,10 +4,10 @@ Ids are uuid5s of (namespace, key); the namespace becomes a tag, the entry's typ
 memorygraph type, and its metadata goes to `context_additional_metadata`.
 """
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from .. import sql
 from ...format import MEMORY_TYPES
+from .. import sql
 from .checks import json_object, text_column, texts, times
 from .incoming import Incoming, node_from_fields, stable_id
 from .opening import columns
@@ -25,7 +25,7 @@ def recognises(tables):
 def read(conn):
     v3 = "content" in columns(conn, "memory_entries")
     incoming = Incoming(f"claude-flow .swarm/memory.db ({'v3' if v3 else 'v2'})")
-    now = datetime.now(timezone.utc).timestamp()
+    now = datetime.now(UTC).timestamp()
     for row in conn.execute(sql.IMPORT_CLAUDE_FLOW):
         values = dict(row)
         key, namespace = str(values.get("key") or values.get("id")), str(values.get("namespace") or "default")

@@ -9,8 +9,8 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from ...store.copies import NodeRow
 from ...format import FormatError, memory_properties, normalise_tags, validate_memory
+from ...store.copies import NodeRow
 from ...store.rows import column_now, column_time
 from ..sides import EDGE, NODE, row_problem
 from .checks import text_problem

@@ -4,8 +4,8 @@ Relationship ids are uuid5s of (from, to, type): an export names none.
 """
 import json
 
-from ...store.copies import EdgeRow
 from ...format import relationship_properties
+from ...store.copies import EdgeRow
 from ...store.rows import column_now, column_time
 from .checks import times
 from .incoming import Incoming, node_from_fields, stable_id

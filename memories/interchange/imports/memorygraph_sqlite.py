@@ -1,9 +1,9 @@
 """A memorygraph SQLite file, any version (no temporal columns, half-migrated, full): its rows as stored."""
 import json
 
-from .. import sql
 from ...store.copies import EdgeRow, NodeRow
 from ...store.rows import column_now, column_time
+from .. import sql
 from .incoming import Incoming, add_node
 from .opening import columns
 from .refusals import ImportRefused

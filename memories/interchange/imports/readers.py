@@ -10,9 +10,9 @@ recognise it: a SQLite reader by the file's table names, a JSON reader by the de
 document. The last JSON reader recognises every document, and says why one is not an export.
 """
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from . import claude_flow, mcp_turso, memorygraph_json, memorygraph_sqlite
 from .incoming import finish
