@@ -1,13 +1,15 @@
+"""Fixtures tests in several folders use; a folder's conftest.py holds those only its own tests use."""
 import os
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from memories.store import cache, registry
 from memories.devdata.demo import demo_graph
 from memories.devdata.loader import load_graph
 from memories.models import ClientDatabase, Membership
+from memories.store import cache, registry
+from tests.support.browsers import CHROMIUM, CHROMIUM_ARGS, CSP_VIOLATIONS, watch_csp
+from tests.support.clients import register_client
 
 
 @pytest.fixture(autouse=True)
@@ -71,23 +73,6 @@ def web(client, user):
     return client
 
 
-@pytest.fixture
-def admin_web(client_db, django_user_model):
-    """A second browser session, signed in as `boss`, an admin of `acme`."""
-    from django.test import Client
-
-    boss = django_user_model.objects.create_user("boss", password="x")
-    Membership.objects.create(user=boss, client=client_db, role=Membership.ADMIN)
-    browser = Client()
-    browser.force_login(boss)
-    return browser
-
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
 @pytest.fixture(scope="module")
 def browser():
     """One Debian chromium per module of browser tests; the tests fail, not skip, without it.
@@ -105,7 +90,7 @@ def browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    _watch_csp(browser)
+    watch_csp(browser)
     yield browser
     browser.close()
     playwright.stop()
@@ -115,23 +100,6 @@ def browser():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-CSP_VIOLATIONS = []
-
-
-def _watch_csp(browser):
-    """Every page of every context reports Content-Security-Policy violations to CSP_VIOLATIONS."""
-    new_context = browser.new_context
-
-    def watched(*args, **kwargs):
-        context = new_context(*args, **kwargs)
-        context.on("console", lambda message: CSP_VIOLATIONS.append(f"{message.page.url if message.page else ''}: "
-                                                                    f"{message.text}")
-                   if "Content Security Policy" in message.text else None)
-        return context
-
-    browser.new_context = watched
-
-
 @pytest.fixture(autouse=True)
 def _no_csp_violations(request):
     """Browser tests fail when a page broke the Content-Security-Policy (an inline script or style)."""
@@ -139,14 +107,6 @@ def _no_csp_violations(request):
     yield
     if request.node.get_closest_marker("browser") and CSP_VIOLATIONS:
         pytest.fail("Content-Security-Policy violations:\n" + "\n".join(CSP_VIOLATIONS[:10]), pytrace=False)
-
-
-def register_client(slug, path, name=None):
-    """A client database at path, where every existing user is an editor (tests log in as alice)."""
-    client = ClientDatabase.objects.create(slug=slug, name=name or slug, path=str(path))
-    for user in get_user_model().objects.all():
-        Membership.objects.create(user=user, client=client, role=Membership.EDITOR)
-    return client
 
 
 @pytest.fixture
@@ -160,7 +120,7 @@ def team(db, empty_file, user):
 @pytest.fixture
 def turso_server(tmp_path):
     """A real `tursodb --sync-server` on a free loopback port, killed after the test."""
-    from tests.turso_server import TursoServer
+    from tests.support.turso_server import TursoServer
 
     server = TursoServer(tmp_path).start()
     yield server
