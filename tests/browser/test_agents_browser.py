@@ -7,13 +7,11 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from memories.models import Membership
-from tests.support.paths import ROOT
+from tests.support.browsers import PHONE, SCREENSHOTS, TIMEOUT_MS, WIDE
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 8000
-SHOTS = ROOT / "test-artifacts" / "screenshots" / "agents"
-WIDE, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
+SHOTS = SCREENSHOTS / "agents"
 
 
 @pytest.fixture

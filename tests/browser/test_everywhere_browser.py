@@ -9,15 +9,12 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from playwright.sync_api import expect
 
+from tests.support.browsers import PHONE, SCREENSHOTS, TIMEOUT_MS, WIDE
 from tests.support.clients import register_client
-from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 8000
-SHOTS = ROOT / "test-artifacts" / "screenshots" / "everywhere"
-PHONE = {"width": 375, "height": 812}
-WIDE = {"width": 1280, "height": 900}
+SHOTS = SCREENSHOTS / "everywhere"
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ from playwright.sync_api import expect
 from graphs.analytics.services import analytics_run
 from graphs.forms import VIEWS
 from graphs.models import EmbedToken
+from tests.support.browsers import SCREENSHOTS
 from tests.support.wiki import wiki_server
-from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 8000
-SHOTS = ROOT / "test-artifacts" / "screenshots"
+SHOTS = SCREENSHOTS
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 800}
 
 

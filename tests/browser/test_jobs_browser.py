@@ -10,16 +10,11 @@ from playwright.sync_api import expect
 
 from memories.models import TagBatch
 from memories.worker.models import Job
-
-from tests.support.browsers import violations
-from tests.support.paths import ROOT
+from tests.support.browsers import PHONE, SCREENSHOTS, WIDE, violations
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 8000
-SHOTS = ROOT / "test-artifacts" / "screenshots" / "jobs"
-PHONE = {"width": 375, "height": 812}
-WIDE = {"width": 1280, "height": 900}
+SHOTS = SCREENSHOTS / "jobs"
 
 
 @pytest.fixture
@@ -47,27 +42,6 @@ def jobs(handle, user):
         "queued": job("bulk_tag", Job.QUEUED, params={"batch": batch.pk, "memory_ids": []}),
     }
     return made
-
-
-@pytest.fixture
-def new_page(browser, live_server, client_db, web):
-    contexts = []
-
-    def make(viewport=WIDE, scheme="light", errors=None):
-        context = browser.new_context(base_url=live_server.url, viewport=viewport, color_scheme=scheme)
-        context.set_default_timeout(TIMEOUT_MS)
-        session = web.cookies["sessionid"].value
-        context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
-        contexts.append(context)
-        page = context.new_page()
-        if errors is not None:
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def _row(page, job):

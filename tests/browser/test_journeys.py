@@ -5,14 +5,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.browsers import SCREENSHOTS
 from tests.support.instances import Instance, wait_until
 from tests.support.wiki import wiki_server
-from tests.support.paths import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 TIMEOUT_MS = 10_000
-SHOTS = ROOT / "test-artifacts" / "screenshots" / "everywhere"
+SHOTS = SCREENSHOTS / "everywhere"
 
 
 @pytest.fixture

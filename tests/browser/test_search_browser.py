@@ -5,36 +5,14 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from tests.support.paths import ROOT
+
+from tests.support.browsers import PHONE, SCREENSHOTS, WIDE
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 8000
-SHOTS = ROOT / "test-artifacts" / "screenshots" / "search"
-PHONE = {"width": 375, "height": 812}
-WIDE = {"width": 1280, "height": 900}
+SHOTS = SCREENSHOTS / "search"
 PAGES = {"results": "/c/acme/search/?q=redis", "partial": "/c/acme/search/?q=how+to+fix+CORS",
          "typo": "/c/acme/search/?q=kuberntes", "no-results": "/c/acme/search/?q=zzqqxx+wwqqyy&type=problem"}
-
-
-@pytest.fixture
-def new_page(browser, live_server, client_db, handle, web):
-    contexts = []
-
-    def make(viewport=WIDE, scheme="light", errors=None):
-        context = browser.new_context(base_url=live_server.url, viewport=viewport, color_scheme=scheme)
-        context.set_default_timeout(TIMEOUT_MS)
-        context.add_cookies([{"name": "sessionid", "value": web.cookies["sessionid"].value, "url": live_server.url}])
-        contexts.append(context)
-        page = context.new_page()
-        if errors is not None:
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def test_facets_and_the_exact_total_follow_the_results(new_page):

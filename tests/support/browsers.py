@@ -2,10 +2,16 @@
 axe-core's WCAG 2.1 AA checks of a page."""
 from pathlib import Path
 
+from tests.support.paths import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 8000
+WIDE = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+# Left to be looked at, never compared; a folder per page family.
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
 CSP_VIOLATIONS = []

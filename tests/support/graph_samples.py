@@ -3,7 +3,6 @@
 from graphs import builders
 from memories.format import REL_CATEGORY
 
-
 NASTY = "<script>alert('x')</script> & \"friends\" \x1b[31m"
 
 

@@ -11,7 +11,6 @@ from memories.devdata.loader import load_graph
 from memories.devdata.synthetic import synthetic_graph
 from tests.support.paths import PYTHON, ROOT
 
-
 N = 4000
 
 
