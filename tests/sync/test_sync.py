@@ -5,8 +5,6 @@ The sync worker's runs are driven here one at a time (``ReplicaSync.run``); the 
 process itself, with two site instances, is tested in test_sync_e2e.py.
 """
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.request import Request, urlopen
 
 import pytest
@@ -22,6 +20,7 @@ from memories.sync.primary import Primary
 from memories.sync.replica import ReplicaSync
 from memories.sync.services import synced_client_save
 from tests.support.instances import cut_down
+from tests.support.loopback import Loopback
 
 pytestmark = pytest.mark.django_db
 
@@ -358,50 +357,34 @@ def test_status_page_sync_now_and_rebuild(team, client, turso_server):
 
 # Bad input: wrong token, unreachable, another schema ------------------------------------------
 
-class AuthProxy:
+def token_checking_proxy(upstream, token):
     """Stands in for Turso Cloud's token check (outside the project) in front of the real server."""
 
-    def __init__(self, upstream, token):
-        proxy = self
+    def forward(handler):
+        if handler.headers.get("Authorization") != f"Bearer {token}":
+            handler.send_response(401)
+            handler.end_headers()
+            handler.wfile.write(b'{"error":"Unauthorized"}')
+            return
+        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0)) or None
+        request = Request(upstream + handler.path, data=body, method=handler.command,
+                          headers={k: v for k, v in handler.headers.items() if k.lower() != "host"})
+        with urlopen(request, timeout=10) as response:
+            payload = response.read()
+            handler.send_response(response.status)
+            for key, value in response.headers.items():
+                if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    handler.send_header(key, value)
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _forward(self):
-                if self.headers.get("Authorization") != f"Bearer {token}":
-                    self.send_response(401)
-                    self.end_headers()
-                    self.wfile.write(b'{"error":"Unauthorized"}')
-                    return
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) or None
-                request = Request(upstream + self.path, data=body, method=self.command,
-                                  headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
-                with urlopen(request, timeout=10) as response:
-                    payload = response.read()
-                    self.send_response(response.status)
-                    for key, value in response.headers.items():
-                        if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                            self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-
-            do_GET = do_POST = _forward
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        proxy.server = self.server
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    return Loopback(forward)
 
 
 @pytest.fixture
 def auth_proxy(turso_server):
-    proxy = AuthProxy(turso_server.url, "right-token")
+    proxy = token_checking_proxy(turso_server.url, "right-token")
     yield proxy
     proxy.close()
 

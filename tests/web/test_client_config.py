@@ -5,8 +5,6 @@ database paths that never share a file and never initialise a file that already 
 """
 import logging
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,6 +14,7 @@ from graphs.models import EmbedToken
 from memories.store import registry
 from memories.models import ClientDatabase, SyncState
 from memories.sync.replica import ReplicaSync
+from tests.support.loopback import Loopback
 
 pytestmark = pytest.mark.django_db
 
@@ -25,40 +24,19 @@ NO_MEMBERS = {"memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
 SECRET = "s3cret-Value-42.abc"
 
 
-class Recorder:
-    """A stand-in for an attacker's server on loopback: records every request and answers 500 with
-    a body that echoes the request's Authorization header back."""
-
-    def __init__(self):
-        self.requests = []
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _answer(self):
-                recorder.requests.append((self.command, self.path, dict(self.headers)))
-                body = f"bad request, you sent Authorization: {self.headers.get('Authorization')}".encode()
-                self.send_response(500)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = _answer
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+def echo_authorization(handler):
+    """An attacker's server: answers 500 with a body that echoes the request's Authorization header back."""
+    body = f"bad request, you sent Authorization: {handler.headers.get('Authorization')}".encode()
+    handler.send_response(500)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 @pytest.fixture
 def recorder():
-    server = Recorder()
+    """A loopback server that records every request (its ``requests``) and echoes the token back."""
+    server = Loopback(echo_authorization)
     yield server
     server.close()
 
@@ -149,16 +127,21 @@ def test_allowed_references_are_sent_and_an_echoed_token_is_never_shown(staff, r
         assert_nothing_leaked(response, caplog, SECRET)
 
 
+def sync_once(client):
+    """One run of the sync worker for ``client``, as its loop runs it."""
+    sync = ReplicaSync(client)
+    try:
+        return sync.run()
+    finally:
+        sync.close()
+
+
 def test_the_sync_worker_never_records_or_logs_an_echoed_token(recorder, monkeypatch, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("KB_TEAM_TOKEN", SECRET)
     client = ClientDatabase.objects.create(slug="team", name="Team", mode="synced", path=str(tmp_path / "r.db"),
                                            remote_url=recorder.url, token_ref="env:KB_TEAM_TOKEN")
-    sync = ReplicaSync(client)
-    try:
-        run = sync.run()
-    finally:
-        sync.close()
+    run = sync_once(client)
     assert recorder.requests and run.error
     state = SyncState.objects.get(client=client)
     for text in (run.error, state.last_error, caplog.text):
@@ -169,11 +152,7 @@ def test_the_sync_worker_refuses_a_stored_reference_outside_the_rules(recorder, 
     caplog.set_level(logging.DEBUG)
     client = ClientDatabase.objects.create(slug="team", name="Team", mode="synced", path=str(tmp_path / "r.db"),
                                            remote_url=recorder.url, token_ref="file:/etc/passwd")
-    sync = ReplicaSync(client)
-    try:
-        run = sync.run()
-    finally:
-        sync.close()
+    run = sync_once(client)
     assert "secrets directory" in run.error and "root:" not in run.error + caplog.text
     assert recorder.requests == []
 
