@@ -2,7 +2,6 @@
 import sqlite3
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from memories.models import ClientDatabase
 from memories.worker.models import Job
@@ -10,13 +9,6 @@ from memories.worker.models import Job
 from tests.support.jobs import run_jobs
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client):
-    admin = get_user_model().objects.create_superuser("root", "", "pw")
-    client.force_login(admin)
-    return client
 
 
 def test_add_creates_a_new_memorygraph_file(staff, settings):

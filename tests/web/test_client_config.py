@@ -7,7 +7,6 @@ import logging
 import sqlite3
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from graphs.models import EmbedToken
@@ -39,12 +38,6 @@ def recorder():
     server = Loopback(echo_authorization)
     yield server
     server.close()
-
-
-@pytest.fixture
-def staff(client):
-    client.force_login(get_user_model().objects.create_superuser("root", "", "pw"))
-    return client
 
 
 @pytest.fixture

@@ -197,13 +197,6 @@ def test_the_search_box_includes_its_form_not_a_selector_that_may_match_nothing(
     assert 'hx-include="this, [data-keep]"' not in page and 'hx-include="closest form"' in page
 
 
-@pytest.fixture
-def staff(client):
-    admin = get_user_model().objects.create_superuser("root", "", "pw")
-    client.force_login(admin)
-    return client
-
-
 def test_admin_plural_names_help_texts_and_the_mode_script(staff, client_db):
     index = staff.get("/admin/").content.decode()
     assert "Audit entries" in index and "Tag batches" in index
