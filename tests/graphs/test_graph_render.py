@@ -162,12 +162,18 @@ def test_exports_are_stable_whatever_the_input_order():
     assert exports.to_node_link(R) == exports.to_node_link(H)
 
 
-def test_node_link_is_json_with_edges_key():
+def path_view(order):
+    """sample()'s memories s, p and t with the relationships among them, as the path view in ``order``."""
     G = sample()
     edges = [{"id": k, "from_id": u, "to_id": v, **d} for u, v, k, d in G.edges(keys=True, data=True)
              if u in "spt" and v in "spt"]
     H = builders.build_graph([{"id": n, **G.nodes[n]} for n in ("s", "p", "t")], edges)
-    H.graph["path"] = ["s", "p", "t"]
+    H.graph["path"] = order
+    return H
+
+
+def test_node_link_is_json_with_edges_key():
+    H = path_view(["s", "p", "t"])
     data = exports.to_node_link(H)
     json.dumps(data)
     assert [n["id"] for n in data["nodes"]] == ["p", "s", "t"]
@@ -207,11 +213,7 @@ def test_svg_title_is_fitted_to_the_width_and_kept_whole_in_its_title_element():
 
 def test_a_path_is_drawn_top_to_bottom_in_its_order_with_one_node_size():
     """Sized by links, a path's middle was four times its ends (issue 13's pictures)."""
-    G = sample()
-    edges = [{"id": k, "from_id": u, "to_id": v, **d} for u, v, k, d in G.edges(keys=True, data=True)
-             if u in "spt" and v in "spt"]
-    H = builders.build_graph([{"id": n, **G.nodes[n]} for n in ("s", "p", "t")], edges)
-    H.graph["path"] = ["t", "p", "s"]
+    H = path_view(["t", "p", "s"])
     nodes = by_id(render.vis_payload(H)["nodes"])
     assert {n["size"] for n in nodes.values()} == {render.PATH_SIZE}
     assert [nodes[n]["y"] for n in ("t", "p", "s")] == [0, render.PATH_STEP, 2 * render.PATH_STEP]
