@@ -77,9 +77,7 @@ def test_changes_flow_each_way_between_runs_of_the_real_server(laptop, team):
     path, problem, solution = laptop
     bridge(team, path)
     server = Server(path)
-    memory = server.get(problem)
-    memory.content = "Timeouts in docker pulls; only on arm64 runners"
-    server.update(memory)
+    server.edit(problem, content="Timeouts in docker pulls; only on arm64 runners")
     new = server.store(type=MemoryType.ERROR, title="ECONNRESET from registry", content="during pulls")
     server.close()
     report = bridge(team, path)
@@ -101,9 +99,7 @@ def test_a_row_changed_on_both_sides_keeps_the_newer_and_audits_the_loser(laptop
     path, problem, _ = laptop
     bridge(team, path)
     server = Server(path)
-    memory = server.get(problem)
-    memory.title = "Flaky CI (laptop's words)"
-    server.update(memory)
+    server.edit(problem, title="Flaky CI (laptop's words)")
     server.close()
     services.memory_update(handle=team, actor=None, memory_id=problem, fields={"title": "Flaky CI (team's words)"})
     report = bridge(team, path)
@@ -120,9 +116,7 @@ def test_deletions_propagate_only_over_unchanged_rows(laptop, team):
     bridge(team, path)
     server = Server(path)
     server.delete(solution)  # deleted on the laptop, untouched in the team database
-    memory = server.get(problem)
-    memory.content = "changed on the laptop"
-    server.update(memory)
+    server.edit(problem, content="changed on the laptop")
     server.close()
     services.memory_delete(handle=team, actor=None, memory_id=problem)  # deleted in the team database
     report = bridge(team, path)

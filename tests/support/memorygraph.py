@@ -34,6 +34,13 @@ class Server:
     def update(self, memory):
         return self.run(self.db.update_memory(memory))
 
+    def edit(self, memory_id, **fields):
+        """Change ``fields`` of one memory as a memorygraph client does: read it, set them, update it."""
+        memory = self.get(memory_id)
+        for name, value in fields.items():
+            setattr(memory, name, value)
+        return self.update(memory)
+
     def delete(self, memory_id):
         return self.run(self.db.delete_memory(memory_id))
 
