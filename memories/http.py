@@ -71,6 +71,19 @@ def error_response(request, message, *, status, errors=None):
                                           "status": status}, status=status)
 
 
+def form_response(request, template, context, form, status=400):
+    """A form that did not pass: the page again with its errors, or them as JSON (400 unless told)."""
+    if wants_json(request):
+        return error_response(request, "The form has errors.", status=status, errors=form.errors)
+    return respond(request, template, {**context, "form": form}, status=status)
+
+
+def add_format_errors(form, exc):
+    """Put a service's FormatError on the form: each message on its field, or on the form as a whole."""
+    for field, message in exc.errors.items():
+        form.add_error(field if field in form.fields else None, message)
+
+
 BUSY_RETRY_AFTER_S = 5
 
 

@@ -4,35 +4,28 @@ Each service validates against the memorygraph format, writes the canonical file
 short transaction with exactly the server's keys, reads the written rows back (so the
 read model stores the same version the canonical file now has), updates the read model
 in the same request, and records an audit entry.
+
+This module holds memories, relationships and local client databases, and the write
+machinery they share (the errors, the write group, the read model's update, the audit
+entry's user). Writes of another topic have a module of their own beside it, as Zulip's
+``actions/`` do: tags and bulk tagging in ``memories/tagging.py``, an upload's import in
+``memories/interchange/imports/runs.py``.
 """
 import os
 from pathlib import Path
 from typing import NamedTuple
 
-from django.conf import settings
-from django.utils import timezone
-
 from .errors import KBError
-from .store.canonical import CanonicalStore, StoreError
+from .store.canonical import CanonicalStore
 from .format import (
     REL_TYPES, FormatError, id_error, is_fraction, memory_properties, new_id, normalise_tags,
-    relationship_properties, tag_errors, validate_memory,
+    relationship_properties, validate_memory,
 )
-from .interchange.imports import plans, readers, refusals
-from .interchange import uploads
-from .models import AuditEntry, ImportJob, TagBatch
-from .store.progress import throttled
+from .models import AuditEntry
 from .selectors import memory_version
-from .interchange.sides import ClientSide
 from .store import freshness
 from .store.audit import audit_record
 from .store.groupcommit import group_for
-from .worker.jobs import job_enqueue
-from .worker.models import Job
-
-# Bulk changes commit in chunks so the memorygraph server never waits long for the lock.
-CHUNK = 500
-BULK_INLINE = 1000  # bulk tagging of more memories than this is a worker job (memories/worker/)
 
 
 class ServiceError(KBError):
@@ -47,7 +40,9 @@ class Conflict(ServiceError):
     status = 409
 
 
-def _sync(handle, *, memory_ids=(), edge_ids=(), removed_memory_ids=(), removed_edge_ids=()):
+def update_readmodel(handle, *, memory_ids=(), edge_ids=(), removed_memory_ids=(), removed_edge_ids=()):
+    """Bring the read model up to date with rows just written to the canonical file (read back
+    from it) and with those removed; a store that updates the read model itself is left alone."""
     store, rm = handle.store, handle.readmodel
     if store.writes_readmodel:
         return  # a synced client's outbox already overlaid the change in the same transaction
@@ -71,7 +66,8 @@ def _sync(handle, *, memory_ids=(), edge_ids=(), removed_memory_ids=(), removed_
         raise
 
 
-def _user(actor):
+def audit_user(actor):
+    """The user an audit entry names for ``actor``: None for anonymous work (the worker, scripts)."""
     actor = getattr(actor, "on_behalf_of", actor)  # an API key writes for its creator (agents/actor.py)
     return actor if getattr(actor, "is_authenticated", False) else None
 
@@ -88,7 +84,7 @@ class _Done(NamedTuple):
 
 def _apply(handle, outcomes):
     if outcomes:
-        _sync(handle, memory_ids=[i for o in outcomes for i in o.memory_ids],
+        update_readmodel(handle, memory_ids=[i for o in outcomes for i in o.memory_ids],
               edge_ids=[i for o in outcomes for i in o.edge_ids],
               removed_memory_ids=[i for o in outcomes for i in o.removed_memory_ids],
               removed_edge_ids=[i for o in outcomes for i in o.removed_edge_ids])
@@ -106,7 +102,7 @@ def _grouped(handle, run):
 
 
 def _entry(handle, actor, action, object_id, before=None, after=None):
-    return AuditEntry(client=handle.client, actor=_user(actor), action=action, object_id=object_id,
+    return AuditEntry(client=handle.client, actor=audit_user(actor), action=action, object_id=object_id,
                       before=before, after=after, api_key=getattr(actor, "api_key", None),
                       via_key=getattr(actor, "key_name", ""))
 
@@ -170,129 +166,6 @@ def memory_delete(*, handle, actor, memory_id):
 
     _grouped(handle, run)
 
-
-def tag_add(*, handle, actor, memory_id, tag):
-    return memory_update(handle=handle, actor=actor, memory_id=memory_id,
-                         fields=lambda before: {"tags": [*(before.get("tags") or []), *normalise_tags([tag])]})
-
-
-def tag_remove(*, handle, actor, memory_id, tag):
-    return memory_update(handle=handle, actor=actor, memory_id=memory_id,
-                         fields=lambda before: {"tags": [t for t in before.get("tags") or [] if t != tag]})
-
-
-def _tags(props):
-    return props.get("tags") if isinstance(props.get("tags"), list) else []
-
-
-def _retag(handle, actor, action, ids, change, before_write=None, progress=None):
-    """Apply change(tags) -> tags to many memories, chunk by chunk; returns the ids changed.
-
-    Every memory is checked before the first chunk is written, so a change that would break
-    the format's tag limits on any of them writes nothing at all. before_write(ids) is told
-    which memories a chunk will change before it is written (so an undo can cover a chunk
-    a crash cut short); progress(done, total) after each chunk.
-    """
-    for memory_id, before, _ in handle.store.iter_nodes(ids):
-        if problem := tag_errors(normalise_tags(change(_tags(before)))):
-            raise FormatError({"tags": f"{before.get('title', memory_id)[:60]}: {problem}"})
-    changed = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        with handle.lock:
-            audits, written = [], []
-            with handle.store.transaction() as store:
-                rows = [(memory_id, before, normalise_tags(change(_tags(before))))
-                        for memory_id, before, _ in store.iter_nodes(chunk)]
-                # Unchanged ones, or ones changed by someone else since the check, are left.
-                rows = [row for row in rows if row[2] != _tags(row[1]) and not tag_errors(row[2])]
-                if before_write and rows:
-                    before_write([row[0] for row in rows])
-                for memory_id, before, new_tags in rows:
-                    after = memory_properties({"type": before.get("type"), "title": before.get("title", ""),
-                                               "tags": new_tags}, existing=before)
-                    store.update_node(after)
-                    written.append(memory_id)
-                    audits.append(AuditEntry(client=handle.client, actor=_user(actor), action=action,
-                                             object_id=memory_id, before=before, after=after))
-            _sync(handle, memory_ids=written)
-        AuditEntry.objects.bulk_create(audits)
-        changed += written
-        if progress:
-            progress(min(start + CHUNK, len(ids)), len(ids))
-    return changed
-
-
-def _clean_tag(tag):
-    tags = normalise_tags([tag])
-    if not tags:
-        raise FormatError({"tag": "A tag cannot be empty."})
-    if problem := tag_errors(tags):
-        raise FormatError({"tag": problem})
-    return tags[0]
-
-
-def tag_rename(*, handle, actor, old, new, memory_ids):
-    """Rename tag old to new on memory_ids; when new already exists this merges the two."""
-    new = _clean_tag(new)
-    if new == old:
-        return []
-    return _retag(handle, actor, "tag.rename", list(memory_ids),
-                  lambda tags: [new if t == old else t for t in tags])
-
-
-def bulk_tag(*, handle, actor, tag, memory_ids, selection):
-    """Tag memory_ids; returns (batch, job): job is None when it was done at once (up to
-    BULK_INLINE memories), else the worker's job, which fills the batch chunk by chunk."""
-    tag, ids = _clean_tag(tag), list(memory_ids)
-    batch = TagBatch.objects.create(client=handle.client, actor=_user(actor), tag=tag,
-                                    selection=selection[:1000], memory_ids=[])
-    if len(ids) > BULK_INLINE:
-        job = job_enqueue(kind="bulk_tag", client=handle.client, actor=actor, total=len(ids),
-                          params={"batch": batch.pk, "memory_ids": ids})
-        return batch, job
-    try:
-        bulk_tag_apply(handle=handle, actor=actor, batch=batch, memory_ids=ids)
-    except FormatError:
-        batch.delete()
-        raise
-    return batch, None
-
-
-def bulk_tag_apply(*, handle, actor, batch, memory_ids, progress=None):
-    """Add batch.tag to memory_ids. Each chunk's memories are added to the batch before the chunk
-    is written, so undo covers whatever a crash left; run again, it skips those already tagged."""
-    def record(ids):
-        known = set(batch.memory_ids)
-        batch.memory_ids = [*batch.memory_ids, *(i for i in ids if i not in known)]
-        batch.save(update_fields=["memory_ids"])
-
-    _retag(handle, actor, "tag.bulk", list(memory_ids), lambda tags: tags if batch.tag in tags else [*tags, batch.tag],
-           before_write=record, progress=progress)
-
-
-def bulk_tag_undo(*, handle, actor, batch):
-    """Undo a bulk tagging: at once up to BULK_INLINE memories (returns None), else as the worker's
-    job (returned)."""
-    if batch.undone_at is not None:
-        raise Conflict("This bulk tagging was already undone.")
-    if len(batch.memory_ids) <= BULK_INLINE:
-        bulk_tag_untag(handle=handle, actor=actor, batch=batch)
-        return None
-    if Job.objects.filter(kind="bulk_untag", params__batch=batch.pk, status__in=Job.ACTIVE).exists():
-        raise Conflict("This bulk tagging is already being undone.")
-    return job_enqueue(kind="bulk_untag", client=handle.client, actor=actor, total=len(batch.memory_ids),
-                       params={"batch": batch.pk})
-
-
-def bulk_tag_untag(*, handle, actor, batch, progress=None):
-    """Remove batch.tag from the batch's memories; run again, it skips those without it."""
-    _retag(handle, actor, "tag.bulk_undo", list(batch.memory_ids), lambda tags: [t for t in tags if t != batch.tag],
-           progress=progress)
-    batch.undone_at = timezone.now()
-    batch.save(update_fields=["undone_at"])
-
-
 def relationship_create(*, handle, actor, from_id, to_id, rel_type, strength=0.5, confidence=0.8, context=""):
     errors = {}
     if rel_type not in REL_TYPES:
@@ -352,89 +225,3 @@ def local_client_save(*, client):
         CanonicalStore(path, create=True).close()
     client.save()
     return client
-
-
-# Imports ------------------------------------------------------------------------------------
-
-IMPORT_INLINE_ROWS = 2000  # smaller imports run in the request (bounded); bigger ones are worker jobs
-PREVIEW_INLINE_BYTES = 4 * 1024 * 1024  # bigger uploads are stored by the request and previewed by a job
-
-
-def import_upload(*, handle, actor, upload):
-    """Store an uploaded file and preview its import; returns the ImportJob (status preview).
-    A file that cannot be imported at all raises ImportRefused and is not kept; one that
-    would pass the client database's room for waiting uploads raises UploadsFull."""
-    path = uploads.upload_store(client=handle.client, upload=upload)
-    if upload.size > PREVIEW_INLINE_BYTES:  # reading and planning it is long work: the worker's
-        record = ImportJob.objects.create(client=handle.client, actor=_user(actor), filename=upload.name[:255],
-                                          path=str(path), size=upload.size)
-        job_enqueue(kind="preview", client=handle.client, actor=actor, params={"import": record.pk},
-                    message="analysing the file")
-        return record
-    try:
-        plan = import_plan(handle=handle, path=path)
-    except BaseException:
-        uploads.upload_remove(path)
-        raise
-    return ImportJob.objects.create(client=handle.client, actor=_user(actor), filename=upload.name[:255],
-                                    path=str(path), size=upload.size, source=plan.source, preview=plan.as_dict(),
-                                    total=len(plan.writes))
-
-
-def import_plan(*, handle, path):
-    incoming = readers.read_path(path, max_bytes=settings.KB_UPLOAD_MAX_BYTES, scratch=Path(path).parent)
-    return plans.plan(incoming, ClientSide(handle))
-
-
-def import_run(*, handle, actor, job):
-    """Import a previewed upload. The file is read and compared again (the database may have
-    changed since the preview); every chunk is an upsert, so a failed run can be run again."""
-    if job.status == ImportJob.PREVIEW and not job.preview:
-        raise Conflict("This upload is still being analysed; its page shows the preview when it is ready.")
-    updated = ImportJob.objects.filter(pk=job.pk, status__in=[ImportJob.PREVIEW, ImportJob.FAILED]).update(
-        status=ImportJob.RUNNING, message="", done=0)
-    if not updated:
-        raise Conflict("This import is already running, done, discarded or expired.")
-    job.refresh_from_db()
-    if job.total <= IMPORT_INLINE_ROWS:
-        import_execute(handle=handle, actor=actor, job=job)
-    else:
-        job_enqueue(kind="import", client=handle.client, actor=actor, total=job.total, params={"import": job.pk})
-    return job
-
-
-def import_execute(*, handle, actor, job, on_progress=None):
-    """Run a previewed import (in the request when small, else as the worker's job)."""
-    def report(done, total):
-        ImportJob.objects.filter(pk=job.pk).update(done=done, total=total)
-        if on_progress:
-            on_progress(done, total)
-
-    progress = throttled(report, 0.5)
-    try:
-        plan = plans.plan(readers.read_path(job.path, max_bytes=settings.KB_UPLOAD_MAX_BYTES,
-                                             scratch=Path(job.path).parent), ClientSide(handle))
-        result = plans.apply(plan, ClientSide(handle), progress)
-    except (refusals.ImportRefused, StoreError, FormatError, OSError) as exc:
-        # An OSError's text names the server's paths; its reason alone is enough here.
-        message = (f"The uploaded file could not be read ({exc.strerror or type(exc).__name__})."
-                   if isinstance(exc, OSError) else exc)
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.FAILED, message=str(message),
-                                                   finished_at=timezone.now())
-    else:
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.DONE, result=result, done=len(plan.writes),
-                                                   total=len(plan.writes), finished_at=timezone.now())
-        AuditEntry.objects.create(client=handle.client, actor=_user(actor), action="import",
-                                  object_id=str(job.pk), after={"file": job.filename, "source": plan.source,
-                                                                "counts": plan.counts, **result})
-        uploads.upload_remove(job.path)
-
-
-def import_discard(*, job):
-    if job.status == ImportJob.RUNNING:
-        raise Conflict("A running import cannot be discarded.")
-    if job.status not in ImportJob.LIVE:
-        raise Conflict("This import is already done, discarded or expired.")
-    uploads.upload_remove(job.path)
-    job.status = ImportJob.DISCARDED
-    job.save(update_fields=["status"])

@@ -3,7 +3,7 @@ from django.urls import include, path, register_converter
 from .interchange.exports import views as export_views
 from .interchange.imports import views as import_views
 from .sync.urls import client_urlpatterns as sync_urlpatterns
-from . import views
+from .views import listing, memory, tags
 from .editor import views as editor_views
 from .links import MemoryIdConverter
 from .worker import views as job_views
@@ -14,23 +14,23 @@ register_converter(MemoryIdConverter, "memory_id")
 
 urlpatterns = [
     path("", site_views.client_home, name="client_home"),
-    path("memories/", views.memory_list, name="memory_list"),
-    path("memories/new/", views.memory_create, name="memory_create"),
-    path("memories/<memory_id:memory_id>/", views.memory_detail, name="memory_detail"),
-    path("memories/<memory_id:memory_id>/edit/", views.memory_edit, name="memory_edit"),
-    path("memories/<memory_id:memory_id>/delete/", views.memory_delete, name="memory_delete"),
-    path("memories/<memory_id:memory_id>/tags/", views.memory_tags, name="memory_tags"),
-    path("memories/<memory_id:memory_id>/relationships/new/", views.relationship_create,
+    path("memories/", listing.memory_list, name="memory_list"),
+    path("memories/new/", memory.memory_create, name="memory_create"),
+    path("memories/<memory_id:memory_id>/", memory.memory_detail, name="memory_detail"),
+    path("memories/<memory_id:memory_id>/edit/", memory.memory_edit, name="memory_edit"),
+    path("memories/<memory_id:memory_id>/delete/", memory.memory_delete, name="memory_delete"),
+    path("memories/<memory_id:memory_id>/tags/", memory.memory_tags, name="memory_tags"),
+    path("memories/<memory_id:memory_id>/relationships/new/", memory.relationship_create,
          name="relationship_create"),
-    path("relationships/<memory_id:rel_id>/delete/", views.relationship_delete, name="relationship_delete"),
-    path("search/", views.search, name="search"),
-    path("tags/", views.tag_index, name="tag_index"),
+    path("relationships/<memory_id:rel_id>/delete/", memory.relationship_delete, name="relationship_delete"),
+    path("search/", listing.search, name="search"),
+    path("tags/", tags.tag_index, name="tag_index"),
     path("tags/suggest/", editor_views.tag_suggest, name="tag_suggest"),
     path("preview/", editor_views.markdown_preview, name="markdown_preview"),
-    path("tags/rename/", views.tag_rename, name="tag_rename"),
-    path("tags/bulk/", views.bulk_tag, name="bulk_tag"),
-    path("tags/bulk/<int:batch_id>/undo/", views.bulk_tag_undo, name="bulk_tag_undo"),
-    path("unresolved/", views.unresolved, name="unresolved"),
+    path("tags/rename/", tags.tag_rename, name="tag_rename"),
+    path("tags/bulk/", tags.bulk_tag, name="bulk_tag"),
+    path("tags/bulk/<int:batch_id>/undo/", tags.bulk_tag_undo, name="bulk_tag_undo"),
+    path("unresolved/", listing.unresolved, name="unresolved"),
     path("", include(sync_urlpatterns)),  # freshness/
     path("export/", export_views.export, name="export"),
     path("import/", import_views.import_start, name="import_start"),

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from ..models import AuditEntry, SyncState
-from ..services import Conflict, _user
+from ..services import Conflict, audit_user
 from ..store.canonical import StoreError
 from ..store.progress import throttled
 from ..worker.jobs import job_active, job_enqueue
@@ -63,4 +63,4 @@ def index_rebuild_run(*, client, rebuild, errors=(StoreError,)):
 
 
 def _audit_client(client, actor, action):
-    AuditEntry.objects.create(client=client, actor=_user(actor), action=action, object_id=client.slug)
+    AuditEntry.objects.create(client=client, actor=audit_user(actor), action=action, object_id=client.slug)

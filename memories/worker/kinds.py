@@ -13,7 +13,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from memories import services
+from memories import tagging
+from memories.interchange.imports import runs
 from memories.store.canonical import StoreError
 from memories.format import FormatError
 from memories.interchange.imports.refusals import ImportRefused
@@ -109,7 +110,7 @@ class Import(Kind):
                 check()
 
         try:
-            services.import_execute(handle=handle, actor=job.actor, job=record, on_progress=step)
+            runs.import_execute(handle=handle, actor=job.actor, job=record, on_progress=step)
         except JobCancelled:
             raise JobCancelled(self._cancelled(handle, before)) from None
         record.refresh_from_db()
@@ -154,7 +155,7 @@ class Preview(Kind):
         if record.status != ImportJob.PREVIEW:
             return {"skipped": record.status}  # discarded or expired meanwhile
         try:
-            plan = services.import_plan(handle=handle_for(job.client), path=record.path)
+            plan = runs.import_plan(handle=handle_for(job.client), path=record.path)
         except (ImportRefused, StoreError, OSError) as exc:
             reason = f"{record.filename}: {exc}" if not isinstance(exc, OSError) else (
                 f"The uploaded file could not be read ({exc.strerror or type(exc).__name__}).")
@@ -185,7 +186,7 @@ class BulkTag(Kind):
                 check()
 
         try:
-            services.bulk_tag_apply(handle=handle_for(job.client), actor=job.actor, batch=batch,
+            tagging.bulk_tag_apply(handle=handle_for(job.client), actor=job.actor, batch=batch,
                                     memory_ids=job.params["memory_ids"], progress=step)
         except FormatError as exc:
             raise JobError("; ".join(str(v) for v in exc.errors.values())) from exc
@@ -204,7 +205,7 @@ class BulkUntag(Kind):
     def run(self, job, progress):
         batch = TagBatch.objects.get(pk=job.params["batch"])
         if batch.undone_at is None:
-            services.bulk_tag_untag(handle=handle_for(job.client), actor=job.actor, batch=batch,
+            tagging.bulk_tag_untag(handle=handle_for(job.client), actor=job.actor, batch=batch,
                                     progress=progress)
         return {"batch": batch.pk, "untagged": len(batch.memory_ids), "tag": batch.tag}
 

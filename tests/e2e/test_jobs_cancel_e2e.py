@@ -48,7 +48,7 @@ def test_a_bulk_tagging_cancelled_while_the_worker_runs_it_leaves_an_undoable_ba
     assert f"was added to {len(tagged):,} of {N:,} memories" in job["message"], job["message"]
     print(f"bulk tagging of {N} memories: stopped {stopped_s:.2f} s after Cancel, at {len(tagged)} tagged")
     undo = site.shell(setup + """
-job = services.bulk_tag_undo(handle=handle, actor=None, batch=TagBatch.objects.get())
+job = tagging.bulk_tag_undo(handle=handle, actor=None, batch=TagBatch.objects.get())
 out = job and job.pk  # up to 1,000 memories it is undone at once, else by the worker
 """)
     if undo:
@@ -64,7 +64,7 @@ def test_an_import_cancelled_while_the_worker_runs_it_is_consistent_and_complete
     site.start_worker()
     site.wait_job(preview, lambda j: j["status"] == "done", "previewed")
     job_id = site.shell(setup + """
-services.import_run(handle=handle, actor=None, job=ImportJob.objects.get())
+runs.import_run(handle=handle, actor=None, job=ImportJob.objects.get())
 out = Job.objects.get(kind="import").pk
 """)
     site.wait_job(job_id, lambda j: j["progress_done"] > 0 and j["status"] == "running", "written a chunk")
@@ -83,7 +83,7 @@ out = [record.status, rm.execute("SELECT count(*) FROM memory").fetchone()[0], h
 """)
     assert state == ["failed", written, written], state  # its read model is its file's
     again = site.shell(setup + """
-services.import_run(handle=handle, actor=None, job=ImportJob.objects.get())
+runs.import_run(handle=handle, actor=None, job=ImportJob.objects.get())
 out = Job.objects.filter(kind="import").order_by("-pk").first().pk
 """)
     job = site.wait_job(again, lambda j: j["status"] in ("done", "failed"), "imported the rest")

@@ -16,6 +16,7 @@ from graphs.analytics import selectors as analytics
 from graphs.analytics import services, sql
 from graphs.analytics.services import analytics_refresh, analytics_run, analytics_run_if_due
 from memories import services as memory_services
+from memories import tagging
 from memories.format import SYMMETRIC_TYPES
 from memories.devdata.loader import load_graph
 from memories.management.commands.kb_sync import AnalyticsThread
@@ -156,7 +157,7 @@ def test_edits_that_leave_the_graph_alone_only_retag_it(handle, user):
     analytics_run(rm=rm)
     ranks = _rows(rm, "SELECT * FROM graph_rank ORDER BY memory_id")
     memory_id = ranks[0][0]
-    memory_services.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="retagged")
+    tagging.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="retagged")
     result = analytics_run(rm=rm)
     assert result["retagged"] and analytics.sets(rm)["chains"].generation == rm.changed_at()
     assert _rows(rm, "SELECT * FROM graph_rank ORDER BY memory_id") == ranks

@@ -23,6 +23,7 @@ from graphs.analytics.background import FullRuns
 from graphs.analytics.selectors import sets as analytics_sets
 from graphs.analytics.services import analytics_run, analytics_step
 from memories import services as memory_services
+from memories import tagging
 from memories.format import FormatError, SYMMETRIC_TYPES
 from memories.devdata.loader import load_graph
 from memories.store.registry import handle_for
@@ -356,7 +357,7 @@ def test_a_full_run_that_only_retags_counts_for_the_debounce(handle, user):
     rm, t0 = handle.readmodel, 1_000_000.0
     analytics_run(rm=rm, now=t0)
     memory_id = _rows(rm, "SELECT id FROM memory LIMIT 1")[0][0]
-    memory_services.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="retagged")
+    tagging.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="retagged")
     assert services.analytics_run_if_due(rm=rm, interval=30, now=t0 + 60)["retagged"]
     assert services.analytics_run_if_due(rm=rm, interval=30, now=t0 + 70) is None, "just ran"
     state = services.STATES[rm.path]

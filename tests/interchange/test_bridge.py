@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from memories.store import registry
 from memories import services
+from memories import tagging
 from memories.interchange.bridge import Base, Bridge, base_path
 from memories.store.canonical import CanonicalStore
 from memories.models import AuditEntry
@@ -84,7 +85,7 @@ def test_changes_flow_each_way_between_runs_of_the_real_server(laptop, team):
     assert report.to_client["memories"] == 2 and report.to_file == {"memories": 0, "relationships": 0, "deleted": 0}
     assert "only on arm64" in team.store.node(problem)["content"]
 
-    services.tag_add(handle=team, actor=None, memory_id=new, tag="registry")
+    tagging.tag_add(handle=team, actor=None, memory_id=new, tag="registry")
     report = bridge(team, path)
     assert report.to_file["memories"] == 1 and report.to_client["memories"] == 0
     server = Server(path)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from memories.interchange.imports import plans, readers
-from memories import services
+from memories.interchange.imports import runs
 from memories.interchange import sides
 from memories.devdata.loader import load_graph
 from memories.models import ImportJob
@@ -33,7 +33,7 @@ def bulk(monkeypatch):
     monkeypatch.setattr(sides, "BULK_ROWS", 100)
     monkeypatch.setattr(sides, "CHUNK", CHUNK)
     monkeypatch.setattr(sides, "BULK_CHUNK", CHUNK)
-    monkeypatch.setattr(services, "IMPORT_INLINE_ROWS", 10**6)  # run in the test, as the job would
+    monkeypatch.setattr(runs, "IMPORT_INLINE_ROWS", 10**6)  # run in the test, as the job would
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ def test_a_chunk_the_file_refuses_mid_way_fails_the_import_with_the_reason_and_n
                 store.delete_node(victim)
             deleted.set()
 
-    services.import_execute(handle=handle, actor=None, job=record, on_progress=meanwhile)
+    runs.import_execute(handle=handle, actor=None, job=record, on_progress=meanwhile)
     record.refresh_from_db()
     assert record.status == ImportJob.FAILED
     assert "FOREIGN KEY constraint failed" in record.message and "rolled back whole" in record.message
@@ -202,7 +202,7 @@ def test_a_chunk_the_file_refuses_mid_way_fails_the_import_with_the_reason_and_n
     assert _rm_versions(rm) == _file_versions(store)
     record.status = ImportJob.RUNNING
     record.save()
-    services.import_execute(handle=handle, actor=None, job=record)
+    runs.import_execute(handle=handle, actor=None, job=record)
     record.refresh_from_db()
     assert record.status == ImportJob.DONE, record.message
     assert store.count_nodes() == len(before[0]) + 300 and _rm_versions(rm) == _file_versions(store)
@@ -236,7 +236,7 @@ def test_the_writer_process_killed_fails_the_job_with_the_reason_and_retry_compl
         bulk, web, handle, source, monkeypatch):
     """SIGKILL of the child mid-way, through the real job: the job fails saying so, the file holds
     whole chunks only, the read model is put in step by the next probe, Retry imports the rest."""
-    monkeypatch.setattr(services, "IMPORT_INLINE_ROWS", 10)  # a worker job
+    monkeypatch.setattr(runs, "IMPORT_INLINE_ROWS", 10)  # a worker job
     monkeypatch.setattr(sides, "BULK_CHUNK", 3)  # ~400 chunks (about 1.5 ms each when idle): the kill lands mid-way
     store, rm = handle.store, handle.readmodel
     before = _ids(store)
@@ -315,7 +315,7 @@ def test_a_worker_killed_while_its_writer_process_writes_leaves_no_writer_and_th
         site.wait_job(preview, lambda j: j["status"] == "done", "previewed")
         site.kill_worker()
         job_id = site.shell(setup + """
-services.import_run(handle=handle, actor=None, job=ImportJob.objects.get())
+runs.import_run(handle=handle, actor=None, job=ImportJob.objects.get())
 out = Job.objects.get(kind="import").pk
 """)
         site.start_worker()

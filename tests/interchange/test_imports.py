@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 
 from memories.interchange.imports import plans, readers, refusals
 from memories.store import registry
-from memories import services
+from memories.interchange.imports import runs
 from memories.store.canonical import CanonicalStore
 from memories.models import AuditEntry, ImportJob
 from memories.interchange.sides import ClientSide
@@ -380,7 +380,7 @@ def test_a_big_import_is_a_worker_job_with_progress(tmp_path, user, client, empt
     handle.ensure_fresh()
     client.force_login(user)
     response = upload(client, "team", "big.db", source.read_bytes())
-    assert source.stat().st_size > services.PREVIEW_INLINE_BYTES  # so the worker reads it, not the request
+    assert source.stat().st_size > runs.PREVIEW_INLINE_BYTES  # so the worker reads it, not the request
     job = preview(client, response)
     assert job["analysing"] and job["status"] == "preview" and not job["total"]
     page = client.get(response["Location"])

@@ -22,6 +22,7 @@ from memorygraph.models import MemoryContext, MemoryType, RelationshipType
 
 from memories.store import registry
 from memories import selectors, services
+from memories import tagging
 from memories.format import FormatError
 from memories.search.engine import memory_search
 from memories.selectors import Filters
@@ -243,9 +244,9 @@ def test_memorygraph_reads_back_our_edits(site, server, graph, user):
         "title": "OAuth login loses state after the IdP redirect", "summary": "Redirect loop, state lost",
         "project_path": "/srv/shop-v2", "languages": ["python", "typescript"], "git_branch": "fix/pkce",
     })
-    services.tag_add(handle=site, actor=user, memory_id=ids["problem"], tag="Regression")
+    tagging.tag_add(handle=site, actor=user, memory_id=ids["problem"], tag="Regression")
     oauth_ids = selectors.tag_memory_ids(rm=site.readmodel, tag="oauth")
-    assert len(services.tag_rename(handle=site, actor=user, old="oauth", new="OAuth2", memory_ids=oauth_ids)) == 3
+    assert len(tagging.tag_rename(handle=site, actor=user, old="oauth", new="OAuth2", memory_ids=oauth_ids)) == 3
     created = services.memory_create(handle=site, actor=user, fields={
         "type": "fix", "title": "Allowlist the exact redirect URI", "summary": "Config half of the fix",
         "content": "Register https://shop.example/callback exactly; wildcards break PKCE.",

@@ -12,6 +12,7 @@ import pytest
 
 from memories.store import canonical, registry, sql
 from memories import services
+from memories import tagging
 from memories.store.canonical import CanonicalStore, StoreBusy, StoreError, StoreMissing, StoreSchemaError
 from memories.models import AuditEntry
 from tests.support.clients import register_client
@@ -219,7 +220,7 @@ def test_held_lock_gives_store_busy_and_no_half_write(monkeypatch, client_db, us
     attempts = {
         "create": lambda: services.memory_create(handle=handle, actor=user, fields={
             "type": "general", "title": "Written while locked", "content": "x"}),
-        "tag": lambda: services.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="locked"),
+        "tag": lambda: tagging.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="locked"),
         "relate": lambda: services.relationship_create(handle=handle, actor=user, from_id=memory_id,
                                                        to_id=other_id, rel_type="PARALLEL_TO"),
         "delete": lambda: services.memory_delete(handle=handle, actor=user, memory_id=memory_id),
@@ -236,7 +237,7 @@ def test_held_lock_gives_store_busy_and_no_half_write(monkeypatch, client_db, us
 
     assert canonical_rows(client_db.path) == canonical_before
     # The connection is not left inside a failed transaction: the same write now succeeds.
-    services.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="unlocked")
+    tagging.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="unlocked")
     assert "unlocked" in handle.store.node(memory_id)["tags"]
     assert handle.ensure_fresh().conn.execute(
         "SELECT 1 FROM memory_tag WHERE tag = 'unlocked' AND memory_id = ?", (memory_id,)).fetchone()
@@ -269,7 +270,7 @@ def test_concurrent_writer_and_services(empty_file, user):
                 ours.append(services.memory_create(handle=handle, actor=user, fields={
                     "type": "general", "title": f"site {n}", "content": "x"}))
             else:
-                services.tag_add(handle=handle, actor=user, memory_id=ours[-1], tag="site")
+                tagging.tag_add(handle=handle, actor=user, memory_id=ours[-1], tag="site")
     finally:
         out, err = server.communicate(timeout=60)
     assert server.returncode == 0 and out.strip() == "done", err

@@ -98,7 +98,7 @@ def test_a_write_between_our_commit_and_our_stamp_is_never_lost(server, workers)
     with one.lock:
         ours = _commit_unsynced(one, "ours first")
         theirs = server.store(type=MemoryType.ERROR, title="Theirs in between", content="race")
-        services._sync(one, memory_ids=[ours])
+        services.update_readmodel(one, memory_ids=[ours])
     assert one.readmodel.stamp() != one.store.change_stamp()
     before = diffs()
     two.ensure_fresh()

@@ -157,6 +157,7 @@ WRITER = textwrap.dedent("""
     import django
     django.setup()
     from memories import services
+    from memories import tagging
     from memories.store.registry import get_client, handle_for
 
     rounds, threads = int(sys.argv[1]), int(sys.argv[2])
@@ -168,7 +169,7 @@ WRITER = textwrap.dedent("""
         for i in range(rounds):
             memory_id = services.memory_create(handle=handle, actor=None, fields={
                 "type": "general", "title": f"{os.getpid()} {n} {i}", "content": "x"})
-            services.tag_add(handle=handle, actor=None, memory_id=memory_id, tag=f"t{i % 3}")
+            tagging.tag_add(handle=handle, actor=None, memory_id=memory_id, tag=f"t{i % 3}")
 
     pool = [threading.Thread(target=write, args=(n,)) for n in range(threads)]
     for thread in pool:

@@ -38,7 +38,8 @@ class Site:
         every later shell call starts with, and the id of the upload's preview job."""
         setup = f"""
 from django.core.files.uploadedfile import SimpleUploadedFile
-from memories import services
+from memories import tagging
+from memories.interchange.imports import runs
 from memories.models import ClientDatabase, ImportJob
 from memories.store.registry import handle_for
 from memories.worker.models import Job
@@ -47,7 +48,7 @@ handle = handle_for(client)
 handle.ensure_fresh()
 """
         preview = self.shell(setup + f"""
-services.import_upload(handle=handle, actor=None,
+runs.import_upload(handle=handle, actor=None,
                        upload=SimpleUploadedFile("big.db", open({str(source)!r}, "rb").read()))
 out = Job.objects.get(kind="preview").pk
 """)
@@ -96,7 +97,8 @@ def graph_file(path, n):
 def team_setup(path):
     """Shell lines giving the site's `team` client database on ``path`` and its fresh handle."""
     return f"""
-from memories import services
+from memories import tagging
+from memories.interchange.imports import runs
 from memories.models import ClientDatabase, TagBatch
 from memories.store.registry import handle_for
 client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(path)!r}))
@@ -110,7 +112,7 @@ def bulk_tag_job(site, setup, tmp_path, ids, tag):
     ids_file = tmp_path / "ids.json"
     ids_file.write_text(json.dumps(ids))
     return site.shell(setup + f"""
-batch, job = services.bulk_tag(handle=handle, actor=None, tag={tag!r},
+batch, job = tagging.bulk_tag(handle=handle, actor=None, tag={tag!r},
                                memory_ids=json.load(open({str(ids_file)!r})), selection="q=all")
 out = job.pk
 """)

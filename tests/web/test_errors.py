@@ -7,6 +7,7 @@ import pytest
 from django.utils.html import escape
 
 from memories import http, services
+from memories.interchange.imports import runs
 from memories.agents.cloud_api.serializers import PayloadError
 from memories.agents.errors import AgentError, BodyTooLarge, KeyError401, KeyError403, RateLimited
 from memories.agents.keys import KeyProblem
@@ -119,7 +120,7 @@ def test_a_format_error_while_an_import_runs_is_bad_input(web, handle, monkeypat
     def refuse(**kwargs):
         raise FormatError({"title": "Title is required."})
 
-    monkeypatch.setattr(services, "import_run", refuse)
+    monkeypatch.setattr(runs, "import_run", refuse)
     response = web.post(f"/c/acme/import/{job.pk}/run/", headers={"Accept": "application/json"})
     assert response.status_code == 400
     assert response.json() == {"error": "title: Title is required.", "errors": {"title": "Title is required."}}

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 
 from memories import services
+from memories import tagging
 from memories.models import ClientDatabase, Membership
 
 from tests.support.clients import register_client
@@ -97,7 +98,7 @@ def test_400_403_409_413_and_503_keep_the_layout(web, client_db, handle, setting
     memory_id = handle.readmodel.conn.execute("SELECT id FROM memory LIMIT 1").fetchone()[0]
     edit = web.get(f"/c/acme/memories/{memory_id}/edit/").content.decode()
     version = re.search(r'name="updated_at" value="([^"]+)"', edit).group(1)
-    services.tag_add(handle=handle, actor=None, memory_id=memory_id, tag="meanwhile")
+    tagging.tag_add(handle=handle, actor=None, memory_id=memory_id, tag="meanwhile")
     fields = {"type": "problem", "title": "Changed", "content": "x", "importance": 0.5, "confidence": 0.5,
               "updated_at": version}
     assert_in_layout(web.post(f"/c/acme/memories/{memory_id}/edit/", fields), 409)

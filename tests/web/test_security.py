@@ -92,11 +92,12 @@ def test_a_good_login_resets_the_count(client, user):
 
 def test_every_write_is_in_the_memorys_history_with_before_and_after(web, handle, user):
     from memories import services
+    from memories import tagging
 
     memory_id = services.memory_create(handle=handle, actor=user, fields={
         "type": "fix", "title": "Before title", "content": "body"})
     services.memory_update(handle=handle, actor=user, memory_id=memory_id, fields={"title": "After title"})
-    services.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="audited")
+    tagging.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="audited")
     page = web.get(f"/c/acme/memories/{memory_id}/").content.decode()
     assert page.count("memory.update by alice") == 2 and "memory.create by alice" in page
     assert "<td>Before title</td><td>After title</td>" in page

@@ -5,6 +5,7 @@ import sqlite3
 import pytest
 
 from memories import selectors, services
+from memories import tagging
 from memories.format import FormatError
 from memories.models import AuditEntry, TagBatch
 from memories.search.engine import memory_search
@@ -130,40 +131,40 @@ def test_relationship_rules(handle, user):
 def test_tags_add_remove_rename_merge_and_bulk_undo(handle, user):
     a = create(handle, user, tags=["alpha"])
     b = create(handle, user, tags=["alpha", "beta"])
-    services.tag_add(handle=handle, actor=user, memory_id=a, tag="  New Tag ")
+    tagging.tag_add(handle=handle, actor=user, memory_id=a, tag="  New Tag ")
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=a)["tags"] == ["alpha", "new tag"]
-    services.tag_remove(handle=handle, actor=user, memory_id=a, tag="new tag")
+    tagging.tag_remove(handle=handle, actor=user, memory_id=a, tag="new tag")
     # Merge: renaming alpha to beta leaves b with one beta.
     ids = selectors.tag_memory_ids(rm=handle.readmodel, tag="alpha")
-    changed = services.tag_rename(handle=handle, actor=user, old="alpha", new="beta", memory_ids=ids)
+    changed = tagging.tag_rename(handle=handle, actor=user, old="alpha", new="beta", memory_ids=ids)
     assert sorted(changed) == sorted([a, b])
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=b)["tags"] == ["beta"]
     assert "alpha" not in {t["tag"] for t in selectors.tag_index(rm=handle.readmodel)["tags"]}
-    batch, _ = services.bulk_tag(handle=handle, actor=user, tag="Reviewed", memory_ids=[a, b], selection="tag=beta")
+    batch, _ = tagging.bulk_tag(handle=handle, actor=user, tag="Reviewed", memory_ids=[a, b], selection="tag=beta")
     assert sorted(batch.memory_ids) == sorted([a, b])
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=a)["tags"] == ["beta", "reviewed"]
-    services.bulk_tag_undo(handle=handle, actor=user, batch=batch)
+    tagging.bulk_tag_undo(handle=handle, actor=user, batch=batch)
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=a)["tags"] == ["beta"]
     with pytest.raises(services.Conflict):
-        services.bulk_tag_undo(handle=handle, actor=user, batch=TagBatch.objects.get(pk=batch.pk))
+        tagging.bulk_tag_undo(handle=handle, actor=user, batch=TagBatch.objects.get(pk=batch.pk))
 
 
 def test_bulk_tag_undo_leaves_memories_that_already_had_the_tag(handle, user):
     a = create(handle, user, tags=["keep"])
     b = create(handle, user, tags=[])
-    batch, _ = services.bulk_tag(handle=handle, actor=user, tag="keep", memory_ids=[a, b], selection="")
+    batch, _ = tagging.bulk_tag(handle=handle, actor=user, tag="keep", memory_ids=[a, b], selection="")
     assert batch.memory_ids == [b]
-    services.bulk_tag_undo(handle=handle, actor=user, batch=batch)
+    tagging.bulk_tag_undo(handle=handle, actor=user, batch=batch)
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=a)["tags"] == ["keep"]
 
 
 def test_bulk_tag_over_the_limit_writes_nothing(handle, user, monkeypatch):
-    monkeypatch.setattr(services, "CHUNK", 1)  # the good memory is written in a chunk of its own
+    monkeypatch.setattr(tagging, "CHUNK", 1)  # the good memory is written in a chunk of its own
     full = create(handle, user, tags=[f"t{i}" for i in range(50)])
     other = create(handle, user, tags=["x"])
     ids = [other, full]
     with pytest.raises(FormatError):
-        services.bulk_tag(handle=handle, actor=user, tag="one-more", memory_ids=ids, selection="")
+        tagging.bulk_tag(handle=handle, actor=user, tag="one-more", memory_ids=ids, selection="")
     assert "one-more" not in selectors.memory_detail(rm=handle.readmodel, memory_id=other)["tags"]
     assert not TagBatch.objects.exists()
 

@@ -5,7 +5,8 @@ rebuild as the same worker job as the status page's, its message linking to the 
 import pytest
 from django.utils import timezone
 
-from memories import services
+from memories import tagging
+from memories.interchange.imports import runs
 from memories.interchange import sides
 from memories.devdata.loader import load_graph
 from memories.models import ImportJob, Membership
@@ -32,8 +33,8 @@ def _ids(handle):
 
 
 def test_a_queued_job_cancelled_never_starts_and_can_be_retried(web, handle, monkeypatch):
-    monkeypatch.setattr(services, "BULK_INLINE", 10)
-    batch, job = services.bulk_tag(handle=handle, actor=None, tag="never", memory_ids=_ids(handle),
+    monkeypatch.setattr(tagging, "BULK_INLINE", 10)
+    batch, job = tagging.bulk_tag(handle=handle, actor=None, tag="never", memory_ids=_ids(handle),
                                    selection="")
     page = web.post(f"/c/acme/jobs/{job.pk}/cancel/", {"from": "list"}, HTTP_HX_REQUEST="true")
     assert page.status_code == 200 and b'id="jobs"' in page.content and b"<html" not in page.content
@@ -50,10 +51,10 @@ def test_a_queued_job_cancelled_never_starts_and_can_be_retried(web, handle, mon
 
 
 def test_a_running_bulk_tag_stops_at_a_chunk_end_and_leaves_an_undoable_batch(web, handle, monkeypatch):
-    monkeypatch.setattr(services, "BULK_INLINE", 10)
-    monkeypatch.setattr(services, "CHUNK", 50)
+    monkeypatch.setattr(tagging, "BULK_INLINE", 10)
+    monkeypatch.setattr(tagging, "CHUNK", 50)
     ids = _ids(handle)
-    batch, job = services.bulk_tag(handle=handle, actor=None, tag="halfway", memory_ids=ids, selection="")
+    batch, job = tagging.bulk_tag(handle=handle, actor=None, tag="halfway", memory_ids=ids, selection="")
     _running_with_cancel(job)
     run_jobs()
     job.refresh_from_db()
@@ -111,7 +112,7 @@ def test_a_running_import_stops_at_a_chunk_end_with_consistent_searchable_data(
         web, handle, tmp_path, monkeypatch, bulk):
     """A bulk copy into a local client rebuilds its read model only at the end: cancelled before,
     the read model is put in step with what was written (one diff)."""
-    monkeypatch.setattr(services, "IMPORT_INLINE_ROWS", 10)
+    monkeypatch.setattr(runs, "IMPORT_INLINE_ROWS", 10)
     monkeypatch.setattr(sides, "CHUNK", 25)
     monkeypatch.setattr(sides, "BULK_CHUNK", 25)
     monkeypatch.setattr(sides, "BULK_ROWS", 50 if bulk else 10**6)

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from memories import selectors, services
+from memories import selectors
+from memories import tagging
+from memories.interchange.imports import runs
 from memories.models import SyncState, TagBatch
 from memories.sync.services import index_rebuild_request
 from memories.worker.jobs import job_enqueue
@@ -25,7 +27,7 @@ def _threads():
 
 
 def test_requests_that_queue_work_start_no_thread(web, admin_web, handle, monkeypatch):
-    monkeypatch.setattr(services, "BULK_INLINE", 10)
+    monkeypatch.setattr(tagging, "BULK_INLINE", 10)
     before = _threads()
     assert admin_web.post("/sync/acme/rebuild/").status_code == 302
     response = web.post("/c/acme/tags/bulk/?type=error", {"tag": "later"})
@@ -155,10 +157,10 @@ def test_an_import_job_run_twice_changes_nothing_the_second_time(web, handle, tm
 
 
 def test_a_bulk_tag_job_run_twice_changes_nothing_the_second_time(handle, monkeypatch):
-    monkeypatch.setattr(services, "BULK_INLINE", 10)
-    monkeypatch.setattr(services, "CHUNK", 50)
+    monkeypatch.setattr(tagging, "BULK_INLINE", 10)
+    monkeypatch.setattr(tagging, "CHUNK", 50)
     ids = [r[0] for r in handle.readmodel.conn.execute("SELECT id FROM memory ORDER BY id")]
-    batch, job = services.bulk_tag(handle=handle, actor=None, tag="twice", memory_ids=ids, selection="")
+    batch, job = tagging.bulk_tag(handle=handle, actor=None, tag="twice", memory_ids=ids, selection="")
     run_jobs()
     job.refresh_from_db()
     assert job.status == "done" and job.result["tagged"] == len(ids) and job.progress_done == len(ids)
@@ -172,7 +174,7 @@ def test_a_bulk_tag_job_run_twice_changes_nothing_the_second_time(handle, monkey
 def test_a_big_upload_is_previewed_by_the_worker_and_one_it_cannot_read_is_not_kept(web, handle):
     from memories.models import ImportJob
 
-    junk = b"SQLite format 3\x00" + b"\x17" * (services.PREVIEW_INLINE_BYTES + 10)
+    junk = b"SQLite format 3\x00" + b"\x17" * (runs.PREVIEW_INLINE_BYTES + 10)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     response = web.post("/c/acme/import/", {"file": SimpleUploadedFile("broken.db", junk)})
@@ -238,7 +240,7 @@ def test_a_big_export_is_written_by_the_worker_and_offered_for_a_day(web, handle
 
 
 def test_undoing_a_big_bulk_tagging_is_a_job_too(web, handle, monkeypatch):
-    monkeypatch.setattr(services, "BULK_INLINE", 10)
+    monkeypatch.setattr(tagging, "BULK_INLINE", 10)
     web.post("/c/acme/tags/bulk/?type=error", {"tag": "undo-me"})
     run_jobs()
     batch = TagBatch.objects.get()
@@ -254,7 +256,7 @@ def test_undoing_a_big_bulk_tagging_is_a_job_too(web, handle, monkeypatch):
 
 
 def test_the_pages_that_start_jobs_say_so(web, handle, monkeypatch):
-    monkeypatch.setattr(services, "BULK_INLINE", 10)
+    monkeypatch.setattr(tagging, "BULK_INLINE", 10)
     assert b"tagged by the worker" in web.get("/c/acme/tags/bulk/?type=error").content
     assert b'href="/c/acme/jobs/"' in web.get("/c/acme/import/").content
 

@@ -29,7 +29,7 @@ def test_an_import_killed_mid_way_completes_on_the_next_worker_with_no_duplicate
     site.wait_job(preview, lambda j: j["status"] == "done", "previewed")
     site.kill_worker()
     job_id = site.shell(setup + """
-services.import_run(handle=handle, actor=None, job=ImportJob.objects.get())
+runs.import_run(handle=handle, actor=None, job=ImportJob.objects.get())
 out = Job.objects.get(kind="import").pk
 """)
     assert site.job(job_id)["status"] == "queued"  # the request queued it and ran nothing
@@ -119,7 +119,7 @@ def test_a_bulk_tagging_killed_mid_way_resumes_and_undo_removes_every_tag_writte
     site.worker = None
     undo = site.shell(setup + """
 batch = TagBatch.objects.get()
-out = services.bulk_tag_undo(handle=handle, actor=None, batch=batch).pk  # this many: a job too
+out = tagging.bulk_tag_undo(handle=handle, actor=None, batch=batch).pk  # this many: a job too
 """)
     site.start_worker()
     job = site.wait_job(undo, lambda j: j["status"] in ("done", "failed"), "undo finished")

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from ... import services
+from . import runs
 from ...http import client_view, error_response, respond
 from .refusals import ImportRefused
 from ...models import ImportJob
@@ -64,7 +64,7 @@ def _import_start(request, handle):
     if upload is None:
         return error_response(request, "Choose a file to import.", status=400, errors={"file": "required"})
     try:
-        job = services.import_upload(handle=handle, actor=request.user, upload=upload)
+        job = runs.import_upload(handle=handle, actor=request.user, upload=upload)
     except ImportRefused as exc:  # the page names the file it refused
         raise ImportRefused(f"{upload.name}: {exc}", errors={"file": str(exc)}) from exc
     return redirect("import_job", handle.client.slug, job.pk)
@@ -97,7 +97,7 @@ def import_job(request, handle, job_id):
 @client_view(role="editor")
 def import_run(request, handle, job_id):
     job = get_object_or_404(ImportJob, pk=job_id, client=handle.client)
-    services.import_run(handle=handle, actor=request.user, job=job)
+    runs.import_run(handle=handle, actor=request.user, job=job)
     return redirect("import_job", handle.client.slug, job.pk)
 
 
@@ -105,5 +105,5 @@ def import_run(request, handle, job_id):
 @client_view(role="editor")
 def import_discard(request, handle, job_id):
     job = get_object_or_404(ImportJob, pk=job_id, client=handle.client)
-    services.import_discard(job=job)
+    runs.import_discard(job=job)
     return redirect("import_start", handle.client.slug)
