@@ -1,6 +1,6 @@
 """Graph pages in a real browser: the vis-network canvas, in-place expansion, the table twin, embeds in iframes.
 
-Playwright drives Debian's chromium against live_server; opt-in by marker like tests/test_browser.py,
+Playwright drives Debian's chromium against live_server; opt-in by marker like tests/browser/test_browser.py,
 and failing, not skipping, without /usr/bin/chromium.
 """
 import re

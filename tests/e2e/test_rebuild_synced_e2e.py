@@ -2,7 +2,7 @@
 database queues the worker's rebuild job, never rebuilds in the request; the worker process
 rebuilds the replica's read model with the outbox's queued writes laid over it, and what
 both hold is searchable afterwards. A real `tursodb --sync-server` primary, `manage.py
-kb_worker` and gunicorn, as in production (tests/instances.py)."""
+kb_worker` and gunicorn, as in production (tests/support/instances.py)."""
 import re
 
 import pytest

@@ -8,7 +8,7 @@ long-lived stdlib sqlite3 connection, async methods run with ``asyncio.run``.
 
 It runs in this process, so its calls and ours must never overlap: stdlib sqlite3 and
 libsql each link their own SQLite and cannot see each other's locks within one process.
-Writing at the same time as a separate server process is tested in test_connector.py.
+Writing at the same time as a separate server process is tested in tests/store/test_canonical.py.
 """
 import json
 import re

@@ -3,7 +3,7 @@
 Two ``ClientHandle``s on one canonical file are two web workers: each has its own libsql
 connection (its own ``PRAGMA data_version``) and its own connection to the shared read model.
 The other writer is the real memorygraph package (memorygraphMCP 0.12.4), driven as its
-server drives it (tests/test_interop.py). Diffs are counted by ``readmodel.diff_runs``.
+server drives it (tests/interchange/test_interop.py). Diffs are counted by ``readmodel.diff_runs``.
 memorygraph runs in this process, so its calls and ours are made one after the other.
 """
 import sqlite3

@@ -2,7 +2,7 @@
 
 Real processes on real files: ``kb_worker`` (which starts ``kb_freshness`` as its child),
 writer processes going through the services, and the memorygraph package itself
-(memorygraphMCP 0.12.4's SQLiteMemoryDatabase, tests/test_interop.py) as the other writer.
+(memorygraphMCP 0.12.4's SQLiteMemoryDatabase, tests/interchange/test_interop.py) as the other writer.
 They share this test's data dir (``settings.DATA_DIR``, so the same read model and beacon) and
 a Django database of their own, migrated here; this process plays a web worker.
 """

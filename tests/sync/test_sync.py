@@ -2,7 +2,7 @@
 owner (drain, push, verify, pull, reindex), the status page, the badge, and bad input.
 
 The sync worker's runs are driven here one at a time (``ReplicaSync.run``); the worker
-process itself, with two site instances, is tested in test_sync_e2e.py.
+process itself, with two site instances, is tested in tests/e2e/test_sync_e2e.py.
 """
 import json
 from urllib.request import Request, urlopen
