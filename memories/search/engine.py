@@ -4,7 +4,7 @@
 (``backends.base`` states the contract); the FTS5 one is the default. A new engine
 (semantic, hybrid) is one new module under ``backends/`` and the setting's value.
 """
-from functools import lru_cache
+from functools import cache
 from importlib import import_module
 
 from django.conf import settings
@@ -19,7 +19,7 @@ def backend():
     return _load(settings.KB_SEARCH_BACKEND)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name):
     try:
         module = import_module(name)

@@ -18,16 +18,16 @@ import json
 import re
 from dataclasses import replace
 
-from .. import sql
 from ... import sql as memories_sql
-from ...store.cache import cached
 from ...markdown import plain
+from ...selectors import FACET_SAMPLE, FACET_TAG_LIMIT, Page, memory_summary, order_facets
+from ...store.cache import cached
+from ...store.rows import marks
+from .. import sql
 from ..query import any_words_query, meaningful_words, parse_query, prefix_query
 from ..spelling import closest, known, stem, suggest_terms
 from ..stopwords import RELATED_WORDS
-from ...selectors import FACET_SAMPLE, FACET_TAG_LIMIT, Page, memory_summary, order_facets
 from . import base
-from ...store.rows import marks
 
 COUNT_UPTO = 10_000
 
