@@ -14,8 +14,8 @@ from kbsite.auth import client_address
 
 from ...errors import KBError
 from ...format import CONTENT_MAX, FormatError
-from ...store.registry import handle_for
 from ...store.groupcommit import fresh_unless_writing
+from ...store.registry import handle_for
 from ..actor import actor_for
 from ..errors import BodyTooLarge
 from ..keys import authenticate_key

@@ -5,16 +5,16 @@ with memorygraph's LIKE, so an acronym in a title comes first through this API a
 """
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from ... import sql
-from .. import sql as agents_sql
 from ...search import sql as search_sql
-from ...search.query import any_words_query, meaningful_words, parse_query
 from ...search.engine import ranked_rids
+from ...search.query import any_words_query, meaningful_words, parse_query
 from ...selectors import Filters
-from .serializers import memory_json
 from ...store.rows import marks
+from .. import sql as agents_sql
+from .serializers import memory_json
 
 MAX_RELATED = 200
 _WORD = re.compile(r"\w+")
@@ -136,7 +136,7 @@ def recall(*, rm, args):
 
 
 def recent_activity(*, rm, days, project, limit=20):
-    since = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat()
+    since = (datetime.now(UTC) - timedelta(days=days)).isoformat()
     where, params = ["m.updated_at >= ?"], [since]
     if project:
         where.append("m.project = ?")

@@ -5,18 +5,20 @@ answer them from the read model, ranked by our search (BM25, title matches first
 of memorygraph's ``LIKE``. The SQL is parameterised; filters reuse ``sql.filter_clause``.
 """
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from . import upstream  # noqa: F401  (first: memorygraph's import-time logging)
+
+# isort: split
 from memorygraph.models import Relationship, RelationshipProperties, RelationshipType
 from memorygraph.utils.memory_parser import parse_memory_from_properties
 
 from ... import sql
-from ..sql import BY_RIDS, NEIGHBOURS, RECENT, RECENT_COUNTS, RECENT_UNRESOLVED, STATISTICS, TYPE_COUNTS
-from ...search.query import any_words_query, meaningful_words, parse_query
 from ...search.engine import ranked_rids
+from ...search.query import any_words_query, meaningful_words, parse_query
 from ...selectors import Filters
 from ...store.rows import marks
+from ..sql import BY_RIDS, NEIGHBOURS, RECENT, RECENT_COUNTS, RECENT_UNRESOLVED, STATISTICS, TYPE_COUNTS
 
 # memorygraph's own answers are capped so: related memories at 20 per hop, recent activity
 # at 20 memories and 10 unresolved problems (sqlite_database.py in 0.12.4).
@@ -141,7 +143,7 @@ def recent_activity(rm, days, project):
     """memorygraph's activity summary: memories created in the last ``days``, by type, the
     newest 20, and the unresolved problems and errors among them (no current SOLVES or
     ADDRESSES coming in), most important first."""
-    cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat()
+    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat()
     where, params = sql.filter_clause(Filters(project=project or None))
     where.append("m.created_at >= ?")
     params.append(cutoff)

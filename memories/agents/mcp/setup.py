@@ -16,5 +16,6 @@ def http_config(*, url, key, name="team-kb"):
     header = f"Authorization: Bearer {key}"
     cli = " ".join(["claude mcp add --transport http", shlex.quote(name), shlex.quote(url),
                     "--header", shlex.quote(header)])
-    entry = {"mcpServers": {name: {"type": "http", "url": url, "headers": {"Authorization": f"Bearer {key}"}}}}
+    entry = {"mcpServers": {name: {"type": "http", "url": url,
+                                   "headers": {"Authorization": f"Bearer {key}"}}}}
     return {"cli": cli, "json": json.dumps(entry, indent=2, ensure_ascii=False)}

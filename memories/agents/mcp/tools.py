@@ -11,11 +11,13 @@ import contextvars
 import logging
 
 from . import upstream  # noqa: F401  (first: memorygraph's import-time logging)
+
+# isort: split
+from mcp.types import CallToolResult, TextContent
 from memorygraph.config import TOOL_PROFILES
 from memorygraph.server import ClaudeMemoryServer
 from memorygraph.tools.registry import get_handler
 from memorygraph.utils import project_detection
-from mcp.types import CallToolResult, TextContent
 
 from ..errors import KeyError403
 from . import WRITE_TOOLS
