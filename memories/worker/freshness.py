@@ -27,10 +27,10 @@ import time
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from memories.store.canonical import StoreError
 from memories.models import ClientDatabase
-from memories.store.registry import handle_for
 from memories.store import freshness
+from memories.store.canonical import StoreError
+from memories.store.registry import handle_for
 
 from .priority import lower_this_thread
 

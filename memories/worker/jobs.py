@@ -68,7 +68,8 @@ def job_retry(*, job):
         status=Job.QUEUED, attempts=0, message="queued again", finished_at=None, worker="", task_id="",
         cancel_requested_at=None, cancelled_by="")
     if not updated:
-        raise JobConflict("Only a failed or cancelled job can be retried; this one is queued, running or done.")
+        raise JobConflict("Only a failed or cancelled job can be retried; "
+                          "this one is queued, running or done.")
     job.refresh_from_db()
     KINDS[job.kind].retried(job)
     _send(job)

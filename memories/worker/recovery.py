@@ -49,7 +49,8 @@ def jobs_recover(now=None):
                        "What its committed chunks wrote stays.")
             failed += job_fail(job, message, status=Job.CANCELLED)
         elif job.attempts < job.max_attempts:
-            requeued += requeue(job, "queued again: the worker stopped while running it (killed or restarted)")
+            requeued += requeue(
+                job, "queued again: the worker stopped while running it (killed or restarted)")
         else:
             failed += job_fail(job, f"Failed after {job.attempts} attempt(s): {STOPPED}")
     requeued += _resend_lost(stale)

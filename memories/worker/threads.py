@@ -8,10 +8,10 @@ import time
 
 from django.db import close_old_connections, connections
 
-from memories.sync import services
-from memories.store.canonical import StoreError
 from memories.interchange.uploads import uploads_expire
 from memories.models import ClientDatabase, SyncState
+from memories.store.canonical import StoreError
+from memories.sync import services
 from memories.sync.primary import RemoteError
 from memories.sync.replica import ReplicaSync
 
