@@ -3,10 +3,10 @@ first search is judged against."""
 from django.conf import settings
 
 from memories import selectors
+from memories.search import sql
 from memories.search.backends.fts import SNIPPETS_PREFIX
 from memories.search.query import parse_query
 from memories.selectors import Filters
-from memories.search import sql
 from memories.store.rows import marks
 
 from .synthetic import PROJECTS

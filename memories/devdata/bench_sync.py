@@ -24,8 +24,8 @@ from django.core.management.base import CommandError
 from memories import services
 from memories.forms import ClientDatabaseForm
 from memories.models import ClientDatabase
-from memories.sync.primary import Primary
 from memories.store.registry import close_all, handle_for
+from memories.sync.primary import Primary
 from memories.sync.replica import ReplicaSync
 from memories.sync.services import synced_client_save
 

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import time
 from contextlib import ExitStack
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -59,7 +59,7 @@ def run(*, n, queries, seed, keep, quiet, say):
     (returned with that path). `say` takes progress lines; `quiet` also hides the bars."""
     bench_dir = settings.DATA_DIR / "bench"
     bench_dir.mkdir(parents=True, exist_ok=True)
-    report = {"n": n, "seed": seed, "queries": queries, "at": datetime.now(timezone.utc).isoformat(),
+    report = {"n": n, "seed": seed, "queries": queries, "at": datetime.now(UTC).isoformat(),
               "loadavg": {"start": loadavg()}}
     with ExitStack() as cleanup:
         path = _memory_file(bench_dir, n, seed, keep, report, cleanup, say, quiet)

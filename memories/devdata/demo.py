@@ -37,12 +37,12 @@ import json
 import random
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 __all__ = ["ANCHOR", "MEMORY_TYPES", "RELATIONSHIP_TYPES", "demo_graph"]
 
-ANCHOR = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+ANCHOR = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 SPAN_DAYS = 548  # about 18 months
 
 MEMORY_TYPES = (

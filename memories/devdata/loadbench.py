@@ -71,7 +71,8 @@ def run(*, source, n, duration, warmup, clients, site_every, file_every, lag_wai
         ready = json.loads(writer.stdout.readline() or "{}")
         if "ready" not in ready:
             raise RuntimeError("the memorygraph writer did not start")
-        say(f"Serving on 127.0.0.1:{port} with {worker_cmd}; {warmup} s warm-up, then {duration} s measured ...")
+        say(f"Serving on 127.0.0.1:{port} with {worker_cmd}; "
+            f"{warmup} s warm-up, then {duration} s measured ...")
         load = Load(port, cookies, ids, Path(prepared["readmodel"]), web, worker, memory_file)
         report.update(load.run(writer, duration=duration, warmup=warmup, clients=clients,
                                site_every=site_every, lag_wait=lag_wait))
@@ -88,8 +89,8 @@ def run(*, source, n, duration, warmup, clients, site_every, file_every, lag_wai
 def _sample_ids(path, limit=2000):
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return [r[0] for r in conn.execute("SELECT id FROM nodes WHERE label = 'Memory' ORDER BY random() LIMIT ?",
-                                           (limit,))]
+        return [r[0] for r in conn.execute(
+            "SELECT id FROM nodes WHERE label = 'Memory' ORDER BY random() LIMIT ?", (limit,))]
     finally:
         conn.close()
 
@@ -154,7 +155,8 @@ def table(report):
     web = [v for k, v in report["peak_rss_mb"].items() if k.startswith("web")]
     worker = [v for k, v in report["peak_rss_mb"].items() if k.startswith("worker")]
     lines.append(f"| web workers' peak RSS (VmHWM) | {', '.join(f'{v} MB' for v in web)} |")
-    lines.append(f"| web workers' CPU in the window | {', '.join(f'{v} s' for v in report['web_cpu_s'].values())} |")
+    web_cpu = ", ".join(f"{v} s" for v in report["web_cpu_s"].values())
+    lines.append(f"| web workers' CPU in the window | {web_cpu} |")
     lines.append(f"| web CPU seconds per 1,000 requests | {report['cpu_s_per_1000_requests']} |")
     lines.append(f"| worker CPU in the window / peak RSS | {sum(report['worker_cpu_s'].values()):.1f} s / "
                  f"{', '.join(f'{v} MB' for v in worker)} |")
@@ -163,11 +165,11 @@ def table(report):
         lines.append(f"| analytics full runs (the worker's child processes): CPU in the window / peak RSS | "
                      f"{report['full_runs_cpu_s']:.1f} s / {max(full, default=0)} MB |")
     w = report["writes"]
-    lines.append(f"| writes: site creates / edits / failed, memorygraph file | {w['site create']} / {w['site edit']}"
-                 f" / {w['site failed']}, {w['file']} |")
+    lines.append(f"| writes: site creates / edits / failed, memorygraph file "
+                 f"| {w['site create']} / {w['site edit']} / {w['site failed']}, {w['file']} |")
     theirs = w["file commits"] - w["site create"] - w["site edit"]
-    lines.append(f"| (id, version) diffs, all processes | {report['diffs']}, for {theirs} commits of memorygraph "
-                 f"(of {w['file commits']} to the file) |")
+    lines.append(f"| (id, version) diffs, all processes | {report['diffs']}, "
+                 f"for {theirs} commits of memorygraph (of {w['file commits']} to the file) |")
     if "diffs_by" in report:
         by = report["diffs_by"]
         fresh = report["freshness_cpu_s"]
@@ -183,5 +185,6 @@ def table(report):
         value = f"p50 {s['p50']} s, max {s['max']} s (n={s['n']})" if s["n"] else "none seen"
         lines.append(f"| analytics lag after a {label} | {value} |")
     if report["lag_missing"]:
-        lines.append(f"| writes without ranks after {report['lag_wait_s']} s more | {report['lag_missing']} |")
+        lines.append(f"| writes without ranks after {report['lag_wait_s']} s more "
+                     f"| {report['lag_missing']} |")
     return "\n".join(lines)

@@ -8,9 +8,9 @@ import threading
 import time
 from urllib.parse import urlencode
 
-from .synthetic_text import ACRONYMS, DOMAIN_WORDS
-from .loadprocs import Site, children, command_line, cpu_seconds, memory_id_from, memory_kb
 from ..store.rows import marks
+from .loadprocs import Site, children, command_line, cpu_seconds, memory_id_from, memory_kb
+from .synthetic_text import ACRONYMS, DOMAIN_WORDS
 
 SLUG = "default"
 VIEWS = ("graph 2-hop", "overview", "search")
@@ -86,7 +86,8 @@ class Load:
             else:
                 kind = rng.randrange(4)
                 q = (rng.choice(words) if kind == 0 else rng.choice(ACRONYMS) if kind == 1
-                     else f'"{rng.choice(words)} {rng.choice(words)}"' if kind == 2 else rng.choice(words)[:4] + "*")
+                     else f'"{rng.choice(words)} {rng.choice(words)}"' if kind == 2
+                     else rng.choice(words)[:4] + "*")
                 path = f"/c/{SLUG}/search/?{urlencode({'q': q})}"
             started = time.monotonic()
             try:
@@ -155,7 +156,8 @@ class Load:
                 if not waiting:
                     continue
                 found = {r[0] for r in conn.execute(
-                    f"SELECT memory_id FROM graph_rank WHERE memory_id IN ({marks(len(waiting))})", list(waiting))}
+                    f"SELECT memory_id FROM graph_rank WHERE memory_id IN ({marks(len(waiting))})",
+                    list(waiting))}
                 now = time.time()
                 with self.lock:
                     for memory_id in found:

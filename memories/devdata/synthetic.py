@@ -13,14 +13,14 @@ duplicate (from, to, type) triples. Only the standard library is used and nothin
 depends on the clock or on hash order: the same arguments give the same graph.
 """
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from ..format import REL_TYPES, RESOLVING_TYPES
 from .synthetic_text import Text, tag_vocabulary, zipf_table
 
 __all__ = ["ANCHOR", "PROJECTS", "SPAN_DAYS", "synthetic_graph"]
 
-ANCHOR = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+ANCHOR = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 SPAN_DAYS = 3 * 365
 
 LANGUAGES = {"python": "python", "go": "go", "rust": "rust", "sql": "sql", "bash": "bash",
