@@ -17,7 +17,8 @@ def _query(request):
     """The request's query pairs, read once per request (a list page builds ~100 links)."""
     pairs = getattr(request, "_kb_pairs", None)
     if pairs is None:
-        pairs = request._kb_pairs = [(k, v) for k, values in request.GET.lists() for v in values if k != "format"]
+        pairs = request._kb_pairs = [(k, v) for k, values in request.GET.lists()
+                                     for v in values if k != "format"]
     return pairs
 
 

@@ -30,8 +30,10 @@ class Command(BaseCommand):
         parser.add_argument("--lag-wait", type=float, default=120,
                             help="Seconds to wait after the window for the last writes' ranks (120).")
         parser.add_argument("--no-freshness", action="store_true",
-                            help="Run the worker without its freshness process (web workers diff, as before).")
-        parser.add_argument("--prepare", metavar="PASSWORD", help=argparse.SUPPRESS)  # internal: the run's setup
+                            help="Run the worker without its freshness process "
+                                 "(web workers diff, as before).")
+        # Internal: the run's setup.
+        parser.add_argument("--prepare", metavar="PASSWORD", help=argparse.SUPPRESS)
 
     def handle(self, *args, n, seed, duration, warmup, clients, site_every, file_every, lag_wait, prepare,
                no_freshness=False, **options):
@@ -59,6 +61,6 @@ class Command(BaseCommand):
         handle = handle_for(client)
         rebuild = handle.rebuild()
         analytics = analytics_run(rm=handle.readmodel)
-        self.stdout.write(json.dumps({"readmodel": str(client.readmodel_path), "rebuild_s": rebuild["seconds"],
-                                      "analytics_s": analytics["seconds"],
+        self.stdout.write(json.dumps({"readmodel": str(client.readmodel_path),
+                                      "rebuild_s": rebuild["seconds"], "analytics_s": analytics["seconds"],
                                       "seconds": round(time.perf_counter() - started, 1)}))

@@ -5,12 +5,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from memories.store.canonical import StoreError
-from memories.forms import ClientDatabaseForm
 from memories.devdata.loader import load_graph
+from memories.forms import ClientDatabaseForm
 from memories.models import ClientDatabase
-from memories.sync.primary import Primary, RemoteError, resolve_token
+from memories.store.canonical import StoreError
 from memories.store.registry import default_memory_path, ensure_default_client, handle_for
+from memories.sync.primary import Primary, RemoteError, resolve_token
 from memories.sync.services import synced_client_save
 
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Indexed {result['memories']:,} memories in {result['seconds']} s.")
             handle.ensure_fresh()
         except StoreError as exc:
-            raise CommandError(str(exc))
+            raise CommandError(str(exc)) from exc
         self._synced_client()
         self._admin(url)
 
@@ -57,7 +57,7 @@ class Command(BaseCommand):
         try:
             empty = Primary(url, resolve_token(token_ref)).check_memorygraph(allow_empty=True)
         except RemoteError as exc:
-            raise CommandError(f"KB_PRIMARY_URL: {exc}")
+            raise CommandError(f"KB_PRIMARY_URL: {exc}") from exc
         form = ClientDatabaseForm({
             "slug": slug, "name": os.environ.get("KB_PRIMARY_NAME", slug.capitalize()),
             "mode": ClientDatabase.MODE_SYNCED, "source": "new" if empty else "existing",

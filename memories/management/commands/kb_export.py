@@ -3,7 +3,6 @@
     manage.py kb_export --client team --format json --out team.json
     manage.py kb_export --client team --format markdown --q "redis" --out redis.zip
 """
-import shutil
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,9 +11,9 @@ from tqdm import tqdm
 
 from memories.interchange.exports import csv_export, json_export, markdown_zip, sqlite_export
 from memories.interchange.exports import reads as export_data
+from memories.selectors import Filters
 from memories.store.canonical import StoreError
 from memories.store.registry import get_client, handle_for
-from memories.selectors import Filters
 
 
 class Command(BaseCommand):
@@ -31,8 +30,11 @@ class Command(BaseCommand):
             handle = handle_for(get_client(client))
             rm = handle.ensure_fresh(apply=True)
         except (Http404, StoreError) as exc:
-            raise CommandError(str(exc))
-        ids = export_data.export_ids_search(rm=rm, filters=Filters(), q=q) if q else export_data.export_ids_all(rm=rm)
+            raise CommandError(str(exc)) from exc
+        if q:
+            ids = export_data.export_ids_search(rm=rm, filters=Filters(), q=q)
+        else:
+            ids = export_data.export_ids_all(rm=rm)
         bar = tqdm(unit="B", unit_scale=True, desc=f"Exporting {len(ids):,} memories",
                    disable=options["verbosity"] == 0)
         path = Path(out).expanduser()

@@ -12,9 +12,9 @@ from django.http import Http404
 from tqdm import tqdm
 
 from memories.interchange.imports import plans, readers, refusals
+from memories.interchange.sides import ClientSide
 from memories.store.canonical import StoreError
 from memories.store.registry import get_client, handle_for
-from memories.interchange.sides import ClientSide
 
 
 class Command(BaseCommand):
@@ -36,10 +36,11 @@ class Command(BaseCommand):
             side = ClientSide(handle)
             plan = plans.plan(incoming, side)
         except (refusals.ImportRefused, StoreError, Http404) as exc:
-            raise CommandError(str(exc))
+            raise CommandError(str(exc)) from exc
         c = plan.counts
-        self.stdout.write(f"{plan.source}: {c['new']} new, {c['changed']} changed, {c['identical']} identical, "
-                          f"{c['older']} older than ours (kept), {c['invalid']} invalid; relationships: "
+        self.stdout.write(f"{plan.source}: {c['new']} new, {c['changed']} changed, "
+                          f"{c['identical']} identical, {c['older']} older than ours (kept), "
+                          f"{c['invalid']} invalid; relationships: "
                           f"{c['relationships_new']} new, {c['relationships_changed']} changed, "
                           f"{c['relationships_identical']} identical.")
         for what, reason in plan.invalid[:20]:
@@ -53,4 +54,5 @@ class Command(BaseCommand):
 
         result = plans.apply(plan, side, progress=progress)
         bar.close()
-        self.stdout.write(f"Imported {result['memories']} memories and {result['relationships']} relationships.")
+        self.stdout.write(f"Imported {result['memories']} memories "
+                          f"and {result['relationships']} relationships.")

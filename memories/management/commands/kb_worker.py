@@ -10,9 +10,9 @@ import threading
 
 from django.core.management.base import BaseCommand
 
+from memories.store import freshness
 from memories.store.canonical import StoreError
 from memories.sync.primary import RemoteError
-from memories.store import freshness
 from memories.sync.replica import ReplicaSync
 from memories.worker import loop
 from memories.worker.threads import synced_clients
@@ -54,8 +54,8 @@ class Command(BaseCommand):
                 sync.close()
             status = run.error or "ok"
             pulled = "changes" if run.pulled else "nothing"
-            self.stdout.write(f"{database.slug}: pushed {run.pushed}, pulled {pulled}, {run.pending} pending, "
-                              f"{run.duration_ms:.0f} ms: {status}")
+            self.stdout.write(f"{database.slug}: pushed {run.pushed}, pulled {pulled}, "
+                              f"{run.pending} pending, {run.duration_ms:.0f} ms: {status}")
             failed += bool(run.error)
         if jobs:
             loop.run_once_jobs()

@@ -13,13 +13,14 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from memories.interchange.bridge import Base, Bridge, base_path
+from memories.interchange.sides import ClientSide, FileSide
 from memories.store.canonical import CanonicalStore, StoreError
 from memories.store.registry import get_client, handle_for
-from memories.interchange.sides import ClientSide, FileSide
 
 
 class Command(BaseCommand):
-    help = "Bridge a memorygraph file (a laptop's ~/.memorygraph/memory.db) with a client database, both ways."
+    help = ("Bridge a memorygraph file (a laptop's ~/.memorygraph/memory.db) with a client database, "
+            "both ways.")
 
     def add_arguments(self, parser):
         parser.add_argument("--client", required=True, help="Slug of the client database.")
@@ -31,12 +32,12 @@ class Command(BaseCommand):
         try:
             database = get_client(client)
         except Exception as exc:
-            raise CommandError(str(exc))
+            raise CommandError(str(exc)) from exc
         while True:
             try:
                 report = self._once(database, path, quiet=options["verbosity"] == 0)
             except StoreError as exc:
-                raise CommandError(str(exc))
+                raise CommandError(str(exc)) from exc
             self.stdout.write(self._summary(report))
             if not every:
                 return

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         try:
             handle = handle_for(get_client(client))
         except Http404 as exc:
-            raise CommandError(str(exc))
+            raise CommandError(str(exc)) from exc
         bar = tqdm(total=0, unit="memories", desc=f"Indexing {client}", disable=options["verbosity"] == 0)
 
         def progress(done, total):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         try:
             result = handle.rebuild(progress=progress)
         except StoreError as exc:
-            raise CommandError(str(exc))
+            raise CommandError(str(exc)) from exc
         finally:
             bar.close()
         self.stdout.write(f"Indexed {result['memories']:,} memories in {result['seconds']} s.")
