@@ -27,7 +27,8 @@ def build_graph(nodes, edges):
     for edge in edges:
         u, v = edge["from_id"], edge["to_id"]
         if u in G and v in G:
-            G.add_edge(u, v, key=edge["id"], **{k: w for k, w in edge.items() if k not in ("from_id", "to_id")})
+            G.add_edge(u, v, key=edge["id"],
+                       **{k: w for k, w in edge.items() if k not in ("from_id", "to_id")})
     return G
 
 

@@ -26,13 +26,15 @@ class GraphForm(forms.Form):
     def only_choices_missing(self):
         """True when the sole problem is a memory still to be picked (no value is wrong)."""
         errors = self.errors.as_data()
-        return bool(errors) and set(errors) == {"__all__"} and all(e.code == "pick" for e in errors["__all__"])
+        return (bool(errors) and set(errors) == {"__all__"}
+                and all(e.code == "pick" for e in errors["__all__"]))
 
     def messages(self):
         """Plain sentences for the page: a field's label and its message, never `__all__`."""
         out = []
         for name, errors in self.errors.as_data().items():
-            label = (self.fields[name].label or name.replace("_", " ").capitalize()) if name != "__all__" else ""
+            label = ((self.fields[name].label or name.replace("_", " ").capitalize())
+                     if name != "__all__" else "")
             out.extend(f"{label}: {m}" if label else m for e in errors for m in e.messages)
         return out
 

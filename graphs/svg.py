@@ -8,7 +8,15 @@ import math
 from xml.sax.saxutils import escape
 
 from graphs.exports import xml_safe
-from graphs.render import category_colour, degree_sizes, hover_text, is_directed, legend, node_label, type_colour
+from graphs.render import (
+    category_colour,
+    degree_sizes,
+    hover_text,
+    is_directed,
+    legend,
+    node_label,
+    type_colour,
+)
 
 MARGIN = 30
 # Labels are centred under their node: room for half of a 40-character label on each side.
@@ -77,7 +85,8 @@ def _legend(H, x, y):
         y += 16
     y += 8
     for name, colour in colours["categories"].items():
-        parts.append(f'<line x1="{x}" y1="{y - 4}" x2="{x + 12}" y2="{y - 4}" stroke="{colour}" stroke-width="2"/>'
+        parts.append(f'<line x1="{x}" y1="{y - 4}" x2="{x + 12}" y2="{y - 4}" '
+                     f'stroke="{colour}" stroke-width="2"/>'
                      f'<text x="{x + 16}" y="{y}">{_text(name)}</text>')
         y += 16
     parts.append("</g>")
@@ -138,7 +147,8 @@ def to_svg(H, positions, *, width=1200, height=800, title=""):
         x, y = points[n]
         # A dark rim, as on the canvas: the light type colours are under 3:1 on white.
         out.append(f'<g><title>{_text(hover_text(data))}</title>'
-                   f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius[n]:.1f}" fill="{type_colour(data.get("type"))}" '
+                   f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius[n]:.1f}" '
+                   f'fill="{type_colour(data.get("type"))}" '
                    f'stroke="#1d2125" stroke-width="1"/>')
         if n in labelled:
             out.append(f'<text x="{x:.1f}" y="{y + radius[n] + 12:.1f}" text-anchor="middle" '

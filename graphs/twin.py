@@ -15,7 +15,8 @@ def _escape(value):
 
 
 def twin_rows(result, url_for):
-    """One row per node (most linked first; a path's in its order) with degree, PageRank, community and outgoing links."""
+    """One row per node (most linked first; a path's in its order) with degree, PageRank,
+    community and outgoing links."""
     H = result.graph
     titles = {node_id: attrs.get("title", node_id) for node_id, attrs in H.nodes(data=True)}
     out = {node_id: [] for node_id in H}

@@ -29,7 +29,8 @@ def failure_limit(request, credentials):
     once the username has five, the limit is five (the username is locked), otherwise it is
     twenty, which only the address's count can reach."""
     username = get_client_username(request, credentials)
-    recent = AccessAttempt.objects.filter(username=username, attempt_time__gte=get_cool_off_threshold(request))
+    recent = AccessAttempt.objects.filter(username=username,
+                                          attempt_time__gte=get_cool_off_threshold(request))
     failures = recent.aggregate(n=Sum("failures_since_start"))["n"] or 0
     return PER_USERNAME if failures >= PER_USERNAME else PER_ADDRESS
 

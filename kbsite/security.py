@@ -36,7 +36,8 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        response["Content-Security-Policy"] = policy_for(request.path, response.get("Content-Security-Policy", ""))
+        response["Content-Security-Policy"] = policy_for(request.path,
+                                                         response.get("Content-Security-Policy", ""))
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response

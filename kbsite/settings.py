@@ -104,14 +104,16 @@ KB_IMPORT_BULK_ROWS = max(1, int(os.environ.get("KB_IMPORT_BULK_ROWS", "20000"))
 # the memorygraph server waits out (its busy timeout is 5 s).
 KB_IMPORT_BULK_CHUNK = max(1, int(os.environ.get("KB_IMPORT_BULK_CHUNK", "5000")))
 KB_EMBED_ORIGINS = [o for o in os.environ.get("KB_EMBED_ORIGINS", "").replace(",", " ").split() if o]
-# Token references of synced databases may name only variables KB_*TOKEN* or these (comma separated),
-# and only files under KB_SECRETS_DIR (empty: DATA_DIR/secrets/, decided when used so tests can move DATA_DIR).
+# Token references of synced databases may name only variables KB_*TOKEN* or these (comma
+# separated), and only files under KB_SECRETS_DIR (empty: DATA_DIR/secrets/, decided when used
+# so tests can move DATA_DIR).
 KB_TOKEN_ENV_ALLOW = [n.strip() for n in os.environ.get("KB_TOKEN_ENV_ALLOW", "").split(",") if n.strip()]
 KB_SECRETS_DIR = os.environ.get("KB_SECRETS_DIR", "").strip()
 
 DEBUG = _flag("KB_DEBUG")
 SECRET_KEY = _secret_key(DATA_DIR)
-ALLOWED_HOSTS = [h for h in os.environ.get("KB_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("KB_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -94,9 +94,9 @@ class GraphState:
 
     def stale(self, conn, *, built_at, ranks):
         """Whether to load a fresh snapshot rather than step from the log: the read model was
-        rebuilt, the log restarted or dropped rows not read yet (its bound, sql.DIRTY_KEEP), the stored sets were written from another state
-        (``kb_analytics`` in another process: it emptied the log up to its snapshot), or the log
-        names more rows than a snapshot costs."""
+        rebuilt, the log restarted or dropped rows not read yet (its bound, sql.DIRTY_KEEP), the
+        stored sets were written from another state (``kb_analytics`` in another process: it
+        emptied the log up to its snapshot), or the log names more rows than a snapshot costs."""
         if ranks.detail.get("state") != self.token or self.built_at != built_at:
             return True
         last = conn.execute(sql.DIRTY_MAX).fetchone()[0] or 0

@@ -1,6 +1,6 @@
 """Reads for the memory picker: our full-text search, then whole-word prefixes, then an id."""
-from memories.search.query import parse_query, prefix_query
 from memories.search.engine import search_ids
+from memories.search.query import parse_query, prefix_query
 from memories.selectors import Filters
 
 from .. import selectors

@@ -12,4 +12,5 @@ def memory_picker(context, field):
     request = context["request"]
     value = field.value() or ""
     return {"client": context["client"],
-            "f": picker_field(rm=request.kb.readmodel, name=field.html_name, label=field.label, value=str(value))}
+            "f": picker_field(rm=request.kb.readmodel, name=field.html_name, label=field.label,
+                              value=str(value))}

@@ -22,7 +22,7 @@ class Command(BaseCommand):
             handle = handle_for(get_client(client))
             rm = handle.ensure_fresh(apply=True)
         except (Http404, StoreError) as exc:
-            raise CommandError(str(exc))
+            raise CommandError(str(exc)) from exc
         result = analytics_run(rm=rm)
         how = "unchanged graph, retagged" if result["retagged"] else f"{result['communities']:,} communities"
         self.stdout.write(f"{client}: analytics of {result['memories']:,} memories and {result['edges']:,} "
