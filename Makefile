@@ -1,4 +1,5 @@
-# The two commands of the README: `make run` serves the site, `make test` runs every test.
+# The two commands of the README: `make run` serves the site, `make test` runs every test
+# (`make lint`, which CI runs first, checks the code against ruff.toml).
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := kbsite.settings
 
-.PHONY: run test bench setup test-setup browser primary clean
+.PHONY: run test lint bench setup test-setup browser primary clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -59,6 +60,9 @@ test-setup: $(VENV)/.test-installed $(AGENT_VENV)/.installed node_modules/.insta
 
 test: test-setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
 
 bench: $(VENV)/.installed node_modules/.installed
 	$(PY) manage.py migrate --noinput -v0
