@@ -17,10 +17,8 @@ from typing import NamedTuple
 
 from .errors import KBError
 from .store.canonical import CanonicalStore
-from .format import (
-    REL_TYPES, FormatError, id_error, is_fraction, memory_properties, new_id, normalise_tags,
-    relationship_properties, validate_memory,
-)
+from .format import REL_TYPES, FormatError, id_error, is_fraction, new_id, normalise_tags, validate_memory
+from .properties import memory_properties, relationship_properties
 from .models import AuditEntry
 from .selectors import memory_version
 from .store import freshness

@@ -32,7 +32,8 @@ import httpx
 import libsql_experimental as libsql
 from django.conf import settings
 
-from memories.format import memory_properties, new_id
+from memories.format import new_id
+from memories.properties import memory_properties
 from memories.store import sql
 
 from .loader import load_graph

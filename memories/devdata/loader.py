@@ -4,7 +4,7 @@ Rows are built with the same property builders as the services, so a loaded file
 exactly what the memorygraph server itself would have written.
 """
 from ..store.canonical import CanonicalStore
-from ..format import memory_properties, relationship_properties
+from ..properties import memory_properties, relationship_properties
 
 BATCH = 5000
 

@@ -5,7 +5,8 @@ incremental upkeep (store/readmodel.py), the outbox's overlay and the bulk impor
 """
 import json
 
-from ..format import REL_CATEGORY, decode_value, importance_band, relationship_context_text
+from ..format import REL_CATEGORY, importance_band
+from ..properties import decode_value, relationship_context_text
 from .rows import utc_iso
 
 

@@ -12,7 +12,8 @@ import pytest
 from memorygraph.models import MemoryType
 
 from memories import services
-from memories.format import memory_properties, new_id
+from memories.format import new_id
+from memories.properties import memory_properties
 from memories.store.registry import ClientHandle
 from memories.store import freshness
 from tests.support.clients import register_client

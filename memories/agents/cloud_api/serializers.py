@@ -6,7 +6,8 @@ are checked field by field, so a wrong type is a 400 naming the field before any
 import json
 
 from ...errors import FieldErrors
-from ...format import CONTEXT_LIST_FIELDS, CONTEXT_TEXT_FIELDS, MEMORY_TYPES, REL_TYPES, decode_value
+from ...format import CONTEXT_LIST_FIELDS, CONTEXT_TEXT_FIELDS, MEMORY_TYPES, REL_TYPES
+from ...properties import decode_value
 
 CONTEXT_FIELDS = (*CONTEXT_TEXT_FIELDS, *CONTEXT_LIST_FIELDS, "additional_metadata")
 

@@ -5,7 +5,8 @@ Rows come from the read model (reads.py) a chunk at a time, inside one snapshot.
 import json
 from datetime import UTC, datetime
 
-from ...format import VISIBILITIES, decode_value
+from ...format import VISIBILITIES
+from ...properties import decode_value
 from ...store.rows import parse_time
 from . import reads as export_data
 

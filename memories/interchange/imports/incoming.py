@@ -9,7 +9,8 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from ...format import FormatError, memory_properties, normalise_tags, validate_memory
+from ...format import FormatError, normalise_tags, validate_memory
+from ...properties import memory_properties
 from ...store.copies import NodeRow
 from ...store.rows import column_now, column_time
 from ..sides import EDGE, NODE, row_problem

@@ -4,7 +4,7 @@ Relationship ids are uuid5s of (from, to, type): an export names none.
 """
 import json
 
-from ...format import relationship_properties
+from ...properties import relationship_properties
 from ...store.copies import EdgeRow
 from ...store.rows import column_now, column_time
 from .checks import times
