@@ -14,12 +14,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from memories import tagging
-from memories.interchange.imports import runs
-from memories.store.canonical import StoreError
 from memories.format import FormatError
-from memories.interchange.imports.refusals import ImportRefused
 from memories.interchange import uploads
+from memories.interchange.imports import runs
+from memories.interchange.imports.refusals import ImportRefused
 from memories.models import ImportJob, SyncState, TagBatch
+from memories.store.canonical import StoreError
 from memories.store.progress import throttled
 from memories.store.registry import handle_for
 
@@ -65,7 +65,8 @@ class Rebuild(Kind):
             state.update(rebuild_requested_at=None, rebuild_progress=f"Rebuild failed: {exc}")
             raise JobError(f"Rebuild failed: {exc}") from exc
         state.update(rebuild_requested_at=None, rebuild_progress=(
-            f"Rebuilt: {result['memories']:,} memories in {result['seconds']} s at {timezone.now():%H:%M:%S}"))
+            f"Rebuilt: {result['memories']:,} memories in {result['seconds']} s "
+            f"at {timezone.now():%H:%M:%S}"))
         return {"memories": result["memories"], "seconds": result["seconds"]}
 
     def _synced(self, job, state, progress):

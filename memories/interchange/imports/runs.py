@@ -9,14 +9,14 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from .. import uploads
-from ..sides import ClientSide
 from ...format import FormatError
 from ...models import AuditEntry, ImportJob
 from ...services import Conflict, audit_user
 from ...store.canonical import StoreError
 from ...store.progress import throttled
 from ...worker.jobs import job_enqueue
+from .. import uploads
+from ..sides import ClientSide
 from . import plans, readers, refusals
 
 IMPORT_INLINE_ROWS = 2000  # smaller imports run in the request (bounded); bigger ones are worker jobs
@@ -29,8 +29,8 @@ def import_upload(*, handle, actor, upload):
     would pass the client database's room for waiting uploads raises UploadsFull."""
     path = uploads.upload_store(client=handle.client, upload=upload)
     if upload.size > PREVIEW_INLINE_BYTES:  # reading and planning it is long work: the worker's
-        record = ImportJob.objects.create(client=handle.client, actor=audit_user(actor), filename=upload.name[:255],
-                                          path=str(path), size=upload.size)
+        record = ImportJob.objects.create(client=handle.client, actor=audit_user(actor),
+                                          filename=upload.name[:255], path=str(path), size=upload.size)
         job_enqueue(kind="preview", client=handle.client, actor=actor, params={"import": record.pk},
                     message="analysing the file")
         return record
@@ -39,9 +39,9 @@ def import_upload(*, handle, actor, upload):
     except BaseException:
         uploads.upload_remove(path)
         raise
-    return ImportJob.objects.create(client=handle.client, actor=audit_user(actor), filename=upload.name[:255],
-                                    path=str(path), size=upload.size, source=plan.source, preview=plan.as_dict(),
-                                    total=len(plan.writes))
+    return ImportJob.objects.create(client=handle.client, actor=audit_user(actor),
+                                    filename=upload.name[:255], path=str(path), size=upload.size,
+                                    source=plan.source, preview=plan.as_dict(), total=len(plan.writes))
 
 
 def import_plan(*, handle, path):
@@ -62,7 +62,8 @@ def import_run(*, handle, actor, job):
     if job.total <= IMPORT_INLINE_ROWS:
         import_execute(handle=handle, actor=actor, job=job)
     else:
-        job_enqueue(kind="import", client=handle.client, actor=actor, total=job.total, params={"import": job.pk})
+        job_enqueue(kind="import", client=handle.client, actor=actor, total=job.total,
+                    params={"import": job.pk})
     return job
 
 
@@ -85,8 +86,9 @@ def import_execute(*, handle, actor, job, on_progress=None):
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.FAILED, message=str(message),
                                                    finished_at=timezone.now())
     else:
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.DONE, result=result, done=len(plan.writes),
-                                                   total=len(plan.writes), finished_at=timezone.now())
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.DONE, result=result,
+                                                   done=len(plan.writes), total=len(plan.writes),
+                                                   finished_at=timezone.now())
         AuditEntry.objects.create(client=handle.client, actor=audit_user(actor), action="import",
                                   object_id=str(job.pk), after={"file": job.filename, "source": plan.source,
                                                                 "counts": plan.counts, **result})
