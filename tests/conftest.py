@@ -10,6 +10,7 @@ from memories.models import ClientDatabase, Membership
 from memories.store import cache, registry
 from tests.support.browsers import CHROMIUM, CHROMIUM_ARGS, CSP_VIOLATIONS, watch_csp
 from tests.support.clients import register_client
+from tests.support.sites import Site
 
 
 @pytest.fixture(autouse=True)
@@ -125,3 +126,11 @@ def turso_server(tmp_path):
     server = TursoServer(tmp_path).start()
     yield server
     server.kill()
+
+
+@pytest.fixture
+def worker_site(tmp_path):
+    """A real site in a temporary KB_DATA_DIR (tests/support/sites.py), its kb_worker stopped after the test."""
+    site = Site(tmp_path)
+    yield site
+    site.stop()
