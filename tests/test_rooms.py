@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ("memories", "graphs", "kbsite")
 
-BASE = {"memories.errors", "memories.format", "memories.models", "memories.markdown"}
+BASE = {"memories.errors", "memories.format", "memories.properties", "memories.models", "memories.markdown"}
 # Reads of the read model: the listing (selectors, its SQL) and search beside it.
 READS = BASE | {"memories.store", "memories.sql", "memories.search", "memories.selectors"}
 CORE = READS | {"memories.services", "memories.tagging"}  # ... and the writes
@@ -24,10 +24,11 @@ ROOMS = {"memories.worker", "memories.sync", "memories.interchange", "memories.a
 MAY_IMPORT = {
     "memories.errors": set(),
     "memories.format": {"memories.errors"},
+    "memories.properties": {"memories.format"},
     "memories.models": {"memories.errors", "memories.format"},
     "memories.markdown": set(),
     # The boundary: the canonical file, the outbox, the read model. Nothing above it.
-    "memories.store": {"memories.errors", "memories.format", "memories.models"},
+    "memories.store": {"memories.errors", "memories.format", "memories.properties", "memories.models"},
     "memories.sql": {"memories.store"},
     "memories.search": READS,
     "memories.selectors": READS,
@@ -47,7 +48,8 @@ MAY_IMPORT = {
     "memories.templatetags": BASE,
     "memories.forms": CORE | {"memories.sync"},
     "memories.context": READS | {"memories.access", "memories.sync"},
-    "memories.views": CORE | WEB | {"memories.editor", "memories.sync"},
+    "memories.history": set(),  # an audit entry's changes, as the memory page shows them
+    "memories.views": CORE | WEB | {"memories.editor", "memories.sync", "memories.history"},
     "memories.admin": CORE | WEB | {"memories.sync"},
     "memories.site": CORE | WEB,
     "memories.urls": CORE | WEB | ROOMS | {"memories.views", "memories.site"},
