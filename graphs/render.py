@@ -20,7 +20,7 @@ from memories.format import MEMORY_TYPES, REL_CATEGORIES, SYMMETRIC_TYPES
 # Type colours from published colour-blind-safe palettes: Paul Tol's vibrant, bright, light, muted,
 # dark and high-contrast sets and Okabe-Ito's reddish purple. These 13 were chosen from them so every
 # pair stays apart for normal vision and under simulated protanopia, deuteranopia and tritanopia
-# (CIEDE2000 >= 7 with Machado's matrices; tests/test_graph_palette.py), and each has 2:1 on both
+# (CIEDE2000 >= 7 with Machado's matrices; tests/graphs/test_graph_palette.py), and each has 2:1 on both
 # themes' canvas; graph.js rims every shape in the text colour, which has 3:1 on both (WCAG 1.4.11).
 # Shapes (TYPE_SHAPES) stay a second channel. The same values as the --t-* badge colours in
 # static/kb/site.css, so a memory has one colour everywhere.

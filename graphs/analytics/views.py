@@ -3,7 +3,7 @@ GraphState: computed once from the whole graph (``views_full``), then, after a c
 recomputed only around the memories and edges it touched (``views_update``). Each is local:
 a chain is a connected piece of the chain graph, whether a problem is open depends on its
 incoming edges, a typed view is a list of edges. The result equals what graphs.builders
-computes from the whole graph (tests/test_graph_incremental.py checks it), because each
+computes from the whole graph (tests/graphs/test_graph_incremental.py checks it), because each
 piece is walked by the same builder, and everything is put in the same order.
 """
 from memories.format import RESOLVING_TYPES, UNRESOLVABLE_TYPES
