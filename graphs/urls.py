@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import views
+from .views import embeds, graph
 from .picker import views as picker_views
 
 urlpatterns = [
-    path("graph/", views.graph, name="graph"),
-    path("graph/embeds/", views.embeds, name="graph_embeds"),
-    path("graph/embeds/<int:embed_id>/revoke/", views.embed_revoke, name="embed_revoke"),
+    path("graph/", graph.graph, name="graph"),
+    path("graph/embeds/", embeds.embeds, name="graph_embeds"),
+    path("graph/embeds/<int:embed_id>/revoke/", embeds.embed_revoke, name="embed_revoke"),
     path("pick/", picker_views.pick, name="pick"),
 ]

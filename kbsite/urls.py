@@ -5,7 +5,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from graphs import views as graph_views
+from graphs.views import embeds as graph_embeds
 from memories.access import visible_clients
 from memories.store.registry import ensure_default_client
 
@@ -26,9 +26,9 @@ urlpatterns = [
     path("sync/", include("memories.sync.urls")),
     path("c/<slug:client>/", include("memories.urls")),
     path("c/<slug:client>/", include("graphs.urls")),
-    path("embed/<str:token>/", graph_views.embed, name="embed"),
-    path("embed/<str:token>/image.svg", graph_views.embed_svg, name="embed_svg"),
-    path("oembed", graph_views.oembed, name="oembed"),
+    path("embed/<str:token>/", graph_embeds.embed, name="embed"),
+    path("embed/<str:token>/image.svg", graph_embeds.embed_svg, name="embed_svg"),
+    path("oembed", graph_embeds.oembed, name="oembed"),
     # Browsers and feed readers ask for /favicon.ico whatever the page links.
     path("favicon.ico", login_not_required(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),
 ]
