@@ -8,6 +8,7 @@ from .. import selectors, services, tagging
 from ..editor import views as editor_views
 from ..editor.labels import label_history
 from ..format import FormatError
+from ..history import memory_history
 from ..forms import MemoryEditForm, MemoryForm, RelationshipForm, TagForm
 from ..http import add_format_errors, client_view, error_response, form_response, respond, wants_json
 from ..markdown import render as render_markdown
@@ -27,7 +28,7 @@ def memory_detail(request, handle, memory_id):
     memory = _memory_or_404(handle, memory_id)
     pending = handle.synced and bool(outbox_pending_ids(rm=handle.readmodel, ids=[memory_id]))
     context = {"client": handle.client, "memory": memory, "content_html": render_markdown(memory["content"]),
-               "audit": label_history(selectors.memory_history(entries=AuditEntry.objects.filter(
+               "audit": label_history(memory_history(entries=AuditEntry.objects.filter(
                    client=handle.client, object_id=memory_id).select_related("actor")[:50])),
                "pending": pending}
     return respond(request, "memories/detail.html", context, partial="tags",
