@@ -5,8 +5,10 @@ memory, a long tail of made-up words in very few; acronyms and proper nouns ("PK
 "PgBouncer") are rare in titles and rarer in bodies. Everything is drawn from the rng the
 caller passes or from fixed seeds, so the same arguments give the same text.
 """
+import json
 import random
 from itertools import accumulate
+from pathlib import Path
 
 # Rank order matters: the first words are the most frequent (Zipf: weight 1 / rank).
 FUNCTION_WORDS = (
@@ -71,21 +73,10 @@ TAG_WORDS = (
     "timeouts retries flaky-tests ux accessibility i18n timezone data-quality etl reports "
     "pandas numpy ml config secrets permissions onboarding tooling linting typing packaging"
 ).split()
-TITLE_FORMS = {
-    "error": ("{W} error: {w} {w} {w}", "{W} fails with {w} {w}", "Unhandled {w} in {w} {w}"),
-    "problem": ("{W} {w} is slow under {w}", "{W} {w} {w} after {w} {w}", "Intermittent {w} {w} in {w}"),
-    "solution": ("Use {w} {w} for {w} {w}", "{W} {w} instead of {w}", "Solved: {w} {w} {w}"),
-    "fix": ("Fix {w} {w} in {w}", "Fixed {w} {w} {w} {w}", "Patch {w} {w} for {w}"),
-    "code_pattern": ("Pattern: {w} {w} with {w}", "{W} {w} {w} helper", "Reusable {w} {w}"),
-    "task": ("Add {w} {w} to {w}", "Migrate {w} {w} to {w} {w}", "Implement {w} {w}"),
-    "command": ("Run {w} {w} {w}", "Command to {w} {w}", "{W} {w} one-liner"),
-    "workflow": ("How we {w} {w} {w}", "Workflow: {w} {w} {w}", "{W} {w} checklist"),
-    "general": ("Notes on {w} {w} {w}", "{W} {w} {w} {w}", "About {w} {w}"),
-    "conversation": ("Discussion: {w} {w} {w}", "Agreed {w} {w} with {w}", "{W} {w} sync"),
-    "technology": ("{W} {w} overview", "{W} {w} {w} notes", "Using {w} {w}"),
-    "project": ("{W} {w} project", "Project {w} {w} {w}", "{W} {w} service"),
-    "file_context": ("{W} {w} module layout", "Where {w} {w} lives", "File map: {w} {w}"),
-}
+# The title templates of each memory type ({W}: a capitalised word, {w}: a word): data, in a file
+# of their own as the demo graph's texts are (demo_data/).
+TITLE_FORMS = json.loads((Path(__file__).parent / "synthetic_data" / "title_forms.json")
+                         .read_text(encoding="utf-8"))
 VOCAB_SIZE = 40_000
 TAG_COUNT = 1_500
 
