@@ -39,6 +39,19 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _fractions(payload, names, errors):
+    """The payload's values of ``names`` that are given, as floats; one that is not a number
+    between 0 and 1 is an error in ``errors`` instead."""
+    found = {}
+    for name in names:
+        if payload.get(name) is not None:
+            if _is_number(payload[name]) and 0 <= payload[name] <= 1:
+                found[name] = float(payload[name])
+            else:
+                errors[name] = f"{name} must be a number between 0 and 1."
+    return found
+
+
 def _text_list(value):
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
@@ -104,12 +117,7 @@ def memory_fields(payload, *, partial=False):
             fields["tags"] = payload["tags"]
         else:
             errors["tags"] = "tags must be a list of text."
-    for name in ("importance", "confidence"):
-        if payload.get(name) is not None:
-            if _is_number(payload[name]) and 0 <= payload[name] <= 1:
-                fields[name] = float(payload[name])
-            else:
-                errors[name] = f"{name} must be a number between 0 and 1."
+    fields.update(_fractions(payload, ("importance", "confidence"), errors))
     fields.update(_context_fields(payload.get("context"), errors))
     if "id" in payload and not partial and not isinstance(payload["id"], (str, type(None))):
         errors["id"] = "id must be text."
@@ -133,12 +141,7 @@ def relationship_args(payload):
         errors["relationship_type"] = f"Unknown relationship type {str(rel_type)[:40]!r}."
     else:
         args["rel_type"] = rel_type
-    for name in ("strength", "confidence"):
-        if payload.get(name) is not None:
-            if _is_number(payload[name]) and 0 <= payload[name] <= 1:
-                args[name] = float(payload[name])
-            else:
-                errors[name] = f"{name} must be a number between 0 and 1."
+    args.update(_fractions(payload, ("strength", "confidence"), errors))
     if payload.get("context") is not None:
         if isinstance(payload["context"], str) and len(payload["context"]) <= 5000:
             args["context"] = payload["context"]
