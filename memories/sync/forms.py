@@ -45,7 +45,7 @@ class SyncedClientFields(forms.Form):
                 return
             token = resolve_token(data.get("token_ref"))
         except RemoteError as exc:
-            raise forms.ValidationError({"token_ref": str(exc)})
+            raise forms.ValidationError({"token_ref": str(exc)}) from exc
         if not self.instance.pk and data.get("path") and os.path.exists(data["path"]):
             raise forms.ValidationError(
                 {"path": f"{data['path']} already exists; a new replica needs a new path."})
@@ -58,4 +58,4 @@ class SyncedClientFields(forms.Form):
                                       "choose “a replica of an existing memorygraph database”.")
                 self.schema_at_primary = True
         except RemoteError as exc:
-            raise forms.ValidationError({"remote_url": str(exc)})
+            raise forms.ValidationError({"remote_url": str(exc)}) from exc

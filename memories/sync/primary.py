@@ -16,9 +16,9 @@ from pathlib import Path
 from django.conf import settings
 
 from ..errors import KBError
-from . import sql
 from ..store import schema
 from ..store.rows import marks
+from . import sql
 
 TIMEOUT_S = float(os.environ.get("KB_SYNC_TIMEOUT", "10"))
 
@@ -74,7 +74,8 @@ def token_source(token_ref):
         real = os.path.realpath(where)
         if not os.path.isabs(where) or os.path.commonpath([folder, real]) != folder or real == folder:
             raise TokenRefused(f"Auth token files must be in the secrets directory {folder} "
-                               "(KB_SECRETS_DIR), given by an absolute path; links and .. out of it are refused.")
+                               "(KB_SECRETS_DIR), given by an absolute path; "
+                               "links and .. out of it are refused.")
         return kind, real
     raise TokenRefused("This is not a token reference: write env:KB_…TOKEN… or "
                        "file:<a file in the secrets directory>.")
@@ -150,7 +151,8 @@ class Primary:
     def pipeline(self, statements):
         """Run (sql, args) statements in one request; returns one list of row tuples per statement."""
         body = {"requests": [
-            {"type": "execute", "stmt": {"sql": text, "args": [_arg(a) for a in args]}} for text, args in statements
+            {"type": "execute", "stmt": {"sql": text, "args": [_arg(a) for a in args]}}
+            for text, args in statements
         ]}
         request = urllib.request.Request(
             f"{self.url}/v2/pipeline", data=json.dumps(body).encode(), method="POST",
@@ -162,7 +164,8 @@ class Primary:
                 payload = json.load(response)
         except urllib.error.HTTPError as exc:
             if exc.code in (401, 403):
-                raise RemoteError(f"The primary at {self.url} refused the auth token (HTTP {exc.code}).") from exc
+                raise RemoteError(
+                    f"The primary at {self.url} refused the auth token (HTTP {exc.code}).") from exc
             # Redacted before it is cut short, so that no part of an echoed token survives.
             detail = self._redact(exc.read(64 * 1024).decode("utf-8", "replace")).strip()[:300]
             raise RemoteError(f"The primary at {self.url} answered HTTP {exc.code}: {detail}") from exc

@@ -19,21 +19,21 @@ import logging
 import os
 import socket
 import time
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import turso
 import turso.sync
 from django.utils import timezone
 
+from ..models import SyncRun, SyncState
 from ..store import outbox
-from .apply import apply_to_replica
 from ..store import sql as store_sql
 from ..store.canonical import CanonicalStore, StoreError
-from ..models import SyncRun, SyncState
+from ..store.readmodel import ReadModel
+from .apply import apply_to_replica
 from .primary import Primary, RemoteError, redact, resolve_token
 from .verify import push_verify
-from ..store.readmodel import ReadModel
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,9 @@ KEEP_PUSHED = 5000  # pushed outbox rows kept for the record
 KEEP_RUNS = 2000  # sync runs kept per database
 # The fields the worker owns; the web sets the request fields, so the worker never saves those.
 WORKER_FIELDS = [
-    "revision", "last_pull_at", "last_push_at", "last_ok_at", "cdc_operations", "bytes_sent", "bytes_received",
-    "last_error", "error_since", "memories", "relationships", "readmodel_refreshed_at", "heartbeat_at", "worker",
+    "revision", "last_pull_at", "last_push_at", "last_ok_at", "cdc_operations", "bytes_sent",
+    "bytes_received", "last_error", "error_since", "memories", "relationships", "readmodel_refreshed_at",
+    "heartbeat_at", "worker",
 ]
 
 
@@ -59,7 +60,7 @@ def _fault(point):
 
 
 def _from_unix(value):
-    return datetime.fromtimestamp(value, tz=dt_timezone.utc) if value else None
+    return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
 def _describe(exc):
@@ -92,11 +93,12 @@ class ReplicaSync:
         lock = open(f"{path}.owner", "a+")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        except BlockingIOError as exc:
             lock.seek(0)
             holder = lock.read().strip() or "another process"
             lock.close()
-            raise OwnershipError(f"The replica {path} is owned by {holder}; one sync worker per replica.")
+            raise OwnershipError(
+                f"The replica {path} is owned by {holder}; one sync worker per replica.") from exc
         lock.seek(0)
         lock.truncate()
         lock.write(f"{socket.gethostname()}:{os.getpid()}")
@@ -162,7 +164,8 @@ class ReplicaSync:
 
     def _mark(self, seqs, state, *, applied_at=None, pushed_at=None, error=None):
         with self.rm.write() as conn:
-            conn.executemany(store_sql.OUTBOX_MARK, ((state, applied_at, pushed_at, error, seq) for seq in seqs))
+            conn.executemany(store_sql.OUTBOX_MARK,
+                             ((state, applied_at, pushed_at, error, seq) for seq in seqs))
 
     def _drain(self, errors):
         """Write queued operations into the replica; returns the outbox rows now applied."""
@@ -212,7 +215,8 @@ class ReplicaSync:
         if lost:
             # A push can return normally without the primary having the rows: send them again.
             with self.rm.write() as conn:
-                conn.executemany(store_sql.OUTBOX_REQUEUE, (("not found at the primary after a push", seq) for seq in lost))
+                conn.executemany(store_sql.OUTBOX_REQUEUE,
+                                 (("not found at the primary after a push", seq) for seq in lost))
             errors.append(f"{len(lost)} change(s) were pushed but not found at the primary; "
                           "they are queued to be sent again.")
         with self.rm.write() as conn:
@@ -237,7 +241,8 @@ class ReplicaSync:
 
     def rebuild(self, progress=None):
         self.open()
-        result = self.rm.rebuild(self.store, progress=progress, overlay=self._overlay_queued, meta=self._meta())
+        result = self.rm.rebuild(self.store, progress=progress, overlay=self._overlay_queued,
+                                 meta=self._meta())
         self._counted()
         return result
 
@@ -277,6 +282,7 @@ class ReplicaSync:
         state.save(update_fields=WORKER_FIELDS)
         record.save()
         if record.pk % 100 == 0:
-            keep = SyncRun.objects.filter(client=self.client).values_list("pk", flat=True)[KEEP_RUNS:KEEP_RUNS + 1]
+            runs = SyncRun.objects.filter(client=self.client).values_list("pk", flat=True)
+            keep = runs[KEEP_RUNS:KEEP_RUNS + 1]
             if keep:
                 SyncRun.objects.filter(client=self.client, pk__lte=keep[0]).delete()

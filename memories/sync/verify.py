@@ -4,7 +4,7 @@ A push can return normally without the primary having the rows, so the replica's
 (replica.py) reads the primary back before it marks any operation `pushed`.
 """
 import json
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 from ..store import outbox
 from ..store.rows import utc_iso
@@ -35,7 +35,7 @@ def _node_verified(nodes, object_id, row, op, payload):
     if op == outbox.NODE_UPSERT:
         ours = utc_iso(json.loads(payload["properties"]).get("updated_at"))
         return object_id in nodes and utc_iso(nodes[object_id]) >= ours
-    deleted_at = datetime.fromtimestamp(row["queued_at"], tz=dt_timezone.utc).isoformat()
+    deleted_at = datetime.fromtimestamp(row["queued_at"], tz=UTC).isoformat()
     return object_id not in nodes or utc_iso(nodes[object_id]) > utc_iso(deleted_at)
 
 

@@ -8,12 +8,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
 from ..access import require
 from ..http import client_view, error_response, respond, wants_fragment
 from ..models import ClientDatabase, Membership, SyncRun, SyncState
 from ..store.registry import handle_for
 from ..worker.selectors import job_latest
+from . import selectors, services
 
 HISTORY_RUNS = 120
 
@@ -39,7 +39,8 @@ def _row(client, now):
     row["history"] = selectors.sync_history(runs=runs)
     job = job_latest(client=client, kind="rebuild")
     row["rebuild_job"] = {"id": job.pk, "status": job.status, "message": job.message,
-                          "progress_done": job.progress_done, "progress_total": job.progress_total} if job else None
+                          "progress_done": job.progress_done,
+                          "progress_total": job.progress_total} if job else None
     return row
 
 
@@ -75,7 +76,8 @@ def _after(request, client):
 def sync_now(request, slug):
     client = _client(request, slug)
     if not client.synced:
-        return error_response(request, f"{client.name} is a local file: there is nothing to sync.", status=400)
+        return error_response(request, f"{client.name} is a local file: there is nothing to sync.",
+                              status=400)
     services.sync_request(client=client, actor=request.user)
     return _after(request, client)
 
