@@ -5,7 +5,7 @@ the old sets or the new ones, never a mix:
 
 - the full run (``analytics_run``): a fresh snapshot (``state.load``), PageRank from the
   uniform start, Louvain communities, the causal views from the whole graph; debounced
-  (``analytics_due``);
+  (``schedule.analytics_due``);
 - the step (``analytics_step``), within about a second of a change: the worker's GraphState
   reads only the rows the change log names, PageRank goes on from the previous ranks, a new
   memory joins its neighbours' community, degrees and the causal views are recomputed exactly
@@ -18,7 +18,6 @@ import json
 import logging
 import sqlite3
 import time
-from dataclasses import replace
 
 from django.conf import settings
 
@@ -26,6 +25,7 @@ from memories.store.canonical import StoreError
 from memories.store.registry import handle_for
 
 from . import sql, state as graph_state
+from .schedule import analytics_due
 from .ranks import isolated_of, rank_rows, ranks_full, ranks_step
 from .selectors import VIEWS, sets
 from .views import members, views_full, views_update
@@ -112,42 +112,6 @@ def analytics_step(*, rm, now=None):
     return {"generation": state.generation, "memories": len(state.nodes), "edges": len(state.edges),
             "seconds": round(time.perf_counter() - clock, 2), "retagged": False, "step": True,
             "touched": len(touched)}
-
-
-# KB_ANALYTICS_INTERVAL "auto": wait AUTO_FACTOR times as long as the last computation took, so
-# the worker computes at most about half the time while writes keep coming, and a small graph's
-# ranks follow within seconds (measured: kb_bench_load); within these bounds.
-AUTO_FACTOR, AUTO_MIN_S, AUTO_MAX_S = 2.0, 1.0, 30.0
-
-
-def debounce_seconds(interval, ranks):
-    """Seconds between the starts of two computations while writes keep coming."""
-    if interval != "auto":
-        return float(interval)
-    return min(AUTO_MAX_S, max(AUTO_MIN_S, AUTO_FACTOR * ranks.seconds))
-
-
-def analytics_due(*, rm, interval, now=None):
-    """Whether the full run is due: the read model changed since the last full run, and that
-    run started at least ``interval`` seconds ago (``"auto"``: see debounce_seconds). So while
-    writes keep coming the full run comes at most once per interval (the steps follow each
-    change meanwhile), and the first change after a quiet spell is computed at once."""
-    ranks = sets(rm).get("ranks")
-    if ranks is None:
-        return True
-    full = last_full(ranks)
-    if full.generation == rm.changed_at():
-        return False
-    return (time.time() if now is None else now) - full.started_at >= debounce_seconds(interval, full)
-
-
-def last_full(ranks):
-    """The ranks' RowSet as the last full run stored it (steps since then keep its record)."""
-    full = ranks.detail.get("full")
-    if not full:
-        return ranks
-    return replace(ranks, generation=full["generation"], started_at=full["started_at"],
-                   seconds=full["seconds"])
 
 
 def analytics_run_if_due(*, rm, interval=None, now=None):

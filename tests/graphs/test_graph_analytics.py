@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from graphs.analytics import selectors as analytics
-from graphs.analytics import services, sql
+from graphs.analytics import schedule, services, sql
 from graphs.analytics.services import analytics_refresh, analytics_run, analytics_run_if_due
 from memories import services as memory_services
 from memories import tagging
@@ -309,11 +309,11 @@ def test_the_auto_interval_waits_twice_the_last_computation(handle, user, settin
     settings.KB_ANALYTICS_INTERVAL = "auto"
     analytics_run_if_due(rm=rm, now=t0)
     ranks = analytics.sets(rm)["ranks"]
-    assert services.debounce_seconds("auto", replace(ranks, seconds=0.1)) == 1.0, "the floor"
-    assert services.debounce_seconds("auto", replace(ranks, seconds=4.0)) == 8.0
-    assert services.debounce_seconds("auto", replace(ranks, seconds=54.0)) == 30.0, "the ceiling"
-    assert services.debounce_seconds(30, ranks) == 30.0
-    wait = services.debounce_seconds("auto", ranks)
+    assert schedule.debounce_seconds("auto", replace(ranks, seconds=0.1)) == 1.0, "the floor"
+    assert schedule.debounce_seconds("auto", replace(ranks, seconds=4.0)) == 8.0
+    assert schedule.debounce_seconds("auto", replace(ranks, seconds=54.0)) == 30.0, "the ceiling"
+    assert schedule.debounce_seconds(30, ranks) == 30.0
+    wait = schedule.debounce_seconds("auto", ranks)
     _new_edge(handle, user)
     assert analytics_run_if_due(rm=rm, now=t0 + wait - 0.01) is None
     assert analytics_run_if_due(rm=rm, now=t0 + wait)

@@ -18,7 +18,7 @@ import networkx as nx
 import pytest
 
 from graphs import builders
-from graphs.analytics import services
+from graphs.analytics import schedule, services
 from graphs.analytics.background import FullRuns
 from graphs.analytics.selectors import sets as analytics_sets
 from graphs.analytics.services import analytics_run, analytics_step
@@ -207,7 +207,7 @@ def test_a_full_run_in_a_child_process_is_adopted_with_the_changes_made_meanwhil
         result = services.analytics_adopt(rm=rm, full=full, started=started)
         assert result["background"]
         _check(rm, full=False)
-        assert services.last_full(analytics_sets(rm)["ranks"]).generation == full["generation"]
+        assert schedule.last_full(analytics_sets(rm)["ranks"]).generation == full["generation"]
         fulls.submit(rm.path, time.time())  # nothing changes meanwhile: exactly the full run's result
         full, started = _collect(fulls, rm.path)
         assert analytics_step(rm=rm) is None
@@ -374,7 +374,7 @@ def test_the_worker_thread_steps_at_once_and_adopts_its_childs_full_run(client_d
     handle = handle_for(client_db)
     rm = handle.ensure_fresh()
     analytics_run(rm=rm)
-    first_full = services.last_full(analytics_sets(rm)["ranks"])
+    first_full = schedule.last_full(analytics_sets(rm)["ranks"])
     stop = threading.Event()
     thread = AnalyticsThread(stop)
     thread.start()
