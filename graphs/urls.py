@@ -1,7 +1,7 @@
 from django.urls import path
 
-from .views import embeds, graph
 from .picker import views as picker_views
+from .views import embeds, graph
 
 urlpatterns = [
     path("graph/", graph.graph, name="graph"),

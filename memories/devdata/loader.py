@@ -3,15 +3,16 @@
 Rows are built with the same property builders as the services, so a loaded file is
 exactly what the memorygraph server itself would have written.
 """
-from ..store.canonical import CanonicalStore
 from ..properties import memory_properties, relationship_properties
+from ..store.canonical import CanonicalStore
 
 BATCH = 5000
 
 
 def memory_fields(memory):
     """Demo/synthetic dict (see demo_data.demo_graph) -> service fields."""
-    fields = {key: memory[key] for key in ("id", "type", "title", "content", "tags", "importance", "confidence")}
+    fields = {key: memory[key]
+              for key in ("id", "type", "title", "content", "tags", "importance", "confidence")}
     fields["summary"] = memory.get("summary") or ""
     fields["created_at"] = memory["created_at"].isoformat()
     if memory.get("project"):
