@@ -35,7 +35,8 @@ UNRESOLVABLE_TYPES = ("problem", "error")
 TITLE_MAX, SUMMARY_MAX, CONTENT_MAX = 200, 500, 50_000
 TAGS_MAX, TAG_MAX = 50, 100
 CONTEXT_LIST_FIELDS = ("files_involved", "languages", "frameworks", "technologies")
-CONTEXT_TEXT_FIELDS = ("project_path", "git_commit", "git_branch", "working_directory", "session_id", "user_id")
+CONTEXT_TEXT_FIELDS = (
+    "project_path", "git_commit", "git_branch", "working_directory", "session_id", "user_id")
 VISIBILITIES = ("private", "project", "team", "public")
 # memorygraph makes uuid4 ids but stores any string it is given; ids also name pages in URLs and
 # files in exports, so what we take in is held to uuid-like characters.
@@ -76,12 +77,14 @@ def validate_memory(fields):
     for key in ("title", "summary", "content"):
         if fields.get(key) is not None and not isinstance(fields[key], str):
             errors[key] = f"{key.capitalize()} must be text."
-    if "tags" in fields and not (isinstance(fields["tags"], list) and all(isinstance(t, str) for t in fields["tags"])):
+    tags = fields.get("tags")
+    if "tags" in fields and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
         errors["tags"] = "Tags must be a list of text."
     if errors:
         raise FormatError(errors)
     if not isinstance(fields.get("type"), str) or fields.get("type") not in MEMORY_TYPES:
-        errors["type"] = f"Unknown memory type {fields.get('type')!r}; expected one of {', '.join(MEMORY_TYPES)}."
+        errors["type"] = (f"Unknown memory type {fields.get('type')!r}; "
+                          f"expected one of {', '.join(MEMORY_TYPES)}.")
     title = fields.get("title") or ""
     if not title.strip():
         errors["title"] = "A title is required."
@@ -91,9 +94,11 @@ def validate_memory(fields):
         # memorygraph's Memory model requires content: without it the server hides the memory.
         errors["content"] = "Content is required."
     if len(fields.get("summary") or "") > SUMMARY_MAX:
-        errors["summary"] = f"A summary may have at most {SUMMARY_MAX} characters (got {len(fields['summary'])})."
+        errors["summary"] = (f"A summary may have at most {SUMMARY_MAX} characters "
+                             f"(got {len(fields['summary'])}).")
     if len(fields.get("content") or "") > CONTENT_MAX:
-        errors["content"] = f"Content may have at most {CONTENT_MAX:,} characters (got {len(fields['content']):,})."
+        errors["content"] = (f"Content may have at most {CONTENT_MAX:,} characters "
+                             f"(got {len(fields['content']):,}).")
     for key in ("importance", "confidence"):
         if fields.get(key) is not None and not is_fraction(fields[key]):
             errors[key] = f"{key.capitalize()} must be a number between 0 and 1."

@@ -23,6 +23,6 @@ def memory_history(*, entries):
         changes = [{"field": k, "before": _audit_value(before.get(k)) if k in before else "",
                     "after": _audit_value(after.get(k)) if k in after else ""}
                    for k in keys if before.get(k) != after.get(k)]
-        history.append({"at": entry.at, "action": entry.action, "actor": entry.actor, "via_key": entry.via_key,
-                        "changes": changes})
+        history.append({"at": entry.at, "action": entry.action, "actor": entry.actor,
+                        "via_key": entry.via_key, "changes": changes})
     return history

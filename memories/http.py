@@ -35,7 +35,8 @@ def client_view(view=None, *, role="viewer"):
 
 
 def wants_json(request):
-    return request.GET.get("format") == "json" or request.headers.get("Accept", "").startswith("application/json")
+    return (request.GET.get("format") == "json"
+            or request.headers.get("Accept", "").startswith("application/json"))
 
 
 def wants_fragment(request):

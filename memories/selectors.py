@@ -32,7 +32,8 @@ class Filters:
     unresolved: bool = False
 
     def active(self):
-        return bool(self.types or self.tags or self.project is not None or self.band or self.month or self.unresolved)
+        return bool(self.types or self.tags or self.project is not None or self.band or self.month
+                    or self.unresolved)
 
     def as_params(self):
         """The query-string pairs that reproduce these filters."""
@@ -108,7 +109,8 @@ def memory_list(*, rm, filters, sort="newest", cursor=None, limit=25):
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = encode_cursor(sql.sort_value(sort, last), last["id"])
-    facets, total = cached(rm, ("facets", filters, sort), lambda: facet_counts(rm=rm, filters=filters, sort=sort))
+    facets, total = cached(rm, ("facets", filters, sort),
+                           lambda: facet_counts(rm=rm, filters=filters, sort=sort))
     return Page(items=items, total=total, facets=facets, next_cursor=next_cursor)
 
 
@@ -180,7 +182,8 @@ def memory_detail(*, rm, memory_id):
         for key, value in sorted(props.items())
         if key.startswith("context_") and decode_value(value) not in (None, "", [], {})
     }
-    memory["extra"] = {k: props[k] for k in ("usage_count", "effectiveness", "last_accessed") if props.get(k) is not None}
+    memory["extra"] = {k: props[k] for k in ("usage_count", "effectiveness", "last_accessed")
+                       if props.get(k) is not None}
     memory["outgoing"] = _group_edges(rm.conn.execute(sql.EDGES_OUT, (memory_id,)).fetchall(), "to_id")
     memory["incoming"] = _group_edges(rm.conn.execute(sql.EDGES_IN, (memory_id,)).fetchall(), "from_id")
     return memory
@@ -245,7 +248,8 @@ def graph_counts(*, rm):
 
 def _graph_counts(rm):
     row = rm.conn.execute(sql.COUNTS).fetchone()
-    problems = sum(n for v, n in rm.conn.execute(sql.FACET_TOTALS, ("type",)).fetchall() if v in UNRESOLVABLE_TYPES)
+    problems = sum(n for v, n in rm.conn.execute(sql.FACET_TOTALS, ("type",)).fetchall()
+                   if v in UNRESOLVABLE_TYPES)
     resolved = rm.conn.execute(sql.RESOLVED_COUNT).fetchone()[0]
     return {"memories": row["memories"], "relationships": row["edges"], "unresolved": problems - resolved}
 

@@ -141,8 +141,9 @@ def memory_update(*, handle, actor, memory_id, fields, expected_updated_at=None)
             raise Conflict("This memory was changed by someone else since you opened it; "
                            "reload to see their change.")
         changes = fields(before) if callable(fields) else fields
-        merged = {"type": before.get("type"), "title": before.get("title", ""), "summary": before.get("summary"),
-                  "content": before.get("content"), "tags": before.get("tags", []), **changes}
+        merged = {"type": before.get("type"), "title": before.get("title", ""),
+                  "summary": before.get("summary"), "content": before.get("content"),
+                  "tags": before.get("tags", []), **changes}
         merged["tags"] = normalise_tags(merged["tags"])
         validate_memory(merged)
         after = memory_properties(merged, existing=before)
@@ -190,7 +191,8 @@ def relationship_create(*, handle, actor, from_id, to_id, rel_type, strength=0.5
                                         context=context, temporal=store.temporal)
         store.insert_edge(rel_id=rel_id, from_id=from_id, to_id=to_id, rel_type=rel_type, props=props)
         after = {"from_id": from_id, "to_id": to_id, "rel_type": rel_type, "properties": props}
-        return _Done(rel_id, _entry(handle, actor, "relationship.create", rel_id, after=after), edge_ids=(rel_id,))
+        return _Done(rel_id, _entry(handle, actor, "relationship.create", rel_id, after=after),
+                     edge_ids=(rel_id,))
 
     return _grouped(handle, run)
 

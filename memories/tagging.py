@@ -21,7 +21,8 @@ BULK_INLINE = 1000  # bulk tagging of more memories than this is a worker job (m
 
 def tag_add(*, handle, actor, memory_id, tag):
     return memory_update(handle=handle, actor=actor, memory_id=memory_id,
-                         fields=lambda before: {"tags": [*(before.get("tags") or []), *normalise_tags([tag])]})
+                         fields=lambda before: {"tags": [*(before.get("tags") or []),
+                                                         *normalise_tags([tag])]})
 
 
 def tag_remove(*, handle, actor, memory_id, tag):
@@ -115,7 +116,8 @@ def bulk_tag_apply(*, handle, actor, batch, memory_ids, progress=None):
         batch.memory_ids = [*batch.memory_ids, *(i for i in ids if i not in known)]
         batch.save(update_fields=["memory_ids"])
 
-    _retag(handle, actor, "tag.bulk", list(memory_ids), lambda tags: tags if batch.tag in tags else [*tags, batch.tag],
+    _retag(handle, actor, "tag.bulk", list(memory_ids),
+           lambda tags: tags if batch.tag in tags else [*tags, batch.tag],
            before_write=record, progress=progress)
 
 
@@ -135,7 +137,7 @@ def bulk_tag_undo(*, handle, actor, batch):
 
 def bulk_tag_untag(*, handle, actor, batch, progress=None):
     """Remove batch.tag from the batch's memories; run again, it skips those without it."""
-    _retag(handle, actor, "tag.bulk_undo", list(batch.memory_ids), lambda tags: [t for t in tags if t != batch.tag],
-           progress=progress)
+    _retag(handle, actor, "tag.bulk_undo", list(batch.memory_ids),
+           lambda tags: [t for t in tags if t != batch.tag], progress=progress)
     batch.undone_at = timezone.now()
     batch.save(update_fields=["undone_at"])

@@ -34,14 +34,15 @@ def embeds(request, handle):
         try:
             graph_for(handle, QueryDict(state))
         except (ValueError, LookupError):
-            return error_response(request, "That graph view cannot be embedded: its parameters are not valid.",
-                                  status=400)
+            return error_response(
+                request, "That graph view cannot be embedded: its parameters are not valid.", status=400)
         days = request.POST.get("expires_days", "")
         if days and _whole_number(days, 1, 3650) is None:
             return error_response(request, "Expiry must be a number of days between 1 and 3650.", status=400)
         embed = EmbedToken.objects.create(
-            client=handle.client, view=state[:2000], title=(request.POST.get("title") or "Memory graph")[:200],
-            created_by=request.user, expires_at=timezone.now() + timedelta(days=int(days)) if days else None)
+            client=handle.client, view=state[:2000],
+            title=(request.POST.get("title") or "Memory graph")[:200], created_by=request.user,
+            expires_at=timezone.now() + timedelta(days=int(days)) if days else None)
         messages.success(request, "Embed link created.")
         return redirect(f"{reverse('graph_embeds', args=[handle.client.slug])}#embed-{embed.pk}")
     items = EmbedToken.objects.filter(client=handle.client)
@@ -49,8 +50,9 @@ def embeds(request, handle):
     rows = [{"embed": e, "url": request.build_absolute_uri(reverse("embed", args=[e.token])),
              "svg": request.build_absolute_uri(reverse("embed_svg", args=[e.token])),
              "problem": e.problem()} for e in items]
-    return render(request, "graphs/embeds.html", {"client": handle.client, "rows": rows, "height": height,
-                                                  "height_min": EMBED_HEIGHT_MIN, "height_max": EMBED_HEIGHT_MAX})
+    return render(request, "graphs/embeds.html", {
+        "client": handle.client, "rows": rows, "height": height,
+        "height_min": EMBED_HEIGHT_MIN, "height_max": EMBED_HEIGHT_MAX})
 
 
 @require_POST
@@ -97,7 +99,8 @@ def embed(request, token, force_format=None):
     try:
         data, result = graph_for(handle, query)
     except (ValueError, LookupError) as exc:
-        return _frame_ancestors(render(request, "graphs/embed_denied.html", {"message": str(exc)}, status=404))
+        denied = render(request, "graphs/embed_denied.html", {"message": str(exc)}, status=404)
+        return _frame_ancestors(denied)
     response = present(request, embed.client, result, data, state=embed.view, base="", embed=embed)
     return _frame_ancestors(response)
 
@@ -117,7 +120,8 @@ def oembed(request):
     parts = urlsplit(url)
     prefix = "/embed/"
     if parts.netloc != request.get_host() or not parts.path.startswith(prefix):
-        return JsonResponse({"error": "url must be an embed link of this site (/embed/<token>/)."}, status=404)
+        return JsonResponse({"error": "url must be an embed link of this site (/embed/<token>/)."},
+                            status=404)
     token = parts.path[len(prefix):].strip("/")
     found, problem = _embed_or_403(token)
     if problem:

@@ -40,7 +40,8 @@ def graph_for(handle, query):
     if not form.is_valid() or not filters_form.is_valid():
         raise ValueError({**form.errors, **filters_form.errors})
     data = form.cleaned_data
-    return data, compute(handle, data, filters=filters_form.filters(), q=filters_form.cleaned_data["q"].strip())
+    return data, compute(handle, data, filters=filters_form.filters(),
+                         q=filters_form.cleaned_data["q"].strip())
 
 
 @client_view
@@ -147,7 +148,8 @@ def present(request, client, result, data, *, state, base, url_for=None, embed=N
         return response
     if fmt == "svg":
         positions = builders.layout(result.graph)
-        return HttpResponse(svg.to_svg(result.graph, positions, title=result.title), content_type="image/svg+xml")
+        return HttpResponse(svg.to_svg(result.graph, positions, title=result.title),
+                            content_type="image/svg+xml")
     linked = url_for is not None
     twin_body, adjacency = result.remember(("twin", linked), lambda: twin_html(twin_rows(result, url_for)))
     payload = result.remember(("payload", data["size"], linked), lambda: _payload(result, data, url_for))

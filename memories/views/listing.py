@@ -47,7 +47,8 @@ def _listing_context(request, handle, form, filters, page, state=None):
 
 
 def _page_json(page, extra=None):
-    return {"total": page.total, "items": page.items, "facets": page.facets, "next": page.next_cursor, **(extra or {})}
+    return {"total": page.total, "items": page.items, "facets": page.facets, "next": page.next_cursor,
+            **(extra or {})}
 
 
 @client_view

@@ -42,7 +42,8 @@ def memory_create(request, handle):
     if request.method == "POST":
         if form.is_valid():
             try:
-                memory_id = services.memory_create(handle=handle, actor=request.user, fields=form.fields_for_service())
+                memory_id = services.memory_create(handle=handle, actor=request.user,
+                                                   fields=form.fields_for_service())
             except FormatError as exc:
                 add_format_errors(form, exc)
             else:
@@ -117,8 +118,9 @@ def relationship_create(request, handle, memory_id):
             ends = (memory_id, data["other"]) if data["direction"] == "out" else (data["other"], memory_id)
             try:
                 services.relationship_create(
-                    handle=handle, actor=request.user, from_id=ends[0], to_id=ends[1], rel_type=data["rel_type"],
-                    strength=data["strength"], confidence=data["confidence"], context=data["context"])
+                    handle=handle, actor=request.user, from_id=ends[0], to_id=ends[1],
+                    rel_type=data["rel_type"], strength=data["strength"], confidence=data["confidence"],
+                    context=data["context"])
             except FormatError as exc:
                 for field, message in exc.errors.items():
                     form.add_error("other" if field in ("from_id", "to_id") else
@@ -142,8 +144,8 @@ def relationship_delete(request, handle, rel_id):
     if ends is None:
         raise Http404(f"No relationship with id {rel_id}.")
     if back and back not in ends:
-        return error_response(request, "memory must be the id of one end of this relationship (the page to go "
-                                       "back to); nothing was removed.", status=400)
+        return error_response(request, "memory must be the id of one end of this relationship (the page to "
+                                       "go back to); nothing was removed.", status=400)
     services.relationship_delete(handle=handle, actor=request.user, rel_id=rel_id)
     messages.success(request, "Relationship removed.")
     if back:

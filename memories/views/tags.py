@@ -57,8 +57,8 @@ def _selection(request, handle):
         return None, error_response(request, "This search matches nothing to tag.", status=400)
     filters = form.filters()
     if parsed is None and not filters.active():
-        return None, error_response(request, "Bulk tagging needs a search or a filter; refusing to tag everything.",
-                                    status=400)
+        return None, error_response(
+            request, "Bulk tagging needs a search or a filter; refusing to tag everything.", status=400)
     ids = selectors.selection_ids(rm=handle.readmodel, filters=filters, parsed=parsed)
     return (ids, form), None
 
