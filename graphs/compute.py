@@ -9,12 +9,12 @@ run. Nothing here holds the whole graph.
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from memories.store import cache
-from memories.search.query import parse_query
 from memories.search.engine import search_ids
+from memories.search.query import parse_query
 from memories.selectors import selection_ids
+from memories.store import cache
 
 from . import builders, selectors
 from .analytics import selectors as analytics
@@ -41,7 +41,7 @@ class GraphView:
     # when the view was read: together they say how fresh the ranks are.
     rank_set: object = None
     generation: str = ""
-    # Views of stored analytics are kept (memories.cache) until the data or the analytics
+    # Views of stored analytics are kept (memories.store.cache) until the data or the analytics
     # change, and their rendered parts with them: remember(key, compute).
     parts: dict = field(default_factory=dict)
     # One thread computes a part while the others asking for it wait (a cached view is shared by
@@ -67,7 +67,7 @@ class GraphView:
         """The JSON twin's account of the ranks."""
         status = {"freshness": self.freshness, "current": False, "computed_at": None}
         if self.rank_set is not None:
-            computed = datetime.fromtimestamp(self.rank_set.computed_at, timezone.utc)
+            computed = datetime.fromtimestamp(self.rank_set.computed_at, UTC)
             status.update(current=self.rank_set.generation == self.generation,
                           computed_at=computed.isoformat(timespec="seconds"))
         return status

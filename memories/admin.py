@@ -4,8 +4,8 @@ from django.utils.html import conditional_escape, format_html
 
 from . import services
 from .forms import ClientDatabaseForm
-from .sync import services as sync_services
 from .models import AuditEntry, ClientDatabase, Membership, SyncRun, TagBatch
+from .sync import services as sync_services
 
 
 class MembershipInline(admin.TabularInline):

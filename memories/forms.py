@@ -5,15 +5,20 @@ import re
 from django import forms
 from django.conf import settings
 
-from .store import registry
-from .store.canonical import CanonicalStore, StoreError
 from .format import (
-    CONTENT_MAX, IMPORTANCE_BANDS, MEMORY_TYPES, REL_CATEGORIES, SUMMARY_MAX, TITLE_MAX,
+    CONTENT_MAX,
+    IMPORTANCE_BANDS,
+    MEMORY_TYPES,
+    REL_CATEGORIES,
+    SUMMARY_MAX,
+    TITLE_MAX,
 )
 from .models import ClientDatabase
-from .sync.forms import SyncedClientFields
 from .selectors import VERSION_DIGEST, Filters, decode_cursor, is_timestamp
 from .sql import SORTS
+from .store import registry
+from .store.canonical import CanonicalStore, StoreError
+from .sync.forms import SyncedClientFields
 
 TYPE_CHOICES = [(t, t.replace("_", " ")) for t in MEMORY_TYPES]
 REL_CHOICES = [(cat.capitalize(), [(t, t) for t in types]) for cat, types in REL_CATEGORIES.items()]
@@ -31,7 +36,9 @@ class FilterForm(forms.Form):
     tag = forms.CharField(required=False, max_length=100)  # repeated; read with getlist
     project = forms.CharField(required=False, max_length=1000)
     band = forms.ChoiceField(required=False, choices=[(b, b) for b in IMPORTANCE_BANDS])
-    month = forms.RegexField(required=False, regex=r"^\d{4}-\d{2}$", error_messages={"invalid": "Use YYYY-MM."})
+    month = forms.RegexField(
+        required=False, regex=r"^\d{4}-\d{2}$", error_messages={"invalid": "Use YYYY-MM."}
+    )
     unresolved = forms.BooleanField(required=False)
     sort = forms.ChoiceField(required=False, choices=[(s, s) for s in SORTS])
     after = forms.CharField(required=False, max_length=500)
@@ -53,19 +60,24 @@ class FilterForm(forms.Form):
     def filters(self):
         data = self.cleaned_data
         return Filters(
-            types=tuple(data["type"]), tags=self.tags,
+            types=tuple(data["type"]),
+            tags=self.tags,
             project=self.data.get("project") if "project" in self.data else None,
-            band=data["band"] or None, month=data["month"] or None, unresolved=data["unresolved"],
+            band=data["band"] or None,
+            month=data["month"] or None,
+            unresolved=data["unresolved"],
         )
 
 
 class MemoryForm(forms.Form):
     type = forms.ChoiceField(choices=TYPE_CHOICES)
     title = forms.CharField(max_length=TITLE_MAX)
-    summary = forms.CharField(required=False, max_length=SUMMARY_MAX, widget=forms.Textarea(attrs={"rows": 2}))
-    content = forms.CharField(max_length=CONTENT_MAX, strip=False,
-                              widget=forms.Textarea(attrs={"rows": 14}),
-                              help_text="Markdown.")
+    summary = forms.CharField(
+        required=False, max_length=SUMMARY_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    content = forms.CharField(
+        max_length=CONTENT_MAX, strip=False, widget=forms.Textarea(attrs={"rows": 14}), help_text="Markdown."
+    )
     tags = forms.CharField(required=False, help_text="Comma-separated; stored lowercase.")
     importance = forms.FloatField(min_value=0, max_value=1, initial=0.5)
     confidence = forms.FloatField(min_value=0, max_value=1, initial=0.8)
@@ -86,9 +98,13 @@ class MemoryForm(forms.Form):
     def initial_from(cls, memory):
         context = memory["context"]
         return {
-            "type": memory["type"], "title": memory["title"], "summary": memory["summary"],
-            "content": memory["content"], "tags": ", ".join(memory["tags"]),
-            "importance": memory["importance"], "confidence": memory["confidence"],
+            "type": memory["type"],
+            "title": memory["title"],
+            "summary": memory["summary"],
+            "content": memory["content"],
+            "tags": ", ".join(memory["tags"]),
+            "importance": memory["importance"],
+            "confidence": memory["confidence"],
             "project_path": context.get("project_path", ""),
             "languages": context.get("languages", ""),
             "frameworks": context.get("frameworks", ""),
@@ -103,9 +119,15 @@ class MemoryEditForm(MemoryForm):
     """An edit names the version it was made on; without one, the conflict check could not
     tell a newer change from the one the editor saw, so it is refused."""
 
-    updated_at = forms.CharField(widget=forms.HiddenInput, max_length=100, error_messages={
-        "required": f"This edit does not say which version of the memory it was made on (updated_at); {RELOAD}",
-        "max_length": f"This edit's version (updated_at) is not valid; {RELOAD}"})
+    updated_at = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=100,
+        error_messages={
+            "required": "This edit does not say which version of the memory it was made on (updated_at); "
+                        f"{RELOAD}",
+            "max_length": f"This edit's version (updated_at) is not valid; {RELOAD}",
+        },
+    )
 
     def clean_updated_at(self):
         version = self.cleaned_data["updated_at"]
@@ -116,11 +138,13 @@ class MemoryEditForm(MemoryForm):
 
 
 class RelationshipForm(forms.Form):
-    direction = forms.ChoiceField(choices=[("out", "this memory → other"), ("in", "other → this memory")],
-                                  initial="out")
+    direction = forms.ChoiceField(
+        choices=[("out", "this memory → other"), ("in", "other → this memory")], initial="out"
+    )
     rel_type = forms.ChoiceField(choices=REL_CHOICES, label="Relationship")
-    other = forms.CharField(max_length=300, label="Other memory",
-                            help_text="A memory id, or the address of its page.")
+    other = forms.CharField(
+        max_length=300, label="Other memory", help_text="A memory id, or the address of its page."
+    )
     strength = forms.FloatField(min_value=0, max_value=1, initial=0.5)
     confidence = forms.FloatField(min_value=0, max_value=1, initial=0.8)
     context = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
@@ -137,8 +161,9 @@ class TagForm(forms.Form):
 
 class TagRenameForm(forms.Form):
     old = forms.CharField(max_length=100, label="Tag")
-    new = forms.CharField(max_length=100, label="New name",
-                          help_text="If a tag of that name exists, the two are merged.")
+    new = forms.CharField(
+        max_length=100, label="New name", help_text="If a tag of that name exists, the two are merged."
+    )
 
 
 class BulkTagForm(forms.Form):
@@ -154,18 +179,32 @@ class ClientDatabaseForm(SyncedClientFields, forms.ModelForm):
     found missing."""
 
     path = forms.CharField(
-        required=False, max_length=1000,
+        required=False,
+        max_length=1000,
         help_text="An absolute path, of no other client database's file. Local: path of the memorygraph "
-                  "file; empty makes a new file under KB_DATA_DIR/clients/, and a path that does not exist yet "
-                  "becomes a new file with the memorygraph schema (an existing file must already be one). "
-                  "Synced: path of the replica; empty means KB_DATA_DIR/replicas/<slug>.db.")
+        "file; empty makes a new file under KB_DATA_DIR/clients/, and a path that does not exist yet "
+        "becomes a new file with the memorygraph schema (an existing file must already be one). "
+        "Synced: path of the replica; empty means KB_DATA_DIR/replicas/<slug>.db.",
+    )
 
     class Meta:
         model = ClientDatabase
-        fields = ["slug", "name", "mode", "source", "path", "remote_url", "token_ref", "sync_interval", "archived"]
-        help_texts = {"token_ref": "Synced only: where the auth token is read from, env:KB_…TOKEN… (or a "
-                                   "variable listed in KB_TOKEN_ENV_ALLOW) or file:/path in KB_SECRETS_DIR. "
-                                   "The token itself is never stored here."}
+        fields = [
+            "slug",
+            "name",
+            "mode",
+            "source",
+            "path",
+            "remote_url",
+            "token_ref",
+            "sync_interval",
+            "archived",
+        ]
+        help_texts = {
+            "token_ref": "Synced only: where the auth token is read from, env:KB_…TOKEN… (or a "
+            "variable listed in KB_TOKEN_ENV_ALLOW) or file:/path in KB_SECRETS_DIR. "
+            "The token itself is never stored here."
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -194,16 +233,25 @@ class ClientDatabaseForm(SyncedClientFields, forms.ModelForm):
         """The real path, kept so that a link re-pointed later cannot move the database; refused
         when relative or when it is (a side file of) another client database's file."""
         if not os.path.isabs(path):
-            raise forms.ValidationError({"path": "Give an absolute path (starting with /); "
-                                                 "relative paths and ~ are refused."})
+            raise forms.ValidationError(
+                {"path": "Give an absolute path (starting with /); relative paths and ~ are refused."}
+            )
         stem = registry.file_stem(path)
         owner = registry.files_in_use(exclude_pk=self.instance.pk).get(stem)
         if owner:
-            raise forms.ValidationError({"path": f"{path} is already a file of the client database {owner}; "
-                                                 "two client databases never share a file."})
+            raise forms.ValidationError(
+                {
+                    "path": f"{path} is already a file of the client database {owner}; "
+                    "two client databases never share a file."
+                }
+            )
         if slug and stem == registry.file_stem(ClientDatabase(slug=slug).readmodel_path):
-            raise forms.ValidationError({"path": f"{path} is where this client database keeps its read model "
-                                                 "(search index); choose another file."})
+            raise forms.ValidationError(
+                {
+                    "path": f"{path} is where this client database keeps its read model "
+                    "(search index); choose another file."
+                }
+            )
         return os.path.realpath(path)
 
     def _check_file(self, path, default):
@@ -218,13 +266,14 @@ class ClientDatabaseForm(SyncedClientFields, forms.ModelForm):
             if not default and not os.path.isdir(folder):
                 raise forms.ValidationError({"path": f"The folder {folder} does not exist."})
             if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
-                raise forms.ValidationError({"path": f"The folder {folder} is not writable: {path} "
-                                                     "cannot be made there."})
+                raise forms.ValidationError(
+                    {"path": f"The folder {folder} is not writable: {path} cannot be made there."}
+                )
             return
         try:
             CanonicalStore(path).close()
         except (StoreError, OSError) as exc:
-            raise forms.ValidationError({"path": str(exc)})
+            raise forms.ValidationError({"path": str(exc)}) from exc
 
 
 class ExportForm(forms.Form):
@@ -233,6 +282,8 @@ class ExportForm(forms.Form):
 
     FORMATS = ("json", "sqlite", "csv", "markdown")
     SCOPES = ("all", "search", "graph")
-    format = forms.ChoiceField(choices=[(f, f) for f in FORMATS],
-                               error_messages={"required": "Choose format=json, sqlite, csv or markdown."})
+    format = forms.ChoiceField(
+        choices=[(f, f) for f in FORMATS],
+        error_messages={"required": "Choose format=json, sqlite, csv or markdown."},
+    )
     scope = forms.ChoiceField(required=False, choices=[(s, s) for s in SCOPES])

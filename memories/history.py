@@ -5,7 +5,6 @@ selectors in ``selectors.py`` read; ``editor/labels.py`` names each field for th
 """
 import json
 
-
 AUDIT_VALUE_MAX = 300
 
 

@@ -9,6 +9,7 @@ import re
 from django.utils.http import urlencode
 
 from .templatetags.kb import RESET, month_name
+
 MULTI = ("type", "tag")
 SORTS = ("newest", "oldest", "updated", "importance", "title")
 ENCODED = "~"  # starts a path segment holding an id in base64url; no valid id starts with it

@@ -14,14 +14,21 @@ class ClientDatabase(models.Model):
     slug = models.SlugField(unique=True, max_length=64)
     name = models.CharField(max_length=200)
     mode = models.CharField(max_length=16, choices=MODE_CHOICES, default=MODE_LOCAL)
-    path = models.CharField(max_length=1000, help_text="Path of the memorygraph SQLite file (or of the replica).")
+    path = models.CharField(
+        max_length=1000, help_text="Path of the memorygraph SQLite file (or of the replica)."
+    )
     remote_url = models.CharField(
-        max_length=500, blank=True,
-        help_text="Synced only: the primary, libsql://<db>.turso.io or http://host:port of a tursodb sync server.")
+        max_length=500,
+        blank=True,
+        help_text="Synced only: the primary, libsql://<db>.turso.io or http://host:port of a tursodb sync "
+                  "server.",
+    )
     token_ref = models.CharField(
-        max_length=300, blank=True,
+        max_length=300,
+        blank=True,
         help_text="Synced only: where the auth token is read from, env:VARIABLE or file:/path. "
-                  "The token itself is never stored here.")
+        "The token itself is never stored here.",
+    )
     sync_interval = models.FloatField(default=3.0, help_text="Synced only: seconds between pull/push runs.")
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -48,7 +55,9 @@ class SyncState(models.Model):
     revision = models.CharField(max_length=100, blank=True)
     last_pull_at = models.DateTimeField(null=True)
     last_push_at = models.DateTimeField(null=True)
-    last_ok_at = models.DateTimeField(null=True, help_text="End of the last run that pushed and pulled without error.")
+    last_ok_at = models.DateTimeField(
+        null=True, help_text="End of the last run that pushed and pulled without error."
+    )
     cdc_operations = models.IntegerField(default=0)
     bytes_sent = models.BigIntegerField(default=0)
     bytes_received = models.BigIntegerField(default=0)
@@ -57,7 +66,9 @@ class SyncState(models.Model):
     memories = models.IntegerField(default=0)
     relationships = models.IntegerField(default=0)
     readmodel_refreshed_at = models.DateTimeField(null=True)
-    heartbeat_at = models.DateTimeField(null=True, help_text="The owning sync worker is alive while this moves.")
+    heartbeat_at = models.DateTimeField(
+        null=True, help_text="The owning sync worker is alive while this moves."
+    )
     worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the owning worker.")
     sync_requested_at = models.DateTimeField(null=True)
     rebuild_requested_at = models.DateTimeField(null=True)
@@ -73,8 +84,11 @@ class SyncRun(models.Model):
     pulled = models.BooleanField(default=False, help_text="The pull brought changes.")
     pushed = models.IntegerField(default=0, help_text="Outbox changes pushed and verified at the primary.")
     pending = models.IntegerField(default=0, help_text="Changes still waiting for the primary after the run.")
-    lag_s = models.FloatField(default=0, help_text="Age of the oldest change not yet on the primary, or of "
-                                                   "the last good sync when the primary is unreachable.")
+    lag_s = models.FloatField(
+        default=0,
+        help_text="Age of the oldest change not yet on the primary, or of "
+        "the last good sync when the primary is unreachable.",
+    )
     error = models.TextField(blank=True)
 
     class Meta:
@@ -145,8 +159,9 @@ class ImportJob(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     filename = models.CharField(max_length=255)
-    path = models.CharField(max_length=1000,
-                            help_text="The stored upload (deleted once imported, discarded or expired).")
+    path = models.CharField(
+        max_length=1000, help_text="The stored upload (deleted once imported, discarded or expired)."
+    )
     size = models.BigIntegerField(default=0)
     source = models.CharField(max_length=200, blank=True)
     preview = models.JSONField(default=dict)
@@ -175,8 +190,9 @@ class ApiKey(models.Model):
     role = models.CharField(max_length=8, choices=ROLE_CHOICES, default=READ)
     prefix = models.CharField(max_length=16, help_text="The key's first characters, for telling keys apart.")
     hash = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                   related_name="api_keys")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="api_keys"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

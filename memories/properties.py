@@ -5,13 +5,13 @@ rules a memory must pass before it is built (validate_memory, tag_errors) are th
 (``memories/format.py``), beside the enums they name.
 """
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .format import CONTEXT_LIST_FIELDS, CONTEXT_TEXT_FIELDS, new_id, normalise_tags
 
 
 def now_iso():
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def decode_value(value):

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import sql
-from .search import sql as search_sql
-from .store.cache import cached
 from .format import IMPORTANCE_BANDS, REL_CATEGORY, UNRESOLVABLE_TYPES
 from .properties import decode_value
+from .search import sql as search_sql
+from .store.cache import cached
 from .store.rows import marks
 
 FACET_TAG_LIMIT = 25

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import KBError
-from .store.canonical import CanonicalStore
 from .format import REL_TYPES, FormatError, id_error, is_fraction, new_id, normalise_tags, validate_memory
-from .properties import memory_properties, relationship_properties
 from .models import AuditEntry
+from .properties import memory_properties, relationship_properties
 from .selectors import memory_version
 from .store import freshness
 from .store.audit import audit_record
+from .store.canonical import CanonicalStore
 from .store.groupcommit import group_for
 
 

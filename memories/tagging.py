@@ -8,8 +8,8 @@ BULK_INLINE memories, or its undo, is a worker job.
 from django.utils import timezone
 
 from .format import FormatError, normalise_tags, tag_errors
-from .properties import memory_properties
 from .models import AuditEntry, TagBatch
+from .properties import memory_properties
 from .services import Conflict, audit_user, memory_update, update_readmodel
 from .worker.jobs import job_enqueue
 from .worker.models import Job

@@ -1,13 +1,13 @@
 from django.urls import include, path, register_converter
 
+from .editor import views as editor_views
 from .interchange.exports import views as export_views
 from .interchange.imports import views as import_views
+from .links import MemoryIdConverter
+from .site import views as site_views
 from .sync.urls import client_urlpatterns as sync_urlpatterns
 from .views import listing, memory, tags
-from .editor import views as editor_views
-from .links import MemoryIdConverter
 from .worker import views as job_views
-from .site import views as site_views
 
 # Ids written by others may hold '/' or be '..': see links.memory_segment.
 register_converter(MemoryIdConverter, "memory_id")

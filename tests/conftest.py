@@ -130,7 +130,8 @@ def turso_server(tmp_path):
 
 @pytest.fixture
 def worker_site(tmp_path):
-    """A real site in a temporary KB_DATA_DIR (tests/support/sites.py), its kb_worker stopped after the test."""
+    """A real site in a temporary KB_DATA_DIR (tests/support/sites.py), its kb_worker stopped after
+    the test."""
     site = Site(tmp_path)
     yield site
     site.stop()

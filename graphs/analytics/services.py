@@ -24,9 +24,10 @@ from django.conf import settings
 from memories.store.canonical import StoreError
 from memories.store.registry import handle_for
 
-from . import sql, state as graph_state
-from .schedule import analytics_due
+from . import sql
+from . import state as graph_state
 from .ranks import isolated_of, rank_rows, ranks_full, ranks_step
+from .schedule import analytics_due
 from .selectors import VIEWS, sets
 from .views import members, views_full, views_update
 

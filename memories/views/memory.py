@@ -8,8 +8,8 @@ from .. import selectors, services, tagging
 from ..editor import views as editor_views
 from ..editor.labels import label_history
 from ..format import FormatError
-from ..history import memory_history
 from ..forms import MemoryEditForm, MemoryForm, RelationshipForm, TagForm
+from ..history import memory_history
 from ..http import add_format_errors, client_view, error_response, form_response, respond, wants_json
 from ..markdown import render as render_markdown
 from ..models import AuditEntry

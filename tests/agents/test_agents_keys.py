@@ -115,7 +115,8 @@ def test_kb_api_key_prints_the_key_alone_and_revokes(client_db):
         call_command("kb_api_key", "--client", "acme", "--name", "ci", stdout=io.StringIO())
     with pytest.raises(CommandError):
         call_command("kb_api_key", "--client", "nope", "--name", "x", stdout=io.StringIO())
-    call_command("kb_api_key", "--client", "acme", "--revoke", "ci", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("kb_api_key", "--client", "acme", "--revoke", "ci",
+                 stdout=io.StringIO(), stderr=io.StringIO())
     with pytest.raises(KeyError401):
         auth(lines[0], client_db)
 
@@ -130,9 +131,13 @@ def test_keys_page_for_admins(client, client_db, user):
     page = client.get("/c/acme/keys/")
     assert page.status_code == 200 and b"No keys yet" in page.content
     example = page.content.decode()
-    assert "claude mcp add --transport http team-kb http://testserver/c/acme/mcp/ --header " \
-           "&#x27;Authorization: Bearer mg_…&#x27;" in example
-    assert "-e MEMORY_BACKEND=cloud -e MEMORYGRAPH_API_URL=http://testserver/c/acme/api/memorygraph" in example
+    assert (
+        "claude mcp add --transport http team-kb http://testserver/c/acme/mcp/ --header "
+        "&#x27;Authorization: Bearer mg_…&#x27;" in example
+    )
+    assert (
+        "-e MEMORY_BACKEND=cloud -e MEMORYGRAPH_API_URL=http://testserver/c/acme/api/memorygraph" in example
+    )
     assert example.count("data-copy=") == 4
     made = client.post("/c/acme/keys/", {"name": "alice laptop", "role": "write", "expires_days": "30"})
     assert made.status_code == 201 and made["Cache-Control"] == "no-store"
@@ -154,8 +159,9 @@ def test_keys_page_for_admins(client, client_db, user):
     assert ApiKey.objects.count() == 1
 
 
-def test_requests_far_from_the_limit_are_counted_in_memory(client_db, user, settings,
-                                                           django_assert_max_num_queries):
+def test_requests_far_from_the_limit_are_counted_in_memory(
+    client_db, user, settings, django_assert_max_num_queries
+):
     settings.KB_API_READS_PER_MIN = 100
     _, raw = keys.api_key_create(client=client_db, actor=user, name="counted", role="read")
     auth(raw, client_db)  # the window's first request adds itself to the shared count at once
@@ -183,19 +189,29 @@ def test_near_the_limit_every_request_counts_the_other_workers(client_db, user, 
     assert ApiRate.objects.get(key=key, kind="w").count == 11
 
 
-def test_a_key_by_its_urls_slug_comes_with_its_client_database_and_creator(client_db, user, empty_file,
-                                                                            django_assert_max_num_queries):
+def test_a_key_by_its_urls_slug_comes_with_its_client_database_and_creator(
+    client_db, user, empty_file, django_assert_max_num_queries
+):
     """One query finds the key, its client database (not archived) and its creator, the same
     instances the ORM builds (aware datetimes included)."""
     other = ClientDatabase.objects.create(slug="other", name="Other", path=str(empty_file))
     _, other_raw = keys.api_key_create(client=other, actor=user, name="theirs", role="write")
-    key, raw = keys.api_key_create(client=client_db, actor=user, name="agent", role="write",
-                                   expires_at=timezone.now() + timedelta(days=1))
+    key, raw = keys.api_key_create(
+        client=client_db,
+        actor=user,
+        name="agent",
+        role="write",
+        expires_at=timezone.now() + timedelta(days=1),
+    )
     auth(raw, client_db, write=True)  # its last use noted and its write window opened
     with django_assert_max_num_queries(2):  # the lookup, at most the rate UPSERT
         found = keys.authenticate_key(raw, slug="acme", write=True, address="127.0.0.1")
     stored = ApiKey.objects.select_related("client", "created_by").get(pk=key.pk)
-    for got, expected in ((found, stored), (found.client, stored.client), (found.created_by, stored.created_by)):
+    for got, expected in (
+        (found, stored),
+        (found.client, stored.client),
+        (found.created_by, stored.created_by),
+    ):
         assert type(got) is type(expected) and got.pk == expected.pk
         for field in type(expected)._meta.concrete_fields:
             assert getattr(got, field.attname) == getattr(expected, field.attname), field.name

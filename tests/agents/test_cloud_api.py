@@ -31,7 +31,12 @@ def call(client, method, path, key, body=None, raw=None, **params):
 
 
 def store(client, key, **fields):
-    body = {"type": "solution", "title": "Fix the leak", "content": "Restart workers after 100 tasks.", **fields}
+    body = {
+        "type": "solution",
+        "title": "Fix the leak",
+        "content": "Restart workers after 100 tasks.",
+        **fields,
+    }
     response = call(client, "POST", "/memories", key, body)
     assert response.status_code == 201, response.content
     return response.json()["id"]
@@ -50,8 +55,14 @@ def test_health(client, read_key):
 
 
 def test_store_get_update_delete(client, team, write_key, user):
-    memory_id = store(client, write_key, id="agent-uuid-1", tags=["Celery"], importance=0.9,
-                      context={"project_path": "/srv/app", "languages": ["python"]})
+    memory_id = store(
+        client,
+        write_key,
+        id="agent-uuid-1",
+        tags=["Celery"],
+        importance=0.9,
+        context={"project_path": "/srv/app", "languages": ["python"]},
+    )
     assert memory_id == "agent-uuid-1"
     got = call(client, "GET", f"/memories/{memory_id}", write_key).json()
     assert got["title"] == "Fix the leak" and got["tags"] == ["celery"] and got["importance"] == 0.9
@@ -69,19 +80,37 @@ def test_store_get_update_delete(client, team, write_key, user):
 def test_every_field_memorygraph_sends_is_kept_and_returned(client, team, write_key):
     """CloudRESTAdapter._memory_to_api_payload's fields, additional_metadata included (kept as JSON
     text in the file's context_additional_metadata, as memorygraph's own backend keeps it)."""
-    context = {"project_path": "/srv/app", "files_involved": ["app/tasks.py"], "languages": ["python"],
-               "frameworks": ["celery"], "technologies": ["redis"], "git_commit": "abc123",
-               "git_branch": "main", "working_directory": "/srv/app",
-               "additional_metadata": {"ticket": "OPS-12", "attempts": 3, "env": {"region": "eu"}}}
-    memory_id = store(client, write_key, id="agent-uuid-9", summary="short", tags=["celery"], importance=0.7,
-                      confidence=0.6, context=context)
+    context = {
+        "project_path": "/srv/app",
+        "files_involved": ["app/tasks.py"],
+        "languages": ["python"],
+        "frameworks": ["celery"],
+        "technologies": ["redis"],
+        "git_commit": "abc123",
+        "git_branch": "main",
+        "working_directory": "/srv/app",
+        "additional_metadata": {"ticket": "OPS-12", "attempts": 3, "env": {"region": "eu"}},
+    }
+    memory_id = store(
+        client,
+        write_key,
+        id="agent-uuid-9",
+        summary="short",
+        tags=["celery"],
+        importance=0.7,
+        confidence=0.6,
+        context=context,
+    )
     got = call(client, "GET", f"/memories/{memory_id}", write_key).json()
     assert got["context"] == context and got["summary"] == "short" and got["confidence"] == 0.6
     props = team.store.node(memory_id)  # the file's row, as memorygraph reads it
     assert json.loads(props["context_additional_metadata"]) == context["additional_metadata"]
     meta = {"ticket": "OPS-13"}
     call(client, "PUT", f"/memories/{memory_id}", write_key, {"context": {"additional_metadata": meta}})
-    assert call(client, "GET", f"/memories/{memory_id}", write_key).json()["context"]["additional_metadata"] == meta
+    assert (
+        call(client, "GET", f"/memories/{memory_id}", write_key).json()["context"]["additional_metadata"]
+        == meta
+    )
 
 
 def _deep(levels):
@@ -92,8 +121,13 @@ def _deep(levels):
 
 
 def link(client, key, a, b, rel="SOLVES", **extra):
-    return call(client, "POST", "/relationships", key,
-                {"from_memory_id": a, "to_memory_id": b, "relationship_type": rel, **extra})
+    return call(
+        client,
+        "POST",
+        "/relationships",
+        key,
+        {"from_memory_id": a, "to_memory_id": b, "relationship_type": rel, **extra},
+    )
 
 
 def test_relationships_and_related_to_depth(client, team, write_key):
@@ -109,38 +143,66 @@ def test_relationships_and_related_to_depth(client, team, write_key):
     assert one["related_memories"][0]["relationship"]["strength"] == 0.9
     two = call(client, "GET", f"/search/memories/{a}/related", write_key, max_depth=2).json()
     assert [r["memory"]["id"] for r in two["related_memories"]] == [b, c]
-    only = call(client, "GET", f"/search/memories/{a}/related", write_key, max_depth=2,
-                relationship_types="SOLVES").json()
+    only = call(
+        client, "GET", f"/search/memories/{a}/related", write_key, max_depth=2, relationship_types="SOLVES"
+    ).json()
     assert [r["memory"]["id"] for r in only["related_memories"]] == [b]
     assert call(client, "GET", "/search/memories/nope/related", write_key).status_code == 404
     for bad in ({"max_depth": "0"}, {"max_depth": "x"}, {"max_depth": "9"}, {"relationship_types": "EATS"}):
         response = call(client, "GET", f"/search/memories/{a}/related", write_key, **bad)
-        assert response.status_code == 400 and set(response.json()["errors"]) & {"max_depth", "relationship_types"}
+        assert response.status_code == 400 and set(response.json()["errors"]) & {
+            "max_depth",
+            "relationship_types",
+        }
 
 
 def test_search_and_recall_rank_titles_first(client, team, write_key):
     for i in range(5):
-        store(client, write_key, title=f"Worker note {i}", content="We talked about the CORS setup and CORS again.")
-    target = store(client, write_key, title="CORS preflight fails", content="Browsers send OPTIONS first.",
-                   tags=["http"], importance=0.2)
-    hits = call(client, "POST", "/search/advanced", write_key, {"query": "CORS", "limit": 3}).json()["memories"]
+        store(
+            client,
+            write_key,
+            title=f"Worker note {i}",
+            content="We talked about the CORS setup and CORS again.",
+        )
+    target = store(
+        client,
+        write_key,
+        title="CORS preflight fails",
+        content="Browsers send OPTIONS first.",
+        tags=["http"],
+        importance=0.2,
+    )
+    hits = call(client, "POST", "/search/advanced", write_key, {"query": "CORS", "limit": 3}).json()[
+        "memories"
+    ]
     assert hits[0]["id"] == target and len(hits) == 3
-    recalled = call(client, "POST", "/search/recall", write_key,
-                    {"query": "how do we fix the CORS preflight", "limit": 4}).json()["memories"]
+    recalled = call(
+        client, "POST", "/search/recall", write_key, {"query": "how do we fix the CORS preflight", "limit": 4}
+    ).json()["memories"]
     assert recalled[0]["id"] == target
     by_tag = call(client, "POST", "/search/advanced", write_key, {"tags": ["http"]}).json()["memories"]
     assert [m["id"] for m in by_tag] == [target]
-    important = call(client, "POST", "/search/advanced", write_key, {"query": "CORS", "min_importance": 0.4}).json()
+    important = call(
+        client, "POST", "/search/advanced", write_key, {"query": "CORS", "min_importance": 0.4}
+    ).json()
     assert target not in [m["id"] for m in important["memories"]] and len(important["memories"]) == 5
-    page = call(client, "POST", "/search/advanced", write_key, {"query": "CORS", "limit": 2, "offset": 1}).json()
-    assert [m["id"] for m in page["memories"]] == [m["id"] for m in call(
-        client, "POST", "/search/advanced", write_key, {"query": "CORS", "limit": 3}).json()["memories"]][1:]
+    page = call(
+        client, "POST", "/search/advanced", write_key, {"query": "CORS", "limit": 2, "offset": 1}
+    ).json()
+    assert [m["id"] for m in page["memories"]] == [
+        m["id"]
+        for m in call(client, "POST", "/search/advanced", write_key, {"query": "CORS", "limit": 3}).json()[
+            "memories"
+        ]
+    ][1:]
     typed = call(client, "POST", "/search/advanced", write_key, {"memory_types": ["problem"]}).json()
     assert typed["memories"] == []
 
 
 def test_recent_activity_and_statistics(client, team, write_key):
-    problem = store(client, write_key, title="Flaky deploy", type="problem", context={"project_path": "/srv/a"})
+    problem = store(
+        client, write_key, title="Flaky deploy", type="problem", context={"project_path": "/srv/a"}
+    )
     solved = store(client, write_key, title="Slow query", type="problem", context={"project_path": "/srv/a"})
     fix = store(client, write_key, title="Add an index", context={"project_path": "/srv/a"})
     link(client, write_key, fix, solved)
@@ -170,10 +232,14 @@ BAD_MEMORIES = [
     ({"type": "solution", "title": "t", "content": "x", "confidence": 2}, "confidence"),
     ({"type": "solution", "title": "t", "content": "x", "context": "here"}, "context"),
     ({"type": "solution", "title": "t", "content": "x", "context": {"languages": "py"}}, "context.languages"),
-    ({"type": "solution", "title": "t", "content": "x", "context": {"additional_metadata": ["a"]}},
-     "context.additional_metadata"),
-    ({"type": "solution", "title": "t", "content": "x", "context": {"additional_metadata": _deep(20)}},
-     "context.additional_metadata"),
+    (
+        {"type": "solution", "title": "t", "content": "x", "context": {"additional_metadata": ["a"]}},
+        "context.additional_metadata",
+    ),
+    (
+        {"type": "solution", "title": "t", "content": "x", "context": {"additional_metadata": _deep(20)}},
+        "context.additional_metadata",
+    ),
     ({"type": "solution", "title": "t", "content": "x", "id": "../etc"}, "id"),
     ({"type": "solution", "title": "t", "content": "x", "id": 7}, "id"),
     ({"type": "solution", "title": "   ", "content": "x"}, "title"),
@@ -193,7 +259,11 @@ def test_bad_updates_and_links_write_nothing(client, team, write_key, user, tmp_
     a = store(client, write_key)
     b = store(client, write_key, title="Other")
     before = call(client, "GET", f"/memories/{a}", write_key).json()
-    for body, field in (({"title": "t" * 201}, "title"), ({"tags": [1]}, "tags"), ({"content": ""}, "content")):
+    for body, field in (
+        ({"title": "t" * 201}, "title"),
+        ({"tags": [1]}, "tags"),
+        ({"content": ""}, "content"),
+    ):
         response = call(client, "PUT", f"/memories/{a}", write_key, body)
         assert response.status_code == 400 and field in response.json()["errors"]
     assert call(client, "GET", f"/memories/{a}", write_key).json() == before
@@ -209,15 +279,21 @@ def test_bad_updates_and_links_write_nothing(client, team, write_key, user, tmp_
     # Another client database's memory is not found here, and the same key cannot reach it there.
     from memories.devdata.loader import load_graph
     from tests.support.clients import register_client
+
     load_graph(str(tmp_path / "other.db"), [], [])
     other = register_client("other", tmp_path / "other.db")
     other_key = keys.api_key_create(client=other, actor=user, name="o", role="write")[1]
-    theirs = client.post("/c/other/api/memorygraph/memories", json.dumps(
-        {"type": "general", "title": "Theirs", "content": "x"}), content_type="application/json",
-        HTTP_X_API_KEY=other_key).json()["id"]
+    theirs = client.post(
+        "/c/other/api/memorygraph/memories",
+        json.dumps({"type": "general", "title": "Theirs", "content": "x"}),
+        content_type="application/json",
+        HTTP_X_API_KEY=other_key,
+    ).json()["id"]
     assert call(client, "GET", f"/memories/{theirs}", write_key).status_code == 404
     assert link(client, write_key, a, theirs).status_code == 404
-    assert client.get(f"/c/other/api/memorygraph/memories/{theirs}", HTTP_X_API_KEY=write_key).status_code == 401
+    assert (
+        client.get(f"/c/other/api/memorygraph/memories/{theirs}", HTTP_X_API_KEY=write_key).status_code == 401
+    )
     assert link(client, write_key, a, b).status_code == 201
     assert link(client, write_key, a, b).status_code == 400  # the same link twice
     assert rows(team) == (2, 1)
@@ -236,8 +312,13 @@ def test_malformed_and_oversized_bodies(client, team, write_key):
 
 def test_a_store_choosing_a_taken_id_is_a_conflict(client, team, write_key):
     store(client, write_key, id="same")
-    response = call(client, "POST", "/memories", write_key, {"type": "general", "title": "t", "content": "x",
-                                                              "id": "same"})
+    response = call(
+        client,
+        "POST",
+        "/memories",
+        write_key,
+        {"type": "general", "title": "t", "content": "x", "id": "same"},
+    )
     assert response.status_code == 409 and rows(team) == (1, 0)
 
 
@@ -258,23 +339,54 @@ def test_writes_reach_the_site_at_once(client, team, write_key, user, web):
     assert "memory.create by alice via key agent" in history
 
 
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given  # noqa: E402
+from hypothesis import settings as hsettings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
-FUZZ = hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                         HealthCheck.too_slow])
-anything = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-                        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                                     max_size=4), max_leaves=12)
-FIELDS = ["id", "type", "title", "content", "summary", "tags", "importance", "confidence", "context",
-          "from_memory_id", "to_memory_id", "relationship_type", "strength", "query", "memory_types",
-          "project_path", "min_importance", "limit", "offset"]
+FUZZ = hsettings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+anything = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+FIELDS = [
+    "id",
+    "type",
+    "title",
+    "content",
+    "summary",
+    "tags",
+    "importance",
+    "confidence",
+    "context",
+    "from_memory_id",
+    "to_memory_id",
+    "relationship_type",
+    "strength",
+    "query",
+    "memory_types",
+    "project_path",
+    "min_importance",
+    "limit",
+    "offset",
+]
 payloads = st.dictionaries(st.sampled_from(FIELDS), anything, max_size=8) | anything
 
 
 @FUZZ
-@given(payload=payloads, target=st.sampled_from(["/memories", "/relationships", "/search/advanced",
-                                                 "/search/recall", "/memories/{m}"]))
-def test_fuzzed_payloads_never_500_and_refusals_write_nothing(client, team, write_key, settings, payload, target):
+@given(
+    payload=payloads,
+    target=st.sampled_from(
+        ["/memories", "/relationships", "/search/advanced", "/search/recall", "/memories/{m}"]
+    ),
+)
+def test_fuzzed_payloads_never_500_and_refusals_write_nothing(
+    client, team, write_key, settings, payload, target
+):
     settings.KB_API_WRITES_PER_MIN = 10_000
     if not hasattr(team, "_fuzz_id"):
         team._fuzz_id = store(client, write_key)
@@ -292,7 +404,8 @@ def test_recall_reads_a_question_without_its_stop_words(client, team, write_key)
     chatter = store(client, write_key, title="How we did it", content="How did we do it? We did, how we did.")
     both = store(client, write_key, title="Rotating TLS certificates", content="Renew before expiry.")
     one = store(client, write_key, title="Certificates of the staging host", content="Kept in the vault.")
-    recalled = call(client, "POST", "/search/recall", write_key,
-                    {"query": "how did we rotate certificates", "limit": 5}).json()["memories"]
+    recalled = call(
+        client, "POST", "/search/recall", write_key, {"query": "how did we rotate certificates", "limit": 5}
+    ).json()["memories"]
     ids = [m["id"] for m in recalled]
     assert ids[:2] == [both, one] and chatter not in ids

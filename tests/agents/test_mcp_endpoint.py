@@ -13,20 +13,21 @@ import anyio
 import httpx
 import httpx2
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from memorygraph.config import TOOL_PROFILES
 from memorygraph.server import ClaudeMemoryServer
 
-from memories.store import registry
 from memories import services
 from memories.agents.keys import api_key_create, api_key_revoke
-from memories.format import memory_row_errors
 from memories.devdata.loader import load_graph
+from memories.format import memory_row_errors
 from memories.models import AuditEntry
+from memories.store import registry
 from tests.support.clients import register_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -419,13 +420,19 @@ def test_on_a_synced_database_the_write_reaches_the_second_instance(tmp_path, tu
         problem, solution = (stored_id(text) for text, _ in results)
         [(related, _)] = agent(url, key, [relate(solution, problem, "SOLVES")])
         assert related.startswith("Relationship created successfully")
-        # Searchable at once on this instance (the outbox overlays the read model), and on the other after sync.
+        # Searchable at once on this instance (the outbox overlays the read model), and on the other
+        # after sync.
         [(found, _)] = agent(url, key, [("search_memories", {"query": "HSTS"})])
         assert found.startswith("Found 1 memories:\n\n**1. HSTS preload breaks the staging subdomain**")
-        wait_until(lambda: {problem, solution} <= set(two.memories()), 15, what="both memories on instance two")
+        wait_until(
+            lambda: {problem, solution} <= set(two.memories()), 15, what="both memories on instance two"
+        )
         key_two = new_key(two, "team", "read")
-        [(activity, _), (other_side, _)] = agent(f"{two.url}/c/team/mcp/", key_two, [
-            ("get_related_memories", {"memory_id": problem}), ("search_memories", {"query": "HSTS"})])
+        [(activity, _), (other_side, _)] = agent(
+            f"{two.url}/c/team/mcp/",
+            key_two,
+            [("get_related_memories", {"memory_id": problem}), ("search_memories", {"query": "HSTS"})],
+        )
         assert "Serve staging from a separate registrable domain" in activity and "SOLVES" in activity
         assert other_side.startswith("Found 1 memories:\n\n**1. HSTS preload breaks the staging subdomain**")
     finally:
@@ -433,13 +440,29 @@ def test_on_a_synced_database_the_write_reaches_the_second_instance(tmp_path, tu
         two.stop()
 
 
-SCHEMA_KEYS = sorted({key for tool in ClaudeMemoryServer._collect_all_tools(None) if tool.name in CLOUD
-                      for key in tool.input_schema.get("properties", {})})
-scalar = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=False),
-                   st.text(max_size=60), st.sampled_from(["solution", "problem", "SOLVES", "x" * 201, ""]))
-value = st.recursive(scalar, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                     st.dictionaries(st.text(max_size=10), inner, max_size=4)),
-                     max_leaves=8)
+SCHEMA_KEYS = sorted(
+    {
+        key
+        for tool in ClaudeMemoryServer._collect_all_tools(None)
+        if tool.name in CLOUD
+        for key in tool.input_schema.get("properties", {})
+    }
+)
+scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=False),
+    st.text(max_size=60),
+    st.sampled_from(["solution", "problem", "SOLVES", "x" * 201, ""]),
+)
+value = st.recursive(
+    scalar,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
 
 
 @pytest.fixture
@@ -448,14 +471,21 @@ def unlimited(settings):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.one_of(st.sampled_from(CLOUD), st.text(max_size=20)),
-       arguments=st.one_of(st.dictionaries(st.sampled_from(SCHEMA_KEYS), value, max_size=6), value))
+@given(
+    name=st.one_of(st.sampled_from(CLOUD), st.text(max_size=20)),
+    arguments=st.one_of(st.dictionaries(st.sampled_from(SCHEMA_KEYS), value, max_size=6), value),
+)
 def test_fuzzed_tool_calls_are_answers_or_tool_errors_never_a_500(team, keys, unlimited, name, arguments):
-    body = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
-                       "params": {"name": name, "arguments": arguments}})
-    response = Client().post("/c/team/mcp/", body, content_type="application/json",
-                             HTTP_AUTHORIZATION=f"Bearer {keys['write']}",
-                             HTTP_ACCEPT="application/json, text/event-stream")
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
+    )
+    response = Client().post(
+        "/c/team/mcp/",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {keys['write']}",
+        HTTP_ACCEPT="application/json, text/event-stream",
+    )
     assert response.status_code in (200, 400), response.content[:300]
     if response.status_code == 200:
         answer = response.json()
@@ -468,10 +498,16 @@ def test_related_memories_deep_walks_are_bounded(live_server, client_db, handle,
     _, key = api_key_create(client=client_db, actor=user, name="reader", role="read")
     hub = handle.readmodel.conn.execute(
         "SELECT id FROM (SELECT from_id AS id FROM edge UNION ALL SELECT to_id FROM edge) "
-        "GROUP BY id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
-    (one, _), (five, _) = agent(f"{live_server.url}/c/acme/mcp/", key, [
-        ("get_related_memories", {"memory_id": hub, "max_depth": 1}),
-        ("get_related_memories", {"memory_id": hub, "max_depth": 5})])
+        "GROUP BY id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
+    (one, _), (five, _) = agent(
+        f"{live_server.url}/c/acme/mcp/",
+        key,
+        [
+            ("get_related_memories", {"memory_id": hub, "max_depth": 1}),
+            ("get_related_memories", {"memory_id": hub, "max_depth": 5}),
+        ],
+    )
     near = int(re.match(r"Found (\d+) related memories", one).group(1))
     far = int(re.match(r"Found (\d+) related memories", five).group(1))
     assert 1 <= near <= 20 and near < far <= 200
@@ -483,7 +519,12 @@ def test_the_configuration_lines_a_key_page_can_show(team, keys, rf):
     url = endpoint_url(rf.get("/"), team.client)
     assert url == "http://testserver/c/team/mcp/"
     config = http_config(url=url, key=keys["write"])
-    assert config["cli"] == (f"claude mcp add --transport http team-kb http://testserver/c/team/mcp/ "
-                             f"--header 'Authorization: Bearer {keys['write']}'")
-    assert json.loads(config["json"]) == {"mcpServers": {"team-kb": {
-        "type": "http", "url": url, "headers": {"Authorization": f"Bearer {keys['write']}"}}}}
+    assert config["cli"] == (
+        f"claude mcp add --transport http team-kb http://testserver/c/team/mcp/ "
+        f"--header 'Authorization: Bearer {keys['write']}'"
+    )
+    assert json.loads(config["json"]) == {
+        "mcpServers": {
+            "team-kb": {"type": "http", "url": url, "headers": {"Authorization": f"Bearer {keys['write']}"}}
+        }
+    }

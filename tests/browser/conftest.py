@@ -13,7 +13,9 @@ def new_page(browser, live_server, client_db, handle, web):
     def make(viewport=WIDE, scheme="light", errors=None):
         context = browser.new_context(base_url=live_server.url, viewport=viewport, color_scheme=scheme)
         context.set_default_timeout(TIMEOUT_MS)
-        context.add_cookies([{"name": "sessionid", "value": web.cookies["sessionid"].value, "url": live_server.url}])
+        context.add_cookies(
+            [{"name": "sessionid", "value": web.cookies["sessionid"].value, "url": live_server.url}]
+        )
         contexts.append(context)
         page = context.new_page()
         if errors is not None:

@@ -18,10 +18,21 @@ def pages(browser, live_server, client_db, handle):
     memory_id = handle.readmodel.conn.execute(
         "SELECT from_id FROM edge GROUP BY from_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
     embed = EmbedToken.objects.create(client=client_db, view=f"memory={memory_id}&depth=1", title="Embed")
-    urls = ["/c/acme/memories/", "/c/acme/search/?q=redis", f"/c/acme/memories/{memory_id}/",
-            f"/c/acme/memories/{memory_id}/edit/", "/c/acme/tags/", "/c/acme/unresolved/",
-            f"/c/acme/graph/?memory={memory_id}&depth=1", "/c/acme/import/", "/sync/", f"/embed/{embed.token}/",
-            "/c/acme/search/?q=how+to+fix+CORS", "/c/acme/search/?q=kuberntes", "/c/acme/search/?q=zzqqxx&type=error"]
+    urls = [
+        "/c/acme/memories/",
+        "/c/acme/search/?q=redis",
+        f"/c/acme/memories/{memory_id}/",
+        f"/c/acme/memories/{memory_id}/edit/",
+        "/c/acme/tags/",
+        "/c/acme/unresolved/",
+        f"/c/acme/graph/?memory={memory_id}&depth=1",
+        "/c/acme/import/",
+        "/sync/",
+        f"/embed/{embed.token}/",
+        "/c/acme/search/?q=how+to+fix+CORS",
+        "/c/acme/search/?q=kuberntes",
+        "/c/acme/search/?q=zzqqxx&type=error",
+    ]
     return live_server.url, staff.cookies["sessionid"].value, urls
 
 
@@ -59,7 +70,9 @@ def test_main_pages_fit_a_phone(browser, pages):
         too_wide = {}
         for url in ["/c/acme/memories/", "/c/acme/search/?q=redis", urls[2], "/c/acme/tags/", "/sync/"]:
             page.goto(url)
-            width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            width = page.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
             if width[0] > width[1] + 1:
                 too_wide[url] = width
         assert not too_wide, too_wide

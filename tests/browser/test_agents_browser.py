@@ -75,7 +75,8 @@ def test_screenshots_of_the_keys_page(open_page, scheme):
         page.goto("/c/acme/keys/")
         _create(page, f"agent {size} {scheme}")
         # Nothing widens the page: the keys table and the JSON scroll in their own boxes.
-        wide = page.evaluate("""() => document.documentElement.scrollWidth > document.documentElement.clientWidth
+        wide = page.evaluate("""() =>
+            document.documentElement.scrollWidth > document.documentElement.clientWidth
             && [...document.querySelectorAll('main *')].filter((e) => !e.closest('pre, .keys-scroll')
                 && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
             .map((e) => e.tagName + ' ' + e.textContent.slice(0, 40))""")

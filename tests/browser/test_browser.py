@@ -27,7 +27,9 @@ def page(browser, live_server, client_db, web):
     """A page in a fresh context, logged in as `user` through the session cookie of the test client."""
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(TIMEOUT_MS)
-    context.add_cookies([{"name": "sessionid", "value": web.cookies["sessionid"].value, "url": live_server.url}])
+    context.add_cookies(
+        [{"name": "sessionid", "value": web.cookies["sessionid"].value, "url": live_server.url}]
+    )
     yield context.new_page()
     context.close()
 
@@ -72,7 +74,9 @@ def test_search_as_you_type(page):
     page.locator("#q").press_sequentially("terrafrom", delay=50)
 
     expect(heading).to_have_text(re.compile(r"^\d+ results? for “terrafrom”$"))
-    expect(page.locator(".results-head .note")).to_have_text(re.compile(r"showing results for terraform\b", re.I))
+    expect(page.locator(".results-head .note")).to_have_text(
+        re.compile(r"showing results for terraform\b", re.I)
+    )
     expect(page.locator(".memories mark").first).to_have_text(re.compile("terraform", re.I))
     _expect_same_document(page)
 

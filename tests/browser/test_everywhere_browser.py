@@ -207,11 +207,16 @@ def test_the_new_pages_and_open_menus_have_no_wcag_violations(site, handle, sche
     from tests.support.browsers import violations
 
     new_page, memory_id = site
-    rel_id = handle.readmodel.conn.execute("SELECT id FROM edge WHERE from_id = ?", (memory_id,)).fetchone()[0]
+    rel_id = handle.readmodel.conn.execute(
+        "SELECT id FROM edge WHERE from_id = ?", (memory_id,)).fetchone()[0]
     found = {}
     page = new_page(WIDE, scheme)
-    for url in (f"/c/acme/relationships/{rel_id}/delete/?memory={memory_id}", "/c/team/memories/",
-                "/c/acme/memories/no-such-memory/", "/c/acme/memories/?band=huge"):
+    for url in (
+        f"/c/acme/relationships/{rel_id}/delete/?memory={memory_id}",
+        "/c/team/memories/",
+        "/c/acme/memories/no-such-memory/",
+        "/c/acme/memories/?band=huge",
+    ):
         page.goto(url)
         found[url] = violations(page)
     page.goto("/c/acme/memories/")

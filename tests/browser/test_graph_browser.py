@@ -1,8 +1,10 @@
-"""Graph pages in a real browser: the vis-network canvas, in-place expansion, the table twin, embeds in iframes.
+"""Graph pages in a real browser: the vis-network canvas, in-place expansion, the table twin,
+embeds in iframes.
 
 Playwright drives Debian's chromium against live_server; opt-in by marker like tests/browser/test_browser.py,
 and failing, not skipping, without /usr/bin/chromium.
 """
+
 import re
 from urllib.parse import urlencode
 
@@ -70,10 +72,13 @@ def _open_graph(page, hub):
 
 def _select(page, node_id):
     """What a click on the node does: vis selects it and emits "click", which opens the panel."""
-    page.evaluate("""(id) => {
+    page.evaluate(
+        """(id) => {
         kbGraph.network.selectNodes([id]);
         kbGraph.network.body.emitter.emit("click", {nodes: [id], edges: []});
-    }""", node_id)
+    }""",
+        node_id,
+    )
     expect(page.locator("#graph-panel")).to_be_visible()
 
 
@@ -90,7 +95,8 @@ def test_expand_and_collapse_a_node_in_place(page, hub):
     # A neighbour whose own neighbourhood (what the Expand button fetches) brings memories not yet shown.
     for candidate in sorted(set(ids) - {hub}):
         theirs = page.request.get(
-            f"/c/acme/graph/?view=neighbourhood&memory={candidate}&depth=1&limit=60&format=json").json()
+            f"/c/acme/graph/?view=neighbourhood&memory={candidate}&depth=1&limit=60&format=json"
+        ).json()
         added = {n["id"] for n in theirs["nodes"]} - set(ids)
         if added:
             break
@@ -159,10 +165,12 @@ def _create_embed_link(page, hub):
 def test_embed_shows_the_graph_inside_another_origins_iframe(page, anonymous, hub, wiki, live_server):
     link = _create_embed_link(page, hub)
     wiki_url, publish = wiki
-    publish(f'<!doctype html><title>Wiki</title><h1>Team wiki</h1>'
-            f'<iframe id="embed" src="{link}" width=800 height=600></iframe>'
-            f'<iframe id="login" src="{live_server.url}/accounts/login/" width=400 height=300'
-            f' onload="this.dataset.loaded = 1"></iframe>')
+    publish(
+        f"<!doctype html><title>Wiki</title><h1>Team wiki</h1>"
+        f'<iframe id="embed" src="{link}" width=800 height=600></iframe>'
+        f'<iframe id="login" src="{live_server.url}/accounts/login/" width=400 height=300'
+        f' onload="this.dataset.loaded = 1"></iframe>'
+    )
 
     anonymous.goto(wiki_url)
     frame = anonymous.frame_locator("#embed")

@@ -118,14 +118,17 @@ def test_a_click_opens_the_panel_in_view_with_its_actions(open_page, hub, viewpo
     if viewport is DESKTOP:
         canvas, box = page.locator("#graph-canvas").bounding_box(), panel.bounding_box()
         assert box["x"] >= canvas["x"] + canvas["width"] - 1, "beside the canvas, not over or below it"
-    expect(panel.get_by_role("link", name="Path to…")).to_have_attribute("href", re.compile(r"view=path&source="))
+    expect(panel.get_by_role("link", name="Path to…")).to_have_attribute(
+        "href", re.compile(r"view=path&source="))
 
 
 def test_picker_to_path_end_to_end(open_page, hub, handle):
     conn = handle.readmodel.conn
     target, title = conn.execute(
         "SELECT m.id, m.title FROM edge e JOIN memory m ON m.id IN (e.to_id, e.from_id) AND m.id != ?1 "
-        "WHERE ?1 IN (e.from_id, e.to_id) AND e.current ORDER BY m.id LIMIT 1", (hub,)).fetchone()
+        "WHERE ?1 IN (e.from_id, e.to_id) AND e.current ORDER BY m.id LIMIT 1",
+        (hub,),
+    ).fetchone()
     page = open_page()
     page.goto(f"/c/acme/graph/?memory={hub}&depth=1")
     _stable(page)
@@ -136,7 +139,8 @@ def test_picker_to_path_end_to_end(open_page, hub, handle):
     expect(page).to_have_url(re.compile(r"view=path"))
     expect(page.locator(".error-page")).to_have_count(0)
     expect(page.get_by_role("combobox", name="From")).to_have_value(
-        conn.execute("SELECT title FROM memory WHERE id = ?", (hub,)).fetchone()[0])
+        conn.execute("SELECT title FROM memory WHERE id = ?", (hub,)).fetchone()[0]
+    )
     words = " ".join(title.split()[:3])
     to = page.get_by_role("combobox", name="To")
     to.fill(words)
@@ -198,11 +202,14 @@ def test_overview_colours_by_community_and_groups_them(open_page, ranked):
     assert grouped < total / 3, (grouped, total)
     assert int(page.locator("#graph-canvas").get_attribute("data-labelled")) >= 5
     cluster = page.evaluate("kbGraph.network.body.nodeIndices.find((id) => kbGraph.network.isCluster(id))")
-    point = page.evaluate("""(id) => {
+    point = page.evaluate(
+        """(id) => {
         const p = kbGraph.network.canvasToDOM(kbGraph.network.getPositions([id])[id]);
         const box = document.querySelector('#graph-canvas').getBoundingClientRect();
         return {x: box.left + p.x, y: box.top + p.y};
-    }""", cluster)
+    }""",
+        cluster,
+    )
     page.mouse.click(point["x"], point["y"])
     assert _visible_nodes(page) > grouped
     page.get_by_role("button", name="Show every memory").click()
@@ -223,7 +230,9 @@ def test_load_more_adds_nodes_in_place(open_page, ranked):
 
 
 def _embed(client_db, hub):
-    return EmbedToken.objects.create(client=client_db, view=f"memory={hub}&depth=1", title="Hub and neighbours")
+    return EmbedToken.objects.create(
+        client=client_db, view=f"memory={hub}&depth=1", title="Hub and neighbours"
+    )
 
 
 def test_embed_copy_buttons(open_page, client_db, hub, live_server):
@@ -248,9 +257,11 @@ def test_the_graph_fills_a_600_by_400_iframe_with_labels(open_page, client_db, h
     embed = _embed(client_db, hub)
     with wiki_server() as (origin, publish):
         settings.KB_EMBED_ORIGINS = [origin]
-        publish(f'<!doctype html><title>Wiki</title><body style="margin:0">'
-                f'<iframe id="embed" src="{live_server.url}/embed/{embed.token}/" width=600 height=400 '
-                f'style="border:0"></iframe>')
+        publish(
+            f'<!doctype html><title>Wiki</title><body style="margin:0">'
+            f'<iframe id="embed" src="{live_server.url}/embed/{embed.token}/" width=600 height=400 '
+            f'style="border:0"></iframe>'
+        )
         page = open_page()
         page.goto(f"{origin}/wiki.html")
         frame = page.frame_locator("#embed")
@@ -284,9 +295,11 @@ def _drawing(page):
     return page.evaluate("""() => {
         const net = kbGraph.network, canvas = document.querySelector('#graph-canvas');
         const dom = (x, y) => net.canvasToDOM({x, y});
-        const nodes = net.body.nodeIndices.map((id) => dom(net.getPositions([id])[id].x, net.getPositions([id])[id].y));
+        const nodes = net.body.nodeIndices.map(
+            (id) => dom(net.getPositions([id])[id].x, net.getPositions([id])[id].y));
         const labels = net.body.nodeIndices.map((id) => net.body.nodes[id]).filter((n) => n.options.label)
-            .map((n) => { const s = n.labelModule.size, a = dom(s.left, s.top), b = dom(s.left + s.width, s.top + s.height);
+            .map((n) => { const s = n.labelModule.size, a = dom(s.left, s.top),
+                                b = dom(s.left + s.width, s.top + s.height);
                           return {text: n.options.label, left: a.x, top: a.y, right: b.x, bottom: b.y}; });
         return {nodes, labels, width: canvas.clientWidth, height: canvas.clientHeight};
     }""")
@@ -303,8 +316,14 @@ def _fits_and_is_centred(page, name):
         assert abs((min(ys) + max(ys)) / 2 - height / 2) <= 0.05 * height, (name, min(ys), max(ys), height)
         # Not a speck in a corner: the drawing spans most of the canvas one way or the other.
         assert max((max(xs) - min(xs)) / width, (max(ys) - min(ys)) / height) >= 0.5, (name, drawn)
-    cut = [label for label in drawn["labels"] if label["left"] < -1 or label["right"] > width + 1
-           or label["top"] < -1 or label["bottom"] > height + 1]
+    cut = [
+        label
+        for label in drawn["labels"]
+        if label["left"] < -1
+        or label["right"] > width + 1
+        or label["top"] < -1
+        or label["bottom"] > height + 1
+    ]
     assert not cut, (name, cut)
 
 
@@ -314,10 +333,12 @@ def test_screenshots_of_every_graph_page(open_page, ranked, client_db, hub, sche
     fits its canvas, centred, with no label cut at the edges, at 1280 px and on a phone."""
     conn = ranked.readmodel.conn
     # A memory two steps from the hub (in either direction), so the path has a middle.
-    far = conn.execute("WITH n1 AS (SELECT to_id AS id FROM edge WHERE from_id = ?1 UNION SELECT from_id FROM edge "
-                       "WHERE to_id = ?1) SELECT e.to_id FROM edge e JOIN n1 ON e.from_id = n1.id "
-                       "WHERE e.to_id != ?1 AND e.to_id NOT IN (SELECT id FROM n1) ORDER BY e.to_id LIMIT 1",
-                       (hub,)).fetchone()[0]
+    far = conn.execute(
+        "WITH n1 AS (SELECT to_id AS id FROM edge WHERE from_id = ?1 UNION SELECT from_id FROM edge "
+        "WHERE to_id = ?1) SELECT e.to_id FROM edge e JOIN n1 ON e.from_id = n1.id "
+        "WHERE e.to_id != ?1 AND e.to_id NOT IN (SELECT id FROM n1) ORDER BY e.to_id LIMIT 1",
+        (hub,),
+    ).fetchone()[0]
     token = _embed(client_db, hub).token
     SHOTS.mkdir(parents=True, exist_ok=True)
     for size, viewport in (("1280", DESKTOP), ("375", PHONE)):
@@ -342,7 +363,9 @@ def test_screenshots_of_every_graph_page(open_page, ranked, client_db, hub, sche
             page.screenshot(path=str(SHOTS / f"{name}-{size}-{scheme}.png"))
             if name == "neighbourhood":  # zoomed in: every label and the edges' types
                 page.keyboard.press("Escape")
-                page.evaluate("kbGraph.network.moveTo({scale: 2.2, position: kbGraph.network.getViewPosition()})")
+                page.evaluate(
+                    "kbGraph.network.moveTo({scale: 2.2, position: kbGraph.network.getViewPosition()})"
+                )
                 page.evaluate("kbGraph.network.emit('zoom', {})")
                 page.wait_for_timeout(500)
                 page.screenshot(path=str(SHOTS / f"{name}-zoomed-{size}-{scheme}.png"))

@@ -90,7 +90,10 @@ def test_a_day_with_the_team_database(browser, instances, wiki):
         page.get_by_role("button", name="Create embed link").click()
         link = page.locator(".embed-row").last.get_by_label("Link", exact=True).input_value()
         wiki_url, publish = wiki
-        publish(f'<!doctype html><title>Wiki</title><iframe id="embed" src="{link}" width=800 height=600></iframe>')
+        publish(
+            "<!doctype html><title>Wiki</title>"
+            f'<iframe id="embed" src="{link}" width=800 height=600></iframe>'
+        )
         reader = context.browser.new_context()
         wiki_page = reader.new_page()
         wiki_page.goto(wiki_url + "/team.html")
@@ -110,8 +113,12 @@ def test_a_day_with_the_team_database(browser, instances, wiki):
         assert remote in one.memories()
 
         # On a phone the badge stays in the one-line header, not behind Menu.
-        phone = browser.new_context(base_url=one.url, viewport={"width": 375, "height": 812}, is_mobile=True,
-                                    storage_state=context.storage_state())
+        phone = browser.new_context(
+            base_url=one.url,
+            viewport={"width": 375, "height": 812},
+            is_mobile=True,
+            storage_state=context.storage_state(),
+        )
         small = phone.new_page()
         small.goto("/c/team/memories/")
         expect(small.locator("header.top #freshness")).to_be_visible()

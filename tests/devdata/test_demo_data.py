@@ -6,7 +6,7 @@ Plain pytest, no Django: ``.venv/bin/python -m pytest tests/test_demo_data.py -q
 import re
 import uuid
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -115,7 +115,7 @@ def test_content_looks_like_agent_notes(memories):
 
 
 def test_created_at_in_the_18_months_before_anchor(memories):
-    assert ANCHOR == datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+    assert ANCHOR == datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     for m in memories:
         assert m["created_at"].utcoffset() == timedelta(0)
         assert ANCHOR - timedelta(days=550) <= m["created_at"] <= ANCHOR

@@ -5,11 +5,11 @@ import networkx as nx
 import pytest
 from django.core.management import call_command
 
-from memories.format import MEMORY_TYPES, REL_TYPES, TAG_MAX, normalise_tags, validate_memory
 from memories.devdata.loader import memory_fields
-from memories.models import ClientDatabase
 from memories.devdata.synthetic import ANCHOR, SPAN_DAYS, synthetic_graph
 from memories.devdata.synthetic_text import ACRONYMS
+from memories.format import MEMORY_TYPES, REL_TYPES, TAG_MAX, normalise_tags, validate_memory
+from memories.models import ClientDatabase
 
 N = 2000
 
@@ -80,10 +80,23 @@ def test_kb_bench_smoke(db, settings, capsys):
     call_command("kb_bench", n=300, queries=5, verbosity=0)
     results = json.loads((settings.DATA_DIR / "bench" / "results.json").read_text())
     assert results["memories"] == 300
-    assert set(results["timings"]) == {"search", "list", "memory", "tags", "graph neighbourhood", "graph overview"}
+    assert set(results["timings"]) == {
+        "search",
+        "list",
+        "memory",
+        "tags",
+        "graph neighbourhood",
+        "graph overview",
+    }
     assert results["timings"]["search"]["view"]["count"] == 5
     assert [t["name"] for t in results["targets"]] == [
-        "search (vs 2x the bare FTS5 query)", "search", "list", "memory", "graph neighbourhood", "graph overview"]
+        "search (vs 2x the bare FTS5 query)",
+        "search",
+        "list",
+        "memory",
+        "graph neighbourhood",
+        "graph overview",
+    ]
     # Graph pages: 5 memories' neighbourhoods and 5 overviews, each as the page and as JSON.
     neighbourhood, overview = results["timings"]["graph neighbourhood"], results["timings"]["graph overview"]
     assert neighbourhood["view"]["count"] == overview["view"]["count"] == 10

@@ -47,7 +47,9 @@ class LocalSite(Instance):
 
 @pytest.fixture(autouse=True)
 def _agent_installed():
-    assert Path(MEMORYGRAPH).exists(), f"{MEMORYGRAPH} is missing: run `make test-setup` (requirements-agent.txt)"
+    assert Path(MEMORYGRAPH).exists(), (
+        f"{MEMORYGRAPH} is missing: run `make test-setup` (requirements-agent.txt)"
+    )
 
 
 @pytest.fixture
@@ -63,10 +65,21 @@ def text(result):
 
 
 async def _agent(site, key, steps, cwd, errlog=sys.stderr, **env):
-    params = StdioServerParameters(command=MEMORYGRAPH, args=[], cwd=str(cwd), env={
-        **os.environ, "MEMORY_BACKEND": "cloud", "MEMORYGRAPH_API_URL": site.api_url(),
-        "MEMORYGRAPH_API_KEY": key, "MEMORY_TOOL_PROFILE": "extended", "MEMORYGRAPH_MAX_RETRIES": "0",
-        "MEMORY_LOG_LEVEL": "WARNING", **env})
+    params = StdioServerParameters(
+        command=MEMORYGRAPH,
+        args=[],
+        cwd=str(cwd),
+        env={
+            **os.environ,
+            "MEMORY_BACKEND": "cloud",
+            "MEMORYGRAPH_API_URL": site.api_url(),
+            "MEMORYGRAPH_API_KEY": key,
+            "MEMORY_TOOL_PROFILE": "extended",
+            "MEMORYGRAPH_MAX_RETRIES": "0",
+            "MEMORY_LOG_LEVEL": "WARNING",
+            **env,
+        },
+    )
     async with stdio_client(params, errlog=errlog) as (read, write):
         async with ClientSession(read, write) as session:
             await asyncio.wait_for(session.initialize(), 30)
@@ -82,8 +95,10 @@ def refused_start(site, key, cwd):
     AuthenticationError; what it printed is returned."""
     log = Path(cwd) / "agent-stderr.log"
     with open(log, "w") as errlog:
-        with pytest.raises(BaseException):
-            agent(site, key, lambda session: session.call_tool("get_memory_statistics", {}), cwd, errlog=errlog)
+        with pytest.raises(BaseException):  # noqa: B017 (the client's error is whatever memorygraph raises)
+            agent(
+                site, key, lambda session: session.call_tool("get_memory_statistics", {}), cwd, errlog=errlog
+            )
     return log.read_text()
 
 
@@ -101,11 +116,21 @@ def edit_in_browser(site, memory_id, **fields):
     """What a person does on the edit page: the form as it was loaded, changed, posted."""
     current = site.http.get(f"/c/default/memories/{memory_id}/?format=json").json()["memory"]
     token = site.http.cookies.get("csrftoken")
-    response = site.http.post(f"/c/default/memories/{memory_id}/edit/", data={
-        "type": current["type"], "title": current["title"], "content": current["content"],
-        "tags": ",".join(current["tags"]), "importance": "0.5", "confidence": "0.8",
-        "updated_at": current["edit_version"], "csrfmiddlewaretoken": token, **fields},
-        headers={"X-CSRFToken": token})
+    response = site.http.post(
+        f"/c/default/memories/{memory_id}/edit/",
+        data={
+            "type": current["type"],
+            "title": current["title"],
+            "content": current["content"],
+            "tags": ",".join(current["tags"]),
+            "importance": "0.5",
+            "confidence": "0.8",
+            "updated_at": current["edit_version"],
+            "csrfmiddlewaretoken": token,
+            **fields,
+        },
+        headers={"X-CSRFToken": token},
+    )
     assert response.status_code == 302, response.text[:500]
 
 
@@ -124,21 +149,35 @@ def test_the_real_memorygraph_client_writes_and_reads_the_team_graph(site, tmp_p
     async def write(session):
         for i in range(50):
             kind = "problem" if i % 5 == 0 else "solution"
-            result = await session.call_tool("store_memory", {
-                "type": kind, "title": f"Agent note {i} zq{i}x", "content": f"Finding number {i} about retries.",
-                "tags": ["agent", f"batch{i % 3}"], "importance": 0.6, "context": {"project_path": PROJECT}})
+            result = await session.call_tool(
+                "store_memory",
+                {
+                    "type": kind,
+                    "title": f"Agent note {i} zq{i}x",
+                    "content": f"Finding number {i} about retries.",
+                    "tags": ["agent", f"batch{i % 3}"],
+                    "importance": 0.6,
+                    "context": {"project_path": PROJECT},
+                },
+            )
             ids[i] = stored_id(result)
         for i in range(1, 50):
             if i % 5 == 0:
                 continue  # problems 0, 5, 10... stay unsolved except 0 below
-            result = await session.call_tool("create_relationship", {
-                "from_memory_id": ids[i], "to_memory_id": ids[i - 1], "relationship_type": "RELATED_TO"})
+            result = await session.call_tool(
+                "create_relationship",
+                {"from_memory_id": ids[i], "to_memory_id": ids[i - 1], "relationship_type": "RELATED_TO"},
+            )
             assert not failed(result), text(result)
-        result = await session.call_tool("create_relationship", {
-            "from_memory_id": ids[1], "to_memory_id": ids[0], "relationship_type": "SOLVES"})
+        result = await session.call_tool(
+            "create_relationship",
+            {"from_memory_id": ids[1], "to_memory_id": ids[0], "relationship_type": "SOLVES"},
+        )
         assert not failed(result), text(result)
-        bad = await session.call_tool("create_relationship", {
-            "from_memory_id": ids[1], "to_memory_id": ids[1], "relationship_type": "RELATED_TO"})
+        bad = await session.call_tool(
+            "create_relationship",
+            {"from_memory_id": ids[1], "to_memory_id": ids[1], "relationship_type": "RELATED_TO"},
+        )
         return text(bad)
 
     refused = agent(site, key, write, tmp_path)

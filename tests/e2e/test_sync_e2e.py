@@ -83,7 +83,9 @@ def test_primary_killed_and_restarted_both_instances_converge(one, two, primary)
     for instance in (one, two):
         wait_until(lambda: synced_ok(instance), 20, what=f"{instance.name} drained its queue")
     expected = {base, *written}
-    wait_until(lambda: set(one.memories()) == set(two.memories()) == expected, 10, what="both see every memory")
+    wait_until(
+        lambda: set(one.memories()) == set(two.memories()) == expected, 10, what="both see every memory"
+    )
     wait_until(lambda: one.memories() == two.memories(), 10, what="identical versions")
     at_primary = primary_nodes(primary.url)
     assert set(at_primary) == expected
@@ -186,8 +188,9 @@ def test_writes_superseded_before_a_run_end_as_the_last_write_on_both_instances(
 def replica_rows(instance):
     import turso.sync
 
-    conn = turso.sync.connect(str(instance.dir / "data" / "replicas" / "team.db"),
-                              remote_url=instance.env["KB_PRIMARY_URL"])
+    conn = turso.sync.connect(
+        str(instance.dir / "data" / "replicas" / "team.db"), remote_url=instance.env["KB_PRIMARY_URL"]
+    )
     try:
         return dict(conn.execute("SELECT id, properties FROM nodes").fetchall())
     finally:
@@ -250,10 +253,23 @@ def test_worker_killed_at_a_random_moment_loses_nothing(one, primary):
 def test_compose_file_runs_the_commands_these_tests_run():
     """docker-compose.yml and tests/support/instances.py must stay in step (no Docker engine here)."""
     compose = (ROOT / "docker-compose.yml").read_text()
-    for command in ("python manage.py migrate --noinput", "python manage.py kb_bootstrap", "python manage.py kb_worker",
-                    "gunicorn kbsite.wsgi", "--sync-server", "turso@0.6.0", "KB_PRIMARY_URL"):
+    for command in (
+        "python manage.py migrate --noinput",
+        "python manage.py kb_bootstrap",
+        "python manage.py kb_worker",
+        "gunicorn kbsite.wsgi",
+        "--sync-server",
+        "turso@0.6.0",
+        "KB_PRIMARY_URL",
+    ):
         assert command in compose, command
     assert json.loads((ROOT / "package.json").read_text())["devDependencies"]["turso"] == "0.6.0"
     instances = (ROOT / "tests" / "support" / "instances.py").read_text()
-    for command in ('"migrate", "--noinput"', '"kb_bootstrap"', '"kb_worker"', '"kbsite.wsgi"', '"KB_PRIMARY_URL"'):
+    for command in (
+        '"migrate", "--noinput"',
+        '"kb_bootstrap"',
+        '"kb_worker"',
+        '"kbsite.wsgi"',
+        '"KB_PRIMARY_URL"',
+    ):
         assert command in instances, command

@@ -12,16 +12,16 @@ import networkx as nx
 import pytest
 from django.core.management import call_command
 
-from graphs.analytics import selectors as analytics
 from graphs.analytics import schedule, services, sql
+from graphs.analytics import selectors as analytics
 from graphs.analytics.services import analytics_refresh, analytics_run, analytics_run_if_due
 from memories import services as memory_services
 from memories import tagging
-from memories.format import SYMMETRIC_TYPES
 from memories.devdata.loader import load_graph
+from memories.format import SYMMETRIC_TYPES
 from memories.management.commands.kb_sync import AnalyticsThread
-from memories.store.registry import handle_for
 from memories.selectors import age_text
+from memories.store.registry import handle_for
 from tests.support.clients import register_client
 
 pytestmark = pytest.mark.django_db

@@ -25,16 +25,24 @@ def story(extra_nodes=(), extra_edges=()):
     """error CAUSES problem, solution SOLVES problem, fix ADDRESSES error, plus loose ends."""
     nodes = [node("e", "error"), node("p", "problem"), node("s", "solution"), node("f", "fix"),
              node("t", "technology"), node("p2", "problem", importance=0.9), node("lone", "general")]
-    edges = [edge("r1", "e", "p", "CAUSES"), edge("r2", "s", "p", "SOLVES"), edge("r3", "f", "e", "ADDRESSES"),
-             edge("r4", "p", "t", "OCCURS_IN"), edge("r5", "p2", "t", "OCCURS_IN")]
+    edges = [
+        edge("r1", "e", "p", "CAUSES"),
+        edge("r2", "s", "p", "SOLVES"),
+        edge("r3", "f", "e", "ADDRESSES"),
+        edge("r4", "p", "t", "OCCURS_IN"),
+        edge("r5", "p2", "t", "OCCURS_IN"),
+    ]
     return builders.build_graph(nodes + list(extra_nodes), edges + list(extra_edges))
 
 
 def test_build_graph_keeps_attrs_keys_and_drops_dangling_edges():
     G = builders.build_graph(
         [node("a", "problem", "A"), node("b", "solution", "B")],
-        [edge("x", "b", "a", "SOLVES", strength=None), edge("y", "b", "a", "RELATED_TO"),
-         edge("z", "b", "missing", "SOLVES")],
+        [
+            edge("x", "b", "a", "SOLVES", strength=None),
+            edge("y", "b", "a", "RELATED_TO"),
+            edge("z", "b", "missing", "SOLVES"),
+        ],
     )
     assert G.nodes["a"]["title"] == "A" and "id" not in G.nodes["a"]
     assert sorted(G.edges(keys=True)) == [("b", "a", "x"), ("b", "a", "y")]
@@ -59,9 +67,13 @@ def test_pagerank_follows_solves_direction_and_symmetric_edges_count_both_ways()
 
 def test_communities_numbered_by_size_with_isolated_nodes_at_minus_one():
     nodes = [node(n) for n in ("x1", "x2", "lone", "a1", "a2", "a3", "a4")]
-    edges = [edge("e1", "x1", "x2", "RELATED_TO"),
-             edge("e2", "a1", "a2", "DEPENDS_ON"), edge("e3", "a2", "a3", "DEPENDS_ON"),
-             edge("e4", "a3", "a1", "DEPENDS_ON"), edge("e5", "a4", "a1", "FOLLOWS")]
+    edges = [
+        edge("e1", "x1", "x2", "RELATED_TO"),
+        edge("e2", "a1", "a2", "DEPENDS_ON"),
+        edge("e3", "a2", "a3", "DEPENDS_ON"),
+        edge("e4", "a3", "a1", "DEPENDS_ON"),
+        edge("e5", "a4", "a1", "FOLLOWS"),
+    ]
     G = builders.build_graph(nodes, edges)
     pagerank, community = builders.rank_and_communities(G, seed=3)
     assert community["lone"] == -1
@@ -90,8 +102,11 @@ def view(G, name, limit):
     else:
         groups = builders.typed_edges(G, builders.VIEW_REL_TYPES[name])
     ids = builders.cut(groups, limit=limit, split_first=name == "chains")
-    edges = [{"id": k, "from_id": u, "to_id": v, **d} for u, v, k, d in G.edges(keys=True, data=True)
-             if u in ids and v in ids]
+    edges = [
+        {"id": k, "from_id": u, "to_id": v, **d}
+        for u, v, k, d in G.edges(keys=True, data=True)
+        if u in ids and v in ids
+    ]
     nodes = [{"id": n, **G.nodes[n]} for n in ids]
     return builders.build_graph(nodes, builders.view_edges(name, edges, focus=focus))
 
@@ -114,14 +129,24 @@ def test_cut_keeps_whole_groups_in_order_while_they_fit():
 def test_chains_keep_mixed_type_components_of_causal_and_solution_edges():
     G = story(
         [node("q1", "problem"), node("q2", "problem"), node("e9", "error"), node("s9", "solution")],
-        [edge("c1", "q1", "q2", "LEADS_TO"), edge("c2", "s9", "e9", "SOLVES"), edge("c3", "e9", "q1", "RELATED_TO")],
+        [
+            edge("c1", "q1", "q2", "LEADS_TO"),
+            edge("c2", "s9", "e9", "SOLVES"),
+            edge("c3", "e9", "q1", "RELATED_TO"),
+        ],
     )
     pieces = builders.chain_pieces(G)
-    assert [set(p) for p in pieces] == [{"e", "p", "s", "f"}, {"e9", "s9"}], \
+    assert [set(p) for p in pieces] == [{"e", "p", "s", "f"}, {"e9", "s9"}], (
         "largest first; q1-q2 has one type; RELATED_TO does not join chains"
+    )
     assert pieces[0][0] in ("e", "p"), "walked from its best-connected memory"
     H = view(G, "chains", 10)
-    assert set(H.edges(keys=True)) == {("e", "p", "r1"), ("s", "p", "r2"), ("f", "e", "r3"), ("s9", "e9", "c2")}
+    assert set(H.edges(keys=True)) == {
+        ("e", "p", "r1"),
+        ("s", "p", "r2"),
+        ("f", "e", "r3"),
+        ("s9", "e9", "c2"),
+    }
     assert sum(map(len, pieces)) == 6
     assert set(view(G, "chains", 5)) == {"e", "p", "s", "f"}, "a chain that does not fit is skipped"
 
@@ -132,12 +157,20 @@ def test_chains_cut_the_largest_chain_to_a_connected_piece():
 
 
 def test_unsolved_needs_a_current_incoming_solves_or_addresses():
-    nodes = [node("p1", "problem", importance=0.2), node("p2", "problem", importance=0.9),
-             node("p3", "problem"), node("e1", "error"), node("s", "solution"), node("t", "technology")]
-    edges = [edge("a", "s", "p1", "SOLVES"),
-             edge("b", "s", "p2", "SOLVES", current=False),
-             edge("c", "p3", "s", "SOLVES"),
-             edge("d", "e1", "t", "OCCURS_IN")]
+    nodes = [
+        node("p1", "problem", importance=0.2),
+        node("p2", "problem", importance=0.9),
+        node("p3", "problem"),
+        node("e1", "error"),
+        node("s", "solution"),
+        node("t", "technology"),
+    ]
+    edges = [
+        edge("a", "s", "p1", "SOLVES"),
+        edge("b", "s", "p2", "SOLVES", current=False),
+        edge("c", "p3", "s", "SOLVES"),
+        edge("d", "e1", "t", "OCCURS_IN"),
+    ]
     G = builders.build_graph(nodes, edges)
     open_, context = builders.unsolved_order(G)
     assert open_ == ["p2", "p3", "e1"], "most important first"
@@ -149,8 +182,12 @@ def test_unsolved_needs_a_current_incoming_solves_or_addresses():
 
 def test_contradictions_and_superseded_take_their_edges_with_both_ends():
     nodes = [node(n) for n in "abcdef"]
-    edges = [edge("x", "a", "b", "CONTRADICTS"), edge("y", "c", "d", "REPLACES"),
-             edge("z", "e", "f", "DEPRECATED_BY"), edge("w", "a", "c", "RELATED_TO")]
+    edges = [
+        edge("x", "a", "b", "CONTRADICTS"),
+        edge("y", "c", "d", "REPLACES"),
+        edge("z", "e", "f", "DEPRECATED_BY"),
+        edge("w", "a", "c", "RELATED_TO"),
+    ]
     G = builders.build_graph(nodes, edges)
     assert builders.typed_edges(G, ("CONTRADICTS",)) == [("a", "b")]
     assert list(view(G, "contradictions", 10).edges(keys=True)) == [("a", "b", "x")]
@@ -179,7 +216,11 @@ def test_layout_is_deterministic_and_scaled():
 
 def test_layout_packs_disconnected_pieces_apart():
     nodes = [node(n) for n in ("a", "b", "c", "x", "y", "lone")]
-    edges = [edge("r1", "a", "b", "FOLLOWS"), edge("r2", "b", "c", "FOLLOWS"), edge("r3", "x", "y", "RELATED_TO")]
+    edges = [
+        edge("r1", "a", "b", "FOLLOWS"),
+        edge("r2", "b", "c", "FOLLOWS"),
+        edge("r3", "x", "y", "RELATED_TO"),
+    ]
     positions = builders.layout(builders.build_graph(nodes, edges))
 
     def box(ids):
@@ -188,7 +229,7 @@ def test_layout_packs_disconnected_pieces_apart():
 
     pieces = [box("abc"), box("xy"), box(["lone"])]
     for i, (x0, x1, y0, y1) in enumerate(pieces):
-        for u0, u1, v0, v1 in pieces[i + 1:]:
+        for u0, u1, v0, v1 in pieces[i + 1 :]:
             assert x1 < u0 or u1 < x0 or y1 < v0 or v1 < y0, "pieces must not overlap"
 
 
@@ -198,7 +239,8 @@ from graphs import builders
 ids = [f"m{r}-{c}" for r in range(6) for c in range(6)]
 nodes = [{"id": i, "title": i, "type": ("error", "problem", "solution", "fix")[n % 4], "summary": "",
           "importance": 0.5, "created_at": ""} for n, i in enumerate(ids)] + [
-         {"id": "lone", "title": "lone", "type": "general", "summary": "", "importance": 0.5, "created_at": ""}]
+         {"id": "lone", "title": "lone", "type": "general", "summary": "", "importance": 0.5,
+          "created_at": ""}]
 edges = [{"id": f"h{r}{c}", "from_id": f"m{r}-{c}", "to_id": f"m{r}-{c + 1}", "rel_type": "CAUSES",
           "category": "causal", "strength": None, "current": True} for r in range(6) for c in range(5)]
 edges += [{"id": f"v{r}{c}", "from_id": f"m{r + 1}-{c}", "to_id": f"m{r}-{c}", "rel_type": "SOLVES",
@@ -212,8 +254,14 @@ print(json.dumps([builders.rank_and_communities(G), builders.layout(G),
 def test_results_do_not_change_with_the_hash_seed():
     """Set iteration order changes between processes; ranks, layouts and tie-breaks must not."""
     outputs = {
-        subprocess.run([sys.executable, "-c", HASH_SEED_PROBE], cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed},
-                       capture_output=True, text=True, check=True).stdout
+        subprocess.run(
+            [sys.executable, "-c", HASH_SEED_PROBE],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         for seed in ("1", "2", "3")
     }
     assert len(outputs) == 1

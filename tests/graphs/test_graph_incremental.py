@@ -24,8 +24,8 @@ from graphs.analytics.selectors import sets as analytics_sets
 from graphs.analytics.services import analytics_run, analytics_step
 from memories import services as memory_services
 from memories import tagging
-from memories.format import FormatError, SYMMETRIC_TYPES
 from memories.devdata.loader import load_graph
+from memories.format import SYMMETRIC_TYPES, FormatError
 from memories.store.registry import handle_for
 from tests.support.clients import register_client
 from tests.support.paths import PYTHON, ROOT

@@ -18,7 +18,9 @@ def with_pyvis(H, *, size_by="degree", positions=None, url_for=None):
     net = Network(directed=True)
     positions = positions if positions is not None else render.path_positions(H)
     sizes = {n: render.PATH_SIZE for n in H} if H.graph.get("path") else render.degree_sizes(H, by=size_by)
-    labelled = set(sorted(H, key=lambda n: (-float(H.nodes[n].get("pagerank") or 0), -H.degree(n)))[:render.LABELLED])
+    labelled = set(
+        sorted(H, key=lambda n: (-float(H.nodes[n].get("pagerank") or 0), -H.degree(n)))[: render.LABELLED]
+    )
     labelled.update(n for n, d in H.nodes(data=True) if d.get("center") or d.get("role") == "open")
     for n, data in H.nodes(data=True):
         extra = {}
@@ -27,23 +29,42 @@ def with_pyvis(H, *, size_by="degree", positions=None, url_for=None):
         if data.get("role"):
             extra["role"] = data["role"]
         if "community" in data:
-            extra.update(community=data["community"], community_color=render.community_colour(data["community"]))
+            extra.update(
+                community=data["community"], community_color=render.community_colour(data["community"])
+            )
         if positions is not None:
             x, y = positions[n]
             extra.update(x=float(x), y=float(y), physics=False)
         if url_for is not None:
             extra["url"] = url_for(n)
-        net.add_node(n, label=render.node_label(data.get("title") or n), color=render.type_colour(data.get("type")),
-                     shape=render.type_shape(data.get("type")), size=sizes[n], title=render.hover_text(data),
-                     type=data.get("type"), important=n in labelled, **extra)
+        net.add_node(
+            n,
+            label=render.node_label(data.get("title") or n),
+            color=render.type_colour(data.get("type")),
+            shape=render.type_shape(data.get("type")),
+            size=sizes[n],
+            title=render.hover_text(data),
+            type=data.get("type"),
+            important=n in labelled,
+            **extra,
+        )
     for u, v, key, data in H.edges(keys=True, data=True):
         rel_type, current = data.get("rel_type"), data.get("current", True)
-        net.add_edge(u, v, id=key, title=str(rel_type) if current else f"{rel_type} (no longer current)",
-                     color=render.category_colour(data.get("category")), dashes=not current,
-                     width=render.edge_width(data.get("strength")), rel_type=rel_type,
-                     category=data.get("category"),
-                     arrows="to" if render.is_directed(rel_type) else {"to": {"enabled": False}})
-    net.options = dict(render.BASE_OPTIONS, physics={"enabled": False} if positions is not None else render.PHYSICS)
+        net.add_edge(
+            u,
+            v,
+            id=key,
+            title=str(rel_type) if current else f"{rel_type} (no longer current)",
+            color=render.category_colour(data.get("category")),
+            dashes=not current,
+            width=render.edge_width(data.get("strength")),
+            rel_type=rel_type,
+            category=data.get("category"),
+            arrows="to" if render.is_directed(rel_type) else {"to": {"enabled": False}},
+        )
+    net.options = dict(
+        render.BASE_OPTIONS, physics={"enabled": False} if positions is not None else render.PHYSICS
+    )
     nodes, edges, _heading, _height, _width, options = net.get_network_data()
     return {"nodes": nodes, "edges": edges, "options": json.loads(options), "legend": render.legend(H)}
 
@@ -51,9 +72,20 @@ def with_pyvis(H, *, size_by="degree", positions=None, url_for=None):
 def random_graph(seed, n=60):
     rng = random.Random(seed)
     types, rels = list(MEMORY_TYPES), list(REL_CATEGORY)
-    nodes = [node(f"m{i}", rng.choice(types), rng.choice([f"Memory {i}", NASTY, "", "x" * 90])) for i in range(n)]
-    edges = [edge(f"e{i}", f"m{rng.randrange(n)}", f"m{rng.randrange(n)}", rng.choice(rels),
-                  strength=rng.choice([None, 0.1, 0.9]), current=rng.random() > 0.2) for i in range(3 * n)]
+    nodes = [
+        node(f"m{i}", rng.choice(types), rng.choice([f"Memory {i}", NASTY, "", "x" * 90])) for i in range(n)
+    ]
+    edges = [
+        edge(
+            f"e{i}",
+            f"m{rng.randrange(n)}",
+            f"m{rng.randrange(n)}",
+            rng.choice(rels),
+            strength=rng.choice([None, 0.1, 0.9]),
+            current=rng.random() > 0.2,
+        )
+        for i in range(3 * n)
+    ]
     H = builders.build_graph(nodes, [e for e in edges if e["from_id"] != e["to_id"]])
     for i, n_id in enumerate(H):
         if rng.random() < 0.5:

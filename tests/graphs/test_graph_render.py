@@ -83,7 +83,9 @@ def test_payload_sizes_by_pagerank_and_legend_lists_what_is_shown():
     top = max(pagerank, key=pagerank.get)
     assert by_id(payload["nodes"])[top]["size"] == 40
     assert list(payload["legend"]["types"]) == ["problem", "solution", "technology", "error", "mystery"]
-    assert payload["legend"]["categories"] == {c: render.CATEGORY_COLOURS[c] for c in ("causal", "solution", "context", "similarity")}
+    assert payload["legend"]["categories"] == {
+        c: render.CATEGORY_COLOURS[c] for c in ("causal", "solution", "context", "similarity")
+    }
 
 
 def test_degree_sizes_grow_with_the_square_root_from_10_to_40():
@@ -122,7 +124,11 @@ def test_svg_is_well_formed_escaped_and_self_contained():
 
 def test_svg_arrowheads_only_on_directed_edges_and_nodes_fit_the_view():
     _, root = parse_svg(sample(), width=800, height=600)
-    lines = {line.find(f"{SVG_NS}title").text: line for line in root.iter(f"{SVG_NS}line") if line.find(f"{SVG_NS}title") is not None}
+    lines = {
+        line.find(f"{SVG_NS}title").text: line
+        for line in root.iter(f"{SVG_NS}line")
+        if line.find(f"{SVG_NS}title") is not None
+    }
     assert "marker-end" in lines["SOLVES"].attrib and "marker-end" not in lines["SIMILAR_TO"].attrib
     assert lines["CAUSES"].get("stroke-dasharray")
     circles = _node_circles(root)
@@ -165,8 +171,11 @@ def test_exports_are_stable_whatever_the_input_order():
 def path_view(order):
     """sample()'s memories s, p and t with the relationships among them, as the path view in ``order``."""
     G = sample()
-    edges = [{"id": k, "from_id": u, "to_id": v, **d} for u, v, k, d in G.edges(keys=True, data=True)
-             if u in "spt" and v in "spt"]
+    edges = [
+        {"id": k, "from_id": u, "to_id": v, **d}
+        for u, v, k, d in G.edges(keys=True, data=True)
+        if u in "spt" and v in "spt"
+    ]
     H = builders.build_graph([{"id": n, **G.nodes[n]} for n in ("s", "p", "t")], edges)
     H.graph["path"] = order
     return H
@@ -183,9 +192,10 @@ def test_node_link_is_json_with_edges_key():
 
 def _contrast(a, b):
     def lum(h):
-        r, g, b = (int(h[i:i + 2], 16) / 255 for i in (1, 3, 5))
+        r, g, b = (int(h[i : i + 2], 16) / 255 for i in (1, 3, 5))
         f = lambda c: c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4  # noqa: E731
         return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b)
+
     high, low = sorted((lum(a), lum(b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
 
@@ -195,7 +205,12 @@ def test_type_colours_are_distinct_and_shapes_tell_close_ones_apart():
     test_graph_palette.py checks the colours themselves, also for colour-blind readers."""
     assert _contrast("#1d2125", "#ffffff") >= 3 and _contrast("#e6e8ea", "#1c2024") >= 3
     # Types whose colours a colour-blind reader may confuse differ in shape.
-    for a, b in (("problem", "error"), ("solution", "fix"), ("command", "file_context"), ("general", "command")):
+    for a, b in (
+        ("problem", "error"),
+        ("solution", "fix"),
+        ("command", "file_context"),
+        ("general", "command"),
+    ):
         assert render.TYPE_SHAPES[a] != render.TYPE_SHAPES[b], (a, b)
     assert len(set(render.COMMUNITY_COLOURS)) == len(render.COMMUNITY_COLOURS)
     payload = render.vis_payload(sample())
@@ -204,7 +219,11 @@ def test_type_colours_are_distinct_and_shapes_tell_close_ones_apart():
 
 
 def test_svg_title_is_fitted_to_the_width_and_kept_whole_in_its_title_element():
-    long = "Around “" + "billing-api: Django 5.1 + DRF service for invoicing, dunning and Stripe payments " * 3 + "”"
+    long = (
+        "Around “"
+        + "billing-api: Django 5.1 + DRF service for invoicing, dunning and Stripe payments " * 3
+        + "”"
+    )
     root = ET.fromstring(svg.to_svg(sample(), builders.layout(sample()), width=600, height=400, title=long))
     heading = next(t for t in root.iter(f"{SVG_NS}text") if t.get("font-size") == "16")
     assert heading.text.endswith("…") and len(heading.text) * svg.TITLE_CHAR_WIDTH <= 600 - 2 * svg.MARGIN
@@ -224,8 +243,12 @@ def test_a_path_is_drawn_top_to_bottom_in_its_order_with_one_node_size():
 
 def test_svg_labels_never_lie_over_each_other():
     """Two memories side by side: the bigger keeps its label, the other shows its title on hover."""
-    H = builders.build_graph([node("a", title="Alpha memory"), node("b", title="Beta memory"), node("c")],
-                             [edge("r1", "a", "c", "SOLVES")])
+    H = builders.build_graph(
+        [node("a", title="Alpha memory"), node("b", title="Beta memory"), node("c")],
+        [edge("r1", "a", "c", "SOLVES")],
+    )
     root = ET.fromstring(svg.to_svg(H, {"a": (0, 0), "b": (0.01, 0), "c": (500, 500)}, width=600, height=400))
-    labels = [t.text for g in root.iter(f"{SVG_NS}g") if g.get("class") == "nodes" for t in g.iter(f"{SVG_NS}text")]
+    labels = [
+        t.text for g in root.iter(f"{SVG_NS}g") if g.get("class") == "nodes" for t in g.iter(f"{SVG_NS}text")
+    ]
     assert "Alpha memory" in labels and "Beta memory" not in labels and "Memory c" in labels

@@ -5,8 +5,8 @@ import networkx as nx
 import pytest
 
 from graphs import selectors
-from memories.store.canonical import CanonicalStore
 from memories.devdata.loader import load_graph
+from memories.store.canonical import CanonicalStore
 from memories.store.readmodel import ReadModel
 
 

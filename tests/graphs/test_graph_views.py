@@ -21,9 +21,14 @@ def hub(handle):
     hub_id = conn.execute(
         "SELECT id FROM (SELECT from_id AS id FROM edge UNION ALL SELECT to_id FROM edge) "
         "GROUP BY id ORDER BY count(*) DESC, id LIMIT 1").fetchone()[0]
-    neighbours = {r[0] for r in conn.execute(
-        "SELECT to_id FROM edge WHERE from_id = ? AND current = 1 UNION SELECT from_id FROM edge WHERE to_id = ? AND current = 1",
-        (hub_id, hub_id)).fetchall()}
+    neighbours = {
+        r[0]
+        for r in conn.execute(
+            "SELECT to_id FROM edge WHERE from_id = ? AND current = 1 "
+            "UNION SELECT from_id FROM edge WHERE to_id = ? AND current = 1",
+            (hub_id, hub_id),
+        ).fetchall()
+    }
     return hub_id, neighbours
 
 
@@ -61,9 +66,13 @@ def test_graph_page_full_and_payload_is_local(web, hub):
     page = web.get(f"/c/acme/graph/?memory={hub_id}&depth=2")
     assert page.status_code == 200
     html = page.content.decode()
-    payload = json.loads(re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', html, re.S).group(1))
+    payload = json.loads(
+        re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', html, re.S).group(1)
+    )
     # Nothing but memory text (hover titles, written by agents) may hold a URL: no scripts or images load.
-    structure = json.dumps({**payload, "nodes": [{k: v for k, v in n.items() if k != "title"} for n in payload["nodes"]]})
+    structure = json.dumps(
+        {**payload, "nodes": [{k: v for k, v in n.items() if k != "title"} for n in payload["nodes"]]}
+    )
     assert payload["nodes"] and "http://" not in structure and "https://" not in structure
     assert "/static/vendor/vis-network-9.1.2/vis-network.min.js" in html
     assert 'id="twin"' in html and "<table" in html
@@ -78,9 +87,14 @@ def test_bad_parameters_get_400_and_unknown_memory_404(web, client_db):
     assert web.get("/c/acme/graph/?memory=nope&format=json").status_code == 404
 
 
-@pytest.mark.parametrize("query, pickers", [
-    ("view=neighbourhood", ["memory"]), ("view=path", ["source", "target"]), ("view=path&source=", ["target"]),
-])
+@pytest.mark.parametrize(
+    "query, pickers",
+    [
+        ("view=neighbourhood", ["memory"]),
+        ("view=path", ["source", "target"]),
+        ("view=path&source=", ["target"]),
+    ],
+)
 def test_a_view_still_missing_its_memories_shows_the_form_with_pickers(web, client_db, query, pickers):
     page = web.get(f"/c/acme/graph/?{query}")
     html = page.content.decode()
@@ -113,22 +127,28 @@ def test_path_view_keeps_the_memory_as_its_start_and_lists_the_path_in_order(web
     a, b, c = conn.execute(
         "SELECT e1.from_id, e1.to_id, e2.to_id FROM edge e1 JOIN edge e2 ON e2.from_id = e1.to_id "
         "WHERE e1.current AND e2.current AND e2.to_id NOT IN (e1.from_id, e1.to_id) "
-        "AND NOT EXISTS (SELECT 1 FROM edge x WHERE x.current AND ((x.from_id = e1.from_id AND x.to_id = e2.to_id) "
-        "OR (x.to_id = e1.from_id AND x.from_id = e2.to_id))) LIMIT 1").fetchone()
+        "AND NOT EXISTS (SELECT 1 FROM edge x WHERE x.current "
+        "AND ((x.from_id = e1.from_id AND x.to_id = e2.to_id) "
+        "OR (x.to_id = e1.from_id AND x.from_id = e2.to_id))) LIMIT 1"
+    ).fetchone()
     data = web.get(f"/c/acme/graph/?view=path&memory={a}&target={c}&format=json").json()
     assert len(data["nodes"]) == 3
     html = web.get(f"/c/acme/graph/?view=path&source={a}&target={c}").content.decode()
     titles = dict(conn.execute(f"SELECT id, title FROM memory WHERE id IN ('{a}', '{b}', '{c}')").fetchall())
-    body = html[html.index("<tbody>"):html.index("</tbody>")]
-    positions = [body.index(titles[n].replace("&", "&amp;").replace('"', "&quot;").replace("'", "&#x27;"))
-                 for n in (a, b, c)]
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
+    positions = [
+        body.index(titles[n].replace("&", "&amp;").replace('"', "&quot;").replace("'", "&#x27;"))
+        for n in (a, b, c)
+    ]
     assert positions == sorted(positions), "the table lists the path from its start to its end"
     assert f'data-title="{titles[a]}"'.replace("&", "&amp;") in html or 'id="pick-source"' in html
 
 
 def test_picker_endpoint_finds_memories_by_words_prefixes_and_ids(web, handle):
     conn = handle.readmodel.conn
-    memory_id, title = conn.execute("SELECT id, title FROM memory WHERE title LIKE '%Redis%' LIMIT 1").fetchone()
+    memory_id, title = conn.execute(
+        "SELECT id, title FROM memory WHERE title LIKE '%Redis%' LIMIT 1"
+    ).fetchone()
     results = web.get("/c/acme/pick/?q=redis&format=json").json()["results"]
     assert results and all(set(r) == {"id", "title", "type"} for r in results)
     assert any("redis" in r["title"].lower() for r in results)
@@ -142,7 +162,7 @@ def test_picker_endpoint_finds_memories_by_words_prefixes_and_ids(web, handle):
     assert "data-pick-id=" in fragment and "<html" not in fragment
     page = web.get("/c/acme/pick/?q=redis").content.decode()
     assert "<html" in page and "/c/acme/memories/" in page
-    for q in ("", "\"", "AND OR NOT", "*", "x" * 5000):
+    for q in ("", '"', "AND OR NOT", "*", "x" * 5000):
         assert web.get("/c/acme/pick/", {"q": q, "format": "json"}).status_code == 200
 
 
@@ -182,12 +202,16 @@ def test_picker_never_searches_a_one_letter_prefix(handle):
 def test_nodes_mark_the_start_and_the_unsolved_problems(web, hub, handle):
     hub_id, _ = hub
     page = web.get(f"/c/acme/graph/?memory={hub_id}&depth=1").content.decode()
-    payload = json.loads(re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+    payload = json.loads(
+        re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', page, re.S).group(1)
+    )
     assert [n["id"] for n in payload["nodes"] if n.get("center")] == [hub_id]
     assert payload["options"]["layout"]["randomSeed"] == 7
     analytics_run(rm=handle.readmodel)
     page = web.get("/c/acme/graph/?view=unsolved").content.decode()
-    payload = json.loads(re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+    payload = json.loads(
+        re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', page, re.S).group(1)
+    )
     open_ = [n for n in payload["nodes"] if n.get("role") == "open"]
     assert open_ and all(n["type"] in ("problem", "error") and n["important"] for n in open_)
     assert "unsolved problem" in page
@@ -221,12 +245,15 @@ def test_results_graph(web, client_db):
     assert data["stats"]["hits"] > 0 and data["shown"] >= data["stats"]["hits"] or data["shown"] == 300
 
 
-@pytest.mark.parametrize("fmt, check", [
-    ("graphml", lambda body: ElementTree.fromstring(body).tag.endswith("graphml")),
-    ("gexf", lambda body: ElementTree.fromstring(body).tag.endswith("gexf")),
-    ("svg", lambda body: ElementTree.fromstring(body).tag.endswith("svg")),
-    ("nodelink", lambda body: "nodes" in json.loads(body)),
-])
+@pytest.mark.parametrize(
+    "fmt, check",
+    [
+        ("graphml", lambda body: ElementTree.fromstring(body).tag.endswith("graphml")),
+        ("gexf", lambda body: ElementTree.fromstring(body).tag.endswith("gexf")),
+        ("svg", lambda body: ElementTree.fromstring(body).tag.endswith("svg")),
+        ("nodelink", lambda body: "nodes" in json.loads(body)),
+    ],
+)
 def test_exports(web, hub, fmt, check):
     hub_id, _ = hub
     response = web.get(f"/c/acme/graph/?memory={hub_id}&depth=2&format={fmt}")
@@ -235,7 +262,9 @@ def test_exports(web, hub, fmt, check):
 
 def _embed(web, hub, **extra):
     hub_id, _ = hub
-    response = web.post("/c/acme/graph/embeds/", {"view": f"memory={hub_id}&depth=1", "title": "Hub", **extra})
+    response = web.post(
+        "/c/acme/graph/embeds/", {"view": f"memory={hub_id}&depth=1", "title": "Hub", **extra}
+    )
     assert response.status_code == 302
     return EmbedToken.objects.latest("pk")
 
@@ -248,7 +277,7 @@ def test_embed_renders_without_login_and_only_its_view(web, hub):
     assert page.status_code == 200
     assert "X-Frame-Options" not in page
     assert "frame-ancestors 'self'" in page["Content-Security-Policy"].split("; ")
-    assert b'application/json+oembed' in page.content
+    assert b"application/json+oembed" in page.content
     data = anonymous.get(f"/embed/{token}/?format=json&memory=other&depth=3").json()
     assert {n["id"] for n in data["nodes"]} == neighbours | {hub_id}
     assert b"/c/acme/memories/" not in page.content  # no links into the private site
@@ -293,7 +322,9 @@ def test_large_views_get_positions_from_networkx(web, hub, settings):
     hub_id, _ = hub
     settings.KB_GRAPH_PHYSICS_MAX = 5
     html = web.get(f"/c/acme/graph/?memory={hub_id}&depth=1").content.decode()
-    payload = json.loads(re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', html, re.S).group(1))
+    payload = json.loads(
+        re.search(r'<script id="graph-data" type="application/json">(.*?)</script>', html, re.S).group(1)
+    )
     assert all("x" in n and "y" in n for n in payload["nodes"])
     assert payload["options"]["physics"] == {"enabled": False}
 
@@ -311,13 +342,25 @@ def test_embed_expiry_that_is_not_a_small_number_gets_400(web, hub, days):
 @pytest.mark.parametrize("value", ["²", "9" * 5000, "99999999999999999999999", "-5", "0", "abc"])
 def test_oembed_odd_dimensions_fall_back_to_the_default(web, hub, value):
     token = _embed(web, hub).token
-    data = Client().get("/oembed", {"url": f"http://testserver/embed/{token}/", "maxwidth": value,
-                                    "maxheight": value}).json()
+    data = (
+        Client()
+        .get("/oembed", {"url": f"http://testserver/embed/{token}/", "maxwidth": value, "maxheight": value})
+        .json()
+    )
     assert data["width"] == 800 and data["height"] == 600
 
 
-@pytest.mark.parametrize("query", ["depth=" + "9" * 5000, "depth=99999999999999999999999", "depth=%C2%B2",
-                                   "limit=" + "9" * 5000, "limit=-1", "limit=%C2%B2"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "depth=" + "9" * 5000,
+        "depth=99999999999999999999999",
+        "depth=%C2%B2",
+        "limit=" + "9" * 5000,
+        "limit=-1",
+        "limit=%C2%B2",
+    ],
+)
 def test_graph_integers_out_of_range_get_400(web, hub, query):
     hub_id, _ = hub
     response = web.get(f"/c/acme/graph/?memory={hub_id}&{query}&format=json")
@@ -326,12 +369,22 @@ def test_graph_integers_out_of_range_get_400(web, hub, query):
 
 def test_add_relationship_picks_the_other_memory(web, handle):
     conn = handle.readmodel.conn
-    (a,), (b, _title) = conn.execute("SELECT id FROM memory LIMIT 1").fetchone(), \
-        conn.execute("SELECT id, title FROM memory WHERE title LIKE '%Redis%' ORDER BY id LIMIT 1").fetchone()
+    (a,), (b, _title) = (
+        conn.execute("SELECT id FROM memory LIMIT 1").fetchone(),
+        conn.execute(
+            "SELECT id, title FROM memory WHERE title LIKE '%Redis%' ORDER BY id LIMIT 1"
+        ).fetchone(),
+    )
     form = web.get(f"/c/acme/memories/{a}/relationships/new/").content.decode()
     assert 'id="pick-other"' in form and 'hx-get="/c/acme/pick/"' in form and "/static/kb/picker.js" in form
     # Without JavaScript the box sends words: the form comes back listing the memories they match.
-    sent = {"rel_type": "RELATED_TO", "direction": "out", "strength": "0.5", "confidence": "0.8", "context": ""}
+    sent = {
+        "rel_type": "RELATED_TO",
+        "direction": "out",
+        "strength": "0.5",
+        "confidence": "0.8",
+        "context": "",
+    }
     words = web.post(f"/c/acme/memories/{a}/relationships/new/", {**sent, "other": "redis"})
     assert words.status_code == 400
     assert f'type="radio" name="other" value="{b}"' in words.content.decode()
@@ -345,7 +398,9 @@ def test_embed_links_page_height_option_and_revoke_confirmation(web, hub):
     embed = _embed(web, hub)
     page = web.get("/c/acme/graph/embeds/?height=420").content.decode()
     assert 'height="420" style="border:0"' in page
-    assert 'data-copy="embed-%d-link"' % embed.pk in page and "Copy image URL" in page
-    assert "<details class=\"revoke-confirm\"><summary>Revoke…</summary>" in page
+    assert f'data-copy="embed-{embed.pk}-link"' in page and "Copy image URL" in page
+    assert '<details class="revoke-confirm"><summary>Revoke…</summary>' in page
     for odd in ("9" * 50, "-1", "abc", "10"):
-        assert 'height="600" style="border:0"' in web.get(f"/c/acme/graph/embeds/?height={odd}").content.decode()
+        assert (
+            'height="600" style="border:0"' in web.get(f"/c/acme/graph/embeds/?height={odd}").content.decode()
+        )

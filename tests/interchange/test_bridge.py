@@ -9,15 +9,14 @@ import sqlite3
 
 import pytest
 from django.core.management import call_command
-
-from memories.store import registry
-from memories import services
-from memories import tagging
-from memories.interchange.bridge import Base, Bridge, base_path
-from memories.store.canonical import CanonicalStore
-from memories.models import AuditEntry
-from memories.interchange.sides import ClientSide, FileSide
 from memorygraph.models import MemoryType, RelationshipType
+
+from memories import services, tagging
+from memories.interchange.bridge import Base, Bridge, base_path
+from memories.interchange.sides import ClientSide, FileSide
+from memories.models import AuditEntry
+from memories.store import registry
+from memories.store.canonical import CanonicalStore
 from tests.support.memorygraph import Server, add_refused_rows
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db]
@@ -29,8 +28,12 @@ def laptop(tmp_path):
     path = tmp_path / "laptop" / "memory.db"
     path.parent.mkdir()
     server = Server(path)
-    problem = server.store(type=MemoryType.PROBLEM, title="Flaky CI on arm64", content="Timeouts in docker pulls")
-    solution = server.store(type=MemoryType.SOLUTION, title="Mirror the base images", content="Use the registry cache")
+    problem = server.store(
+        type=MemoryType.PROBLEM, title="Flaky CI on arm64", content="Timeouts in docker pulls"
+    )
+    solution = server.store(
+        type=MemoryType.SOLUTION, title="Mirror the base images", content="Use the registry cache"
+    )
     server.relate(solution, problem, RelationshipType.SOLVES)
     server.close()
     return path, problem, solution
@@ -41,8 +44,9 @@ def bridge(handle, path):
     base = Base(base_path(handle.client, path))
     try:
         handle.ensure_fresh()
-        return Bridge(local=FileSide(store, str(path)), remote=ClientSide(handle), base=base,
-                      client=handle.client).run()
+        return Bridge(
+            local=FileSide(store, str(path)), remote=ClientSide(handle), base=base, client=handle.client
+        ).run()
     finally:
         base.close()
         store.close()
@@ -54,8 +58,11 @@ def titles(handle):
 
 def test_first_run_copies_both_ways_and_a_second_run_changes_nothing(laptop, team):
     path, problem, solution = laptop
-    ours = services.memory_create(handle=team, actor=None, fields={
-        "type": "fix", "title": "Pin buildx to 0.12", "content": "buildx 0.13 breaks the cache"})
+    ours = services.memory_create(
+        handle=team,
+        actor=None,
+        fields={"type": "fix", "title": "Pin buildx to 0.12", "content": "buildx 0.13 breaks the cache"},
+    )
     report = bridge(team, path)
     assert report.to_client == {"memories": 2, "relationships": 1, "deleted": 0}
     assert report.to_file == {"memories": 1, "relationships": 0, "deleted": 0}
@@ -82,7 +89,11 @@ def test_changes_flow_each_way_between_runs_of_the_real_server(laptop, team):
     new = server.store(type=MemoryType.ERROR, title="ECONNRESET from registry", content="during pulls")
     server.close()
     report = bridge(team, path)
-    assert report.to_client["memories"] == 2 and report.to_file == {"memories": 0, "relationships": 0, "deleted": 0}
+    assert report.to_client["memories"] == 2 and report.to_file == {
+        "memories": 0,
+        "relationships": 0,
+        "deleted": 0,
+    }
     assert "only on arm64" in team.store.node(problem)["content"]
 
     tagging.tag_add(handle=team, actor=None, memory_id=new, tag="registry")
@@ -102,7 +113,9 @@ def test_a_row_changed_on_both_sides_keeps_the_newer_and_audits_the_loser(laptop
     server = Server(path)
     server.edit(problem, title="Flaky CI (laptop's words)")
     server.close()
-    services.memory_update(handle=team, actor=None, memory_id=problem, fields={"title": "Flaky CI (team's words)"})
+    services.memory_update(
+        handle=team, actor=None, memory_id=problem, fields={"title": "Flaky CI (team's words)"}
+    )
     report = bridge(team, path)
     assert report.conflicts == [problem]
     assert team.store.node(problem)["title"] == "Flaky CI (team's words)"  # edited last
@@ -142,8 +155,12 @@ def test_rows_memorygraph_would_refuse_are_copied_neither_way(laptop, team):
     garbage created_at, ...), on either side, stay where they are, reported, never copied."""
     path, problem, solution = laptop
     laptop_bad = add_refused_rows(path, problem, solution, prefix="l-")
-    a = services.memory_create(handle=team, actor=None, fields={"type": "fix", "title": "Ours", "content": "c"})
-    b = services.memory_create(handle=team, actor=None, fields={"type": "fix", "title": "Also ours", "content": "c"})
+    a = services.memory_create(
+        handle=team, actor=None, fields={"type": "fix", "title": "Ours", "content": "c"}
+    )
+    b = services.memory_create(
+        handle=team, actor=None, fields={"type": "fix", "title": "Also ours", "content": "c"}
+    )
     services.relationship_create(handle=team, actor=None, from_id=a, to_id=b, rel_type="FOLLOWS")
     client_bad = add_refused_rows(team.client.path, b, a, prefix="c-")
     report = bridge(team, path)
@@ -193,8 +210,16 @@ def test_a_synced_client_database_takes_the_laptop_file_through_its_outbox(lapto
     from memories.sync.services import synced_client_save
 
     path, problem, solution = laptop
-    form = ClientDatabaseForm({"slug": "shared", "name": "Shared", "mode": "synced", "source": "new",
-                               "remote_url": turso_server.url, "sync_interval": "1"})
+    form = ClientDatabaseForm(
+        {
+            "slug": "shared",
+            "name": "Shared",
+            "mode": "synced",
+            "source": "new",
+            "remote_url": turso_server.url,
+            "sync_interval": "1",
+        }
+    )
     assert form.is_valid(), form.errors
     client = synced_client_save(client=form.save(commit=False), schema_at_primary=form.schema_at_primary)
     sync = ReplicaSync(client)
@@ -204,7 +229,9 @@ def test_a_synced_client_database_takes_the_laptop_file_through_its_outbox(lapto
         report = bridge(handle, path)
         assert report.to_client == {"memories": 2, "relationships": 1, "deleted": 0}
         assert not sync.run().error
-        rows = Primary(turso_server.url).pipeline([("SELECT id FROM nodes", ()), ("SELECT id FROM relationships", ())])
+        rows = Primary(turso_server.url).pipeline(
+            [("SELECT id FROM nodes", ()), ("SELECT id FROM relationships", ())]
+        )
         assert {r[0] for r in rows[0]} == {problem, solution} and len(rows[1]) == 1
         assert not bridge(handle, path).changed
     finally:

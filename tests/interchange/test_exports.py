@@ -9,19 +9,19 @@ import sqlite3
 import uuid
 import zipfile
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from markdown_it import MarkdownIt
 from memorygraph.models import MemoryContext
 from memorygraph.utils.export_import import import_from_json
 
+from memories.devdata.loader import load_graph
 from memories.interchange.exports import csv_export, json_export
 from memories.interchange.exports.markdown_zip import inline
-from memories.store.canonical import CanonicalStore
-from memories.devdata.loader import load_graph
 from memories.search.query import parse_query
 from memories.selectors import Filters, selection_ids
+from memories.store.canonical import CanonicalStore
 from tests.support.clients import register_client
 from tests.support.memorygraph import Server
 
@@ -95,7 +95,9 @@ def test_whole_database_holds_every_memory(web, handle, tmp_path):
     all_ids = {r["id"] for r in rm_rows(handle, "SELECT id FROM memory")}
     for fmt, ext in (("json", "json"), ("sqlite", "db"), ("csv", "csv"), ("markdown", "zip")):
         response, body = download(web, f"format={fmt}")
-        assert re.fullmatch(rf'attachment; filename="acme-all-{DATE}\.{ext}"', response["Content-Disposition"])
+        assert re.fullmatch(
+            rf'attachment; filename="acme-all-{DATE}\.{ext}"', response["Content-Disposition"]
+        )
         assert exported_ids(fmt, body, tmp_path) == all_ids, fmt
 
 
@@ -113,9 +115,13 @@ def test_search_filters_narrow_the_selection(web, handle, tmp_path):
     errors = {r["id"] for r in rm_rows(handle, "SELECT id FROM memory WHERE type = 'error'")}
     assert solutions and errors
     for fmt in FORMATS:
-        assert exported_ids(fmt, download(web, f"format={fmt}&scope=search&q=redis&type=solution")[1],
-                            tmp_path) == solutions, fmt
-        assert exported_ids(fmt, download(web, f"format={fmt}&scope=search&type=error")[1], tmp_path) == errors, fmt
+        assert (
+            exported_ids(fmt, download(web, f"format={fmt}&scope=search&q=redis&type=solution")[1], tmp_path)
+            == solutions
+        ), fmt
+        assert (
+            exported_ids(fmt, download(web, f"format={fmt}&scope=search&type=error")[1], tmp_path) == errors
+        ), fmt
 
 
 def test_graph_view_holds_the_nodes_shown(web, handle, tmp_path):
@@ -141,19 +147,43 @@ def test_unsearchable_text_exports_nothing(web, handle, tmp_path):
 
 # memorygraph JSON 2.0 ---------------------------------------------------------------------
 
+
 def test_json_has_memorygraphs_shape(web, handle):
     _, body = download(web, "format=json")
     data = json.loads(body)
-    assert list(data) == ["format_version", "export_version", "export_date", "backend_type", "memory_count",
-                          "relationship_count", "memories", "relationships"]
+    assert list(data) == [
+        "format_version",
+        "export_version",
+        "export_date",
+        "backend_type",
+        "memory_count",
+        "relationship_count",
+        "memories",
+        "relationships",
+    ]
     assert (data["format_version"], data["export_version"], data["backend_type"]) == ("2.0", "1.0", "kbsite")
     assert datetime.fromisoformat(data["export_date"]).tzinfo is not None
     assert data["memory_count"] == len(data["memories"])
     assert data["relationship_count"] == len(data["relationships"])
-    assert set(data["memories"][0]) >= {"id", "type", "title", "content", "summary", "tags", "importance",
-                                        "confidence", "created_at", "updated_at"}
+    assert set(data["memories"][0]) >= {
+        "id",
+        "type",
+        "title",
+        "content",
+        "summary",
+        "tags",
+        "importance",
+        "confidence",
+        "created_at",
+        "updated_at",
+    }
     assert set(data["relationships"][0]) == {"from_memory_id", "to_memory_id", "type", "properties"}
-    assert set(data["relationships"][0]["properties"]) == {"strength", "confidence", "context", "evidence_count"}
+    assert set(data["relationships"][0]["properties"]) == {
+        "strength",
+        "confidence",
+        "context",
+        "evidence_count",
+    }
     assert body.isascii()
 
 
@@ -186,14 +216,24 @@ def test_context_fields_are_memorygraphs():
 
 def test_json_context_keeps_only_what_memorygraph_accepts():
     props = {
-        "context_project_path": "/srv/app", "context_languages": "[]", "context_frameworks": "django",
-        "context_additional_metadata": '{"ticket": "OPS-1"}', "context_visibility": "everyone",
-        "context_timestamp": "yesterday", "context_session_id": 42, "context_function_name": "main",
-        "context_files_involved": ["a.py", "b.py"], "context_git_branch": None,
+        "context_project_path": "/srv/app",
+        "context_languages": "[]",
+        "context_frameworks": "django",
+        "context_additional_metadata": '{"ticket": "OPS-1"}',
+        "context_visibility": "everyone",
+        "context_timestamp": "yesterday",
+        "context_session_id": 42,
+        "context_function_name": "main",
+        "context_files_involved": ["a.py", "b.py"],
+        "context_git_branch": None,
     }
     context = json_export.json_context(props)
-    assert context == {"project_path": "/srv/app", "languages": [], "files_involved": ["a.py", "b.py"],
-                       "additional_metadata": {"ticket": "OPS-1"}}
+    assert context == {
+        "project_path": "/srv/app",
+        "languages": [],
+        "files_involved": ["a.py", "b.py"],
+        "additional_metadata": {"ticket": "OPS-1"},
+    }
     MemoryContext(**context)
 
 
@@ -209,14 +249,19 @@ def test_memorygraph_imports_the_json(web, handle, tmp_path, scope):
         titles = {m["id"]: server.get(m["id"]).title for m in data["memories"]}
     finally:
         server.close()
-    assert stats == {"imported_memories": data["memory_count"], "imported_relationships": data["relationship_count"],
-                     "skipped_memories": 0, "skipped_relationships": 0}
+    assert stats == {
+        "imported_memories": data["memory_count"],
+        "imported_relationships": data["relationship_count"],
+        "skipped_memories": 0,
+        "skipped_relationships": 0,
+    }
     assert titles == {m["id"]: m["title"] for m in data["memories"]}
     with sqlite3.connect(tmp_path / "imported.db") as conn:
         assert conn.execute("SELECT count(*) FROM relationships").fetchone()[0] == data["relationship_count"]
 
 
 # memorygraph SQLite file ------------------------------------------------------------------
+
 
 def test_sqlite_rows_are_the_read_models(web, handle, tmp_path):
     path = open_sqlite(download(web, "format=sqlite")[1], tmp_path)
@@ -231,13 +276,17 @@ def test_sqlite_rows_are_the_read_models(web, handle, tmp_path):
         store.close()
     assert {k: n.properties for k, n in nodes.items()} == {k: r["props"] for k, r in memories.items()}
     assert {k: e.properties for k, e in rels.items()} == {k: e["props"] for k, e in edges.items()}
-    for memory_id, node in nodes.items():
+    for node in nodes.values():
         assert re.fullmatch(rf"{DATE} \d\d:\d\d:\d\d", node.created_at)
-        created = datetime.fromisoformat(json.loads(node.properties)["created_at"]).astimezone(timezone.utc)
+        created = datetime.fromisoformat(json.loads(node.properties)["created_at"]).astimezone(UTC)
         assert node.created_at == created.strftime("%Y-%m-%d %H:%M:%S")
     for rel in rels.values():
         props = json.loads(rel.properties)
-        assert (rel.valid_from, rel.recorded_at, rel.valid_until) == (props["valid_from"], props["recorded_at"], None)
+        assert (rel.valid_from, rel.recorded_at, rel.valid_until) == (
+            props["valid_from"],
+            props["recorded_at"],
+            None,
+        )
     with sqlite3.connect(path) as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert {"nodes", "relationships", "idx_relationships_current", "idx_nodes_memory"} <= names
@@ -249,8 +298,10 @@ def test_sqlite_keeps_ended_edges_that_json_leaves_out(web, handle, tmp_path):
     props["valid_until"] = "2026-11-01T00:00:00+00:00"
     store = CanonicalStore(handle.client.path)
     with store.transaction():
-        store.conn.execute("UPDATE relationships SET properties = ?, valid_until = ? WHERE id = ?",
-                           (json.dumps(props), props["valid_until"], edge["id"]))
+        store.conn.execute(
+            "UPDATE relationships SET properties = ?, valid_until = ? WHERE id = ?",
+            (json.dumps(props), props["valid_until"], edge["id"]),
+        )
     store.close()
     exported = CanonicalStore(open_sqlite(download(web, "format=sqlite")[1], tmp_path))
     try:
@@ -259,7 +310,8 @@ def test_sqlite_keeps_ended_edges_that_json_leaves_out(web, handle, tmp_path):
         exported.close()
     relationships = json.loads(download(web, "format=json")[1])["relationships"]
     assert (edge["from_id"], edge["to_id"], edge["rel_type"]) not in {
-        (r["from_memory_id"], r["to_memory_id"], r["type"]) for r in relationships}
+        (r["from_memory_id"], r["to_memory_id"], r["type"]) for r in relationships
+    }
 
 
 def test_sqlite_of_a_selection_holds_only_edges_within_it(web, handle, tmp_path):
@@ -275,8 +327,11 @@ def test_sqlite_of_a_selection_holds_only_edges_within_it(web, handle, tmp_path)
 @pytest.mark.interop
 def test_memorygraph_reads_the_sqlite_file(web, handle, tmp_path):
     path = open_sqlite(download(web, "format=sqlite&scope=search&q=redis")[1], tmp_path)
-    expected = {r["id"]: r["title"] for r in rm_rows(handle, "SELECT id, title FROM memory")
-                if r["id"] in search_selection(handle, "redis")}
+    expected = {
+        r["id"]: r["title"]
+        for r in rm_rows(handle, "SELECT id, title FROM memory")
+        if r["id"] in search_selection(handle, "redis")
+    }
     server = Server(path, initialise=False)
     try:
         titles = {memory_id: server.get(memory_id).title for memory_id in expected}
@@ -288,6 +343,7 @@ def test_memorygraph_reads_the_sqlite_file(web, handle, tmp_path):
 
 
 # CSV and Markdown ---------------------------------------------------------------------------
+
 
 def test_csv_parses_back(web, handle):
     text = download(web, "format=csv")[1].decode("utf-8")
@@ -317,20 +373,43 @@ def test_markdown_files_link_to_each_other(web, handle):
     text = files[by_id[memory["id"]]]
     assert text.startswith("---\nid: ") and f"\n# {inline(memory['title'])}\n" in text
     assert memory["content"] in text and f"> {memory['summary'].splitlines()[0]}" in text
-    assert re.search(r"^tags: \[.*\]$", text, re.MULTILINE) and re.search(r"^importance: [\d.]+$", text, re.MULTILINE)
+    assert re.search(r"^tags: \[.*\]$", text, re.MULTILINE) and re.search(
+        r"^importance: [\d.]+$", text, re.MULTILINE
+    )
 
 
 # Hostile titles ---------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def hostile(db, user, tmp_path):
     """Client `acme` holding memories whose titles and texts attack spreadsheets, HTML and paths."""
-    stamp = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
-    memories = [{"id": str(uuid.uuid4()), "type": "general", "title": title, "summary": "+1 summary",
-                 "content": f"@SUM(A1) body {n}", "tags": ["-x"], "importance": 0.5, "confidence": 0.8,
-                 "created_at": stamp} for n, title in enumerate(HOSTILE_TITLES)]
-    relationships = [{"id": str(uuid.uuid4()), "from_id": a["id"], "to_id": b["id"], "type": "RELATED_TO",
-                      "strength": 0.5, "confidence": 0.8} for a, b in zip(memories, memories[1:])]
+    stamp = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    memories = [
+        {
+            "id": str(uuid.uuid4()),
+            "type": "general",
+            "title": title,
+            "summary": "+1 summary",
+            "content": f"@SUM(A1) body {n}",
+            "tags": ["-x"],
+            "importance": 0.5,
+            "confidence": 0.8,
+            "created_at": stamp,
+        }
+        for n, title in enumerate(HOSTILE_TITLES)
+    ]
+    relationships = [
+        {
+            "id": str(uuid.uuid4()),
+            "from_id": a["id"],
+            "to_id": b["id"],
+            "type": "RELATED_TO",
+            "strength": 0.5,
+            "confidence": 0.8,
+        }
+        for a, b in zip(memories, memories[1:])
+    ]
     path = tmp_path / "hostile.db"
     load_graph(str(path), memories, relationships)
     register_client("acme", path)
@@ -354,7 +433,9 @@ def test_hostile_titles_get_safe_unique_file_names_and_inert_headings(web, hosti
     assert all(name.count("/") == 1 and ".." not in name for name in files)
     html = MarkdownIt("commonmark").render("\n".join(files.values()))  # raw HTML allowed: the worst reader
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<h1>../../etc/passwd</h1>" in html and "<h1>=cmd|' /C calc'!A0</h1>" in html.replace("&#x27;", "'")
+    assert "<h1>../../etc/passwd</h1>" in html and "<h1>=cmd|' /C calc'!A0</h1>" in html.replace(
+        "&#x27;", "'"
+    )
 
 
 def test_hostile_titles_round_trip_in_json_and_sqlite(web, hostile, tmp_path):
@@ -370,10 +451,18 @@ def test_hostile_titles_round_trip_in_json_and_sqlite(web, hostile, tmp_path):
 
 # Parameters, access and links ----------------------------------------------------------------
 
+
 def test_bad_parameters_get_400(web, client_db):
-    for query in ("", "format=pdf", "format=json&scope=everything", "format=csv&scope=search&month=May",
-                  "format=csv&scope=search&type=nonsense", "format=sqlite&scope=graph&view=bogus",
-                  "format=markdown&scope=graph&view=neighbourhood", "format=csv&scope=graph&limit=0"):
+    for query in (
+        "",
+        "format=pdf",
+        "format=json&scope=everything",
+        "format=csv&scope=search&month=May",
+        "format=csv&scope=search&type=nonsense",
+        "format=sqlite&scope=graph&view=bogus",
+        "format=markdown&scope=graph&view=neighbourhood",
+        "format=csv&scope=graph&limit=0",
+    ):
         response = web.get(f"/c/acme/export/?{query}")
         assert response.status_code == 400 and b"not valid" in response.content, query
 
@@ -414,6 +503,16 @@ def test_the_command_line_export(handle, tmp_path, capsys):
     assert len(json.loads((tmp_path / "out.json").read_text())["memories"]) == 294
     rows = list(csv.reader((tmp_path / "out.csv").open()))
     assert len(rows) == 295
-    call_command("kb_export", "--client", "acme", "--format", "json", "--q", "redis", "--out",
-                 str(tmp_path / "redis.json"), verbosity=0)
+    call_command(
+        "kb_export",
+        "--client",
+        "acme",
+        "--format",
+        "json",
+        "--q",
+        "redis",
+        "--out",
+        str(tmp_path / "redis.json"),
+        verbosity=0,
+    )
     assert 0 < len(json.loads((tmp_path / "redis.json").read_text())["memories"]) < 294

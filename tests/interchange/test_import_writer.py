@@ -10,12 +10,11 @@ import time
 
 import pytest
 
-from memories.interchange.imports import plans, readers
-from memories.interchange.imports import runs
-from memories.interchange import sides
 from memories.devdata.loader import load_graph
-from memories.models import ImportJob
 from memories.devdata.synthetic import synthetic_graph
+from memories.interchange import sides
+from memories.interchange.imports import plans, readers, runs
+from memories.models import ImportJob
 from memories.worker.jobs import job_retry
 from memories.worker.models import Job
 from tests.support.jobs import run_jobs
@@ -237,7 +236,8 @@ def test_the_writer_process_killed_fails_the_job_with_the_reason_and_retry_compl
     """SIGKILL of the child mid-way, through the real job: the job fails saying so, the file holds
     whole chunks only, the read model is put in step by the next probe, Retry imports the rest."""
     monkeypatch.setattr(runs, "IMPORT_INLINE_ROWS", 10)  # a worker job
-    monkeypatch.setattr(sides, "BULK_CHUNK", 3)  # ~400 chunks (about 1.5 ms each when idle): the kill lands mid-way
+    # ~400 chunks (about 1.5 ms each when idle): the kill lands mid-way
+    monkeypatch.setattr(sides, "BULK_CHUNK", 3)
     store, rm = handle.store, handle.readmodel
     before = _ids(store)
     plan = plans.plan(readers.read_path(source, max_bytes=10**9), sides.ClientSide(handle))
@@ -314,13 +314,17 @@ def test_a_worker_killed_while_its_writer_process_writes_leaves_no_writer_and_th
         site.start_worker()
         site.wait_job(preview, lambda j: j["status"] == "done", "previewed")
         site.kill_worker()
-        job_id = site.shell(setup + """
+        job_id = site.shell(
+            setup
+            + """
 runs.import_run(handle=handle, actor=None, job=ImportJob.objects.get())
 out = Job.objects.get(kind="import").pk
-""")
+"""
+        )
         site.start_worker()
-        site.wait_job(job_id, lambda j: j["progress_done"] > 0 and j["status"] == "running",
-                      "written a chunk")
+        site.wait_job(
+            job_id, lambda j: j["progress_done"] > 0 and j["status"] == "running", "written a chunk"
+        )
         assert _writers_on(empty)  # the import writes through its writer process
         site.kill_worker()
         deadline = time.monotonic() + 15
@@ -334,13 +338,16 @@ out = Job.objects.get(kind="import").pk
         assert job["status"] == "done" and job["attempts"] == 2, job
         rows = canonical_rows(empty, "SELECT id FROM nodes")
         assert len(rows) == 4000 and {r[0] for r in rows} == {m["id"] for m in memories}
-        consistent = site.shell(setup + """
+        consistent = site.shell(
+            setup
+            + """
 rm, store = handle.readmodel, handle.store
 rm.refresh(store)
 out = [dict(rm.conn.execute("SELECT id, version FROM memory")) == store.node_versions(),
        dict(rm.conn.execute("SELECT id, version FROM edge")) == store.edge_versions(),
        ImportJob.objects.get().status]
-""")
+"""
+        )
         assert consistent == [True, True, "done"]
     finally:
         site.stop()

@@ -14,20 +14,24 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
-
-from memories.interchange.imports import plans, readers, refusals
-from memories.store import registry
-from memories.interchange.imports import runs
-from memories.store.canonical import CanonicalStore
-from memories.models import AuditEntry, ImportJob
-from memories.interchange.sides import ClientSide
-from memories.worker.models import Job
 from memorygraph.models import MemoryType, RelationshipType
 from memorygraph.utils.export_import import export_to_json
+
+from memories.interchange.imports import plans, readers, refusals, runs
+from memories.interchange.sides import ClientSide
+from memories.models import AuditEntry, ImportJob
+from memories.store import registry
+from memories.store.canonical import CanonicalStore
+from memories.worker.models import Job
 from tests.support.clients import register_client
 from tests.support.jobs import run_jobs
 from tests.support.memorygraph import (
-    REFUSED_EDGES, REFUSED_NODES, Server, add_refused_rows, assert_memorygraph_reads_neighbourhoods, build_old_file,
+    REFUSED_EDGES,
+    REFUSED_NODES,
+    Server,
+    add_refused_rows,
+    assert_memorygraph_reads_neighbourhoods,
+    build_old_file,
 )
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db]
@@ -37,9 +41,15 @@ pytestmark = [pytest.mark.interop, pytest.mark.django_db]
 def laptop(tmp_path):
     path = tmp_path / "memory.db"
     server = Server(path)
-    a = server.store(type=MemoryType.ERROR, title="OOMKilled in the indexer", content="RSS grows with batch size",
-                     tags=["k8s"])
-    b = server.store(type=MemoryType.FIX, title="Stream the batches", content="Use a generator", summary="Bounded")
+    a = server.store(
+        type=MemoryType.ERROR,
+        title="OOMKilled in the indexer",
+        content="RSS grows with batch size",
+        tags=["k8s"],
+    )
+    b = server.store(
+        type=MemoryType.FIX, title="Stream the batches", content="Use a generator", summary="Bounded"
+    )
     server.relate(b, a, RelationshipType.SOLVES, strength=0.9)
     server.close()
     return path, a, b
@@ -120,31 +130,60 @@ def test_memorygraph_json_exports_2_0_and_1_0(team, web, laptop, tmp_path):
     assert props["updated_at"] == exported["updated_at"]
     old = {"export_version": "1.0", "memories": data["memories"], "relationships": data["relationships"]}
     job = preview(web, upload(web, "team", "old.json", json.dumps(old).encode()))
-    assert job["source"] == "memorygraph JSON export (format 1.0)" and job["preview"]["counts"]["identical"] == 2
+    assert (
+        job["source"] == "memorygraph JSON export (format 1.0)" and job["preview"]["counts"]["identical"] == 2
+    )
 
 
 def claude_flow_file(path, version):
     conn = sqlite3.connect(path)
     if version == 2:
-        conn.execute("CREATE TABLE memory_entries (id INTEGER PRIMARY KEY, key TEXT, value TEXT, namespace TEXT, "
-                     "metadata TEXT, created_at INTEGER, updated_at INTEGER, accessed_at INTEGER, "
-                     "access_count INTEGER, ttl INTEGER, expires_at INTEGER, UNIQUE(key, namespace))")
-        conn.executemany("INSERT INTO memory_entries (key, value, namespace, metadata, created_at, updated_at, "
-                         "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)", [
-                             ("auth/jwt-rotation", "Rotate signing keys weekly", "decisions",
-                              json.dumps({"tags": ["Security"]}), 1_760_000_000, 1_760_000_100, None),
-                             ("cache/ttl", "Cache TTL is 5 minutes", "config", None, 1_760_000_000, None, None),
-                             ("tmp/scratch", "old", "scratch", None, 1_700_000_000, None, 1_700_000_500),
-                             ("empty/value", "", "config", None, 1_760_000_000, None, None)])
+        conn.execute(
+            "CREATE TABLE memory_entries (id INTEGER PRIMARY KEY, key TEXT, value TEXT, namespace TEXT, "
+            "metadata TEXT, created_at INTEGER, updated_at INTEGER, accessed_at INTEGER, "
+            "access_count INTEGER, ttl INTEGER, expires_at INTEGER, UNIQUE(key, namespace))"
+        )
+        conn.executemany(
+            "INSERT INTO memory_entries (key, value, namespace, metadata, created_at, updated_at, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    "auth/jwt-rotation",
+                    "Rotate signing keys weekly",
+                    "decisions",
+                    json.dumps({"tags": ["Security"]}),
+                    1_760_000_000,
+                    1_760_000_100,
+                    None,
+                ),
+                ("cache/ttl", "Cache TTL is 5 minutes", "config", None, 1_760_000_000, None, None),
+                ("tmp/scratch", "old", "scratch", None, 1_700_000_000, None, 1_700_000_500),
+                ("empty/value", "", "config", None, 1_760_000_000, None, None),
+            ],
+        )
     else:
-        conn.execute("CREATE TABLE memory_entries (id TEXT PRIMARY KEY, key TEXT, content TEXT, type TEXT, "
-                     "namespace TEXT, metadata TEXT, status TEXT, created_at INTEGER, updated_at INTEGER, "
-                     "accessed_at INTEGER, access_count INTEGER, ttl INTEGER, expires_at INTEGER)")
-        conn.executemany("INSERT INTO memory_entries (id, key, content, type, namespace, status, created_at, "
-                         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
-                             ("e1", "retry-with-jitter", "Exponential backoff with full jitter", "pattern",
-                              "patterns", "active", 1_760_000_000_000, 1_760_000_500_000),
-                             ("e2", "gone", "deleted one", "task", "tasks", "deleted", 1_760_000_000_000, None)])
+        conn.execute(
+            "CREATE TABLE memory_entries (id TEXT PRIMARY KEY, key TEXT, content TEXT, type TEXT, "
+            "namespace TEXT, metadata TEXT, status TEXT, created_at INTEGER, updated_at INTEGER, "
+            "accessed_at INTEGER, access_count INTEGER, ttl INTEGER, expires_at INTEGER)"
+        )
+        conn.executemany(
+            "INSERT INTO memory_entries (id, key, content, type, namespace, status, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    "e1",
+                    "retry-with-jitter",
+                    "Exponential backoff with full jitter",
+                    "pattern",
+                    "patterns",
+                    "active",
+                    1_760_000_000_000,
+                    1_760_000_500_000,
+                ),
+                ("e2", "gone", "deleted one", "task", "tasks", "deleted", 1_760_000_000_000, None),
+            ],
+        )
     conn.commit()
     conn.close()
 
@@ -178,13 +217,39 @@ def test_claude_flow_v2_and_v3(team, tmp_path):
 def test_mcp_turso_knowledge_base(team, tmp_path):
     path = tmp_path / "kb.db"
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE knowledge_base (id INTEGER PRIMARY KEY, topic TEXT, content TEXT, source TEXT, "
-                 "category TEXT, tags TEXT, priority INTEGER, metadata TEXT, created_at TEXT, updated_at TEXT)")
-    conn.executemany("INSERT INTO knowledge_base VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        (1, "Postgres vacuum", "Autovacuum thresholds per table", "runbook", "Databases", "postgres, ops", 5,
-         '{"owner": "dba"}', "2025-06-01 12:00:00", None),
-        (2, "Deploy freeze", "No deploys on Fridays", None, None, '["Process"]', 2, None, "2025-06-02T09:00:00Z",
-         "2025-06-03T09:00:00Z")])
+    conn.execute(
+        "CREATE TABLE knowledge_base (id INTEGER PRIMARY KEY, topic TEXT, content TEXT, source TEXT, "
+        "category TEXT, tags TEXT, priority INTEGER, metadata TEXT, created_at TEXT, updated_at TEXT)"
+    )
+    conn.executemany(
+        "INSERT INTO knowledge_base VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                1,
+                "Postgres vacuum",
+                "Autovacuum thresholds per table",
+                "runbook",
+                "Databases",
+                "postgres, ops",
+                5,
+                '{"owner": "dba"}',
+                "2025-06-01 12:00:00",
+                None,
+            ),
+            (
+                2,
+                "Deploy freeze",
+                "No deploys on Fridays",
+                None,
+                None,
+                '["Process"]',
+                2,
+                None,
+                "2025-06-02T09:00:00Z",
+                "2025-06-03T09:00:00Z",
+            ),
+        ],
+    )
     conn.commit()
     conn.close()
     incoming = readers.read_path(path, max_bytes=10**8)
@@ -192,13 +257,17 @@ def test_mcp_turso_knowledge_base(team, tmp_path):
     rows = {json.loads(r.properties)["title"]: json.loads(r.properties) for r in incoming.nodes.values()}
     vacuum, freeze = rows["Postgres vacuum"], rows["Deploy freeze"]
     assert vacuum["tags"] == ["mcp-turso", "databases", "postgres", "ops"] and vacuum["importance"] == 1.0
-    assert json.loads(vacuum["context_additional_metadata"]) == {"source_store": "mcp-turso", "owner": "dba",
-                                                                 "source": "runbook"}
+    assert json.loads(vacuum["context_additional_metadata"]) == {
+        "source_store": "mcp-turso",
+        "owner": "dba",
+        "source": "runbook",
+    }
     assert freeze["tags"] == ["mcp-turso", "process"] and freeze["importance"] == 0.25
     assert freeze["updated_at"].startswith("2025-06-03")
 
 
 # Bad input -----------------------------------------------------------------------------------
+
 
 def test_files_that_cannot_be_imported_get_a_clear_400(team, web, tmp_path):
     other = tmp_path / "other.db"
@@ -223,19 +292,23 @@ def test_files_that_cannot_be_imported_get_a_clear_400(team, web, tmp_path):
 
 def test_rows_that_break_the_format_are_listed_with_reasons(team, web):
     good = {"id": "a1", "type": "fix", "title": "Fine", "content": "ok"}
-    document = {"format_version": "2.0", "memories": [
-        good,
-        {"id": "a2", "type": "fix", "title": "x" * 201, "content": "too long a title"},
-        {"id": "a3", "type": "spell", "title": "Bad type", "content": "c"},
-        {"id": "a4", "type": "fix", "content": "no title"},
-        {"id": "dup", "type": "fix", "title": "One", "content": "first"},
-        {"id": "dup", "type": "fix", "title": "Two", "content": "second"},
-        {**good, "importance": 7},
-    ], "relationships": [
-        {"from_memory_id": "a1", "to_memory_id": "missing", "type": "SOLVES"},
-        {"from_memory_id": "a1", "to_memory_id": "a1", "type": "SOLVES"},
-        {"from_memory_id": "a1", "type": "SOLVES"},
-    ]}
+    document = {
+        "format_version": "2.0",
+        "memories": [
+            good,
+            {"id": "a2", "type": "fix", "title": "x" * 201, "content": "too long a title"},
+            {"id": "a3", "type": "spell", "title": "Bad type", "content": "c"},
+            {"id": "a4", "type": "fix", "content": "no title"},
+            {"id": "dup", "type": "fix", "title": "One", "content": "first"},
+            {"id": "dup", "type": "fix", "title": "Two", "content": "second"},
+            {**good, "importance": 7},
+        ],
+        "relationships": [
+            {"from_memory_id": "a1", "to_memory_id": "missing", "type": "SOLVES"},
+            {"from_memory_id": "a1", "to_memory_id": "a1", "type": "SOLVES"},
+            {"from_memory_id": "a1", "type": "SOLVES"},
+        ],
+    }
     job = preview(web, upload(web, "team", "mixed.json", json.dumps(document).encode()))
     reasons = " | ".join(r["reason"] for r in job["preview"]["invalid"])
     assert "at most 200 characters" in reasons and "Unknown memory type 'spell'" in reasons
@@ -275,24 +348,46 @@ def test_json_rows_memorygraph_would_refuse_are_listed_and_what_is_imported_read
         {"id": "slash/id", "type": "fix", "title": "Slash", "content": "c"},
         {"id": "x" * 129, "type": "fix", "title": "Too long an id", "content": "c"},
         {"id": "ctx-number", "type": "fix", "title": "c", "content": "c", "context": {"project_path": 5}},
-        {"id": "ctx-text-list", "type": "fix", "title": "c", "content": "c", "context": {"languages": "python"}},
+        {
+            "id": "ctx-text-list",
+            "type": "fix",
+            "title": "c",
+            "content": "c",
+            "context": {"languages": "python"},
+        },
         {"id": "ctx-list", "type": "fix", "title": "c", "content": "c", "context": ["not", "an", "object"]},
     ]
     good = {"from_memory_id": "m1", "to_memory_id": "m2", "type": "SOLVES", "properties": {"strength": 0.9}}
-    relationships = [good] + [{"from_memory_id": "m2", "to_memory_id": "m1", "type": t, "properties": p} for t, p in (
-        ("CAUSES", {"strength": 5}), ("BLOCKS", {"confidence": -3}), ("ENABLES", {"strength": "@inf@"}),
-        ("FOLLOWS", {"strength": "@nan@"}), ("REQUIRES", {"evidence_count": {"n": 2}}),
-        ("IMPROVES", {"context": {"text": "an object"}}), ("BREAKS", {"evidence_count": -1}),
-        ("USED_IN", "not an object"))]
+    relationships = [good] + [
+        {"from_memory_id": "m2", "to_memory_id": "m1", "type": t, "properties": p}
+        for t, p in (
+            ("CAUSES", {"strength": 5}),
+            ("BLOCKS", {"confidence": -3}),
+            ("ENABLES", {"strength": "@inf@"}),
+            ("FOLLOWS", {"strength": "@nan@"}),
+            ("REQUIRES", {"evidence_count": {"n": 2}}),
+            ("IMPROVES", {"context": {"text": "an object"}}),
+            ("BREAKS", {"evidence_count": -1}),
+            ("USED_IN", "not an object"),
+        )
+    ]
     relationships.append({"from_memory_id": "m1", "to_memory_id": "slash/id", "type": "RELATED_TO"})
     text = json.dumps({"format_version": "2.0", "memories": memories, "relationships": relationships})
     text = text.replace('"@inf@"', "Infinity").replace('"@nan@"', "NaN")  # Python's json reads both
     job = preview(web, upload(web, "team", "export.json", text.encode()))
     reasons = [f"{item['what']}: {item['reason']}" for item in job["preview"]["invalid"]]
-    for needle in ("'slash/id' is not of memorygraph's form", "'xxxxx", "context_project_path must be text",
-                   "context_languages must be a list of text", "context must be an object",
-                   "strength must be a number between 0 and 1", "confidence must be a number between 0 and 1",
-                   "evidence_count must be a whole number", "context must be text", "properties must be an object"):
+    for needle in (
+        "'slash/id' is not of memorygraph's form",
+        "'xxxxx",
+        "context_project_path must be text",
+        "context_languages must be a list of text",
+        "context must be an object",
+        "strength must be a number between 0 and 1",
+        "confidence must be a number between 0 and 1",
+        "evidence_count must be a whole number",
+        "context must be text",
+        "properties must be an object",
+    ):
         assert any(needle in reason for reason in reasons), (needle, reasons)
     counts = job["preview"]["counts"]
     assert (counts["new"], counts["relationships_new"], counts["invalid"]) == (2, 1, 5 + 9)
@@ -308,8 +403,10 @@ def test_uploads_over_the_limit_get_413_and_nothing_is_kept(team, web, settings,
     assert response.status_code == 413 and b"upload limit of 1 MB" in response.content
     assert not (settings.DATA_DIR / "uploads").exists() or not any((settings.DATA_DIR / "uploads").iterdir())
     # A body that claims a small length is still cut off while it is read.
-    from memories.interchange.imports.views import LimitedUpload
     from django.core.files.uploadhandler import StopUpload
+
+    from memories.interchange.imports.views import LimitedUpload
+
     handler = LimitedUpload(None, 10)
     with pytest.raises(StopUpload):
         handler.receive_data_chunk(b"x" * 11, 0)
@@ -336,6 +433,7 @@ def test_a_zipped_memorygraph_file_imports(team, web, laptop):
 
 def test_only_editors_import(client_db, client, laptop):
     from django.contrib.auth import get_user_model
+
     from memories.models import Membership
 
     viewer = get_user_model().objects.create_user("vic", password="x")
@@ -343,7 +441,10 @@ def test_only_editors_import(client_db, client, laptop):
     client.force_login(viewer)
     path, _, _ = laptop
     assert client.get("/c/acme/import/").status_code == 403
-    assert client.post("/c/acme/import/", {"file": SimpleUploadedFile("m.db", path.read_bytes())}).status_code == 403
+    assert (
+        client.post("/c/acme/import/", {"file": SimpleUploadedFile("m.db", path.read_bytes())}).status_code
+        == 403
+    )
     assert ImportJob.objects.count() == 0
 
 
@@ -354,6 +455,7 @@ def test_discard_keeps_nothing(team, web, laptop):
     assert web.post(f"/c/team/import/{job['id']}/discard/").status_code == 302
     assert ImportJob.objects.get(pk=job["id"]).status == "discarded"
     import os
+
     assert not os.path.exists(stored) and team.store.count_nodes() == 0
     assert web.post(f"/c/team/import/{job['id']}/run/").status_code == 409
 
@@ -384,7 +486,11 @@ def test_a_big_import_is_a_worker_job_with_progress(tmp_path, user, client, empt
     job = preview(client, response)
     assert job["analysing"] and job["status"] == "preview" and not job["total"]
     page = client.get(response["Location"])
-    assert b"Analysing" in page.content and b'hx-trigger="every 1s"' in page.content and b"Import 0" not in page.content
+    assert (
+        b"Analysing" in page.content
+        and b'hx-trigger="every 1s"' in page.content
+        and b"Import 0" not in page.content
+    )
     run_jobs()
     job = preview(client, response)
     assert not job["analysing"] and job["total"] > 2000 and job["work"]["status"] == "done"
@@ -409,7 +515,10 @@ def _contents(handle):
     """Every memory's properties and every relationship's ends, type and properties."""
     conn = handle.readmodel.conn
     memories = {r[0]: json.loads(r[1]) for r in conn.execute("SELECT id, props FROM memory")}
-    edges = {(r[0], r[1], r[2]): json.loads(r[3]) for r in conn.execute("SELECT from_id, to_id, rel_type, props FROM edge")}
+    edges = {
+        (r[0], r[1], r[2]): json.loads(r[3])
+        for r in conn.execute("SELECT from_id, to_id, rel_type, props FROM edge")
+    }
     return memories, edges
 
 
@@ -439,13 +548,15 @@ def test_export_then_import_gives_identical_rows(client_db, handle, web, tmp_pat
 @pytest.mark.parametrize("length, status", [("abc", 400), ("²", 400), ("1e9", 400), ("9" * 5000, 413)])
 def test_an_upload_whose_length_is_not_a_number_gets_400(team, web, length, status):
     # The length is read before Django's own parser; int() refuses "²" and 4,301 digits.
-    response = web.generic("POST", "/c/team/import/", b"", content_type="multipart/form-data; boundary=x",
-                           CONTENT_LENGTH=length)
+    response = web.generic(
+        "POST", "/c/team/import/", b"", content_type="multipart/form-data; boundary=x", CONTENT_LENGTH=length
+    )
     assert response.status_code == status
     assert b"Content-Length" in response.content or b"upload limit" in response.content
 
 
 # Hostile input (issue 10, defect 7): never a 500, nothing half-written, nothing left on disk -------
+
 
 def _left_on_disk(settings):
     uploads = settings.DATA_DIR / "uploads"
@@ -460,9 +571,16 @@ GOOD = {"id": "good-1", "type": "fix", "title": "Fine", "content": "ok"}
 
 
 def test_out_of_range_epochs_in_a_json_export_make_only_those_rows_invalid(team, web):
-    text = _export([GOOD, {**GOOD, "id": "e1", "created_at": 1e20}, {**GOOD, "id": "e2", "created_at": -1e20},
-                    {**GOOD, "id": "e3", "updated_at": "@BIG@"}, {**GOOD, "id": "e4", "created_at": "@NAN@"},
-                    {**GOOD, "id": "e5", "created_at": True}])
+    text = _export(
+        [
+            GOOD,
+            {**GOOD, "id": "e1", "created_at": 1e20},
+            {**GOOD, "id": "e2", "created_at": -1e20},
+            {**GOOD, "id": "e3", "updated_at": "@BIG@"},
+            {**GOOD, "id": "e4", "created_at": "@NAN@"},
+            {**GOOD, "id": "e5", "created_at": True},
+        ]
+    )
     data = text.replace('"@BIG@"', str(10**400)).replace('"@NAN@"', "NaN").encode()
     job = preview(web, upload(web, "team", "epochs.json", data))
     invalid = {row["what"]: row["reason"] for row in job["preview"]["invalid"]}
@@ -472,7 +590,9 @@ def test_out_of_range_epochs_in_a_json_export_make_only_those_rows_invalid(team,
     done = run(web, job)
     assert done["result"]["memories"] == 1 and team.store.count_nodes() == 1
     # Nothing valid at all is still a preview with every row listed, not a 500.
-    only_bad = preview(web, upload(web, "team", "bad.json", _export([{**GOOD, "created_at": -1e20}]).encode()))
+    only_bad = preview(
+        web, upload(web, "team", "bad.json", _export([{**GOOD, "created_at": -1e20}]).encode())
+    )
     assert only_bad["preview"]["counts"]["invalid"] == 1 and only_bad["total"] == 0
 
 
@@ -481,21 +601,37 @@ def test_out_of_range_epochs_in_claude_flow_and_mcp_turso_stores(team, tmp_path)
     claude_flow_file(v2, 2)
     claude_flow_file(v3, 3)
     conn = sqlite3.connect(v2)
-    conn.executemany("INSERT INTO memory_entries (key, value, namespace, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                     [("far", "x", "t", 9 * 10**18, None), ("real", "x", "t", 1e20, None),
-                      ("before", "x", "t", -1e20, None), ("ttl", "x", "t", 1_760_000_000, "soon")])
+    conn.executemany(
+        "INSERT INTO memory_entries (key, value, namespace, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        [
+            ("far", "x", "t", 9 * 10**18, None),
+            ("real", "x", "t", 1e20, None),
+            ("before", "x", "t", -1e20, None),
+            ("ttl", "x", "t", 1_760_000_000, "soon"),
+        ],
+    )
     conn.commit()
     conn.close()
     conn = sqlite3.connect(v3)
-    conn.execute("INSERT INTO memory_entries (id, key, content, type, namespace, status, created_at, updated_at) "
-                 "VALUES ('e9', 'later', 'x', 'task', 'tasks', 'active', 1760000000000, 1e20)")
+    conn.execute(
+        "INSERT INTO memory_entries (id, key, content, type, namespace, status, created_at, updated_at) "
+        "VALUES ('e9', 'later', 'x', 'task', 'tasks', 'active', 1760000000000, 1e20)"
+    )
     conn.commit()
     conn.close()
     conn = sqlite3.connect(kb)
-    conn.execute("CREATE TABLE knowledge_base (id INTEGER PRIMARY KEY, topic TEXT, content TEXT, created_at, "
-                 "updated_at)")
-    conn.executemany("INSERT INTO knowledge_base VALUES (?, ?, ?, ?, ?)", [
-        (1, "Fine", "ok", "2025-06-01 12:00:00", None), (2, "Big", "x", 1e20, None), (3, "Small", "x", None, -1e20)])
+    conn.execute(
+        "CREATE TABLE knowledge_base (id INTEGER PRIMARY KEY, topic TEXT, content TEXT, created_at, "
+        "updated_at)"
+    )
+    conn.executemany(
+        "INSERT INTO knowledge_base VALUES (?, ?, ?, ?, ?)",
+        [
+            (1, "Fine", "ok", "2025-06-01 12:00:00", None),
+            (2, "Big", "x", 1e20, None),
+            (3, "Small", "x", None, -1e20),
+        ],
+    )
     conn.commit()
     conn.close()
     reasons = dict(readers.read_path(v2, max_bytes=10**8).invalid)
@@ -503,7 +639,9 @@ def test_out_of_range_epochs_in_claude_flow_and_mcp_turso_stores(team, tmp_path)
         assert "created_at" in reasons[f"claude-flow entry t/{key}"], reasons
     assert "expires_at" in reasons["claude-flow entry t/ttl"]
     incoming = readers.read_path(v3, max_bytes=10**8)
-    assert "updated_at" in dict(incoming.invalid)["claude-flow entry tasks/later"] and len(incoming.nodes) == 1
+    assert (
+        "updated_at" in dict(incoming.invalid)["claude-flow entry tasks/later"] and len(incoming.nodes) == 1
+    )
     incoming = readers.read_path(kb, max_bytes=10**8)
     reasons = dict(incoming.invalid)
     assert len(incoming.nodes) == 1 and "created_at" in reasons["knowledge_base row 2"]
@@ -522,14 +660,18 @@ def test_json_nested_100000_deep_is_refused_with_a_400(team, web, settings):
     deep_object = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
     for name, data in (("list.json", deep_list), ("object.json", deep_object)):
         response = upload(web, "team", name, data)
-        assert response.status_code == 400 and b"nested too deeply" in response.content, response.content[-400:]
-        answer = web.post("/c/team/import/", {"file": SimpleUploadedFile(name, data)},
-                          HTTP_ACCEPT="application/json")
+        assert response.status_code == 400 and b"nested too deeply" in response.content, response.content[
+            -400:
+        ]
+        answer = web.post(
+            "/c/team/import/", {"file": SimpleUploadedFile(name, data)}, HTTP_ACCEPT="application/json"
+        )
         assert answer.status_code == 400 and "nested too deeply" in answer.json()["error"]
     # Nesting a JSON parser survives but that would later be re-serialised is refused as well.
     metadata = json.loads('{"a":' * 900 + "1" + "}" * 900)
-    response = upload(web, "team", "meta.json", _export([{**GOOD, "context": {"additional_metadata": metadata}}])
-                      .encode())
+    response = upload(
+        web, "team", "meta.json", _export([{**GOOD, "context": {"additional_metadata": metadata}}]).encode()
+    )
     assert response.status_code == 400 and b"nested too deeply" in response.content
     assert ImportJob.objects.count() == 0 and team.store.count_nodes() == 0 and not _left_on_disk(settings)
 
@@ -539,10 +681,16 @@ def test_deep_nesting_inside_a_sqlite_row_makes_that_row_invalid(team, tmp_path,
     claude_flow_file(v2, 2)
     deep = '{"a":' * 100_000 + "1" + "}" * 100_000
     conn = sqlite3.connect(v2)
-    conn.execute("INSERT INTO memory_entries (key, value, namespace, metadata, created_at) VALUES "
-                 "('deep', 'x', 't', ?, 1760000000)", (deep,))
-    conn.execute("INSERT INTO memory_entries (key, value, namespace, metadata, created_at) VALUES "
-                 "('deep-but-parses', 'x', 't', ?, 1760000000)", ('{"a":' * 500 + "1" + "}" * 500,))
+    conn.execute(
+        "INSERT INTO memory_entries (key, value, namespace, metadata, created_at) VALUES "
+        "('deep', 'x', 't', ?, 1760000000)",
+        (deep,),
+    )
+    conn.execute(
+        "INSERT INTO memory_entries (key, value, namespace, metadata, created_at) VALUES "
+        "('deep-but-parses', 'x', 't', ?, 1760000000)",
+        ('{"a":' * 500 + "1" + "}" * 500,),
+    )
     conn.commit()
     conn.close()
     reasons = dict(readers.read_path(v2, max_bytes=10**8).invalid)
@@ -587,12 +735,17 @@ def test_a_zip_holding_a_zip_is_refused_and_nothing_is_truncated(team, web, lapt
     assert self_named.read_bytes() == nested  # the zip was once unpacked onto itself
     assert (holder / "nested.unzipped").read_bytes() == b"mine"
     assert (holder / "memory.unzipped").read_bytes() == b"also mine"
-    assert sorted(p.name for p in holder.iterdir()) == ["memory.unzipped", "memory.zip", "nested.unzipped",
-                                                        "self.unzipped"]
+    assert sorted(p.name for p in holder.iterdir()) == [
+        "memory.unzipped",
+        "memory.zip",
+        "nested.unzipped",
+        "self.unzipped",
+    ]
 
 
-@pytest.mark.parametrize("member", ["../../escaped.db", "/tmp/absolute-kb-test.db", "upload", "upload.unzipped",
-                                    "a/../../b.db"])
+@pytest.mark.parametrize(
+    "member", ["../../escaped.db", "/tmp/absolute-kb-test.db", "upload", "upload.unzipped", "a/../../b.db"]
+)
 def test_zip_member_names_never_choose_where_it_is_unpacked(team, web, laptop, settings, tmp_path, member):
     path, _, _ = laptop
     job = preview(web, upload(web, "team", "memory.zip", _zip([(member, path.read_bytes())])))
@@ -609,7 +762,7 @@ def test_damaged_and_encrypted_zips_get_a_400(team, web, laptop, settings):
     good = _zip([("memory.db", path.read_bytes())])
     # Flip bytes in the middle of the compressed data: the CRC check fails while unpacking.
     middle = len(good) // 2
-    damaged = good[:middle] + bytes(b ^ 0xFF for b in good[middle:middle + 64]) + good[middle + 64:]
+    damaged = good[:middle] + bytes(b ^ 0xFF for b in good[middle : middle + 64]) + good[middle + 64 :]
     # Set the "encrypted" flag in the local and the central header.
     encrypted = bytearray(good)
     for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
@@ -624,17 +777,39 @@ def test_damaged_and_encrypted_zips_get_a_400(team, web, laptop, settings):
 BIG_INT = "1" * 5000
 
 
-@pytest.mark.parametrize("data, message", [
-    (_export([{**GOOD, "importance": "@INT@"}]).replace('"@INT@"', BIG_INT).encode(), b"more than 4,300 digits"),
-    (b'{"format_version": "2.0", "memories": [{"id": "a", "id": "b", "type": "fix", "title": "t", "content": "c"}],'
-     b' "relationships": []}', b"the key &#x27;id&#x27; twice"),
-    (b'{"format_version": "2.0", "format_version": "1.0", "memories": [], "relationships": []}', b"twice"),
-    (_export([{**GOOD, "title": "@"}]).replace("@", "caf\xe9").encode("latin-1"), b"not UTF-8"),
-    ("\ufeff".encode("utf-16-le") + _export([GOOD]).encode("utf-16-le"), b"not UTF-8"),
-    (_export([{**GOOD, "title": "\ud800"}], ).encode(), b"not a character"),
-    (b"42", b"the JSON is a number"), (b'"memories"', b"the JSON is a string"), (b"null", b"the JSON is null"),
-    (b"true", b"the JSON is true or false"), (b"[]", b"the JSON is a list"), (b"\xef\xbb\xbf[1, 2]", b"is a list"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (
+            _export([{**GOOD, "importance": "@INT@"}]).replace('"@INT@"', BIG_INT).encode(),
+            b"more than 4,300 digits",
+        ),
+        (
+            b'{"format_version": "2.0", "memories": [{"id": "a", "id": "b", "type": "fix", "title": "t", '
+            b'"content": "c"}],'
+            b' "relationships": []}',
+            b"the key &#x27;id&#x27; twice",
+        ),
+        (
+            b'{"format_version": "2.0", "format_version": "1.0", "memories": [], "relationships": []}',
+            b"twice",
+        ),
+        (_export([{**GOOD, "title": "@"}]).replace("@", "caf\xe9").encode("latin-1"), b"not UTF-8"),
+        ("\ufeff".encode("utf-16-le") + _export([GOOD]).encode("utf-16-le"), b"not UTF-8"),
+        (
+            _export(
+                [{**GOOD, "title": "\ud800"}],
+            ).encode(),
+            b"not a character",
+        ),
+        (b"42", b"the JSON is a number"),
+        (b'"memories"', b"the JSON is a string"),
+        (b"null", b"the JSON is null"),
+        (b"true", b"the JSON is true or false"),
+        (b"[]", b"the JSON is a list"),
+        (b"\xef\xbb\xbf[1, 2]", b"is a list"),
+    ],
+)
 def test_malformed_json_gets_a_clear_400(team, web, settings, data, message):
     response = upload(web, "team", "odd.json", data)
     assert response.status_code == 400 and message in response.content, response.content[-500:]
@@ -648,6 +823,7 @@ def test_a_utf8_byte_order_mark_is_accepted(team, web):
 
 # Upload storage (issue 10, defect 11): previews expire, and each client database's are capped --------
 
+
 def _stored(settings):
     """Every file kept under the uploads folder (the lock files aside)."""
     return sorted(_left_on_disk(settings))
@@ -655,6 +831,7 @@ def _stored(settings):
 
 def _age(job_id, hours):
     from datetime import timedelta
+
     from django.utils import timezone
 
     ImportJob.objects.filter(pk=job_id).update(created_at=timezone.now() - timedelta(hours=hours))
@@ -716,6 +893,7 @@ def test_an_import_stuck_running_whose_file_was_removed_never_answers_500(team, 
     stored = Path(ImportJob.objects.get(pk=job["id"]).path)
     ImportJob.objects.filter(pk=job["id"]).update(status="running")  # its process died mid-import
     import shutil
+
     shutil.rmtree(stored.parent)
     assert web.get(f"/c/team/import/{job['id']}/").status_code == 200
     assert web.get(f"/c/team/import/{job['id']}/?format=json").json()["status"] == "running"
@@ -763,8 +941,9 @@ def test_the_uploads_waiting_in_one_client_database_are_capped(team, web, laptop
     refused = upload(web, "team", "memory.db", data)
     assert refused.status_code == 413 and b"KB_UPLOAD_CLIENT_MAX_MB" in refused.content
     assert b"run or discard" in refused.content.lower()
-    answer = web.post("/c/team/import/", {"file": SimpleUploadedFile("memory.db", data)},
-                      HTTP_ACCEPT="application/json")
+    answer = web.post(
+        "/c/team/import/", {"file": SimpleUploadedFile("memory.db", data)}, HTTP_ACCEPT="application/json"
+    )
     assert answer.status_code == 413 and "discard" in answer.json()["error"]
     assert len(_stored(settings)) == 2 and ImportJob.objects.count() == 2
     # Another client database has a cap of its own.
@@ -778,24 +957,37 @@ def test_the_uploads_waiting_in_one_client_database_are_capped(team, web, laptop
 
 
 def test_the_running_sync_worker_tidies_uploads_without_any_request(tmp_path):
-    """`manage.py kb_sync` as make run and docker compose start it: the web process only tidies at an upload."""
+    """`manage.py kb_sync` as make run and docker compose start it: the web process only tidies at an
+    upload."""
     import signal
     import subprocess
+
     from tests.support.paths import PYTHON, ROOT
 
     site = tmp_path / "site"
-    env = {**os.environ, "KB_DATA_DIR": str(site), "KB_SECRET_KEY": "test-tidy", "DJANGO_SETTINGS_MODULE":
-           "kbsite.settings"}
+    env = {
+        **os.environ,
+        "KB_DATA_DIR": str(site),
+        "KB_SECRET_KEY": "test-tidy",
+        "DJANGO_SETTINGS_MODULE": "kbsite.settings",
+    }
     env.pop("KB_PRIMARY_URL", None)
-    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120
+    )
     orphan = site / "uploads" / "0123456789abcdef0123456789abcdef"
     orphan.mkdir(parents=True)
     (orphan / "upload").write_bytes(b"x" * 1000)
     old = time.time() - 2 * 3600
     os.utime(orphan / "upload", (old, old))
     os.utime(orphan, (old, old))
-    worker = subprocess.Popen([PYTHON, "manage.py", "kb_sync"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [PYTHON, "manage.py", "kb_sync"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while orphan.exists() and time.monotonic() < deadline and worker.poll() is None:

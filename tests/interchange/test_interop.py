@@ -17,15 +17,13 @@ from html import unescape
 from urllib.parse import quote
 
 import pytest
-
 from memorygraph.models import MemoryContext, MemoryType, RelationshipType
 
-from memories.store import registry
-from memories import selectors, services
-from memories import tagging
+from memories import selectors, services, tagging
 from memories.format import FormatError
 from memories.search.engine import memory_search
 from memories.selectors import Filters
+from memories.store import registry
 from tests.support.clients import register_client
 from tests.support.memorygraph import Server, assert_memorygraph_reads_everything, build_old_file, memory_node
 
@@ -49,32 +47,54 @@ def graph(server):
     """A small graph written by memorygraph itself: {name: id}, plus the edge ids."""
     ids = {
         "problem": server.store(
-            type=MemoryType.PROBLEM, title="OAuth login loses state on redirect",
+            type=MemoryType.PROBLEM,
+            title="OAuth login loses state on redirect",
             content="After the IdP redirect the session cookie is gone and login restarts.",
-            summary="Login loops after redirect", tags=["OAuth", "auth"], importance=0.6,
-            context=MemoryContext(project_path="/srv/shop", files_involved=["auth/views.py"],
-                                  languages=["python"], git_branch="main"),
+            summary="Login loops after redirect",
+            tags=["OAuth", "auth"],
+            importance=0.6,
+            context=MemoryContext(
+                project_path="/srv/shop",
+                files_involved=["auth/views.py"],
+                languages=["python"],
+                git_branch="main",
+            ),
         ),
         "solution": server.store(
-            type=MemoryType.SOLUTION, title="Use PKCE for the OAuth login flow",
+            type=MemoryType.SOLUTION,
+            title="Use PKCE for the OAuth login flow",
             content="Send a code_challenge and keep the verifier server-side.",
-            summary="PKCE fixes the redirect loop", tags=["oauth", "security"], importance=0.5,
+            summary="PKCE fixes the redirect loop",
+            tags=["oauth", "security"],
+            importance=0.5,
             context=MemoryContext(project_path="/srv/shop", frameworks=["django"]),
         ),
         # Mentions PKCE many times in its body and is more important: the title hit must still win.
         "notes": server.store(
-            type=MemoryType.TECHNOLOGY, title="OAuth 2.1 reading notes",
-            content="PKCE is mandatory. PKCE for public clients, PKCE for confidential ones; pkce everywhere.",
-            tags=["oauth"], importance=0.9,
+            type=MemoryType.TECHNOLOGY,
+            title="OAuth 2.1 reading notes",
+            content="PKCE is mandatory. PKCE for public clients, PKCE for confidential ones; "
+            "pkce everywhere.",
+            tags=["oauth"],
+            importance=0.9,
         ),
         "pattern": server.store(
-            type=MemoryType.CODE_PATTERN, title="Retry with exponential backoff",
-            content="Wrap flaky IdP calls in retries with jitter.", tags=["resilience"], importance=0.4,
+            type=MemoryType.CODE_PATTERN,
+            title="Retry with exponential backoff",
+            content="Wrap flaky IdP calls in retries with jitter.",
+            tags=["resilience"],
+            importance=0.4,
         ),
     }
     edges = {
-        "solves": server.relate(ids["solution"], ids["problem"], RelationshipType.SOLVES,
-                                strength=0.9, confidence=0.85, context="PKCE keeps the state across the redirect"),
+        "solves": server.relate(
+            ids["solution"],
+            ids["problem"],
+            RelationshipType.SOLVES,
+            strength=0.9,
+            confidence=0.85,
+            context="PKCE keeps the state across the redirect",
+        ),
         "related": server.relate(ids["pattern"], ids["notes"], RelationshipType.RELATED_TO, strength=0.3),
     }
     return ids, edges
@@ -97,6 +117,7 @@ def all_ids(rm):
 
 
 # a) memorygraph writes, the site shows and finds ------------------------------------------
+
 
 def test_site_shows_what_memorygraph_wrote(site, graph):
     ids, edges = graph
@@ -142,8 +163,12 @@ def test_web_pages_show_what_memorygraph_wrote(web, site, graph):
     ids, edges = graph
     page = web.get("/c/mg/memories/")
     assert page.status_code == 200
-    for title in ("OAuth login loses state on redirect", "Use PKCE for the OAuth login flow",
-                  "OAuth 2.1 reading notes", "Retry with exponential backoff"):
+    for title in (
+        "OAuth login loses state on redirect",
+        "Use PKCE for the OAuth login flow",
+        "OAuth 2.1 reading notes",
+        "Retry with exponential backoff",
+    ):
         assert title.encode() in page.content
 
     listing = web.get("/c/mg/memories/?format=json").json()
@@ -170,12 +195,24 @@ def odd_site(server):
     """A file holding odd ids, written by memorygraph itself and, for the rest, by hand in SQL."""
     by_server = ODD_IDS[:4]
     for n, memory_id in enumerate(by_server):
-        assert server.store(id=memory_id, type=MemoryType.PROBLEM, title=f"Odd id number {n}",
-                            content="An id from somewhere else", tags=["odd"]) == memory_id
+        assert (
+            server.store(
+                id=memory_id,
+                type=MemoryType.PROBLEM,
+                title=f"Odd id number {n}",
+                content="An id from somewhere else",
+                tags=["odd"],
+            )
+            == memory_id
+        )
     conn = sqlite3.connect(server.backend.db_path)
-    conn.executemany("INSERT INTO nodes (id, label, properties) VALUES (?, 'Memory', ?)",
-                     [(i, json.dumps(memory_node(i, "error", f"Odd id number {n}", tags=["odd"])))
-                      for n, i in enumerate(ODD_IDS[4:], start=4)])
+    conn.executemany(
+        "INSERT INTO nodes (id, label, properties) VALUES (?, 'Memory', ?)",
+        [
+            (i, json.dumps(memory_node(i, "error", f"Odd id number {n}", tags=["odd"])))
+            for n, i in enumerate(ODD_IDS[4:], start=4)
+        ],
+    )
     conn.commit()
     conn.close()
     server.relate("slash/id", "with space", RelationshipType.RELATED_TO)
@@ -183,8 +220,10 @@ def odd_site(server):
     server.relate("x" * 300, "slash/id", RelationshipType.SOLVES)
     rel = _edge_row(server.backend.db_path, server.relate("ünïcode", "100%", RelationshipType.FOLLOWS))
     conn = sqlite3.connect(server.backend.db_path)
-    conn.execute("UPDATE relationships SET id = 'rel/../odd', properties = ? WHERE id = ?",
-                 (json.dumps({**rel["props"], "id": "rel/../odd"}), rel["id"]))
+    conn.execute(
+        "UPDATE relationships SET id = 'rel/../odd', properties = ? WHERE id = ?",
+        (json.dumps({**rel["props"], "id": "rel/../odd"}), rel["id"]),
+    )
     conn.commit()
     conn.close()
     assert_memorygraph_reads_everything(server, server.backend.db_path)
@@ -198,9 +237,18 @@ def _memory_links(html):
 
 
 def test_pages_work_with_any_id_memorygraph_wrote(web, server, odd_site):
-    for url in ("/c/mg/memories/", "/c/mg/memories/?format=json", "/c/mg/search/?q=odd", "/c/mg/search/?q=number",
-                "/c/mg/search/?q=odd&format=json", "/c/mg/tags/", "/c/mg/memories/?unresolved=1", "/c/mg/graph/",
-                "/c/mg/graph/?format=json&vis=1", "/c/mg/graph/?view=unsolved"):
+    for url in (
+        "/c/mg/memories/",
+        "/c/mg/memories/?format=json",
+        "/c/mg/search/?q=odd",
+        "/c/mg/search/?q=number",
+        "/c/mg/search/?q=odd&format=json",
+        "/c/mg/tags/",
+        "/c/mg/memories/?unresolved=1",
+        "/c/mg/graph/",
+        "/c/mg/graph/?format=json&vis=1",
+        "/c/mg/graph/?view=unsolved",
+    ):
         response = web.get(url)
         assert response.status_code in (200, 202), (url, response.status_code)
     for fmt in ("json", "sqlite", "csv", "markdown"):
@@ -213,7 +261,9 @@ def test_pages_work_with_any_id_memorygraph_wrote(web, server, odd_site):
         assert page.status_code == 200, link
         detail = web.get(link + "?format=json").json()["memory"]
         assert detail["title"].encode() in page.content
-        for other in re.findall(r'<li[^>]*>[^<]*<a href="([^"]+)"', page.content.decode()):  # its relationships
+        for other in re.findall(
+            r'<li[^>]*>[^<]*<a href="([^"]+)"', page.content.decode()
+        ):  # its relationships
             assert web.get(unescape(other)).status_code == 200, other
         graph = re.search(r'href="([^"]*/graph/\?memory=[^"]*)"', page.content.decode()).group(1)
         body = web.get(unescape(graph) + "&format=json&vis=1")
@@ -229,8 +279,11 @@ def test_pages_work_with_any_id_memorygraph_wrote(web, server, odd_site):
     assert web.post(unescape(remove), {"memory": "ünïcode"}).status_code == 302
     assert not server.related("100%")
     for memory_id in ODD_IDS:
-        link = next(link for link in _memory_links(web.get("/c/mg/memories/").content.decode())
-                    if web.get(link + "?format=json").json()["memory"]["id"] == memory_id)
+        link = next(
+            link
+            for link in _memory_links(web.get("/c/mg/memories/").content.decode())
+            if web.get(link + "?format=json").json()["memory"]["id"] == memory_id
+        )
         assert web.post(link + "delete/").status_code == 302
         assert web.get(link).status_code == 404 and server.get(memory_id) is None
     assert web.get("/c/mg/memories/?format=json").json()["total"] == 0
@@ -238,24 +291,53 @@ def test_pages_work_with_any_id_memorygraph_wrote(web, server, odd_site):
 
 # b) the site writes, memorygraph reads back ---------------------------------------------
 
+
 def test_memorygraph_reads_back_our_edits(site, server, graph, user):
     ids, _ = graph
-    services.memory_update(handle=site, actor=user, memory_id=ids["problem"], fields={
-        "title": "OAuth login loses state after the IdP redirect", "summary": "Redirect loop, state lost",
-        "project_path": "/srv/shop-v2", "languages": ["python", "typescript"], "git_branch": "fix/pkce",
-    })
+    services.memory_update(
+        handle=site,
+        actor=user,
+        memory_id=ids["problem"],
+        fields={
+            "title": "OAuth login loses state after the IdP redirect",
+            "summary": "Redirect loop, state lost",
+            "project_path": "/srv/shop-v2",
+            "languages": ["python", "typescript"],
+            "git_branch": "fix/pkce",
+        },
+    )
     tagging.tag_add(handle=site, actor=user, memory_id=ids["problem"], tag="Regression")
     oauth_ids = selectors.tag_memory_ids(rm=site.readmodel, tag="oauth")
-    assert len(tagging.tag_rename(handle=site, actor=user, old="oauth", new="OAuth2", memory_ids=oauth_ids)) == 3
-    created = services.memory_create(handle=site, actor=user, fields={
-        "type": "fix", "title": "Allowlist the exact redirect URI", "summary": "Config half of the fix",
-        "content": "Register https://shop.example/callback exactly; wildcards break PKCE.",
-        "tags": ["OAuth2", "Config"], "importance": 0.7, "confidence": 0.9, "project_path": "/srv/shop",
-        "languages": [], "frameworks": ["django"], "git_branch": "",
-    })
-    rel_id = services.relationship_create(handle=site, actor=user, from_id=created, to_id=ids["problem"],
-                                          rel_type="ADDRESSES", strength=0.7, confidence=0.6,
-                                          context="Half of the fix")
+    assert (
+        len(tagging.tag_rename(handle=site, actor=user, old="oauth", new="OAuth2", memory_ids=oauth_ids)) == 3
+    )
+    created = services.memory_create(
+        handle=site,
+        actor=user,
+        fields={
+            "type": "fix",
+            "title": "Allowlist the exact redirect URI",
+            "summary": "Config half of the fix",
+            "content": "Register https://shop.example/callback exactly; wildcards break PKCE.",
+            "tags": ["OAuth2", "Config"],
+            "importance": 0.7,
+            "confidence": 0.9,
+            "project_path": "/srv/shop",
+            "languages": [],
+            "frameworks": ["django"],
+            "git_branch": "",
+        },
+    )
+    rel_id = services.relationship_create(
+        handle=site,
+        actor=user,
+        from_id=created,
+        to_id=ids["problem"],
+        rel_type="ADDRESSES",
+        strength=0.7,
+        confidence=0.6,
+        context="Half of the fix",
+    )
     services.memory_delete(handle=site, actor=user, memory_id=ids["pattern"])
 
     problem = server.get(ids["problem"])
@@ -290,27 +372,40 @@ def test_memorygraph_reads_back_our_edits(site, server, graph, user):
 
 def test_our_relationship_row_has_every_memorygraph_key(site, server, graph, user):
     ids, _ = graph
-    rel_id = services.relationship_create(handle=site, actor=user, from_id=ids["notes"], to_id=ids["solution"],
-                                          rel_type="BUILDS_ON")
+    rel_id = services.relationship_create(
+        handle=site, actor=user, from_id=ids["notes"], to_id=ids["solution"], rel_type="BUILDS_ON"
+    )
     ours = _edge_row(server.backend.db_path, rel_id)
     theirs = _edge_row(server.backend.db_path, graph[1]["solves"])
     assert set(ours["props"]) == set(theirs["props"]) == REL_KEYS | REL_TEMPORAL_KEYS
     # The temporal columns are filled as memorygraph fills them (current edge, recorded now).
     assert ours["valid_until"] is None and ours["invalidated_by"] is None
-    assert ours["valid_from"] == ours["props"]["valid_from"] and ours["recorded_at"] == ours["props"]["recorded_at"]
+    assert (
+        ours["valid_from"] == ours["props"]["valid_from"]
+        and ours["recorded_at"] == ours["props"]["recorded_at"]
+    )
 
 
 def test_memory_without_content_is_not_written_hidden(site, server, user):
     """memorygraph requires content (min_length=1): an empty body would make the memory vanish there."""
     with pytest.raises(FormatError) as caught:
-        services.memory_create(handle=site, actor=user, fields={"type": "general", "title": "Empty", "content": ""})
+        services.memory_create(
+            handle=site, actor=user, fields={"type": "general", "title": "Empty", "content": ""}
+        )
     assert "content" in caught.value.errors
     assert_memorygraph_reads_everything(server, server.backend.db_path)
 
 
 def test_unicode_and_limits_round_trip(site, server, user):
-    fields = {"type": "conversation", "title": "T" * 200, "summary": "s" * 500, "content": "Ünïcödé ✓ 日本語 " * 100,
-              "tags": [f"tag-{n}" for n in range(50)], "importance": 1, "confidence": 0}
+    fields = {
+        "type": "conversation",
+        "title": "T" * 200,
+        "summary": "s" * 500,
+        "content": "Ünïcödé ✓ 日本語 " * 100,
+        "tags": [f"tag-{n}" for n in range(50)],
+        "importance": 1,
+        "confidence": 0,
+    }
     memory_id = services.memory_create(handle=site, actor=user, fields=fields)
     memory = server.get(memory_id)
     assert memory is not None, "memorygraph hides a memory at the format's limits"
@@ -320,11 +415,16 @@ def test_unicode_and_limits_round_trip(site, server, user):
 
 # c) memorygraph writes while the site has the file open ---------------------------------
 
+
 def test_memorygraph_writes_show_up_on_next_request(site, server, graph):
     ids, _ = graph
     before_store = site.store
-    new_id = server.store(type=MemoryType.ERROR, title="Token endpoint returns invalid_grant",
-                          content="The Zyzzyva IdP rejects reused verifiers.", tags=["idp"])
+    new_id = server.store(
+        type=MemoryType.ERROR,
+        title="Token endpoint returns invalid_grant",
+        content="The Zyzzyva IdP rejects reused verifiers.",
+        tags=["idp"],
+    )
     memory = server.get(ids["notes"])
     memory.title = "OAuth 2.1 notes (revised)"
     assert server.update(memory)
@@ -351,6 +451,7 @@ def test_memorygraph_relationship_shows_up_on_next_request(site, server, graph):
 
 # d) older file shapes -------------------------------------------------------------------
 
+
 def _edge_row(path, rel_id):
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
@@ -369,14 +470,23 @@ def test_old_shapes_are_read_and_written(tmp_path, user, shape):
 
     assert selectors.memory_list(rm=rm, filters=Filters()).total == 3
     detail = selectors.memory_detail(rm=rm, memory_id=error)
-    assert detail["project"] == "/srv/legacy" and detail["context"] == {"languages": "python",
-                                                                         "project_path": "/srv/legacy"}
+    assert detail["project"] == "/srv/legacy" and detail["context"] == {
+        "languages": "python",
+        "project_path": "/srv/legacy",
+    }
     [edge] = detail["incoming"]["SOLVES"]
     assert edge["other_id"] == fix and edge["context"] == "pinning fixed it" and edge["current"]
     assert selectors.graph_counts(rm=rm)["unresolved"] == 0
 
-    rel_id = services.relationship_create(handle=handle, actor=user, from_id=note, to_id=error,
-                                          rel_type="RELATED_TO", strength=0.4, context="same week")
+    rel_id = services.relationship_create(
+        handle=handle,
+        actor=user,
+        from_id=note,
+        to_id=error,
+        rel_type="RELATED_TO",
+        strength=0.4,
+        context="same week",
+    )
     row = _edge_row(path, rel_id)
     # No temporal columns to mirror, so no temporal keys: exactly what 0.9 itself wrote.
     assert set(row["props"]) == REL_KEYS
@@ -384,7 +494,9 @@ def test_old_shapes_are_read_and_written(tmp_path, user, shape):
     assert (row["from_id"], row["to_id"], row["rel_type"]) == (note, error, "RELATED_TO")
     if shape == "half":
         assert row["valid_until"] is None and row["invalidated_by"] is None
-    assert rel_id in {e["id"] for e in selectors.memory_detail(rm=rm, memory_id=error)["incoming"]["RELATED_TO"]}
+    assert rel_id in {
+        e["id"] for e in selectors.memory_detail(rm=rm, memory_id=error)["incoming"]["RELATED_TO"]
+    }
 
     # memorygraph 0.12.4 opened on the old file (without its DDL) still parses every memory.
     server = Server(path, initialise=False)

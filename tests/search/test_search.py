@@ -16,7 +16,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def seeded(handle, user):
     def make(title, content, **extra):
-        fields = {"type": "solution", "title": title, "content": content, "tags": extra.pop("tags", []), **extra}
+        fields = {
+            "type": "solution",
+            "title": title,
+            "content": content,
+            "tags": extra.pop("tags", []),
+            **extra,
+        }
         return services.memory_create(handle=handle, actor=user, fields=fields)
 
     ids = {
@@ -57,7 +63,9 @@ def test_operators_prefix_and_phrase(handle, seeded):
     assert search(handle, "zorbl*")["page_data"].total == 3
     assert search(handle, '"mobile login"')["page_data"].items[0]["id"] == seeded["title"]
     assert search(handle, '"login mobile"')["page_data"].total == 0
-    assert {i["id"] for i in search(handle, "zorblax -rotate NOT pkce")["page_data"].items} == {seeded["body"]}
+    assert {i["id"] for i in search(handle, "zorblax -rotate NOT pkce")["page_data"].items} == {
+        seeded["body"]
+    }
     assert search(handle, "pkce OR rotate")["page_data"].total >= 2
 
 
@@ -68,17 +76,39 @@ def test_typo_falls_back_to_the_closest_term(handle, seeded):
     assert suggest_terms(handle.readmodel, ("qqqqqqqq",)) is None
 
 
-@pytest.mark.parametrize("text", ['"', '"unbalanced', "AND OR NOT", "()", "*", "title:x", "NEAR(a b)",
-                                  "'; DROP TABLE memory; --", "\x00", "🙂" * 50, "a" * 5000, "-only"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"',
+        '"unbalanced',
+        "AND OR NOT",
+        "()",
+        "*",
+        "title:x",
+        "NEAR(a b)",
+        "'; DROP TABLE memory; --",
+        "\x00",
+        "🙂" * 50,
+        "a" * 5000,
+        "-only",
+    ],
+)
 def test_any_string_is_safe(handle, seeded, text):
     result = search(handle, text)
     assert result["page_data"].total >= 0
 
 
 def test_typo_in_a_word_the_index_holds_as_a_stem(handle, user):
-    services.memory_create(handle=handle, actor=user, fields={
-        "type": "general", "title": "Staging environments drift", "content": "Keep every environment in Terraform.",
-        "tags": []})
+    services.memory_create(
+        handle=handle,
+        actor=user,
+        fields={
+            "type": "general",
+            "title": "Staging environments drift",
+            "content": "Keep every environment in Terraform.",
+            "tags": [],
+        },
+    )
     result = search(handle, "enviromnents")
     assert result["page_data"].total >= 1 and result["corrected"]
 
@@ -97,8 +127,16 @@ def test_typo_fallback_for_a_word_starting_with_any_code_point(handle, seeded, f
 
 @pytest.mark.parametrize("first", ["\U0010ffff", "\ud7ff"])
 def test_typo_fallback_finds_terms_starting_with_the_edge_code_points(handle, user, first):
-    services.memory_create(handle=handle, actor=user, fields={
-        "type": "general", "title": f"The {first}quasar cluster", "content": "Odd letters.", "tags": []})
+    services.memory_create(
+        handle=handle,
+        actor=user,
+        fields={
+            "type": "general",
+            "title": f"The {first}quasar cluster",
+            "content": "Odd letters.",
+            "tags": [],
+        },
+    )
     result = search(handle, first + "qasar")
     assert result["corrected"] and result["page_data"].total == 1
 
@@ -115,16 +153,31 @@ def test_snippets_are_text_never_the_tags_json(handle):
 
 
 def test_tags_are_indexed_as_words(handle, user):
-    services.memory_create(handle=handle, actor=user, fields={
-        "type": "general", "title": "Plain title", "content": "Plain body.", "tags": ["quuxfeature", "ops"]})
+    services.memory_create(
+        handle=handle,
+        actor=user,
+        fields={
+            "type": "general",
+            "title": "Plain title",
+            "content": "Plain body.",
+            "tags": ["quuxfeature", "ops"],
+        },
+    )
     items = search(handle, "quuxfeature")["page_data"].items
     assert [i["title"] for i in items] == ["Plain title"] and "Plain body" in items[0]["snippet_html"]
 
 
 def test_typo_banner_is_the_corrected_query_once(handle, user):
-    services.memory_create(handle=handle, actor=user, fields={
-        "type": "error", "title": "Connection refused by the zorgpool", "tags": [],
-        "content": "Connections to the zorgpool were refused; connect again later."})
+    services.memory_create(
+        handle=handle,
+        actor=user,
+        fields={
+            "type": "error",
+            "title": "Connection refused by the zorgpool",
+            "tags": [],
+            "content": "Connections to the zorgpool were refused; connect again later.",
+        },
+    )
     result = search(handle, "zorgpol refused")
     assert result["corrected"] == "zorgpool refused"
     assert search(handle, "kuberntes")["corrected"] == "kubernetes"
@@ -140,8 +193,10 @@ def test_plain_questions_fall_back_to_any_word_and_say_so(handle):
     assert exact["partial"] is None and exact["page_data"].items == []
 
 
-@pytest.mark.parametrize("text", ['"fix cors"', "fix AND zzzqqq", "cors -cors", "zzzq* cors", "(fix zzzqqq)",
-                                  "fix NOT cors OR zzzqqq"])
+@pytest.mark.parametrize(
+    "text",
+    ['"fix cors"', "fix AND zzzqqq", "cors -cors", "zzzq* cors", "(fix zzzqqq)", "fix NOT cors OR zzzqqq"],
+)
 def test_syntax_keeps_its_exact_meaning(handle, text):
     result = search(handle, text)
     assert result["partial"] is None
@@ -153,7 +208,7 @@ def test_exact_hits_come_first_then_partial_ones(handle):
     items = result["page_data"].items
     exact = [i for i in items if not i.get("partial")]
     assert len(exact) == result["page_data"].total >= 1
-    assert items[:len(exact)] == exact and len(items) > len(exact)
+    assert items[: len(exact)] == exact and len(items) > len(exact)
 
 
 def test_first_search_counts_cheaply_and_takes_no_facets(handle):
@@ -183,7 +238,9 @@ def test_a_prefix_query_snippets_its_rows_in_one_pass(handle, seeded):
     rids = [r[0] for r in conn.execute("SELECT rowid FROM memory_fts WHERE memory_fts MATCH ?", (match,))]
     marks = ",".join("?" * len(rids))
     by_lookup = conn.execute(sql.SNIPPETS.format(marks=marks), [match, *rids]).fetchall()
-    by_range = conn.execute(SNIPPETS_PREFIX.format(marks=marks), [match, min(rids), max(rids), *rids]).fetchall()
+    by_range = conn.execute(
+        SNIPPETS_PREFIX.format(marks=marks), [match, min(rids), max(rids), *rids]
+    ).fetchall()
     assert sorted(map(tuple, by_range)) == sorted(map(tuple, by_lookup)) and len(rids) == 3
     body = next(i for i in search(handle, "zorbl*")["page_data"].items if i["id"] == seeded["body"])
     assert "<mark>zorblax</mark>" in body["snippet_html"]

@@ -13,7 +13,6 @@ from memories.selectors import Filters
 from tests.support.paths import ROOT
 
 
-
 class SearchBackend(base.SearchBackend):
     """A backend that answers every search with nothing and records what it was asked."""
 

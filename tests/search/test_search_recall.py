@@ -31,19 +31,33 @@ def recall_at_5(rm):
 
 def test_the_query_set_is_plain_language_and_big_enough():
     assert len(QUERIES) >= 30
-    assert all(set(q["q"]) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ") for q in QUERIES)
+    assert all(
+        set(q["q"]) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ") for q in QUERIES
+    )
 
 
 def test_recall_at_5_does_not_fall(handle):
     assert recall_at_5(handle.readmodel) >= RECALL_AFTER - RECALL_MARGIN
 
 
-@pytest.mark.parametrize("text, title", [
-    ("how to fix CORS", "Configure django-cors-headers with an explicit origin allowlist and CORS_ALLOW_CREDENTIALS"),
-    ("why is billing slow", "N+1 queries on /api/v1/invoices/: one SELECT per row for customer and line_items"),
-    ("safari logout", "Safari users are logged out every 5 minutes because iframe-based silent refresh cannot "
-                      "send the session cookie"),
-])
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        (
+            "how to fix CORS",
+            "Configure django-cors-headers with an explicit origin allowlist and CORS_ALLOW_CREDENTIALS",
+        ),
+        (
+            "why is billing slow",
+            "N+1 queries on /api/v1/invoices/: one SELECT per row for customer and line_items",
+        ),
+        (
+            "safari logout",
+            "Safari users are logged out every 5 minutes because iframe-based silent refresh cannot "
+            "send the session cookie",
+        ),
+    ],
+)
 def test_the_issues_questions_find_their_memories(handle, text, title):
     result = memory_search(rm=handle.readmodel, text=text, filters=Filters(), facets=False)
     assert title in [i["title"] for i in result["page_data"].items[:5]]

@@ -6,14 +6,14 @@ import time
 import pytest
 
 from memories import services
-from memories.store.registry import handle_for
 from memories.search.engine import memory_search
-from memories.selectors import Filters
 from memories.search.spelling import closest, vocabulary
 from memories.search.spelling import sql as vocab_sql
-from memories.store import schema
 from memories.search.spelling.suggest import _following, _terms_starting_with, best_term
 from memories.search.spelling.upkeep import debounce, vocabulary_refresh
+from memories.selectors import Filters
+from memories.store import schema
+from memories.store.registry import handle_for
 from memories.worker.threads import AnalyticsThread
 
 pytestmark = pytest.mark.django_db

@@ -10,11 +10,10 @@ from contextlib import contextmanager
 
 import pytest
 
-from memories.store import canonical, registry, sql
-from memories import services
-from memories import tagging
-from memories.store.canonical import CanonicalStore, StoreBusy, StoreError, StoreMissing, StoreSchemaError
+from memories import services, tagging
 from memories.models import AuditEntry
+from memories.store import canonical, registry, sql
+from memories.store.canonical import CanonicalStore, StoreBusy, StoreError, StoreMissing, StoreSchemaError
 from tests.support.clients import register_client
 from tests.support.memorygraph import SERVER_WRITER
 
@@ -65,7 +64,8 @@ def _wrong_nodes(path):
     make_tables(
         path,
         "CREATE TABLE nodes (id INTEGER PRIMARY KEY, name TEXT, data BLOB)",
-        "CREATE TABLE relationships (id TEXT PRIMARY KEY, from_id TEXT, to_id TEXT, rel_type TEXT, properties TEXT)",
+        "CREATE TABLE relationships (id TEXT PRIMARY KEY, from_id TEXT, to_id TEXT, rel_type TEXT, "
+        "properties TEXT)",
     )
 
 
@@ -178,8 +178,9 @@ conn.rollback()
 @contextmanager
 def lock_held_elsewhere(path):
     """Another process holds BEGIN EXCLUSIVE on path until the block ends."""
-    proc = subprocess.Popen([sys.executable, "-c", LOCKER, str(path)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "locked"
         yield
@@ -202,8 +203,10 @@ def snapshot(handle):
 
 def canonical_rows(path):
     conn = sqlite3.connect(path)
-    rows = (conn.execute("SELECT id, properties FROM nodes ORDER BY id").fetchall(),
-            conn.execute("SELECT id, properties FROM relationships ORDER BY id").fetchall())
+    rows = (
+        conn.execute("SELECT id, properties FROM nodes ORDER BY id").fetchall(),
+        conn.execute("SELECT id, properties FROM relationships ORDER BY id").fetchall(),
+    )
     conn.close()
     return rows
 
@@ -218,11 +221,15 @@ def test_held_lock_gives_store_busy_and_no_half_write(monkeypatch, client_db, us
     before, canonical_before = snapshot(handle), canonical_rows(client_db.path)
 
     attempts = {
-        "create": lambda: services.memory_create(handle=handle, actor=user, fields={
-            "type": "general", "title": "Written while locked", "content": "x"}),
+        "create": lambda: services.memory_create(
+            handle=handle,
+            actor=user,
+            fields={"type": "general", "title": "Written while locked", "content": "x"},
+        ),
         "tag": lambda: tagging.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="locked"),
-        "relate": lambda: services.relationship_create(handle=handle, actor=user, from_id=memory_id,
-                                                       to_id=other_id, rel_type="PARALLEL_TO"),
+        "relate": lambda: services.relationship_create(
+            handle=handle, actor=user, from_id=memory_id, to_id=other_id, rel_type="PARALLEL_TO"
+        ),
         "delete": lambda: services.memory_delete(handle=handle, actor=user, memory_id=memory_id),
     }
     with lock_held_elsewhere(client_db.path):
@@ -239,36 +246,58 @@ def test_held_lock_gives_store_busy_and_no_half_write(monkeypatch, client_db, us
     # The connection is not left inside a failed transaction: the same write now succeeds.
     tagging.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="unlocked")
     assert "unlocked" in handle.store.node(memory_id)["tags"]
-    assert handle.ensure_fresh().conn.execute(
-        "SELECT 1 FROM memory_tag WHERE tag = 'unlocked' AND memory_id = ?", (memory_id,)).fetchone()
+    assert (
+        handle.ensure_fresh()
+        .conn.execute("SELECT 1 FROM memory_tag WHERE tag = 'unlocked' AND memory_id = ?", (memory_id,))
+        .fetchone()
+    )
 
 
 def test_held_lock_gives_503_on_the_web(monkeypatch, web, client_db):
     monkeypatch.setattr(canonical, "BUSY_TIMEOUT_MS", 200)
     assert web.get("/c/acme/memories/").status_code == 200  # opens the store with the short timeout
     with lock_held_elsewhere(client_db.path):
-        response = web.post("/c/acme/memories/new/", {"type": "general", "title": "Quuxly locked out", "content": "x",
-                                                      "importance": 0.5, "confidence": 0.8})
+        response = web.post(
+            "/c/acme/memories/new/",
+            {
+                "type": "general",
+                "title": "Quuxly locked out",
+                "content": "x",
+                "importance": 0.5,
+                "confidence": 0.8,
+            },
+        )
     assert response.status_code == 503 and b"is busy" in response.content
     assert web.get("/c/acme/search/?q=quuxly&format=json").json()["total"] == 0
 
 
 # A concurrent writer: the memorygraph server's own connection, in its own process --------
 
+
 def test_concurrent_writer_and_services(empty_file, user):
     handle = registry.handle_for(register(empty_file, slug="shared"))
     handle.ensure_fresh()
     rounds = 50
-    server = subprocess.Popen([sys.executable, "-c", SERVER_WRITER, str(empty_file), str(rounds)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER_WRITER, str(empty_file), str(rounds)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     ours = []
     try:
         server.stdin.write("go\n")
         server.stdin.flush()
         for n in range(rounds):
             if n % 2 == 0:
-                ours.append(services.memory_create(handle=handle, actor=user, fields={
-                    "type": "general", "title": f"site {n}", "content": "x"}))
+                ours.append(
+                    services.memory_create(
+                        handle=handle,
+                        actor=user,
+                        fields={"type": "general", "title": f"site {n}", "content": "x"},
+                    )
+                )
             else:
                 tagging.tag_add(handle=handle, actor=user, memory_id=ours[-1], tag="site")
     finally:
@@ -288,19 +317,38 @@ def test_pages_survive_json_nested_deeper_than_python_parses(web, client_db, mem
     """Another writer may leave anything in the file: properties, or a context value readers
     decode again, nested 100,000 deep must not take the list, search or memory page down."""
     deep = "[" * 100_000 + "]" * 100_000
-    good = {"id": "deep-value", "type": "general", "title": "Deep value", "content": "Deep.", "tags": [],
-            "importance": 0.5, "confidence": 0.8, "usage_count": 0,
-            "created_at": "2026-11-01T00:00:00+00:00", "updated_at": "2026-11-01T00:00:00+00:00",
-            "context_additional_metadata": deep}
+    good = {
+        "id": "deep-value",
+        "type": "general",
+        "title": "Deep value",
+        "content": "Deep.",
+        "tags": [],
+        "importance": 0.5,
+        "confidence": 0.8,
+        "usage_count": 0,
+        "created_at": "2026-11-01T00:00:00+00:00",
+        "updated_at": "2026-11-01T00:00:00+00:00",
+        "context_additional_metadata": deep,
+    }
     conn = sqlite3.connect(memory_file)
-    conn.execute("INSERT INTO nodes (id, label, properties, created_at, updated_at) "
-                 "VALUES ('deep-value', 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", (json.dumps(good),))
-    conn.execute("INSERT INTO nodes (id, label, properties, created_at, updated_at) "
-                 "VALUES ('deep-props', 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", (deep,))
+    conn.execute(
+        "INSERT INTO nodes (id, label, properties, created_at, updated_at) "
+        "VALUES ('deep-value', 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        (json.dumps(good),),
+    )
+    conn.execute(
+        "INSERT INTO nodes (id, label, properties, created_at, updated_at) "
+        "VALUES ('deep-props', 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        (deep,),
+    )
     conn.commit()
     conn.close()
-    for url in ("/c/acme/memories/", "/c/acme/search/?q=deep", "/c/acme/memories/deep-value/",
-                "/c/acme/memories/deep-props/"):
+    for url in (
+        "/c/acme/memories/",
+        "/c/acme/search/?q=deep",
+        "/c/acme/memories/deep-value/",
+        "/c/acme/memories/deep-props/",
+    ):
         assert web.get(url).status_code == 200, url
 
 
@@ -314,9 +362,18 @@ def test_change_stamp_moves_per_commit_and_keeps_the_write_lock(empty_file):
             store.insert_node({"id": "m1", "type": "general", "title": "t", "content": "c"})
             assert store.change_stamp() == first
             writer = subprocess.run(
-                [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=0.2); "
-                 "c.execute(\"DELETE FROM nodes WHERE id = 'none'\"); c.execute('CREATE TABLE t (x)'); c.commit()",
-                 str(empty_file)], capture_output=True, text=True, timeout=30)
+                [
+                    sys.executable,
+                    "-c",
+                    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=0.2); "
+                    "c.execute(\"DELETE FROM nodes WHERE id = 'none'\"); "
+                    "c.execute('CREATE TABLE t (x)'); c.commit()",
+                    str(empty_file),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
             assert "database is locked" in writer.stderr
         second = store.change_stamp()
         assert int(second.split(":")[1]) == int(first.split(":")[1]) + 1

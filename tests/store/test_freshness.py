@@ -14,11 +14,11 @@ from memorygraph.models import MemoryType
 from memories import services
 from memories.format import new_id
 from memories.properties import memory_properties
-from memories.store.registry import ClientHandle
 from memories.store import freshness
+from memories.store.registry import ClientHandle
 from tests.support.clients import register_client
-from tests.support.reads import diffs, title
 from tests.support.memorygraph import Server
+from tests.support.reads import diffs, title
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db]
 

@@ -17,13 +17,12 @@ import time
 import pytest
 from memorygraph.models import MemoryType
 
-from memories.store import sql
+from memories.store import freshness, sql
 from memories.store.registry import ClientHandle, get_client
-from memories.store import freshness
 from tests.support.instances import wait_until
+from tests.support.memorygraph import Server
 from tests.support.paths import ROOT
 from tests.support.reads import diffs, title
-from tests.support.memorygraph import Server
 
 pytestmark = [pytest.mark.interop, pytest.mark.django_db]
 

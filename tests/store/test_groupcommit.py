@@ -69,7 +69,9 @@ def test_concurrent_stores_share_one_commit_and_each_gets_its_own_answer(handle,
     assert conn.execute("SELECT count(*) FROM nodes WHERE id = ?", (taken,)).fetchone()[0] == 1
     conn.close()
     entries = AuditEntry.objects.filter(action="memory.create").exclude(object_id=taken)
-    assert AuditEntry.objects.count() == audits + 6 and set(entries.values_list("object_id", flat=True)) == set(stored)
+    assert AuditEntry.objects.count() == audits + 6 and set(
+        entries.values_list("object_id", flat=True)
+    ) == set(stored)
 
 
 def test_a_write_that_fails_after_writing_is_rolled_back_alone(handle, user):
@@ -78,7 +80,9 @@ def test_a_write_that_fails_after_writing_is_rolled_back_alone(handle, user):
         raise FormatError({"title": "refused after the insert"})
 
     def bad():
-        return group_for(handle).submit(handle, half_then_fail, apply=services._apply, record=services._record)
+        return group_for(handle).submit(
+            handle, half_then_fail, apply=services._apply, record=services._record
+        )
 
     before = counter(handle)
     results = held(handle, [new(handle, user, "kept one"), bad, new(handle, user, "kept two")])
@@ -94,13 +98,20 @@ def test_a_write_that_fails_after_writing_is_rolled_back_alone(handle, user):
 def test_relationships_and_deletes_group_with_stores(handle, user):
     a, b = new(handle, user, "cause")(), new(handle, user, "effect")()
     gone = new(handle, user, "to delete")()
-    results = held(handle, [
-        lambda: services.relationship_create(handle=handle, actor=user, from_id=a, to_id=b, rel_type="CAUSES"),
-        # Sees the first one's edge inside the shared transaction: it would close a cycle.
-        lambda: services.relationship_create(handle=handle, actor=user, from_id=b, to_id=a, rel_type="CAUSES"),
-        lambda: services.memory_delete(handle=handle, actor=user, memory_id=gone),
-        new(handle, user, "after the delete"),
-    ])
+    results = held(
+        handle,
+        [
+            lambda: services.relationship_create(
+                handle=handle, actor=user, from_id=a, to_id=b, rel_type="CAUSES"
+            ),
+            # Sees the first one's edge inside the shared transaction: it would close a cycle.
+            lambda: services.relationship_create(
+                handle=handle, actor=user, from_id=b, to_id=a, rel_type="CAUSES"
+            ),
+            lambda: services.memory_delete(handle=handle, actor=user, memory_id=gone),
+            new(handle, user, "after the delete"),
+        ],
+    )
     # The threads queue in any order: whichever link comes second closes the cycle.
     linked, refused = sorted(results[:2], key=lambda r: isinstance(r, Exception))
     assert isinstance(linked, str) and isinstance(refused, FormatError) and results[2] is None
@@ -120,8 +131,10 @@ def test_more_writes_than_a_group_holds_commit_in_several(handle, user):
 def test_a_writer_holding_the_handle_writes_at_once(handle, user):
     with handle.lock:  # as a bulk copy or a job does
         memory_id = new(handle, user, "inside the lock")()
-    assert handle.readmodel.conn.execute("SELECT title FROM memory WHERE id = ?", (memory_id,)).fetchone()[0] \
+    assert (
+        handle.readmodel.conn.execute("SELECT title FROM memory WHERE id = ?", (memory_id,)).fetchone()[0]
         == "inside the lock"
+    )
 
 
 def test_cloud_api_stores_arriving_during_a_commit_share_the_next_one(handle, user):
@@ -137,9 +150,12 @@ def test_cloud_api_stores_arriving_during_a_commit_share_the_next_one(handle, us
 
     def store(i):
         def post():
-            response = Client().post("/c/acme/api/memorygraph/memories", content_type="application/json",
-                                     data=json.dumps({"type": "general", "title": f"api note {i}",
-                                                      "content": "grouped"}), HTTP_X_API_KEY=raw)
+            response = Client().post(
+                "/c/acme/api/memorygraph/memories",
+                content_type="application/json",
+                data=json.dumps({"type": "general", "title": f"api note {i}", "content": "grouped"}),
+                HTTP_X_API_KEY=raw,
+            )
             return response.status_code, response.json()
 
         return post
@@ -162,10 +178,17 @@ def test_stores_arriving_while_the_leader_waits_for_its_turn_join_its_group(hand
     new(handle, user, "opens the store")()
     before = counter(handle)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import fcntl, os, sys\n"
-         f"fd = os.open({str(handle.client.readmodel_path) + '-writers.lock'!r}, os.O_RDWR)\n"
-         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.readline()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys\n"
+            f"fd = os.open({str(handle.client.readmodel_path) + '-writers.lock'!r}, os.O_RDWR)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.readline()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     results, threads = [None] * 4, []
     try:
         assert holder.stdout.readline().strip() == "held"

@@ -65,13 +65,18 @@ def test_edges_written_elsewhere_appear_and_disappear(handle):
     a, b = [r[0] for r in conn.execute("SELECT id FROM nodes LIMIT 2").fetchall()]
     conn.close()
     rel_id = str(uuid.uuid4())
-    server_write(handle.client.path,
-                 "INSERT INTO relationships (id, from_id, to_id, rel_type, properties) VALUES (?, ?, ?, 'CONFIRMS', ?)",
-                 (rel_id, a, b, json.dumps({"id": rel_id, "strength": 0.5, "context": '{"text": "seen twice"}'})))
+    server_write(
+        handle.client.path,
+        "INSERT INTO relationships (id, from_id, to_id, rel_type, properties) "
+        "VALUES (?, ?, ?, 'CONFIRMS', ?)",
+        (rel_id, a, b, json.dumps({"id": rel_id, "strength": 0.5, "context": '{"text": "seen twice"}'})),
+    )
     handle.ensure_fresh()
     edges = selectors.memory_detail(rm=handle.readmodel, memory_id=a)["outgoing"]["CONFIRMS"]
     assert edges[0]["other_id"] == b and edges[0]["context"] == "seen twice"
-    server_write(handle.client.path, "UPDATE relationships SET valid_until = '2026-02-01' WHERE id = ?", (rel_id,))
+    server_write(
+        handle.client.path, "UPDATE relationships SET valid_until = '2026-02-01' WHERE id = ?", (rel_id,)
+    )
     handle.ensure_fresh()
     assert not selectors.memory_detail(rm=handle.readmodel, memory_id=a)["outgoing"]["CONFIRMS"][0]["current"]
     server_write(handle.client.path, "DELETE FROM relationships WHERE id = ?", (rel_id,))
@@ -81,9 +86,16 @@ def test_edges_written_elsewhere_appear_and_disappear(handle):
 
 def test_malformed_properties_do_not_break_indexing(handle):
     bad = str(uuid.uuid4())
-    server_write(handle.client.path, "INSERT INTO nodes (id, label, properties) VALUES (?, 'Memory', 'not json')", (bad,))
-    server_write(handle.client.path, "INSERT INTO nodes (id, label, properties) VALUES (?, 'Entity', '{}')",
-                 (str(uuid.uuid4()),))
+    server_write(
+        handle.client.path,
+        "INSERT INTO nodes (id, label, properties) VALUES (?, 'Memory', 'not json')",
+        (bad,),
+    )
+    server_write(
+        handle.client.path,
+        "INSERT INTO nodes (id, label, properties) VALUES (?, 'Entity', '{}')",
+        (str(uuid.uuid4()),),
+    )
     handle.ensure_fresh()
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=bad)["title"] == "(untitled)"
 
@@ -101,7 +113,9 @@ def test_keyset_pages_cover_everything_once(handle):
     for sort in ("newest", "oldest", "updated", "importance", "title"):
         seen, cursor = [], None
         while True:
-            page = selectors.memory_list(rm=handle.readmodel, filters=Filters(), sort=sort, cursor=cursor, limit=40)
+            page = selectors.memory_list(
+                rm=handle.readmodel, filters=Filters(), sort=sort, cursor=cursor, limit=40
+            )
             seen += [i["id"] for i in page.items]
             if not page.next_cursor:
                 break

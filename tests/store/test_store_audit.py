@@ -21,8 +21,10 @@ def _entries(client, user, key):
 
 def _rows():
     with connection.cursor() as cursor:
-        cursor.execute("SELECT client_id, actor_id, api_key_id, via_key, action, object_id, before, after, at "
-                       "FROM memories_auditentry ORDER BY id")
+        cursor.execute(
+            "SELECT client_id, actor_id, api_key_id, via_key, action, object_id, before, after, at "
+            "FROM memories_auditentry ORDER BY id"
+        )
         return cursor.fetchall()
 
 
@@ -42,7 +44,9 @@ def test_rows_are_those_bulk_create_writes(client_db, user):
 
 
 def test_more_entries_than_one_statement_takes(client_db):
-    audit_record([AuditEntry(client=client_db, action="tag.bulk", object_id=f"m-{i}") for i in range(MAX_ROWS + 3)])
+    audit_record(
+        [AuditEntry(client=client_db, action="tag.bulk", object_id=f"m-{i}") for i in range(MAX_ROWS + 3)]
+    )
     assert AuditEntry.objects.filter(action="tag.bulk").count() == MAX_ROWS + 3
     audit_record([])
     assert AuditEntry.objects.count() == MAX_ROWS + 3

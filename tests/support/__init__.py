@@ -1,1 +1,2 @@
-"""What tests in several folders share: real servers and sites, memorygraph, sample graphs, the project's paths."""
+"""What tests in several folders share: real servers and sites, memorygraph, sample graphs, the
+project's paths."""

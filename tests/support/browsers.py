@@ -23,9 +23,14 @@ def watch_csp(browser):
 
     def watched(*args, **kwargs):
         context = new_context(*args, **kwargs)
-        context.on("console", lambda message: CSP_VIOLATIONS.append(f"{message.page.url if message.page else ''}: "
-                                                                    f"{message.text}")
-                   if "Content Security Policy" in message.text else None)
+        context.on(
+            "console",
+            lambda message: (
+                CSP_VIOLATIONS.append(f"{message.page.url if message.page else ''}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         return context
 
     browser.new_context = watched
@@ -38,7 +43,10 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def violations(page):
     page.add_script_tag(url=AXE)
     result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
-    return [f"{v['id']} ({v['impact']}): {v['help']} — "
-            + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
-                        for n in v["nodes"][:4])
-            for v in result["violations"]]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(
+            n["target"][0] if isinstance(n["target"][0], str) else str(n["target"]) for n in v["nodes"][:4]
+        )
+        for v in result["violations"]
+    ]

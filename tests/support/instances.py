@@ -52,8 +52,13 @@ class Instance:
 
     def start_worker(self, **env):
         with self._log("worker") as log:
-            self.worker = subprocess.Popen([PYTHON, "manage.py", "kb_worker"], cwd=ROOT, env={**self.env, **env},
-                                           stdout=log, stderr=subprocess.STDOUT)
+            self.worker = subprocess.Popen(
+                [PYTHON, "manage.py", "kb_worker"],
+                cwd=ROOT,
+                env={**self.env, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         return self.worker
 
     def stop_worker(self, sig=signal.SIGTERM):
@@ -65,8 +70,21 @@ class Instance:
     def start_web(self):
         with self._log("web") as log:
             self.web = subprocess.Popen(
-                [GUNICORN, "kbsite.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    GUNICORN,
+                    "kbsite.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_for_port(self.port, proc=self.web)
         self.login()
         return self
@@ -88,32 +106,61 @@ class Instance:
         self.http = httpx.Client(base_url=self.url, timeout=10, follow_redirects=False)
         page = self.http.get("/accounts/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        response = self.http.post("/accounts/login/", data={"username": "admin", "password": password,
-                                                             "csrfmiddlewaretoken": token})
+        response = self.http.post(
+            "/accounts/login/", data={"username": "admin", "password": password, "csrfmiddlewaretoken": token}
+        )
         assert response.status_code == 302, response.text[:300]
 
     def _post(self, url, data):
         token = self.http.cookies.get("csrftoken")
-        return self.http.post(url, data={**data, "csrfmiddlewaretoken": token}, headers={"X-CSRFToken": token})
+        return self.http.post(
+            url, data={**data, "csrfmiddlewaretoken": token}, headers={"X-CSRFToken": token}
+        )
 
     def create(self, title, **fields):
-        response = self._post("/c/team/memories/new/", {
-            "type": "solution", "title": title, "content": f"{title}: body", "tags": "e2e",
-            "importance": "0.5", "confidence": "0.8", **fields})
+        response = self._post(
+            "/c/team/memories/new/",
+            {
+                "type": "solution",
+                "title": title,
+                "content": f"{title}: body",
+                "tags": "e2e",
+                "importance": "0.5",
+                "confidence": "0.8",
+                **fields,
+            },
+        )
         assert response.status_code == 302, response.text[:500]
         return response.headers["Location"].rstrip("/").split("/")[-1]
 
     def edit(self, memory_id, **fields):
         current = self.http.get(f"/c/team/memories/{memory_id}/?format=json").json()["memory"]
-        response = self._post(f"/c/team/memories/{memory_id}/edit/", {
-            "type": current["type"], "title": current["title"], "content": current["content"],
-            "tags": ",".join(current["tags"]), "importance": "0.5", "confidence": "0.8",
-            "updated_at": current["edit_version"], **fields})
+        response = self._post(
+            f"/c/team/memories/{memory_id}/edit/",
+            {
+                "type": current["type"],
+                "title": current["title"],
+                "content": current["content"],
+                "tags": ",".join(current["tags"]),
+                "importance": "0.5",
+                "confidence": "0.8",
+                "updated_at": current["edit_version"],
+                **fields,
+            },
+        )
         assert response.status_code == 302, response.text[:500]
 
     def relate(self, from_id, to_id, rel_type="SOLVES"):
-        response = self._post(f"/c/team/memories/{from_id}/relationships/new/", {
-            "other": to_id, "direction": "out", "rel_type": rel_type, "strength": "0.8", "confidence": "0.9"})
+        response = self._post(
+            f"/c/team/memories/{from_id}/relationships/new/",
+            {
+                "other": to_id,
+                "direction": "out",
+                "rel_type": rel_type,
+                "strength": "0.8",
+                "confidence": "0.9",
+            },
+        )
         assert response.status_code == 302, response.text[:500]
 
     def memories(self):
@@ -151,7 +198,8 @@ def cut_down(path, data, *, nodes=(), edges=(), strength=None):
         conn.execute(f"DELETE FROM nodes WHERE id NOT IN ({','.join('?' * len(nodes))})", list(nodes))
         conn.execute(f"DELETE FROM relationships WHERE id NOT IN ({','.join('?' * len(edges))})", list(edges))
         if strength is not None:
-            conn.execute("UPDATE relationships SET properties = json_set(properties, '$.strength', ?)",
-                         (strength,))
+            conn.execute(
+                "UPDATE relationships SET properties = json_set(properties, '$.strength', ?)", (strength,)
+            )
     conn.close()
     return path

@@ -45,7 +45,9 @@ class Server:
         return self.run(self.db.delete_memory(memory_id))
 
     def relate(self, from_id, to_id, rel_type, **props):
-        return self.run(self.db.create_relationship(from_id, to_id, rel_type, RelationshipProperties(**props)))
+        return self.run(
+            self.db.create_relationship(from_id, to_id, rel_type, RelationshipProperties(**props))
+        )
 
     def search(self, text=None, **query):
         return self.run(self.db.search_memories(SearchQuery(query=text, **query)))
@@ -90,7 +92,8 @@ for n in range(rounds):
                      "WHERE id = ? AND label = 'Memory'", (json.dumps(props), memory_id))
     else:
         conn.execute("INSERT INTO nodes (id, label, properties, created_at, updated_at) "
-                     "VALUES (?, 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", (memory_id, json.dumps(props)))
+                     "VALUES (?, 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                     (memory_id, json.dumps(props)))
     conn.commit()
     time.sleep(0.002)
 print("done", flush=True)
@@ -119,9 +122,19 @@ HALF_MIGRATION = (
 
 def memory_node(memory_id, type_, title, **extra):
     stamp = "2025-03-01T10:00:00.000000+00:00"
-    return {"id": memory_id, "type": type_, "title": title, "content": f"{title}.", "tags": ["legacy"],
-            "importance": 0.5, "confidence": 0.8, "usage_count": 0, "created_at": stamp, "updated_at": stamp,
-            **extra}
+    return {
+        "id": memory_id,
+        "type": type_,
+        "title": title,
+        "content": f"{title}.",
+        "tags": ["legacy"],
+        "importance": 0.5,
+        "confidence": 0.8,
+        "usage_count": 0,
+        "created_at": stamp,
+        "updated_at": stamp,
+        **extra,
+    }
 
 
 def build_old_file(path, shape):
@@ -133,8 +146,14 @@ def build_old_file(path, shape):
         for statement in HALF_MIGRATION:
             conn.execute(statement)
     nodes = [
-        memory_node("11111111-1111-4111-8111-111111111111", "error", "ImportError after upgrade",
-              context_project_path="/srv/legacy", context_languages=["python"], context_frameworks="[]"),
+        memory_node(
+            "11111111-1111-4111-8111-111111111111",
+            "error",
+            "ImportError after upgrade",
+            context_project_path="/srv/legacy",
+            context_languages=["python"],
+            context_frameworks="[]",
+        ),
         memory_node("22222222-2222-4222-8222-222222222222", "fix", "Pin the old wheel", summary="Pinned"),
         memory_node("33333333-3333-4333-8333-333333333333", "general", "Unrelated note"),
     ]
@@ -144,11 +163,22 @@ def build_old_file(path, shape):
         [(n["id"], json.dumps(n)) for n in nodes],
     )
     # Context as plain text: 0.9 wrote free text, not the 0.7+ JSON string.
-    old_props = {"id": "rel-old-1", "strength": 0.8, "confidence": 0.7, "context": "pinning fixed it",
-                 "evidence_count": 1, "success_rate": None, "created_at": "2025-03-01T10:00:00+00:00",
-                 "last_validated": "2025-03-01T10:00:00+00:00", "validation_count": 0, "counter_evidence_count": 0}
-    conn.execute("INSERT INTO relationships (id, from_id, to_id, rel_type, properties) VALUES (?, ?, ?, 'SOLVES', ?)",
-                 ("rel-old-1", nodes[1]["id"], nodes[0]["id"], json.dumps(old_props)))
+    old_props = {
+        "id": "rel-old-1",
+        "strength": 0.8,
+        "confidence": 0.7,
+        "context": "pinning fixed it",
+        "evidence_count": 1,
+        "success_rate": None,
+        "created_at": "2025-03-01T10:00:00+00:00",
+        "last_validated": "2025-03-01T10:00:00+00:00",
+        "validation_count": 0,
+        "counter_evidence_count": 0,
+    }
+    conn.execute(
+        "INSERT INTO relationships (id, from_id, to_id, rel_type, properties) VALUES (?, ?, ?, 'SOLVES', ?)",
+        ("rel-old-1", nodes[1]["id"], nodes[0]["id"], json.dumps(old_props)),
+    )
     conn.commit()
     conn.close()
     return [n["id"] for n in nodes]
@@ -181,15 +211,31 @@ def add_refused_rows(path, a, b, prefix=""):
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     node = json.loads(conn.execute("SELECT properties FROM nodes WHERE id = ?", (a,)).fetchone()[0])
-    conn.executemany("INSERT INTO nodes (id, label, properties) VALUES (?, 'Memory', ?)",
-                     [(prefix + i, json.dumps({**node, "id": prefix + i, **change}))
-                      for i, (change, _) in REFUSED_NODES.items()])
+    conn.executemany(
+        "INSERT INTO nodes (id, label, properties) VALUES (?, 'Memory', ?)",
+        [
+            (prefix + i, json.dumps({**node, "id": prefix + i, **change}))
+            for i, (change, _) in REFUSED_NODES.items()
+        ],
+    )
     edge = dict(conn.execute("SELECT * FROM relationships LIMIT 1").fetchone())
     props = json.loads(edge["properties"])
-    conn.executemany("INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at, valid_from, "
-                     "recorded_at) VALUES (?, ?, ?, 'RELATED_TO', ?, ?, ?, ?)",
-                     [(prefix + i, b, a, json.dumps({**props, "id": prefix + i, **change}), edge["created_at"],
-                       edge["valid_from"], edge["recorded_at"]) for i, (change, _) in REFUSED_EDGES.items()])
+    conn.executemany(
+        "INSERT INTO relationships (id, from_id, to_id, rel_type, properties, created_at, valid_from, "
+        "recorded_at) VALUES (?, ?, ?, 'RELATED_TO', ?, ?, ?, ?)",
+        [
+            (
+                prefix + i,
+                b,
+                a,
+                json.dumps({**props, "id": prefix + i, **change}),
+                edge["created_at"],
+                edge["valid_from"],
+                edge["recorded_at"],
+            )
+            for i, (change, _) in REFUSED_EDGES.items()
+        ],
+    )
     conn.commit()
     conn.close()
     return {prefix + i for i in REFUSED_NODES}, {prefix + i for i in REFUSED_EDGES}

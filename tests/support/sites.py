@@ -21,15 +21,26 @@ class Site:
                     "DJANGO_SETTINGS_MODULE": "kbsite.settings", "KB_JOB_STALE_S": "5"}
         for name in ("KB_PRIMARY_URL", "KB_MEMORY_DB"):
             self.env.pop(name, None)
-        subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=self.env, check=True,
-                       timeout=120)
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            timeout=120,
+        )
         self.worker = None
 
     def shell(self, code):
         """Run code in the site's Django; it sets `out`, printed back as JSON."""
         script = f"import json\nout = None\n{code}\nprint('OUT=' + json.dumps(out))"
-        done = subprocess.run([PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=180)
+        done = subprocess.run(
+            [PYTHON, "manage.py", "shell", "-c", script],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.rsplit("OUT=", 1)[1])
 
@@ -43,15 +54,19 @@ from memories.interchange.imports import runs
 from memories.models import ClientDatabase, ImportJob
 from memories.store.registry import handle_for
 from memories.worker.models import Job
-client, _ = ClientDatabase.objects.get_or_create(slug="team", defaults=dict(name="Team", path={str(team_file)!r}))
+client, _ = ClientDatabase.objects.get_or_create(
+    slug="team", defaults=dict(name="Team", path={str(team_file)!r}))
 handle = handle_for(client)
 handle.ensure_fresh()
 """
-        preview = self.shell(setup + f"""
+        preview = self.shell(
+            setup
+            + f"""
 runs.import_upload(handle=handle, actor=None,
                        upload=SimpleUploadedFile("big.db", open({str(source)!r}, "rb").read()))
 out = Job.objects.get(kind="preview").pk
-""")
+"""
+        )
         return setup, preview
 
     def job(self, job_id):
@@ -62,8 +77,9 @@ out = Job.objects.get(kind="preview").pk
 
     def start_worker(self):
         log = open(self.dir / "worker.log", "ab")
-        self.worker = subprocess.Popen([PYTHON, "manage.py", "kb_worker"], cwd=ROOT, env=self.env, stdout=log,
-                                       stderr=subprocess.STDOUT)
+        self.worker = subprocess.Popen(
+            [PYTHON, "manage.py", "kb_worker"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         return self.worker
 
     def kill_worker(self):
@@ -111,11 +127,14 @@ def bulk_tag_job(site, setup, tmp_path, ids, tag):
     """Queue the bulk tagging of ``ids`` with ``tag`` in the site; returns its job's id."""
     ids_file = tmp_path / "ids.json"
     ids_file.write_text(json.dumps(ids))
-    return site.shell(setup + f"""
+    return site.shell(
+        setup
+        + f"""
 batch, job = tagging.bulk_tag(handle=handle, actor=None, tag={tag!r},
                                memory_ids=json.load(open({str(ids_file)!r})), selection="q=all")
 out = job.pk
-""")
+"""
+    )
 
 
 def canonical_rows(path, sql):

@@ -35,8 +35,10 @@ def wait_for_port(port, timeout=15.0, proc=None):
 class TursoServer:
     def __init__(self, folder, name="primary"):
         if not TURSO_BIN.exists():
-            pytest.fail(f"The Turso sync server is missing at {TURSO_BIN}: run `make test` (it runs npm install).",
-                        pytrace=False)
+            pytest.fail(
+                f"The Turso sync server is missing at {TURSO_BIN}: run `make test` (it runs npm install).",
+                pytrace=False,
+            )
         self.path = Path(folder) / f"{name}.db"
         self.log = Path(folder) / f"{name}.log"
         self.port = free_port()
@@ -48,8 +50,12 @@ class TursoServer:
 
     def start(self):
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([str(TURSO_BIN), str(self.path), "--sync-server", f"127.0.0.1:{self.port}"],
-                                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                [str(TURSO_BIN), str(self.path), "--sync-server", f"127.0.0.1:{self.port}"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         wait_for_port(self.port, proc=self.proc)
         return self
 

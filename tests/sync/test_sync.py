@@ -12,10 +12,10 @@ import turso.lib_sync
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from memories.store import registry
 from memories import services
 from memories.forms import ClientDatabaseForm
 from memories.models import ClientDatabase, Membership, SyncRun, SyncState
+from memories.store import registry
 from memories.sync.primary import Primary
 from memories.sync.replica import ReplicaSync
 from memories.sync.services import synced_client_save
@@ -50,14 +50,28 @@ def team(turso_server, user):
 
 
 def primary_rows(url):
-    nodes, edges = Primary(url).pipeline([("SELECT id, properties FROM nodes ORDER BY id", ()),
-                                          ("SELECT id, from_id, to_id, rel_type FROM relationships ORDER BY id", ())])
+    nodes, edges = Primary(url).pipeline(
+        [
+            ("SELECT id, properties FROM nodes ORDER BY id", ()),
+            ("SELECT id, from_id, to_id, rel_type FROM relationships ORDER BY id", ()),
+        ]
+    )
     return {i: json.loads(p) for i, p in nodes}, edges
 
 
 def create(web, slug, title, **fields):
-    response = web.post(f"/c/{slug}/memories/new/", {"type": "solution", "title": title, "content": f"{title} body",
-                                                     "tags": "sync", "importance": "0.5", "confidence": "0.8", **fields})
+    response = web.post(
+        f"/c/{slug}/memories/new/",
+        {
+            "type": "solution",
+            "title": title,
+            "content": f"{title} body",
+            "tags": "sync",
+            "importance": "0.5",
+            "confidence": "0.8",
+            **fields,
+        },
+    )
     assert response.status_code == 302, response.content[:500]
     return response["Location"].rstrip("/").split("/")[-1]
 
@@ -110,8 +124,10 @@ def test_edits_tags_relationships_and_deletes_reach_the_primary(team, web, turso
     a = create(web, "team", "Redis evicts keys")
     b = create(web, "team", "Raise maxmemory", type="problem")
     assert web.post(f"/c/team/memories/{a}/tags/", {"tag": "redis", "action": "add"}).status_code == 302
-    response = web.post(f"/c/team/memories/{a}/relationships/new/", {"other": b, "direction": "out", "rel_type": "SOLVES",
-                                                                      "strength": "0.7", "confidence": "0.9"})
+    response = web.post(
+        f"/c/team/memories/{a}/relationships/new/",
+        {"other": b, "direction": "out", "rel_type": "SOLVES", "strength": "0.7", "confidence": "0.9"},
+    )
     assert response.status_code == 302
     assert not sync.run().error
     nodes, edges = primary_rows(turso_server.url)
@@ -125,8 +141,10 @@ def test_edits_tags_relationships_and_deletes_reach_the_primary(team, web, turso
 
 
 def relate(web, slug, from_id, to_id, rel_type):
-    response = web.post(f"/c/{slug}/memories/{from_id}/relationships/new/", {
-        "other": to_id, "direction": "out", "rel_type": rel_type, "strength": "0.7", "confidence": "0.9"})
+    response = web.post(
+        f"/c/{slug}/memories/{from_id}/relationships/new/",
+        {"other": to_id, "direction": "out", "rel_type": rel_type, "strength": "0.7", "confidence": "0.9"},
+    )
     assert response.status_code == 302, response.content[:500]
     outgoing = web.get(f"/c/{slug}/memories/{from_id}/?format=json").json()["memory"]["outgoing"][rel_type]
     return next(edge["id"] for edge in outgoing if edge["other_id"] == to_id)
@@ -134,10 +152,19 @@ def relate(web, slug, from_id, to_id, rel_type):
 
 def edit(web, slug, memory_id, **fields):
     memory = web.get(f"/c/{slug}/memories/{memory_id}/?format=json").json()["memory"]
-    response = web.post(f"/c/{slug}/memories/{memory_id}/edit/", {
-        "type": memory["type"], "title": memory["title"], "content": memory["content"],
-        "tags": ",".join(memory["tags"]), "importance": "0.5", "confidence": "0.8",
-        "updated_at": memory["updated_at"], **fields})
+    response = web.post(
+        f"/c/{slug}/memories/{memory_id}/edit/",
+        {
+            "type": memory["type"],
+            "title": memory["title"],
+            "content": memory["content"],
+            "tags": ",".join(memory["tags"]),
+            "importance": "0.5",
+            "confidence": "0.8",
+            "updated_at": memory["updated_at"],
+            **fields,
+        },
+    )
     assert response.status_code == 302, response.content[:500]
 
 
@@ -154,14 +181,18 @@ def exported(web, path, slug, *, nodes=(), edges=(), strength=None):
 
 def readmodel_state(client):
     conn = registry.handle_for(client).readmodel.conn
-    return ({row[0] for row in conn.execute("SELECT id FROM memory")},
-            {row[0] for row in conn.execute("SELECT id FROM edge")})
+    return (
+        {row[0] for row in conn.execute("SELECT id FROM memory")},
+        {row[0] for row in conn.execute("SELECT id FROM edge")},
+    )
 
 
 def replica_state(sync):
     conn = sync.store.conn
-    return ({row[0] for row in conn.execute("SELECT id FROM nodes").fetchall()},
-            {row[0] for row in conn.execute("SELECT id FROM relationships").fetchall()})
+    return (
+        {row[0] for row in conn.execute("SELECT id FROM nodes").fetchall()},
+        {row[0] for row in conn.execute("SELECT id FROM relationships").fetchall()},
+    )
 
 
 def test_writes_superseded_within_one_run_end_as_the_last_write_everywhere(team, web, turso_server, tmp_path):
@@ -214,8 +245,9 @@ def test_writes_superseded_within_one_run_end_as_the_last_write_everywhere(team,
         assert not run.error and web.get("/c/team/freshness/?format=json").json()["pending"] == 0
 
 
-def test_a_lost_last_write_is_sent_again_before_later_writes_not_what_it_superseded(team, web, turso_server,
-                                                                                   monkeypatch):
+def test_a_lost_last_write_is_sent_again_before_later_writes_not_what_it_superseded(
+    team, web, turso_server, monkeypatch
+):
     client, sync = team
     memory_id = create(web, "team", "Lost at the primary")
     edit(web, "team", memory_id, title="Lost at the primary, edited")
@@ -231,7 +263,9 @@ def test_a_lost_last_write_is_sent_again_before_later_writes_not_what_it_superse
     assert "1 change(s) were pushed but not found at the primary" in run.error
     outbox = registry.handle_for(client).readmodel.conn
     assert [tuple(r) for r in outbox.execute("SELECT op, state FROM outbox ORDER BY seq")] == [
-        ("node.upsert", "pushed"), ("node.upsert", "queued")]  # only the edit is sent again
+        ("node.upsert", "pushed"),
+        ("node.upsert", "queued"),
+    ]  # only the edit is sent again
     page = web.get(f"/c/team/memories/{memory_id}/?format=json").json()
     assert page["memory"]["title"] == "Lost at the primary, edited" and page["pending_sync"] is True
 
@@ -283,7 +317,9 @@ def test_primary_down_reads_work_writes_queue_and_drain_on_return(team, web, tur
     web.force_login(admin)
     row = web.get("/sync/?format=json").json()["databases"]
     row = next(r for r in row if r["slug"] == "team")
-    assert "Cannot reach the primary" in row["last_error"] and row["outbox_pending"] == 1 and row["error_since"]
+    assert (
+        "Cannot reach the primary" in row["last_error"] and row["outbox_pending"] == 1 and row["error_since"]
+    )
     assert b"Cannot reach the primary" in web.get("/sync/").content
 
     turso_server.start()
@@ -316,8 +352,11 @@ def test_a_change_from_another_replica_is_searchable_after_the_pull(team, turso_
     try:
         other_sync.run()
         handle = registry.handle_for(other)
-        services.memory_create(handle=handle, actor=None, fields={
-            "type": "error", "title": "Kafka consumer lag spikes", "content": "rebalance storms"})
+        services.memory_create(
+            handle=handle,
+            actor=None,
+            fields={"type": "error", "title": "Kafka consumer lag spikes", "content": "rebalance storms"},
+        )
         assert not other_sync.run().error
     finally:
         other_sync.close()
@@ -343,7 +382,7 @@ def test_status_page_sync_now_and_rebuild(team, client, turso_server):
     page = client.get("/sync/")
     assert page.status_code == 200 and b"Turso Sync replica" in page.content and b"<svg" in page.content
     response = client.post("/sync/team/now/", HTTP_HX_REQUEST="true")
-    assert response.status_code == 200 and b"Syncing" in response.content and b'every 1s' in response.content
+    assert response.status_code == 200 and b"Syncing" in response.content and b"every 1s" in response.content
     assert SyncState.objects.get(client=db).sync_requested_at is not None
     response = client.post("/sync/team/rebuild/", HTTP_HX_REQUEST="true")
     assert b"Rebuilding" in response.content
@@ -357,6 +396,7 @@ def test_status_page_sync_now_and_rebuild(team, client, turso_server):
 
 # Bad input: wrong token, unreachable, another schema ------------------------------------------
 
+
 def token_checking_proxy(upstream, token):
     """Stands in for Turso Cloud's token check (outside the project) in front of the real server."""
 
@@ -367,8 +407,12 @@ def token_checking_proxy(upstream, token):
             handler.wfile.write(b'{"error":"Unauthorized"}')
             return
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0)) or None
-        request = Request(upstream + handler.path, data=body, method=handler.command,
-                          headers={k: v for k, v in handler.headers.items() if k.lower() != "host"})
+        request = Request(
+            upstream + handler.path,
+            data=body,
+            method=handler.command,
+            headers={k: v for k, v in handler.headers.items() if k.lower() != "host"},
+        )
         with urlopen(request, timeout=10) as response:
             payload = response.read()
             handler.send_response(response.status)
@@ -408,8 +452,9 @@ def test_a_wrong_token_is_a_clear_error_and_writes_nothing(auth_proxy, turso_ser
     assert not ClientDatabase.objects.filter(slug="team").exists()
 
 
-def test_a_token_that_goes_bad_is_reported_by_the_worker_without_damage(auth_proxy, turso_server, monkeypatch,
-                                                                         user, web):
+def test_a_token_that_goes_bad_is_reported_by_the_worker_without_damage(
+    auth_proxy, turso_server, monkeypatch, user, web
+):
     monkeypatch.setenv("KB_TEST_TOKEN", "right-token")
     client = synced("team", auth_proxy.url, user, token_ref="env:KB_TEST_TOKEN")
     sync = ReplicaSync(client)
@@ -453,8 +498,12 @@ def test_an_unreachable_primary_is_refused(tmp_path):
 
 def test_a_primary_of_another_schema_is_refused_and_left_alone(turso_server):
     primary = Primary(turso_server.url)
-    primary.pipeline([("CREATE TABLE memories (id TEXT PRIMARY KEY, title TEXT)", ()),
-                      ("INSERT INTO memories VALUES ('m1', 'kept')", ())])
+    primary.pipeline(
+        [
+            ("CREATE TABLE memories (id TEXT PRIMARY KEY, title TEXT)", ()),
+            ("INSERT INTO memories VALUES ('m1', 'kept')", ()),
+        ]
+    )
     for source in ("new", "existing"):
         form = add_synced("team", turso_server.url, source=source)
         assert not form.is_valid()
@@ -472,8 +521,9 @@ def test_new_on_a_primary_that_already_holds_memories_points_to_existing(turso_s
 
 def test_worker_reports_a_primary_whose_schema_changed_under_it(turso_server, user):
     client = synced("team", turso_server.url)
-    Primary(turso_server.url).pipeline([("DROP TABLE relationships", ()), ("DROP TABLE nodes", ()),
-                                        ("CREATE TABLE notes (id TEXT)", ())])
+    Primary(turso_server.url).pipeline(
+        [("DROP TABLE relationships", ()), ("DROP TABLE nodes", ()), ("CREATE TABLE notes (id TEXT)", ())]
+    )
     sync = ReplicaSync(client)
     try:
         run = sync.run()
@@ -486,9 +536,18 @@ def test_worker_reports_a_primary_whose_schema_changed_under_it(turso_server, us
 def test_staff_create_a_synced_database_in_the_admin(client, turso_server):
     admin = get_user_model().objects.create_superuser("root", "", "pw")
     client.force_login(admin)
-    form = {"slug": "team", "name": "Team", "mode": "synced", "source": "new", "path": "",
-            "remote_url": turso_server.url, "token_ref": "", "sync_interval": "2",
-            "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+    form = {
+        "slug": "team",
+        "name": "Team",
+        "mode": "synced",
+        "source": "new",
+        "path": "",
+        "remote_url": turso_server.url,
+        "token_ref": "",
+        "sync_interval": "2",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+    }
     response = client.post("/admin/memories/clientdatabase/add/", form)
     assert response.status_code == 302, response.content[:2000]
     created = ClientDatabase.objects.get(slug="team")
@@ -498,6 +557,8 @@ def test_staff_create_a_synced_database_in_the_admin(client, turso_server):
     page = client.get("/c/team/memories/")
     assert page.status_code == 503 and b"kb_sync" in page.content
     # A replica of the same primary, and the list page of the admin with its status link.
-    response = client.post("/admin/memories/clientdatabase/add/", {**form, "slug": "mirror", "source": "existing"})
+    response = client.post(
+        "/admin/memories/clientdatabase/add/", {**form, "slug": "mirror", "source": "existing"}
+    )
     assert response.status_code == 302
     assert b"/sync/#sync-team" in client.get("/admin/memories/clientdatabase/").content

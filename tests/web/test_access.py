@@ -9,7 +9,6 @@ from django.test import Client
 from django.urls import get_resolver
 
 from graphs.analytics.services import analytics_run
-
 from graphs.models import EmbedToken
 from memories.models import ImportJob, Membership, TagBatch
 from memories.worker.kinds import exports_folder
@@ -18,27 +17,52 @@ from memories.worker.models import Job
 pytestmark = pytest.mark.django_db
 
 READS = [
-    ("get", "/c/acme/memories/"), ("get", "/c/acme/memories/?format=json"), ("get", "/c/acme/memories/{m}/"),
-    ("get", "/c/acme/memories/{m}/?format=json"), ("get", "/c/acme/search/?q=redis"),
-    ("get", "/c/acme/search/?q=redis&format=json"), ("get", "/c/acme/tags/"), ("get", "/c/acme/tags/?format=json"),
-    ("get", "/c/acme/unresolved/"), ("get", "/c/acme/graph/"), ("get", "/c/acme/graph/?memory={m}&format=json"),
-    ("get", "/c/acme/graph/?memory={m}&format=graphml"), ("get", "/c/acme/graph/?memory={m}&format=svg"),
-    ("get", "/c/acme/graph/embeds/"), ("get", "/c/acme/freshness/"), ("get", "/c/acme/freshness/?format=json"),
-    ("get", "/c/acme/export/?format=json"), ("get", "/c/acme/export/?format=csv"),
-    ("get", "/c/acme/jobs/{x}/"), ("get", "/c/acme/jobs/{x}/download/"),  # an export's job: its readers
+    ("get", "/c/acme/memories/"),
+    ("get", "/c/acme/memories/?format=json"),
+    ("get", "/c/acme/memories/{m}/"),
+    ("get", "/c/acme/memories/{m}/?format=json"),
+    ("get", "/c/acme/search/?q=redis"),
+    ("get", "/c/acme/search/?q=redis&format=json"),
+    ("get", "/c/acme/tags/"),
+    ("get", "/c/acme/tags/?format=json"),
+    ("get", "/c/acme/unresolved/"),
+    ("get", "/c/acme/graph/"),
+    ("get", "/c/acme/graph/?memory={m}&format=json"),
+    ("get", "/c/acme/graph/?memory={m}&format=graphml"),
+    ("get", "/c/acme/graph/?memory={m}&format=svg"),
+    ("get", "/c/acme/graph/embeds/"),
+    ("get", "/c/acme/freshness/"),
+    ("get", "/c/acme/freshness/?format=json"),
+    ("get", "/c/acme/export/?format=json"),
+    ("get", "/c/acme/export/?format=csv"),
+    ("get", "/c/acme/jobs/{x}/"),
+    ("get", "/c/acme/jobs/{x}/download/"),  # an export's job: its readers
 ]
 WRITES = [
-    ("get", "/c/acme/memories/new/"), ("post", "/c/acme/memories/new/"), ("get", "/c/acme/memories/{m}/edit/"),
-    ("post", "/c/acme/memories/{m}/edit/"), ("post", "/c/acme/memories/{m}/tags/"),
-    ("get", "/c/acme/memories/{m}/relationships/new/"), ("post", "/c/acme/memories/{m}/relationships/new/"),
-    ("post", "/c/acme/relationships/{r}/delete/"), ("post", "/c/acme/tags/rename/"),
-    ("get", "/c/acme/tags/bulk/?type=error"), ("post", "/c/acme/tags/bulk/?type=error"),
-    ("post", "/c/acme/tags/bulk/{b}/undo/"), ("post", "/c/acme/graph/embeds/"),
-    ("post", "/c/acme/graph/embeds/{e}/revoke/"), ("post", "/c/acme/memories/{m}/delete/"),
-    ("get", "/c/acme/import/"), ("post", "/c/acme/import/"), ("get", "/c/acme/import/{i}/"),
-    ("post", "/c/acme/import/{i}/run/"), ("post", "/c/acme/import/{i}/discard/"),
+    ("get", "/c/acme/memories/new/"),
+    ("post", "/c/acme/memories/new/"),
+    ("get", "/c/acme/memories/{m}/edit/"),
+    ("post", "/c/acme/memories/{m}/edit/"),
+    ("post", "/c/acme/memories/{m}/tags/"),
+    ("get", "/c/acme/memories/{m}/relationships/new/"),
+    ("post", "/c/acme/memories/{m}/relationships/new/"),
+    ("post", "/c/acme/relationships/{r}/delete/"),
+    ("post", "/c/acme/tags/rename/"),
+    ("get", "/c/acme/tags/bulk/?type=error"),
+    ("post", "/c/acme/tags/bulk/?type=error"),
+    ("post", "/c/acme/tags/bulk/{b}/undo/"),
+    ("post", "/c/acme/graph/embeds/"),
+    ("post", "/c/acme/graph/embeds/{e}/revoke/"),
+    ("post", "/c/acme/memories/{m}/delete/"),
+    ("get", "/c/acme/import/"),
+    ("post", "/c/acme/import/"),
+    ("get", "/c/acme/import/{i}/"),
+    ("post", "/c/acme/import/{i}/run/"),
+    ("post", "/c/acme/import/{i}/discard/"),
     # The worker's jobs (issue 11): editors and admins; Retry of a finished job is a 409.
-    ("get", "/c/acme/jobs/"), ("get", "/c/acme/jobs/?format=json"), ("get", "/c/acme/jobs/{j}/"),
+    ("get", "/c/acme/jobs/"),
+    ("get", "/c/acme/jobs/?format=json"),
+    ("get", "/c/acme/jobs/{j}/"),
     ("post", "/c/acme/jobs/{j}/retry/"),
     # Cancel (issue 11): who may retry a kind may cancel it; a finished job's Cancel is a 409.
     ("post", "/c/acme/jobs/{j}/cancel/"),
@@ -46,10 +70,16 @@ WRITES = [
 
 # Everywhere (issue 13): /c/<client>/ redirects to the memories; tag suggestions are reads; the
 # Markdown preview and the page confirming a relationship's removal are editors'.
-READS += [("get", "/c/acme/"), ("get", "/c/acme/tags/suggest/?q=re"), ("get", "/c/acme/tags/suggest/?q=re&format=json")]
+READS += [
+    ("get", "/c/acme/"),
+    ("get", "/c/acme/tags/suggest/?q=re"),
+    ("get", "/c/acme/tags/suggest/?q=re&format=json"),
+]
 # The memory picker (graph views, Add relationship) is a read.
 READS += [("get", "/c/acme/pick/?q=redis"), ("get", "/c/acme/pick/?q=redis&format=json")]
-WRITES = [("get", "/c/acme/relationships/{r}/delete/")] + WRITES + [("post", "/c/acme/preview/")]  # asks before
+WRITES = (
+    [("get", "/c/acme/relationships/{r}/delete/")] + WRITES + [("post", "/c/acme/preview/")]
+)  # asks before
 
 
 @pytest.fixture
@@ -62,10 +92,20 @@ def ids(handle, user):
     embed = EmbedToken.objects.create(client=handle.client, view=f"memory={memory_id}", title="t")
     job = ImportJob.objects.create(client=handle.client, filename="x.db", path="/nonexistent/upload")
     work = Job.objects.create(client=handle.client, kind="import", status=Job.DONE, params={"import": job.pk})
-    export = Job.objects.create(client=handle.client, kind="export", status=Job.DONE, result={"file": "1-x.json"})
+    export = Job.objects.create(
+        client=handle.client, kind="export", status=Job.DONE, result={"file": "1-x.json"}
+    )
     exports_folder(handle.client).mkdir(parents=True)
     (exports_folder(handle.client) / "1-x.json").write_text("{}")
-    return {"m": memory_id, "r": rel_id, "b": batch.pk, "e": embed.pk, "i": job.pk, "j": work.pk, "x": export.pk}
+    return {
+        "m": memory_id,
+        "r": rel_id,
+        "b": batch.pk,
+        "e": embed.pk,
+        "i": job.pk,
+        "j": work.pk,
+        "x": export.pk,
+    }
 
 
 def as_role(client_db, role):
@@ -110,10 +150,18 @@ def test_writers_are_let_through(client_db, ids, role):
 
 def listed_patterns():
     """The URL patterns (relative to /c/<client>/) that READS and WRITES cover."""
-    return {url.split("?")[0].replace("{m}", "<memory_id:memory_id>").replace("{r}", "<memory_id:rel_id>")
-            .replace("{b}", "<int:batch_id>").replace("{e}", "<int:embed_id>").replace("{i}", "<int:job_id>")
-            .replace("{j}", "<int:job_id>").replace("{x}", "<int:job_id>")
-            .replace("/c/acme/", "") for _, url in READS + WRITES}
+    return {
+        url.split("?")[0]
+        .replace("{m}", "<memory_id:memory_id>")
+        .replace("{r}", "<memory_id:rel_id>")
+        .replace("{b}", "<int:batch_id>")
+        .replace("{e}", "<int:embed_id>")
+        .replace("{i}", "<int:job_id>")
+        .replace("{j}", "<int:job_id>")
+        .replace("{x}", "<int:job_id>")
+        .replace("/c/acme/", "")
+        for _, url in READS + WRITES
+    }
 
 
 def test_every_client_url_is_in_the_table():
@@ -143,14 +191,26 @@ def test_viewer_sees_no_edit_controls(client_db, ids):
 
 
 # The sync status page and its actions: staff see every database, a client's admins theirs.
-SYNC_URLS = [("get", "/sync/"), ("get", "/sync/?format=json"), ("get", "/sync/acme/"),
-             ("post", "/sync/acme/rebuild/"), ("post", "/sync/acme/now/")]
+SYNC_URLS = [
+    ("get", "/sync/"),
+    ("get", "/sync/?format=json"),
+    ("get", "/sync/acme/"),
+    ("post", "/sync/acme/rebuild/"),
+    ("post", "/sync/acme/now/"),
+]
 
 
-@pytest.mark.parametrize("role, expected", [
-    ("anonymous", {302}), ("stranger", {403, 404}), ("viewer", {403}), ("editor", {403}),
-    ("admin", {200, 302, 400, 409}), ("superuser", {200, 302, 400, 409}),
-])
+@pytest.mark.parametrize(
+    "role, expected",
+    [
+        ("anonymous", {302}),
+        ("stranger", {403, 404}),
+        ("viewer", {403}),
+        ("editor", {403}),
+        ("admin", {200, 302, 400, 409}),
+        ("superuser", {200, 302, 400, 409}),
+    ],
+)
 def test_sync_status_by_role(client_db, role, expected):
     browser = as_role(client_db, role)
     for method, url in SYNC_URLS:

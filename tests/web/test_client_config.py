@@ -10,8 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from graphs.models import EmbedToken
-from memories.store import registry
 from memories.models import ClientDatabase, SyncState
+from memories.store import registry
 from memories.sync.replica import ReplicaSync
 from tests.support.loopback import Loopback
 
@@ -104,15 +104,19 @@ def test_a_token_that_is_not_one_line_of_token_characters_is_refused_unseen(staf
     assert recorder.requests == []
 
 
-def test_allowed_references_are_sent_and_an_echoed_token_is_never_shown(staff, recorder, secrets_dir, settings,
-                                                                         monkeypatch, caplog):
+def test_allowed_references_are_sent_and_an_echoed_token_is_never_shown(
+    staff, recorder, secrets_dir, settings, monkeypatch, caplog
+):
     caplog.set_level(logging.DEBUG)
     (secrets_dir / "team.token").write_text(SECRET + "-file\n")
     monkeypatch.setenv("KB_TEAM_TOKEN", SECRET + "-env")
     monkeypatch.setenv("PRIMARY_AUTH", SECRET + "-allowed")
     settings.KB_TOKEN_ENV_ALLOW = ["PRIMARY_AUTH"]
-    for ref, token in ((f"file:{secrets_dir / 'team.token'}", SECRET + "-file"),
-                       ("env:KB_TEAM_TOKEN", SECRET + "-env"), ("env:PRIMARY_AUTH", SECRET + "-allowed")):
+    for ref, token in (
+        (f"file:{secrets_dir / 'team.token'}", SECRET + "-file"),
+        ("env:KB_TEAM_TOKEN", SECRET + "-env"),
+        ("env:PRIMARY_AUTH", SECRET + "-allowed"),
+    ):
         recorder.requests.clear()
         response = add_synced(staff, recorder.url, ref)
         assert recorder.requests and recorder.requests[0][2]["Authorization"] == f"Bearer {token}"
@@ -132,8 +136,14 @@ def sync_once(client):
 def test_the_sync_worker_never_records_or_logs_an_echoed_token(recorder, monkeypatch, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("KB_TEAM_TOKEN", SECRET)
-    client = ClientDatabase.objects.create(slug="team", name="Team", mode="synced", path=str(tmp_path / "r.db"),
-                                           remote_url=recorder.url, token_ref="env:KB_TEAM_TOKEN")
+    client = ClientDatabase.objects.create(
+        slug="team",
+        name="Team",
+        mode="synced",
+        path=str(tmp_path / "r.db"),
+        remote_url=recorder.url,
+        token_ref="env:KB_TEAM_TOKEN",
+    )
     run = sync_once(client)
     assert recorder.requests and run.error
     state = SyncState.objects.get(client=client)
@@ -143,19 +153,42 @@ def test_the_sync_worker_never_records_or_logs_an_echoed_token(recorder, monkeyp
 
 def test_the_sync_worker_refuses_a_stored_reference_outside_the_rules(recorder, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
-    client = ClientDatabase.objects.create(slug="team", name="Team", mode="synced", path=str(tmp_path / "r.db"),
-                                           remote_url=recorder.url, token_ref="file:/etc/passwd")
+    client = ClientDatabase.objects.create(
+        slug="team",
+        name="Team",
+        mode="synced",
+        path=str(tmp_path / "r.db"),
+        remote_url=recorder.url,
+        token_ref="file:/etc/passwd",
+    )
     run = sync_once(client)
     assert "secrets directory" in run.error and "root:" not in run.error + caplog.text
     assert recorder.requests == []
 
 
 def test_editing_a_database_whose_stored_reference_breaks_the_rules_is_refused(staff, recorder, tmp_path):
-    client = ClientDatabase.objects.create(slug="team", name="Team", mode="synced", path=str(tmp_path / "r.db"),
-                                           remote_url=recorder.url, token_ref="file:/etc/passwd")
-    response = staff.post(f"/admin/memories/clientdatabase/{client.pk}/change/", {
-        "slug": "team", "name": "Team renamed", "mode": "synced", "source": "existing", "path": client.path,
-        "remote_url": recorder.url, "token_ref": client.token_ref, "sync_interval": "1", **NO_MEMBERS})
+    client = ClientDatabase.objects.create(
+        slug="team",
+        name="Team",
+        mode="synced",
+        path=str(tmp_path / "r.db"),
+        remote_url=recorder.url,
+        token_ref="file:/etc/passwd",
+    )
+    response = staff.post(
+        f"/admin/memories/clientdatabase/{client.pk}/change/",
+        {
+            "slug": "team",
+            "name": "Team renamed",
+            "mode": "synced",
+            "source": "existing",
+            "path": client.path,
+            "remote_url": recorder.url,
+            "token_ref": client.token_ref,
+            "sync_interval": "1",
+            **NO_MEMBERS,
+        },
+    )
     assert response.status_code == 200 and "secrets directory" in response.content.decode()
     assert ClientDatabase.objects.get(pk=client.pk).name == "Team" and recorder.requests == []
 
@@ -178,14 +211,23 @@ def test_bootstrap_keeps_to_the_same_rules(recorder, memory_file, settings, monk
 
 # Defect 8: archiving `default` ------------------------------------------------------------------
 
+
 def test_archiving_default_answers_404_everywhere_until_restored(staff, memory_file, settings):
     settings.KB_MEMORY_DB = str(memory_file)
     default = registry.ensure_default_client()
     memory_id = staff.get("/c/default/memories/?format=json").json()["items"][0]["id"]
-    urls = ["/c/default/memories/", "/c/default/memories/?format=json", f"/c/default/memories/{memory_id}/",
-            "/c/default/search/?q=error", "/c/default/tags/", "/c/default/memories/?unresolved=1",
-            f"/c/default/graph/?memory={memory_id}&depth=1", f"/c/default/graph/?memory={memory_id}&format=json",
-            "/c/default/export/?format=json", "/c/default/graph/embeds/"]
+    urls = [
+        "/c/default/memories/",
+        "/c/default/memories/?format=json",
+        f"/c/default/memories/{memory_id}/",
+        "/c/default/search/?q=error",
+        "/c/default/tags/",
+        "/c/default/memories/?unresolved=1",
+        f"/c/default/graph/?memory={memory_id}&depth=1",
+        f"/c/default/graph/?memory={memory_id}&format=json",
+        "/c/default/export/?format=json",
+        "/c/default/graph/embeds/",
+    ]
     embed = EmbedToken.objects.create(client=default, view=f"memory={memory_id}&depth=1", title="Embedded")
     assert [staff.get(url).status_code for url in urls] == [200] * len(urls)
     staff.post(CHANGELIST, {"action": "archive", "_selected_action": [default.pk]})
@@ -200,6 +242,7 @@ def test_archiving_default_answers_404_everywhere_until_restored(staff, memory_f
 
 
 # Defect 9: client database paths ----------------------------------------------------------------
+
 
 def add_local(staff, path, slug="initech"):
     return staff.post(ADD, {"slug": slug, "name": slug, "path": str(path), **NO_MEMBERS})
@@ -228,12 +271,24 @@ def test_a_read_model_or_replica_file_is_refused(staff, client_db, settings, tmp
     assert_refused(add_local(staff, client_db.readmodel_path), "already a file of the client database acme")
     assert_refused(add_local(staff, settings.DATA_DIR / "index" / "initech.sqlite3"), "read model")
     replica = tmp_path / "replica.db"
-    ClientDatabase.objects.create(slug="team", name="Team", mode="synced", path=str(replica),
-                                  remote_url=recorder.url)
+    ClientDatabase.objects.create(
+        slug="team", name="Team", mode="synced", path=str(replica), remote_url=recorder.url
+    )
     assert_refused(add_local(staff, replica), "already a file of the client database team")
-    response = staff.post(ADD, {"slug": "globex", "name": "globex", "mode": "synced", "source": "new",
-                                "path": client_db.path, "remote_url": recorder.url, "token_ref": "",
-                                "sync_interval": "1", **NO_MEMBERS})
+    response = staff.post(
+        ADD,
+        {
+            "slug": "globex",
+            "name": "globex",
+            "mode": "synced",
+            "source": "new",
+            "path": client_db.path,
+            "remote_url": recorder.url,
+            "token_ref": "",
+            "sync_interval": "1",
+            **NO_MEMBERS,
+        },
+    )
     assert_refused(response, "already a file of the client database acme", slug="globex")
     assert recorder.requests == []
 
@@ -274,9 +329,13 @@ def test_a_new_path_becomes_a_memorygraph_file_and_an_edit_keeps_its_own(staff, 
     assert add_local(staff, path).status_code == 302
     client = ClientDatabase.objects.get(slug="initech")
     assert client.path == str(path.resolve())
-    tables = {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {
+        r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
     assert {"nodes", "relationships"} <= tables
-    response = staff.post(f"/admin/memories/clientdatabase/{client.pk}/change/",
-                          {"slug": "initech", "name": "Initech Corp", "path": str(path), **NO_MEMBERS})
+    response = staff.post(
+        f"/admin/memories/clientdatabase/{client.pk}/change/",
+        {"slug": "initech", "name": "Initech Corp", "path": str(path), **NO_MEMBERS},
+    )
     assert response.status_code == 302
     assert ClientDatabase.objects.get(slug="initech").name == "Initech Corp"

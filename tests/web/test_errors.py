@@ -7,13 +7,13 @@ import pytest
 from django.utils.html import escape
 
 from memories import http, services
-from memories.interchange.imports import runs
 from memories.agents.cloud_api.serializers import PayloadError
 from memories.agents.errors import AgentError, BodyTooLarge, KeyError401, KeyError403, RateLimited
 from memories.agents.keys import KeyProblem
 from memories.errors import FieldErrors, KBError
 from memories.format import FormatError
 from memories.interchange.bulk import WriterStopped
+from memories.interchange.imports import runs
 from memories.interchange.imports.refusals import ImportRefused, RowRefused
 from memories.interchange.uploads import UploadsFull
 from memories.models import ImportJob
@@ -38,7 +38,10 @@ FAMILIES = [
     (services.NotFound("No memory with id m-1."), 404),
     (services.Conflict("The memory was changed meanwhile."), 409),
     (FormatError({"title": "Title is required.", "tags": "At most 50 tags."}), 400),
-    (UploadsFull("The uploads waiting take 10.0 MB.", errors={"file": "no room for more waiting uploads"}), 413),
+    (
+        UploadsFull("The uploads waiting take 10.0 MB.", errors={"file": "no room for more waiting uploads"}),
+        413,
+    ),
     (JobError("Rebuild failed: the file is gone."), 400),
     (JobConflict("Only a failed or cancelled job can be retried."), 409),
     (JobCancelled("no file was kept."), 409),
@@ -66,10 +69,13 @@ def test_every_family_has_a_case_here():
 @pytest.fixture
 def raising(client_db, monkeypatch):
     """Make the client pages of `acme` raise ``error``."""
+
     def arm(error):
         def fail(database):
             raise error
+
         monkeypatch.setattr(http, "handle_for", fail)
+
     return arm
 
 
@@ -123,6 +129,9 @@ def test_a_format_error_while_an_import_runs_is_bad_input(web, handle, monkeypat
     monkeypatch.setattr(runs, "import_run", refuse)
     response = web.post(f"/c/acme/import/{job.pk}/run/", headers={"Accept": "application/json"})
     assert response.status_code == 400
-    assert response.json() == {"error": "title: Title is required.", "errors": {"title": "Title is required."}}
+    assert response.json() == {
+        "error": "title: Title is required.",
+        "errors": {"title": "Title is required."},
+    }
     page = web.post(f"/c/acme/import/{job.pk}/run/")
     assert page.status_code == 400 and "title: Title is required." in page.content.decode()

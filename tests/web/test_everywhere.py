@@ -7,10 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 
-from memories import services
-from memories import tagging
+from memories import services, tagging
 from memories.models import ClientDatabase, Membership
-
 from tests.support.clients import register_client
 
 pytestmark = pytest.mark.django_db

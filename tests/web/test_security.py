@@ -32,7 +32,9 @@ def test_every_kind_of_page_gets_a_strict_policy(client, web, client_db, handle,
         policy = directives(response)
         assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'", url
         assert policy["object-src"] == "'none'" and policy["base-uri"] == "'none'", url
-        assert response["X-Content-Type-Options"] == "nosniff" and response["Referrer-Policy"] == "same-origin", url
+        assert (
+            response["X-Content-Type-Options"] == "nosniff" and response["Referrer-Policy"] == "same-origin"
+        ), url
         if url.startswith("/embed/"):
             assert policy["frame-ancestors"] == "'self' https://wiki.example.com"
         else:
@@ -58,15 +60,28 @@ def test_secure_mode_adds_hsts_and_secure_cookies():
     import subprocess
     import sys
 
-    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'kbsite.settings'; django.setup(); "
-            "from django.conf import settings as s; "
-            "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.DEBUG)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**__import__("os").environ, "KB_SECURE": "1"}, check=True).stdout.split()
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'kbsite.settings'; django.setup(); "
+        "from django.conf import settings as s; "
+        "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.DEBUG)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "KB_SECURE": "1"},
+        check=True,
+    ).stdout.split()
     assert out == ["31536000", "True", "True", "False"]
-    missing = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env={**{k: v for k, v in __import__("os").environ.items() if k != "KB_SECRET_KEY"},
-                                  "KB_PRODUCTION": "1"})
+    missing = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={
+            **{k: v for k, v in __import__("os").environ.items() if k != "KB_SECRET_KEY"},
+            "KB_PRODUCTION": "1",
+        },
+    )
     assert missing.returncode != 0 and "KB_SECRET_KEY must be set" in missing.stderr
 
 
@@ -78,24 +93,30 @@ def test_login_is_throttled_after_repeated_failures(client, user):
     assert blocked.status_code == 429 and b"Too many failed logins" in blocked.content
     assert "_auth_user_id" not in client.session
     other = get_user_model().objects.create_user("bob", password="pw-bob-12345")
-    assert other and client.post("/accounts/login/", {"username": "bob", "password": "pw-bob-12345"}).status_code == 302
+    assert (
+        other
+        and client.post("/accounts/login/", {"username": "bob", "password": "pw-bob-12345"}).status_code
+        == 302
+    )
 
 
 def test_a_good_login_resets_the_count(client, user):
     for _ in range(4):
         client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
-    assert client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"}).status_code == 302
+    assert (
+        client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"}).status_code == 302
+    )
     client.logout()
     for _ in range(4):
         assert client.post("/accounts/login/", {"username": "alice", "password": "wrong"}).status_code == 200
 
 
 def test_every_write_is_in_the_memorys_history_with_before_and_after(web, handle, user):
-    from memories import services
-    from memories import tagging
+    from memories import services, tagging
 
-    memory_id = services.memory_create(handle=handle, actor=user, fields={
-        "type": "fix", "title": "Before title", "content": "body"})
+    memory_id = services.memory_create(
+        handle=handle, actor=user, fields={"type": "fix", "title": "Before title", "content": "body"}
+    )
     services.memory_update(handle=handle, actor=user, memory_id=memory_id, fields={"title": "After title"})
     tagging.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="audited")
     page = web.get(f"/c/acme/memories/{memory_id}/").content.decode()
@@ -113,13 +134,19 @@ def test_admin_pages_work_under_the_policy(browser, live_server, client_db):
     staff = Client()
     staff.force_login(admin)
     context = browser.new_context(base_url=live_server.url)
-    context.add_cookies([{"name": "sessionid", "value": staff.cookies["sessionid"].value, "url": live_server.url}])
+    context.add_cookies(
+        [{"name": "sessionid", "value": staff.cookies["sessionid"].value, "url": live_server.url}]
+    )
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        for url in ("/admin/", "/admin/memories/clientdatabase/", "/admin/memories/clientdatabase/add/",
-                    f"/admin/memories/clientdatabase/{client_db.pk}/change/"):
+        for url in (
+            "/admin/",
+            "/admin/memories/clientdatabase/",
+            "/admin/memories/clientdatabase/add/",
+            f"/admin/memories/clientdatabase/{client_db.pk}/change/",
+        ):
             page.goto(url)
             page.wait_for_load_state("networkidle")
         page.goto("/admin/memories/clientdatabase/add/")
@@ -133,8 +160,10 @@ def test_admin_pages_work_under_the_policy(browser, live_server, client_db):
 def test_admin_login_is_throttled_like_the_site_login(client, user):
     """Ten wrong passwords at /admin/login/, then the right one: refused, as at /accounts/login/."""
     get_user_model().objects.create_superuser("root", "", "pw-root-123")
-    statuses = [client.post("/admin/login/", {"username": "root", "password": "wrong", "next": "/admin/"}).status_code
-                for _ in range(10)]
+    statuses = [
+        client.post("/admin/login/", {"username": "root", "password": "wrong", "next": "/admin/"}).status_code
+        for _ in range(10)
+    ]
     assert statuses == [200] * 5 + [429] * 5
     blocked = client.post("/admin/login/", {"username": "root", "password": "pw-root-123", "next": "/admin/"})
     assert blocked.status_code == 429 and b"Too many failed logins" in blocked.content
@@ -152,10 +181,15 @@ def test_failures_at_both_login_urls_count_together(client, user):
 
 def test_twenty_failures_from_one_address_lock_it_for_every_username(client, user):
     for n in range(20):
-        assert client.post("/accounts/login/", {"username": f"guess{n}", "password": "wrong"}).status_code == 200
-    assert client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"}).status_code == 429
-    elsewhere = client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"},
-                            REMOTE_ADDR="192.0.2.7")
+        assert (
+            client.post("/accounts/login/", {"username": f"guess{n}", "password": "wrong"}).status_code == 200
+        )
+    assert (
+        client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"}).status_code == 429
+    )
+    elsewhere = client.post(
+        "/accounts/login/", {"username": "alice", "password": "pw-alice-123"}, REMOTE_ADDR="192.0.2.7"
+    )
     assert elsewhere.status_code == 302
 
 
@@ -164,10 +198,15 @@ def test_a_good_login_of_another_account_does_not_clear_the_count(client, user):
     get_user_model().objects.create_user("mallory", password="pw-mallory-1")
     for _ in range(4):
         client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
-    assert client.post("/accounts/login/", {"username": "mallory", "password": "pw-mallory-1"}).status_code == 302
+    assert (
+        client.post("/accounts/login/", {"username": "mallory", "password": "pw-mallory-1"}).status_code
+        == 302
+    )
     client.logout()
     assert client.post("/accounts/login/", {"username": "alice", "password": "wrong"}).status_code == 200
-    assert client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"}).status_code == 429
+    assert (
+        client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"}).status_code == 429
+    )
 
 
 class CountingHasher(PBKDF2PasswordHasher):
@@ -196,20 +235,40 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled(client, user,
     settings.KB_TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/8")]
     proxy = {"REMOTE_ADDR": "10.1.2.3"}
     for n in range(20):
-        client.post("/accounts/login/", {"username": f"guess{n}", "password": "wrong"},
-                    HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.5", **proxy)
-    locked = client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"},
-                         HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy)
+        client.post(
+            "/accounts/login/",
+            {"username": f"guess{n}", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.5",
+            **proxy,
+        )
+    locked = client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": "pw-alice-123"},
+        HTTP_X_FORWARDED_FOR="203.0.113.5",
+        **proxy,
+    )
     assert locked.status_code == 429
-    other = client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"},
-                        HTTP_X_FORWARDED_FOR="203.0.113.5, 203.0.113.9", **proxy)
+    other = client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": "pw-alice-123"},
+        HTTP_X_FORWARDED_FOR="203.0.113.5, 203.0.113.9",
+        **proxy,
+    )
     assert other.status_code == 302
     client.logout()
     for n in range(20):  # a client that is not a proxy cannot dodge the limit with a made-up header
-        client.post("/accounts/login/", {"username": f"spoof{n}", "password": "wrong"},
-                    HTTP_X_FORWARDED_FOR=f"192.0.2.{n}", REMOTE_ADDR="192.0.2.200")
-    assert client.post("/accounts/login/", {"username": "alice", "password": "pw-alice-123"},
-                       REMOTE_ADDR="192.0.2.200").status_code == 429
+        client.post(
+            "/accounts/login/",
+            {"username": f"spoof{n}", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+            REMOTE_ADDR="192.0.2.200",
+        )
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "alice", "password": "pw-alice-123"}, REMOTE_ADDR="192.0.2.200"
+        ).status_code
+        == 429
+    )
 
 
 @pytest.mark.browser
@@ -250,7 +309,7 @@ def test_admin_login_and_its_lockout_work_under_the_policy(browser, live_server,
     assert not errors
 
 
-OLD_CONSTANT_KEY = "insecure-local-only-key-set-KB_SECRET_KEY-in-production"  # what a default install signed with
+OLD_CONSTANT_KEY = "insecure-local-only-key-set-KB_SECRET_KEY-in-production"
 
 
 def load_settings(data_dir, **env):
@@ -259,12 +318,19 @@ def load_settings(data_dir, **env):
     import subprocess
     import sys
 
-    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'kbsite.settings'; django.setup(); "
-            "from django.conf import settings as s; print(s.SECRET_KEY)")
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'kbsite.settings'; django.setup(); "
+        "from django.conf import settings as s; print(s.SECRET_KEY)"
+    )
     base = {k: v for k, v in os.environ.items() if k not in ("KB_SECRET_KEY", "KB_PRODUCTION", "KB_DEBUG")}
-    return subprocess.Popen([sys.executable, "-c", code], env={**base, "KB_DATA_DIR": str(data_dir), **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: os.umask(0o022))
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env={**base, "KB_DATA_DIR": str(data_dir), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.umask(0o022),
+    )
 
 
 def test_without_a_key_every_process_shares_one_random_key_kept_in_the_data_dir(tmp_path):
@@ -345,8 +411,15 @@ def test_a_fresh_site_keeps_every_data_file_to_its_own_user(tmp_path, memory_fil
     env.update(KB_DATA_DIR=str(data), DJANGO_SETTINGS_MODULE="kbsite.settings")
 
     def run(*args):
-        done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=300, preexec_fn=lambda: os.umask(0o022))
+        done = subprocess.run(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            preexec_fn=lambda: os.umask(0o022),
+        )
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
         return done.stdout
 
@@ -355,11 +428,24 @@ def test_a_fresh_site_keeps_every_data_file_to_its_own_user(tmp_path, memory_fil
     during = json.loads(run("-c", VISIT).strip().splitlines()[-1])
     run("manage.py", "memorygraph_bridge", "--client", "default", "--file", str(memory_file), "-v0")
     found = {Path(p).relative_to(data).as_posix(): stat.S_IMODE(mode) for p, mode in during.items()}
-    found.update({p.relative_to(data).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in [data, *data.rglob("*")]})
+    found.update(
+        {p.relative_to(data).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in [data, *data.rglob("*")]}
+    )
     dirs = {p.relative_to(data).as_posix() for p in [data, *data.rglob("*")] if p.is_dir()}
-    for expected in ("kbsite.sqlite3", "secret-key.txt", "admin-password.txt", "demo-memory.db",
-                     "index/default.sqlite3", "clients/second.db", "index/second.sqlite3", "uploads", "bridge"):
+    for expected in (
+        "kbsite.sqlite3",
+        "secret-key.txt",
+        "admin-password.txt",
+        "demo-memory.db",
+        "index/default.sqlite3",
+        "clients/second.db",
+        "index/second.sqlite3",
+        "uploads",
+        "bridge",
+    ):
         assert expected in found, sorted(found)
-    assert {"kbsite.sqlite3-wal", "kbsite.sqlite3-shm", "index/second.sqlite3-wal"} <= set(found), sorted(found)
+    assert {"kbsite.sqlite3-wal", "kbsite.sqlite3-shm", "index/second.sqlite3-wal"} <= set(found), sorted(
+        found
+    )
     wrong = {name: oct(mode) for name, mode in found.items() if mode != (0o700 if name in dirs else 0o600)}
     assert not wrong, wrong

@@ -4,8 +4,7 @@ import sqlite3
 
 import pytest
 
-from memories import selectors, services
-from memories import tagging
+from memories import selectors, services, tagging
 from memories.format import FormatError
 from memories.models import AuditEntry, TagBatch
 from memories.search.engine import memory_search
@@ -19,14 +18,23 @@ SERVER_KEYS = {"id", "type", "title", "content", "tags", "importance", "confiden
 
 def canonical(path, memory_id):
     conn = sqlite3.connect(path)
-    row = conn.execute("SELECT label, properties, created_at, updated_at FROM nodes WHERE id = ?", (memory_id,)).fetchone()
+    row = conn.execute(
+        "SELECT label, properties, created_at, updated_at FROM nodes WHERE id = ?", (memory_id,)
+    ).fetchone()
     conn.close()
     return row
 
 
 def create(handle, user, **fields):
-    base = {"type": "problem", "title": "Celery worker leaks memory", "content": "RSS grows by **20 MB**/hour.",
-            "summary": "", "tags": ["Celery", "performance"], "importance": 0.7, "confidence": 0.8}
+    base = {
+        "type": "problem",
+        "title": "Celery worker leaks memory",
+        "content": "RSS grows by **20 MB**/hour.",
+        "summary": "",
+        "tags": ["Celery", "performance"],
+        "importance": 0.7,
+        "confidence": 0.8,
+    }
     return services.memory_create(handle=handle, actor=user, fields={**base, **fields})
 
 
@@ -45,16 +53,19 @@ def test_create_writes_server_keys_and_shows_at_once(handle, user):
     assert AuditEntry.objects.get(object_id=memory_id).action == "memory.create"
 
 
-@pytest.mark.parametrize("fields, field", [
-    ({"title": "x" * 201}, "title"),
-    ({"title": "   "}, "title"),
-    ({"summary": "s" * 501}, "summary"),
-    ({"content": "c" * 50_001}, "content"),
-    ({"type": "bogus"}, "type"),
-    ({"importance": 1.5}, "importance"),
-    ({"tags": [f"t{i}" for i in range(51)]}, "tags"),
-    ({"tags": ["x" * 101]}, "tags"),
-])
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"title": "x" * 201}, "title"),
+        ({"title": "   "}, "title"),
+        ({"summary": "s" * 501}, "summary"),
+        ({"content": "c" * 50_001}, "content"),
+        ({"type": "bogus"}, "type"),
+        ({"importance": 1.5}, "importance"),
+        ({"tags": [f"t{i}" for i in range(51)]}, "tags"),
+        ({"tags": ["x" * 101]}, "tags"),
+    ],
+)
 def test_invalid_memory_is_refused_and_nothing_written(handle, user, fields, field):
     before = selectors.graph_counts(rm=handle.readmodel)["memories"]
     with pytest.raises(FormatError) as info:
@@ -78,12 +89,18 @@ def test_update_keeps_keys_it_does_not_edit_and_detects_conflicts(handle, user):
     conn.execute("UPDATE nodes SET properties = ? WHERE id = ?", (json.dumps(props), memory_id))
     conn.commit()
     stale = props["updated_at"]
-    after = services.memory_update(handle=handle, actor=user, memory_id=memory_id, fields={"title": "Renamed"},
-                                   expected_updated_at=stale)
+    after = services.memory_update(
+        handle=handle, actor=user, memory_id=memory_id, fields={"title": "Renamed"}, expected_updated_at=stale
+    )
     assert after["usage_count"] == 7 and after["title"] == "Renamed"
     with pytest.raises(services.Conflict):
-        services.memory_update(handle=handle, actor=user, memory_id=memory_id, fields={"title": "Again"},
-                               expected_updated_at=stale)
+        services.memory_update(
+            handle=handle,
+            actor=user,
+            memory_id=memory_id,
+            fields={"title": "Again"},
+            expected_updated_at=stale,
+        )
     assert json.loads(canonical(handle.client.path, memory_id)[1])["title"] == "Renamed"
 
 
@@ -92,7 +109,12 @@ def test_delete_removes_memory_and_its_edges(handle, user):
     services.relationship_create(handle=handle, actor=user, from_id=b, to_id=a, rel_type="SOLVES")
     services.memory_delete(handle=handle, actor=user, memory_id=a)
     conn = sqlite3.connect(handle.client.path)
-    assert conn.execute("SELECT count(*) FROM relationships WHERE from_id = ? OR to_id = ?", (a, a)).fetchone()[0] == 0
+    assert (
+        conn.execute("SELECT count(*) FROM relationships WHERE from_id = ? OR to_id = ?", (a, a)).fetchone()[
+            0
+        ]
+        == 0
+    )
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=a) is None
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=b)["outgoing"] == {}
     with pytest.raises(services.NotFound):
@@ -101,17 +123,32 @@ def test_delete_removes_memory_and_its_edges(handle, user):
 
 def test_relationship_rules(handle, user):
     a, b, c = (create(handle, user, title=t) for t in ("A", "B", "C"))
-    rel_id = services.relationship_create(handle=handle, actor=user, from_id=a, to_id=b, rel_type="DEPENDS_ON",
-                                          strength=0.9, context="needs it")
-    props = json.loads(sqlite3.connect(handle.client.path).execute(
-        "SELECT properties FROM relationships WHERE id = ?", (rel_id,)).fetchone()[0])
-    assert {"strength", "confidence", "context", "evidence_count", "created_at", "last_validated",
-            "valid_from", "valid_until", "recorded_at", "invalidated_by", "id"} <= props.keys()
+    rel_id = services.relationship_create(
+        handle=handle, actor=user, from_id=a, to_id=b, rel_type="DEPENDS_ON", strength=0.9, context="needs it"
+    )
+    props = json.loads(
+        sqlite3.connect(handle.client.path)
+        .execute("SELECT properties FROM relationships WHERE id = ?", (rel_id,))
+        .fetchone()[0]
+    )
+    assert {
+        "strength",
+        "confidence",
+        "context",
+        "evidence_count",
+        "created_at",
+        "last_validated",
+        "valid_from",
+        "valid_until",
+        "recorded_at",
+        "invalidated_by",
+        "id",
+    } <= props.keys()
     services.relationship_create(handle=handle, actor=user, from_id=b, to_id=c, rel_type="DEPENDS_ON")
     for kwargs, field in (
         ({"from_id": a, "to_id": a, "rel_type": "SOLVES"}, "to_id"),
-        ({"from_id": a, "to_id": b, "rel_type": "DEPENDS_ON"}, "rel_type"),   # duplicate
-        ({"from_id": c, "to_id": a, "rel_type": "DEPENDS_ON"}, "rel_type"),   # closes a cycle
+        ({"from_id": a, "to_id": b, "rel_type": "DEPENDS_ON"}, "rel_type"),  # duplicate
+        ({"from_id": c, "to_id": a, "rel_type": "DEPENDS_ON"}, "rel_type"),  # closes a cycle
         ({"from_id": a, "to_id": b, "rel_type": "LIKES"}, "rel_type"),
         ({"from_id": a, "to_id": "missing", "rel_type": "SOLVES"}, "to_id"),
         ({"from_id": a, "to_id": b, "rel_type": "SOLVES", "strength": 2}, "strength"),
@@ -140,7 +177,9 @@ def test_tags_add_remove_rename_merge_and_bulk_undo(handle, user):
     assert sorted(changed) == sorted([a, b])
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=b)["tags"] == ["beta"]
     assert "alpha" not in {t["tag"] for t in selectors.tag_index(rm=handle.readmodel)["tags"]}
-    batch, _ = tagging.bulk_tag(handle=handle, actor=user, tag="Reviewed", memory_ids=[a, b], selection="tag=beta")
+    batch, _ = tagging.bulk_tag(
+        handle=handle, actor=user, tag="Reviewed", memory_ids=[a, b], selection="tag=beta"
+    )
     assert sorted(batch.memory_ids) == sorted([a, b])
     assert selectors.memory_detail(rm=handle.readmodel, memory_id=a)["tags"] == ["beta", "reviewed"]
     tagging.bulk_tag_undo(handle=handle, actor=user, batch=batch)
@@ -174,7 +213,12 @@ def test_update_with_an_empty_or_wrong_version_is_a_conflict_not_an_unchecked_wr
     # Only None (a change computed from the row inside the transaction) skips the check.
     memory_id = create(handle, user)
     with pytest.raises(services.Conflict):
-        services.memory_update(handle=handle, actor=user, memory_id=memory_id, fields={"title": "Blind"},
-                               expected_updated_at=expected)
+        services.memory_update(
+            handle=handle,
+            actor=user,
+            memory_id=memory_id,
+            fields={"title": "Blind"},
+            expected_updated_at=expected,
+        )
     assert json.loads(canonical(handle.client.path, memory_id)[1])["title"] == "Celery worker leaks memory"
     assert not AuditEntry.objects.filter(object_id=memory_id, action="memory.update").exists()

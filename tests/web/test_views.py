@@ -15,7 +15,9 @@ RESTORE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
 
 @pytest.fixture
 def a_memory(handle):
-    row = handle.readmodel.conn.execute("SELECT id, title FROM memory WHERE type = 'problem' LIMIT 1").fetchone()
+    row = handle.readmodel.conn.execute(
+        "SELECT id, title FROM memory WHERE type = 'problem' LIMIT 1"
+    ).fetchone()
     return row["id"], row["title"]
 
 
@@ -52,8 +54,9 @@ def test_browse_json_twin_and_facets(web, client_db):
     assert importances == sorted(importances, reverse=True)
 
 
-@pytest.mark.parametrize("query", ["type=bogus", "band=huge", "month=2024-1", "after=garbage", "sort=random",
-                                   "page=0"])
+@pytest.mark.parametrize(
+    "query", ["type=bogus", "band=huge", "month=2024-1", "after=garbage", "sort=random", "page=0"]
+)
 def test_bad_filters_get_400_with_message(web, client_db, query):
     response = web.get(f"/c/acme/memories/?{query}")
     assert response.status_code == 400
@@ -89,17 +92,30 @@ def test_memory_page_and_json(web, client_db, a_memory):
 
 
 def test_markdown_is_sanitised(web, handle, user):
-    memory_id = services.memory_create(handle=handle, actor=user, fields={
-        "type": "general", "title": "<img src=x onerror=alert(1)>", "tags": [],
-        "content": "<script>alert(1)</script>\n\n[x](javascript:alert(1)) **bold**"})
+    memory_id = services.memory_create(
+        handle=handle,
+        actor=user,
+        fields={
+            "type": "general",
+            "title": "<img src=x onerror=alert(1)>",
+            "tags": [],
+            "content": "<script>alert(1)</script>\n\n[x](javascript:alert(1)) **bold**",
+        },
+    )
     body = web.get(f"/c/acme/memories/{memory_id}/").content.decode()
     assert "<script>alert" not in body and 'href="javascript:' not in body and "<img src=x" not in body
     assert "<strong>bold</strong>" in body
 
 
 def test_create_edit_and_validation_messages(web, client_db):
-    form = {"type": "fix", "title": "Pin urllib3 below 2", "content": "x", "tags": "Deps, python",
-            "importance": "0.6", "confidence": "0.9"}
+    form = {
+        "type": "fix",
+        "title": "Pin urllib3 below 2",
+        "content": "x",
+        "tags": "Deps, python",
+        "importance": "0.6",
+        "confidence": "0.9",
+    }
     response = web.post("/c/acme/memories/new/", form)
     assert response.status_code == 302
     memory_id = response["Location"].rstrip("/").rsplit("/", 1)[-1]
@@ -111,7 +127,12 @@ def test_create_edit_and_validation_messages(web, client_db):
     edit = web.get(f"/c/acme/memories/{memory_id}/edit/")
     assert b"Pin urllib3 below 2" in edit.content
     stamp = edit.context["form"].initial["updated_at"]
-    assert web.post(f"/c/acme/memories/{memory_id}/edit/", {**form, "title": "Pinned", "updated_at": stamp}).status_code == 302
+    assert (
+        web.post(
+            f"/c/acme/memories/{memory_id}/edit/", {**form, "title": "Pinned", "updated_at": stamp}
+        ).status_code
+        == 302
+    )
     stale = web.post(f"/c/acme/memories/{memory_id}/edit/", {**form, "title": "Lost?", "updated_at": stamp})
     assert stale.status_code == 409 and b"changed by someone else" in stale.content
 
@@ -120,7 +141,9 @@ def test_tagging_inline_fragment(web, client_db, a_memory):
     memory_id, _ = a_memory
     url = f"/c/acme/memories/{memory_id}/tags/"
     fragment = web.post(url, {"tag": "Triage", "action": "add"}, **HX)
-    assert fragment.status_code == 200 and b'id="tags"' in fragment.content and b"<html" not in fragment.content
+    assert (
+        fragment.status_code == 200 and b'id="tags"' in fragment.content and b"<html" not in fragment.content
+    )
     assert b"#triage" in fragment.content
     assert web.post(url, {"tag": "triage", "action": "remove"}).status_code == 302
     assert web.post(url, {"tag": "x" * 101, "action": "add"}, **HX).status_code == 400
@@ -130,16 +153,34 @@ def test_tagging_inline_fragment(web, client_db, a_memory):
 
 def test_relationship_form(web, client_db, a_memory, handle):
     memory_id, _ = a_memory
-    other = handle.readmodel.conn.execute("SELECT id FROM memory WHERE type = 'general' LIMIT 1").fetchone()[0]
+    other = handle.readmodel.conn.execute("SELECT id FROM memory WHERE type = 'general' LIMIT 1").fetchone()[
+        0
+    ]
     url = f"/c/acme/memories/{memory_id}/relationships/new/"
     assert web.get(url).status_code == 200
-    ok = web.post(url, {"direction": "in", "rel_type": "RELATED_TO", "other": f"/c/acme/memories/{other}/",
-                        "strength": "0.5", "confidence": "0.8"})
+    ok = web.post(
+        url,
+        {
+            "direction": "in",
+            "rel_type": "RELATED_TO",
+            "other": f"/c/acme/memories/{other}/",
+            "strength": "0.5",
+            "confidence": "0.8",
+        },
+    )
     assert ok.status_code == 302
     incoming = web.get(f"/c/acme/memories/{memory_id}/?format=json").json()["memory"]["incoming"]
     assert other in [e["other_id"] for e in incoming["RELATED_TO"]]
-    self_loop = web.post(url, {"direction": "out", "rel_type": "SOLVES", "other": memory_id,
-                               "strength": "0.5", "confidence": "0.8"})
+    self_loop = web.post(
+        url,
+        {
+            "direction": "out",
+            "rel_type": "SOLVES",
+            "other": memory_id,
+            "strength": "0.5",
+            "confidence": "0.8",
+        },
+    )
     assert self_loop.status_code == 400 and b"cannot be related to itself" in self_loop.content
 
 
@@ -176,12 +217,19 @@ def test_writes_need_csrf(client, user, client_db, a_memory):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(user)
     memory_id, _ = a_memory
-    assert strict.post(f"/c/acme/memories/{memory_id}/tags/", {"tag": "x", "action": "add"}).status_code == 403
+    assert (
+        strict.post(f"/c/acme/memories/{memory_id}/tags/", {"tag": "x", "action": "add"}).status_code == 403
+    )
 
 
 def test_json_is_valid_json_everywhere(web, client_db, a_memory):
     memory_id, _ = a_memory
-    for url in ("/c/acme/memories/", "/c/acme/search/?q=error", "/c/acme/tags/", f"/c/acme/memories/{memory_id}/"):
+    for url in (
+        "/c/acme/memories/",
+        "/c/acme/search/?q=error",
+        "/c/acme/tags/",
+        f"/c/acme/memories/{memory_id}/",
+    ):
         response = web.get(url + ("&" if "?" in url else "?") + "format=json")
         assert response["Content-Type"] == "application/json"
         json.loads(response.content)
@@ -189,18 +237,29 @@ def test_json_is_valid_json_everywhere(web, client_db, a_memory):
 
 # Untrusted parameters: a 4xx with a message, or a normal answer, never a 500 -------------------------
 
+
 def _cursor(raw):
     import base64
 
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("raw, sort", [
-    ('[18446744073709551616,"x"]', "newest"), ('[18446744073709551616,"x"]', "importance"),
-    ('[-9223372036854775809,"x"]', "importance"), ('[1,"x"]', "title"), ('[1e999,"x"]', "importance"),
-    ('[NaN,"x"]', "importance"), ('["\\ud800","x"]', "newest"), ('["a","\\udfff"]', "title"),
-    ('[true,"x"]', "importance"), ('[1,2]', "newest"), ('{"a":1}', "newest"),
-])
+@pytest.mark.parametrize(
+    "raw, sort",
+    [
+        ('[18446744073709551616,"x"]', "newest"),
+        ('[18446744073709551616,"x"]', "importance"),
+        ('[-9223372036854775809,"x"]', "importance"),
+        ('[1,"x"]', "title"),
+        ('[1e999,"x"]', "importance"),
+        ('[NaN,"x"]', "importance"),
+        ('["\\ud800","x"]', "newest"),
+        ('["a","\\udfff"]', "title"),
+        ('[true,"x"]', "importance"),
+        ("[1,2]", "newest"),
+        ('{"a":1}', "newest"),
+    ],
+)
 def test_a_page_link_that_is_not_ours_gets_400(web, client_db, raw, sort):
     # The cursor is base64 JSON, so anyone can write a number past 64 bits or a lone surrogate
     # into it; SQLite takes neither as a parameter.
@@ -211,12 +270,25 @@ def test_a_page_link_that_is_not_ours_gets_400(web, client_db, raw, sort):
             continue
         assert response.status_code == 400, (raw, response.status_code)
         assert b"page link is not valid" in response.content
-        assert "page link is not valid" in str(web.get(f"{url}{'&' if '?' in url else '?'}format=json"
-                                                       f"&after={_cursor(raw)}").json()["errors"])
+        assert "page link is not valid" in str(
+            web.get(f"{url}{'&' if '?' in url else '?'}format=json&after={_cursor(raw)}").json()["errors"]
+        )
 
 
-@pytest.mark.parametrize("encoded", ["%F4%8F%BF%BF", "%ED%9F%BF", "%EE%80%80", "%EF%BF%BF", "%ED%A0%80", "%FF%FE",
-                                     "%00", "%01%1F%7F", "%C0%80"])
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        "%F4%8F%BF%BF",
+        "%ED%9F%BF",
+        "%EE%80%80",
+        "%EF%BF%BF",
+        "%ED%A0%80",
+        "%FF%FE",
+        "%00",
+        "%01%1F%7F",
+        "%C0%80",
+    ],
+)
 def test_search_box_with_any_code_point_in_front(web, client_db, encoded):
     # Percent-encoded UTF-8 of U+10FFFF, U+D7FF, U+E000, U+FFFF, then a lone surrogate,
     # bytes that are not UTF-8, NUL and other controls, each before a misspelt word.
@@ -231,8 +303,9 @@ def test_search_box_with_any_code_point_in_front(web, client_db, encoded):
     assert web.get(f"/c/acme/tags/bulk/?q={encoded}qwerty&format=json").status_code in (200, 400)
 
 
-@pytest.mark.parametrize("query", ["page=" + "9" * 5000, "page=99999999999999999999999", "page=%C2%B2",
-                                   "page=-1", "page=1e3"])
+@pytest.mark.parametrize(
+    "query", ["page=" + "9" * 5000, "page=99999999999999999999999", "page=%C2%B2", "page=-1", "page=1e3"]
+)
 def test_search_page_numbers_out_of_range_get_400(web, client_db, query):
     response = web.get(f"/c/acme/search/?q=error&{query}")
     assert response.status_code == 400
@@ -243,7 +316,9 @@ def _an_edge(handle):
 
 
 @pytest.mark.parametrize("back", ["a/b", "/", "//evil.example/x", "https://evil.example/", "x" * 1001])
-def test_relationship_delete_refuses_a_return_page_that_is_not_one_of_its_ends_before_deleting(web, handle, back):
+def test_relationship_delete_refuses_a_return_page_that_is_not_one_of_its_ends_before_deleting(
+    web, handle, back
+):
     edge_id, _ = _an_edge(handle)
     response = web.post(f"/c/acme/relationships/{edge_id}/delete/", {"memory": back})
     assert response.status_code == 400 and b"one end of this relationship" in response.content
@@ -262,6 +337,7 @@ def test_relationship_delete_returns_to_the_memory_page_on_this_site(web, handle
 
 # Edits carry the version they were made on ---------------------------------------------------------
 
+
 def _edit_form(web, memory_id):
     initial = web.get(f"/c/acme/memories/{memory_id}/edit/").context["form"].initial
     form = {k: v for k, v in initial.items() if v is not None}
@@ -273,8 +349,10 @@ def _stored(handle, memory_id):
     return handle.store.node(memory_id)
 
 
-@pytest.mark.parametrize("version", [None, "", "   ", "garbage", "2026-13-45T99:00:00+00:00", "x" * 5000,
-                                     "\U0010ffff", "sha256:nothex"])
+@pytest.mark.parametrize(
+    "version",
+    [None, "", "   ", "garbage", "2026-13-45T99:00:00+00:00", "x" * 5000, "\U0010ffff", "sha256:nothex"],
+)
 def test_an_edit_without_a_valid_version_is_a_400_and_writes_nothing(web, handle, a_memory, version):
     memory_id, _ = a_memory
     form = _edit_form(web, memory_id)
@@ -285,8 +363,11 @@ def test_an_edit_without_a_valid_version_is_a_400_and_writes_nothing(web, handle
     audits = AuditEntry.objects.count()
     page = web.post(f"/c/acme/memories/{memory_id}/edit/", {**form, "title": "Overwritten?"})
     assert page.status_code == 400 and b"nothing was saved" in page.content and b"Reload" in page.content
-    answer = web.post(f"/c/acme/memories/{memory_id}/edit/", {**form, "title": "Overwritten?"},
-                      HTTP_ACCEPT="application/json")
+    answer = web.post(
+        f"/c/acme/memories/{memory_id}/edit/",
+        {**form, "title": "Overwritten?"},
+        HTTP_ACCEPT="application/json",
+    )
     assert answer.status_code == 400 and "nothing was saved" in str(answer.json()["errors"]["updated_at"])
     assert _stored(handle, memory_id) == before and AuditEntry.objects.count() == audits
 
@@ -298,7 +379,9 @@ def test_the_edit_page_and_the_json_twin_carry_the_version(web, handle, a_memory
     assert version == _stored(handle, memory_id)["updated_at"]
     assert f'name="updated_at" value="{version}"'.encode() in page.content
     assert web.get(f"/c/acme/memories/{memory_id}/?format=json").json()["memory"]["edit_version"] == version
-    saved = web.post(f"/c/acme/memories/{memory_id}/edit/", {**_edit_form(web, memory_id), "title": "Renamed here"})
+    saved = web.post(
+        f"/c/acme/memories/{memory_id}/edit/", {**_edit_form(web, memory_id), "title": "Renamed here"}
+    )
     assert saved.status_code == 302 and _stored(handle, memory_id)["title"] == "Renamed here"
 
 
@@ -327,14 +410,18 @@ def test_a_memory_written_without_updated_at_can_still_be_edited_safely(web, han
 
 def _text(response):
     import re
+
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
-@pytest.mark.parametrize("question, title", [
-    ("how to fix CORS", "Configure django-cors-headers with an explicit origin allowlist"),
-    ("why is billing slow", "N+1 queries on /api/v1/invoices/"),
-    ("safari logout", "Safari users are logged out every 5 minutes"),
-])
+@pytest.mark.parametrize(
+    "question, title",
+    [
+        ("how to fix CORS", "Configure django-cors-headers with an explicit origin allowlist"),
+        ("why is billing slow", "N+1 queries on /api/v1/invoices/"),
+        ("safari logout", "Safari users are logged out every 5 minutes"),
+    ],
+)
 def test_plain_questions_find_memories_and_say_how(web, client_db, question, title):
     page = web.get("/c/acme/search/", {"q": question})
     text = _text(page)

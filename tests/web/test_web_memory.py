@@ -4,8 +4,8 @@ import json
 import os
 import subprocess
 import sys
-from tests.support.paths import ROOT
 
+from tests.support.paths import ROOT
 
 # A fresh process: the WSGI application and its URLs (as a gunicorn worker loads them), then the
 # views of a browsing session, then the MCP endpoint; prints the heavy modules loaded after each.

@@ -96,13 +96,23 @@ def test_nothing_runs_in_a_browser_on_any_surface(browser, live_server, web, hos
     staff.force_login(admin)
     embed = EmbedToken.objects.create(client=client_db, view=f"memory={hostile[0]}&depth=2",
                                       title=PAYLOADS[1])
-    urls = ["/c/acme/memories/", "/c/acme/search/?q=window", "/c/acme/tags/",
-            f"/c/acme/graph/?memory={hostile[0]}&depth=2", f"/embed/{embed.token}/", "/c/acme/graph/embeds/",
-            "/sync/", "/admin/memories/clientdatabase/", "/admin/memories/auditentry/",
-            f"/admin/memories/clientdatabase/{client_db.pk}/change/"] + [f"/c/acme/memories/{i}/" for i in hostile]
+    urls = [
+        "/c/acme/memories/",
+        "/c/acme/search/?q=window",
+        "/c/acme/tags/",
+        f"/c/acme/graph/?memory={hostile[0]}&depth=2",
+        f"/embed/{embed.token}/",
+        "/c/acme/graph/embeds/",
+        "/sync/",
+        "/admin/memories/clientdatabase/",
+        "/admin/memories/auditentry/",
+        f"/admin/memories/clientdatabase/{client_db.pk}/change/",
+    ] + [f"/c/acme/memories/{i}/" for i in hostile]
     context = browser.new_context(base_url=live_server.url, bypass_csp=True)
     context.set_default_timeout(10_000)
-    context.add_cookies([{"name": "sessionid", "value": staff.cookies["sessionid"].value, "url": live_server.url}])
+    context.add_cookies(
+        [{"name": "sessionid", "value": staff.cookies["sessionid"].value, "url": live_server.url}]
+    )
     page = context.new_page()
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

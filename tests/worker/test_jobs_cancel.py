@@ -6,12 +6,12 @@ import pytest
 from django.utils import timezone
 
 from memories import tagging
-from memories.interchange.imports import runs
-from memories.interchange import sides
 from memories.devdata.loader import load_graph
+from memories.devdata.synthetic import synthetic_graph
+from memories.interchange import sides
+from memories.interchange.imports import runs
 from memories.models import ImportJob, Membership
 from memories.sync.services import index_rebuild_request
-from memories.devdata.synthetic import synthetic_graph
 from memories.worker import jobs as worker_jobs
 from memories.worker.models import Job
 from memories.worker.recovery import jobs_recover

@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from memories import selectors
-from memories import tagging
+from memories import selectors, tagging
 from memories.interchange.imports import runs
 from memories.models import SyncState, TagBatch
 from memories.sync.services import index_rebuild_request
@@ -44,7 +43,11 @@ def test_requests_that_queue_work_start_no_thread(web, admin_web, handle, monkey
 def test_a_graph_view_starts_no_thread(web, handle):
     before = _threads()
     memory_id = handle.readmodel.conn.execute("SELECT from_id FROM edge LIMIT 1").fetchone()[0]
-    for url in ("/c/acme/graph/", f"/c/acme/graph/?memory={memory_id}&depth=2", "/c/acme/graph/?view=unsolved"):
+    for url in (
+        "/c/acme/graph/",
+        f"/c/acme/graph/?memory={memory_id}&depth=2",
+        "/c/acme/graph/?view=unsolved",
+    ):
         assert web.get(url).status_code in (200, 202), url
     assert _threads() == before
 
@@ -58,7 +61,7 @@ def test_the_job_pages_show_each_state_and_retry_runs_it_again(web, admin_web, h
     assert b"<html" not in fragment.content and b'<progress value="40" max="294"' in fragment.content
     Job.objects.filter(pk=job.pk).update(status="failed", message="The worker stopped while running this job")
     page = web.get(f"/c/acme/jobs/{job.pk}/")
-    assert b"Failed</span> <span class=\"job-message\">The worker stopped" in page.content
+    assert b'Failed</span> <span class="job-message">The worker stopped' in page.content
     assert b"retried by the database's admins" in page.content  # an editor has no Retry to press
     assert b">Retry</button>" in admin_web.get(f"/c/acme/jobs/{job.pk}/").content
     assert b"every 1s" not in page.content  # a finished job does not poll
@@ -80,18 +83,26 @@ def test_stale_jobs_are_queued_again_and_without_attempts_left_fail_with_the_rea
     alive = job_enqueue(kind="rebuild", client=handle.client)
     stale = job_enqueue(kind="rebuild", client=handle.client)
     spent = job_enqueue(kind="rebuild", client=handle.client, max_attempts=2)
-    Job.objects.filter(pk=alive.pk).update(status="running", heartbeat_at=timezone.now(), worker="elsewhere:1",
-                                           attempts=1)
-    Job.objects.filter(pk=stale.pk).update(status="running", heartbeat_at=old, worker="elsewhere:1", attempts=1)
-    Job.objects.filter(pk=spent.pk).update(status="running", heartbeat_at=old, worker="elsewhere:1", attempts=2)
-    SyncState.objects.create(client=handle.client, rebuild_requested_at=old,
-                             rebuild_progress="12 of 294 memories")
+    Job.objects.filter(pk=alive.pk).update(
+        status="running", heartbeat_at=timezone.now(), worker="elsewhere:1", attempts=1
+    )
+    Job.objects.filter(pk=stale.pk).update(
+        status="running", heartbeat_at=old, worker="elsewhere:1", attempts=1
+    )
+    Job.objects.filter(pk=spent.pk).update(
+        status="running", heartbeat_at=old, worker="elsewhere:1", attempts=2
+    )
+    SyncState.objects.create(
+        client=handle.client, rebuild_requested_at=old, rebuild_progress="12 of 294 memories"
+    )
     assert jobs_recover() == (1, 1)
     statuses = dict(Job.objects.values_list("pk", "status"))
     assert statuses == {alive.pk: "running", stale.pk: "queued", spent.pk: "failed"}
     spent.refresh_from_db()
-    assert spent.message == ("Failed after 2 attempt(s): the worker stopped while running this job "
-                             "(killed or restarted); press Retry.")
+    assert spent.message == (
+        "Failed after 2 attempt(s): the worker stopped while running this job "
+        "(killed or restarted); press Retry."
+    )
     assert SyncState.objects.get(client=handle.client).rebuild_requested_at is None  # offered again
     assert jobs_recover() == (0, 0)  # nothing twice
 
@@ -101,11 +112,16 @@ def test_a_job_of_a_dead_process_on_this_host_is_recovered_at_once(handle):
     import subprocess
     import sys
 
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     job = job_enqueue(kind="rebuild", client=handle.client)
-    Job.objects.filter(pk=job.pk).update(status="running", heartbeat_at=timezone.now(), attempts=1,
-                                         worker=f"{socket.gethostname()}:{gone.stdout.strip()}")
+    Job.objects.filter(pk=job.pk).update(
+        status="running",
+        heartbeat_at=timezone.now(),
+        attempts=1,
+        worker=f"{socket.gethostname()}:{gone.stdout.strip()}",
+    )
     assert jobs_recover() == (1, 0)
 
 
@@ -118,8 +134,9 @@ def test_a_second_task_for_a_job_this_process_runs_leaves_it_alone(handle):
     from memories.worker.runner import RUNNING_HERE
 
     job = job_enqueue(kind="rebuild", client=handle.client)
-    Job.objects.filter(pk=job.pk).update(status="running", heartbeat_at=timezone.now() - timedelta(hours=1),
-                                         attempts=1, worker=WORKER_ID)
+    Job.objects.filter(pk=job.pk).update(
+        status="running", heartbeat_at=timezone.now() - timedelta(hours=1), attempts=1, worker=WORKER_ID
+    )
     RUNNING_HERE.add(job.pk)  # as execute() does while the first task runs it
     try:
         assert execute(job.pk) is None  # the duplicate task
@@ -133,8 +150,8 @@ def test_a_second_task_for_a_job_this_process_runs_leaves_it_alone(handle):
 
 def test_an_import_job_run_twice_changes_nothing_the_second_time(web, handle, tmp_path):
     from memories.devdata.loader import load_graph
-    from memories.models import ImportJob
     from memories.devdata.synthetic import synthetic_graph
+    from memories.models import ImportJob
 
     source = tmp_path / "more.db"
     memories, relationships = synthetic_graph(40, seed=9)
@@ -197,8 +214,9 @@ def test_the_status_page_rebuild_row_shows_the_job_and_retry(admin_web, handle):
     job = index_rebuild_request(client=handle.client, actor=None)
     row = admin_web.get("/sync/acme/", HTTP_HX_REQUEST="true").content
     assert f"Rebuild job {job.pk}</a>: queued".encode() in row and b"every 1s" in row
-    Job.objects.filter(pk=job.pk).update(status="running", attempts=3,
-                                         heartbeat_at=timezone.now() - timedelta(hours=1))
+    Job.objects.filter(pk=job.pk).update(
+        status="running", attempts=3, heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
     jobs_recover()
     row = admin_web.get("/sync/acme/").content
     assert f"Rebuild job {job.pk}</a>: failed: Failed after 3 attempt(s)".encode() in row
@@ -230,7 +248,9 @@ def test_a_big_export_is_written_by_the_worker_and_offered_for_a_day(web, handle
     download = web.get(f"/c/acme/jobs/{job.pk}/download/")
     assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
     written, streamed = json.loads(b"".join(download.streaming_content)), json.loads(inline)
-    assert written["memories"] == streamed["memories"] and written["relationships"] == streamed["relationships"]
+    assert (
+        written["memories"] == streamed["memories"] and written["relationships"] == streamed["relationships"]
+    )
     assert [p.name for p in exports_folder(handle.client).iterdir()] == [job.result["file"]]  # no part left
     assert tidy_exports() == 0
     path = exports_folder(handle.client) / job.result["file"]
@@ -274,8 +294,13 @@ def test_the_workers_heavy_work_runs_below_the_web_workers_priority(tmp_path):
     env = {**os.environ, "KB_DATA_DIR": str(tmp_path), "KB_WORKER_NICE": "7", "KB_WORKER_THREADS": "2"}
     manage = str(settings.BASE_DIR / "manage.py")
     subprocess.run([sys.executable, manage, "migrate", "-v0"], env=env, check=True, timeout=120)
-    proc = subprocess.Popen([sys.executable, manage, "kb_worker"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, manage, "kb_worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline, children, lowered = time.monotonic() + 60, [], []
         while time.monotonic() < deadline and not (children and len(lowered) == 2):

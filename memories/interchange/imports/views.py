@@ -5,11 +5,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from . import runs
 from ...http import client_view, error_response, respond
-from .refusals import ImportRefused
 from ...models import ImportJob
 from ...worker.models import Job
+from . import runs
+from .refusals import ImportRefused
 
 
 class LimitedUpload(FileUploadHandler):
@@ -32,8 +32,9 @@ class LimitedUpload(FileUploadHandler):
 
 def _too_large(request):
     limit = settings.KB_UPLOAD_MAX_BYTES
-    return error_response(request, f"The file is larger than the upload limit of {settings.KB_UPLOAD_MAX_MB:g} MB "
-                                   "(KB_UPLOAD_MAX_MB). Import big files with `manage.py kb_import`.",
+    return error_response(request, "The file is larger than the upload limit of "
+                                   f"{settings.KB_UPLOAD_MAX_MB:g} MB (KB_UPLOAD_MAX_MB). "
+                                   "Import big files with `manage.py kb_import`.",
                           status=413, errors={"file": f"at most {limit:,} bytes"})
 
 
@@ -43,7 +44,8 @@ def import_start(request, client):
     if request.method == "POST":
         length = request.META.get("CONTENT_LENGTH") or "0"
         if not (length.isascii() and length.isdigit()):
-            return error_response(request, "The request's Content-Length is not a number of bytes.", status=400)
+            return error_response(request, "The request's Content-Length is not a number of bytes.",
+                                  status=400)
         if len(length) > 18 or int(length) > settings.KB_UPLOAD_MAX_BYTES + 64 * 1024:
             return _too_large(request)
         request.upload_handlers.insert(0, LimitedUpload(request, settings.KB_UPLOAD_MAX_BYTES))
@@ -72,7 +74,8 @@ def _import_start(request, handle):
 
 def _work(job):
     """The worker's latest job for this import (its preview or its run), if it had one."""
-    return Job.objects.filter(client=job.client_id, kind__in=["preview", "import"], params__import=job.pk).first()
+    return Job.objects.filter(client=job.client_id, kind__in=["preview", "import"],
+                              params__import=job.pk).first()
 
 
 def _job_data(job, work=None):
