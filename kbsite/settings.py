@@ -73,7 +73,7 @@ KB_GRAPH_LIMIT = int(os.environ.get("KB_GRAPH_LIMIT", "300"))
 KB_GRAPH_PHYSICS_MAX = int(os.environ.get("KB_GRAPH_PHYSICS_MAX", "500"))
 # Each change is followed by a step within about a second; the full run (Louvain, PageRank from
 # scratch) comes at most this often (seconds) while writes keep coming, or with "auto" after twice
-# as long as the last one took, within 1-30 s (graphs/analytics/services.py); the first change
+# as long as the last one took, within 1-30 s (graphs/analytics/schedule.py); the first change
 # after a quiet spell at once. 120: at 100,000 memories a full run takes about 40 s of CPU.
 KB_ANALYTICS_INTERVAL = os.environ.get("KB_ANALYTICS_INTERVAL", "120").strip().lower()
 KB_ANALYTICS_INTERVAL = "auto" if KB_ANALYTICS_INTERVAL == "auto" else float(KB_ANALYTICS_INTERVAL)
