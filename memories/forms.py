@@ -5,14 +5,7 @@ import re
 from django import forms
 from django.conf import settings
 
-from .format import (
-    CONTENT_MAX,
-    IMPORTANCE_BANDS,
-    MEMORY_TYPES,
-    REL_CATEGORIES,
-    SUMMARY_MAX,
-    TITLE_MAX,
-)
+from .format import CONTENT_MAX, IMPORTANCE_BANDS, MEMORY_TYPES, REL_CATEGORIES, SUMMARY_MAX, TITLE_MAX
 from .models import ClientDatabase
 from .selectors import VERSION_DIGEST, Filters, decode_cursor, is_timestamp
 from .sql import SORTS
@@ -60,12 +53,9 @@ class FilterForm(forms.Form):
     def filters(self):
         data = self.cleaned_data
         return Filters(
-            types=tuple(data["type"]),
-            tags=self.tags,
-            project=self.data.get("project") if "project" in self.data else None,
-            band=data["band"] or None,
-            month=data["month"] or None,
-            unresolved=data["unresolved"],
+            types=tuple(data["type"]), tags=self.tags,
+            project=self.data.get("project") if "project" in self.data else None, band=data["band"] or None,
+            month=data["month"] or None, unresolved=data["unresolved"],
         )
 
 
@@ -98,17 +88,11 @@ class MemoryForm(forms.Form):
     def initial_from(cls, memory):
         context = memory["context"]
         return {
-            "type": memory["type"],
-            "title": memory["title"],
-            "summary": memory["summary"],
-            "content": memory["content"],
-            "tags": ", ".join(memory["tags"]),
-            "importance": memory["importance"],
-            "confidence": memory["confidence"],
-            "project_path": context.get("project_path", ""),
-            "languages": context.get("languages", ""),
-            "frameworks": context.get("frameworks", ""),
-            "git_branch": context.get("git_branch", ""),
+            "type": memory["type"], "title": memory["title"], "summary": memory["summary"],
+            "content": memory["content"], "tags": ", ".join(memory["tags"]),
+            "importance": memory["importance"], "confidence": memory["confidence"],
+            "project_path": context.get("project_path", ""), "languages": context.get("languages", ""),
+            "frameworks": context.get("frameworks", ""), "git_branch": context.get("git_branch", ""),
         }
 
 
@@ -179,8 +163,7 @@ class ClientDatabaseForm(SyncedClientFields, forms.ModelForm):
     found missing."""
 
     path = forms.CharField(
-        required=False,
-        max_length=1000,
+        required=False, max_length=1000,
         help_text="An absolute path, of no other client database's file. Local: path of the memorygraph "
         "file; empty makes a new file under KB_DATA_DIR/clients/, and a path that does not exist yet "
         "becomes a new file with the memorygraph schema (an existing file must already be one). "
@@ -190,15 +173,7 @@ class ClientDatabaseForm(SyncedClientFields, forms.ModelForm):
     class Meta:
         model = ClientDatabase
         fields = [
-            "slug",
-            "name",
-            "mode",
-            "source",
-            "path",
-            "remote_url",
-            "token_ref",
-            "sync_interval",
-            "archived",
+            "slug", "name", "mode", "source", "path", "remote_url", "token_ref", "sync_interval", "archived",
         ]
         help_texts = {
             "token_ref": "Synced only: where the auth token is read from, env:KB_…TOKEN… (or a "

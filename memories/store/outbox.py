@@ -139,14 +139,9 @@ class OutboxStore(Store):
     def iter_edges(self, ids=None):
         for row in self._by_ids(sql.RM_EDGES_BY_IDS, ids, sql.EDGE_VERSIONS_RM):
             yield {
-                "id": row["id"],
-                "from_id": row["from_id"],
-                "to_id": row["to_id"],
-                "rel_type": row["rel_type"],
-                "raw": row["props"],
-                "props": json.loads(row["props"] or "{}"),
-                "created_at": row["created_at"],
-                "valid_until": None if row["current"] else "",
+                "id": row["id"], "from_id": row["from_id"], "to_id": row["to_id"],
+                "rel_type": row["rel_type"], "raw": row["props"], "props": json.loads(row["props"] or "{}"),
+                "created_at": row["created_at"], "valid_until": None if row["current"] else "",
                 "version": row["version"],
             }
 
@@ -191,12 +186,8 @@ class OutboxStore(Store):
             EDGE_UPSERT,
             rel_id,
             {
-                "from_id": from_id,
-                "to_id": to_id,
-                "rel_type": rel_type,
-                "properties": json.dumps(props),
-                "created_at": now,
-                "valid_from": props.get("valid_from", now),
+                "from_id": from_id, "to_id": to_id, "rel_type": rel_type, "properties": json.dumps(props),
+                "created_at": now, "valid_from": props.get("valid_from", now),
                 "recorded_at": props.get("recorded_at", now),
             },
         )
@@ -208,8 +199,7 @@ class OutboxStore(Store):
         """Whole memory rows as given (imports, the bridge)."""
         for row in rows:
             self._queue(
-                NODE_UPSERT,
-                row.id,
+                NODE_UPSERT, row.id,
                 {"properties": row.properties, "created_at": row.created_at, "updated_at": row.updated_at},
             )
 
@@ -219,13 +209,9 @@ class OutboxStore(Store):
                 EDGE_UPSERT,
                 row.id,
                 {
-                    "from_id": row.from_id,
-                    "to_id": row.to_id,
-                    "rel_type": row.rel_type,
-                    "properties": row.properties,
-                    "created_at": row.created_at,
-                    "valid_from": row.valid_from or row.created_at,
-                    "valid_until": row.valid_until,
+                    "from_id": row.from_id, "to_id": row.to_id, "rel_type": row.rel_type,
+                    "properties": row.properties, "created_at": row.created_at,
+                    "valid_from": row.valid_from or row.created_at, "valid_until": row.valid_until,
                     "recorded_at": row.recorded_at or row.created_at,
                 },
             )

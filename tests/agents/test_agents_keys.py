@@ -197,10 +197,7 @@ def test_a_key_by_its_urls_slug_comes_with_its_client_database_and_creator(
     other = ClientDatabase.objects.create(slug="other", name="Other", path=str(empty_file))
     _, other_raw = keys.api_key_create(client=other, actor=user, name="theirs", role="write")
     key, raw = keys.api_key_create(
-        client=client_db,
-        actor=user,
-        name="agent",
-        role="write",
+        client=client_db, actor=user, name="agent", role="write",
         expires_at=timezone.now() + timedelta(days=1),
     )
     auth(raw, client_db, write=True)  # its last use noted and its write window opened
@@ -208,9 +205,7 @@ def test_a_key_by_its_urls_slug_comes_with_its_client_database_and_creator(
         found = keys.authenticate_key(raw, slug="acme", write=True, address="127.0.0.1")
     stored = ApiKey.objects.select_related("client", "created_by").get(pk=key.pk)
     for got, expected in (
-        (found, stored),
-        (found.client, stored.client),
-        (found.created_by, stored.created_by),
+        (found, stored), (found.client, stored.client), (found.created_by, stored.created_by),
     ):
         assert type(got) is type(expected) and got.pk == expected.pk
         for field in type(expected)._meta.concrete_fields:

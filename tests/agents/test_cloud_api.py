@@ -32,10 +32,7 @@ def call(client, method, path, key, body=None, raw=None, **params):
 
 def store(client, key, **fields):
     body = {
-        "type": "solution",
-        "title": "Fix the leak",
-        "content": "Restart workers after 100 tasks.",
-        **fields,
+        "type": "solution", "title": "Fix the leak", "content": "Restart workers after 100 tasks.", **fields,
     }
     response = call(client, "POST", "/memories", key, body)
     assert response.status_code == 201, response.content
@@ -56,11 +53,7 @@ def test_health(client, read_key):
 
 def test_store_get_update_delete(client, team, write_key, user):
     memory_id = store(
-        client,
-        write_key,
-        id="agent-uuid-1",
-        tags=["Celery"],
-        importance=0.9,
+        client, write_key, id="agent-uuid-1", tags=["Celery"], importance=0.9,
         context={"project_path": "/srv/app", "languages": ["python"]},
     )
     assert memory_id == "agent-uuid-1"
@@ -81,25 +74,14 @@ def test_every_field_memorygraph_sends_is_kept_and_returned(client, team, write_
     """CloudRESTAdapter._memory_to_api_payload's fields, additional_metadata included (kept as JSON
     text in the file's context_additional_metadata, as memorygraph's own backend keeps it)."""
     context = {
-        "project_path": "/srv/app",
-        "files_involved": ["app/tasks.py"],
-        "languages": ["python"],
-        "frameworks": ["celery"],
-        "technologies": ["redis"],
-        "git_commit": "abc123",
-        "git_branch": "main",
+        "project_path": "/srv/app", "files_involved": ["app/tasks.py"], "languages": ["python"],
+        "frameworks": ["celery"], "technologies": ["redis"], "git_commit": "abc123", "git_branch": "main",
         "working_directory": "/srv/app",
         "additional_metadata": {"ticket": "OPS-12", "attempts": 3, "env": {"region": "eu"}},
     }
     memory_id = store(
-        client,
-        write_key,
-        id="agent-uuid-9",
-        summary="short",
-        tags=["celery"],
-        importance=0.7,
-        confidence=0.6,
-        context=context,
+        client, write_key, id="agent-uuid-9", summary="short", tags=["celery"], importance=0.7,
+        confidence=0.6, context=context,
     )
     got = call(client, "GET", f"/memories/{memory_id}", write_key).json()
     assert got["context"] == context and got["summary"] == "short" and got["confidence"] == 0.6
@@ -122,10 +104,7 @@ def _deep(levels):
 
 def link(client, key, a, b, rel="SOLVES", **extra):
     return call(
-        client,
-        "POST",
-        "/relationships",
-        key,
+        client, "POST", "/relationships", key,
         {"from_memory_id": a, "to_memory_id": b, "relationship_type": rel, **extra},
     )
 
@@ -151,26 +130,19 @@ def test_relationships_and_related_to_depth(client, team, write_key):
     for bad in ({"max_depth": "0"}, {"max_depth": "x"}, {"max_depth": "9"}, {"relationship_types": "EATS"}):
         response = call(client, "GET", f"/search/memories/{a}/related", write_key, **bad)
         assert response.status_code == 400 and set(response.json()["errors"]) & {
-            "max_depth",
-            "relationship_types",
+            "max_depth", "relationship_types",
         }
 
 
 def test_search_and_recall_rank_titles_first(client, team, write_key):
     for i in range(5):
         store(
-            client,
-            write_key,
-            title=f"Worker note {i}",
+            client, write_key, title=f"Worker note {i}",
             content="We talked about the CORS setup and CORS again.",
         )
     target = store(
-        client,
-        write_key,
-        title="CORS preflight fails",
-        content="Browsers send OPTIONS first.",
-        tags=["http"],
-        importance=0.2,
+        client, write_key, title="CORS preflight fails", content="Browsers send OPTIONS first.",
+        tags=["http"], importance=0.2,
     )
     hits = call(client, "POST", "/search/advanced", write_key, {"query": "CORS", "limit": 3}).json()[
         "memories"
@@ -260,9 +232,7 @@ def test_bad_updates_and_links_write_nothing(client, team, write_key, user, tmp_
     b = store(client, write_key, title="Other")
     before = call(client, "GET", f"/memories/{a}", write_key).json()
     for body, field in (
-        ({"title": "t" * 201}, "title"),
-        ({"tags": [1]}, "tags"),
-        ({"content": ""}, "content"),
+        ({"title": "t" * 201}, "title"), ({"tags": [1]}, "tags"), ({"content": ""}, "content"),
     ):
         response = call(client, "PUT", f"/memories/{a}", write_key, body)
         assert response.status_code == 400 and field in response.json()["errors"]
@@ -285,8 +255,7 @@ def test_bad_updates_and_links_write_nothing(client, team, write_key, user, tmp_
     other_key = keys.api_key_create(client=other, actor=user, name="o", role="write")[1]
     theirs = client.post(
         "/c/other/api/memorygraph/memories",
-        json.dumps({"type": "general", "title": "Theirs", "content": "x"}),
-        content_type="application/json",
+        json.dumps({"type": "general", "title": "Theirs", "content": "x"}), content_type="application/json",
         HTTP_X_API_KEY=other_key,
     ).json()["id"]
     assert call(client, "GET", f"/memories/{theirs}", write_key).status_code == 404
@@ -313,10 +282,7 @@ def test_malformed_and_oversized_bodies(client, team, write_key):
 def test_a_store_choosing_a_taken_id_is_a_conflict(client, team, write_key):
     store(client, write_key, id="same")
     response = call(
-        client,
-        "POST",
-        "/memories",
-        write_key,
+        client, "POST", "/memories", write_key,
         {"type": "general", "title": "t", "content": "x", "id": "same"},
     )
     assert response.status_code == 409 and rows(team) == (1, 0)
@@ -344,8 +310,7 @@ from hypothesis import settings as hsettings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 FUZZ = hsettings(
-    max_examples=60,
-    deadline=None,
+    max_examples=60, deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 anything = st.recursive(
@@ -354,25 +319,9 @@ anything = st.recursive(
     max_leaves=12,
 )
 FIELDS = [
-    "id",
-    "type",
-    "title",
-    "content",
-    "summary",
-    "tags",
-    "importance",
-    "confidence",
-    "context",
-    "from_memory_id",
-    "to_memory_id",
-    "relationship_type",
-    "strength",
-    "query",
-    "memory_types",
-    "project_path",
-    "min_importance",
-    "limit",
-    "offset",
+    "id", "type", "title", "content", "summary", "tags", "importance", "confidence", "context",
+    "from_memory_id", "to_memory_id", "relationship_type", "strength", "query", "memory_types",
+    "project_path", "min_importance", "limit", "offset",
 ]
 payloads = st.dictionaries(st.sampled_from(FIELDS), anything, max_size=8) | anything
 

@@ -134,20 +134,17 @@ def test_journey_store_relate_search_get_update_delete(url, keys, team, web):
 
     relations = agent(url, key, [
         relate(solution, problem, "SOLVES", strength=0.9, context="fixes it in production"),
-        relate(problem, stack, "OCCURS_IN"),
-        relate(stack, zkp, "USED_IN"),
+        relate(problem, stack, "OCCURS_IN"), relate(stack, zkp, "USED_IN"),
     ])
     assert all(re.fullmatch(r"Relationship created successfully: \S+", text)
                for text, _ in relations), relations
 
     answers = agent(url, key, [
-        ("search_memories", {"query": "ZKP"}),
-        ("recall_memories", {"query": "ZKP"}),
+        ("search_memories", {"query": "ZKP"}), ("recall_memories", {"query": "ZKP"}),
         ("get_memory", {"memory_id": problem}),
         ("get_related_memories", {"memory_id": solution, "max_depth": 2}),
         ("get_related_memories", {"memory_id": solution, "max_depth": 1}),
-        ("get_recent_activity", {"days": 7}),
-        ("get_memory_statistics", {}),
+        ("get_recent_activity", {"days": 7}), ("get_memory_statistics", {}),
     ])
     assert not any(error for _, error in answers), answers
     search, recall, got, related, related1, activity, stats = (text for text, _ in answers)
@@ -312,12 +309,10 @@ def test_bad_input_is_a_tool_error_with_nothing_written(url, keys, team, tmp_pat
         ("update_memory", {"memory_id": anchor, "title": "y" * 201}),
         ("update_memory", {"memory_id": anchor, "content": "z" * 50_001}),
         ("update_memory", {"memory_id": foreign, "title": "mine now"}),
-        ("delete_memory", {"memory_id": foreign}),
-        ("get_memory", {"memory_id": foreign}),
+        ("delete_memory", {"memory_id": foreign}), ("get_memory", {"memory_id": foreign}),
         ("get_memory", {"memory_id": ["a"]}),
         ("get_related_memories", {"memory_id": anchor, "max_depth": "deep"}),
-        ("get_recent_activity", {"days": "many"}),
-        ("no_such_tool", {}),
+        ("get_recent_activity", {"days": "many"}), ("no_such_tool", {}),
     ]
     results = agent(url, keys["write"], bad)
     for (name, arguments), (text, error) in zip(bad, results):
@@ -334,8 +329,7 @@ def test_bad_input_is_a_tool_error_with_nothing_written(url, keys, team, tmp_pat
 
 
 KEY_SCRIPT = (
-    "from django.contrib.auth import get_user_model\n"
-    "from memories.agents.keys import api_key_create\n"
+    "from django.contrib.auth import get_user_model\n" "from memories.agents.keys import api_key_create\n"
     "from memories.store.registry import get_client\n"
     "admin = get_user_model().objects.get(username='admin')\n"
     "print(api_key_create(client=get_client('{slug}'), actor=admin, name='agent', role='{role}')[1])\n"
@@ -429,8 +423,7 @@ def test_on_a_synced_database_the_write_reaches_the_second_instance(tmp_path, tu
         )
         key_two = new_key(two, "team", "read")
         [(activity, _), (other_side, _)] = agent(
-            f"{two.url}/c/team/mcp/",
-            key_two,
+            f"{two.url}/c/team/mcp/", key_two,
             [("get_related_memories", {"memory_id": problem}), ("search_memories", {"query": "HSTS"})],
         )
         assert "Serve staging from a separate registrable domain" in activity and "SOLVES" in activity
@@ -442,19 +435,13 @@ def test_on_a_synced_database_the_write_reaches_the_second_instance(tmp_path, tu
 
 SCHEMA_KEYS = sorted(
     {
-        key
-        for tool in ClaudeMemoryServer._collect_all_tools(None)
-        if tool.name in CLOUD
+        key for tool in ClaudeMemoryServer._collect_all_tools(None) if tool.name in CLOUD
         for key in tool.input_schema.get("properties", {})
     }
 )
 scalar = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-(10**20), 10**20),
-    st.floats(allow_nan=False),
-    st.text(max_size=60),
-    st.sampled_from(["solution", "problem", "SOLVES", "x" * 201, ""]),
+    st.none(), st.booleans(), st.integers(-(10**20), 10**20), st.floats(allow_nan=False),
+    st.text(max_size=60), st.sampled_from(["solution", "problem", "SOLVES", "x" * 201, ""]),
 )
 value = st.recursive(
     scalar,
@@ -480,10 +467,7 @@ def test_fuzzed_tool_calls_are_answers_or_tool_errors_never_a_500(team, keys, un
         {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
     )
     response = Client().post(
-        "/c/team/mcp/",
-        body,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {keys['write']}",
+        "/c/team/mcp/", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {keys['write']}",
         HTTP_ACCEPT="application/json, text/event-stream",
     )
     assert response.status_code in (200, 400), response.content[:300]

@@ -19,18 +19,10 @@ def pages(browser, live_server, client_db, handle):
         "SELECT from_id FROM edge GROUP BY from_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
     embed = EmbedToken.objects.create(client=client_db, view=f"memory={memory_id}&depth=1", title="Embed")
     urls = [
-        "/c/acme/memories/",
-        "/c/acme/search/?q=redis",
-        f"/c/acme/memories/{memory_id}/",
-        f"/c/acme/memories/{memory_id}/edit/",
-        "/c/acme/tags/",
-        "/c/acme/unresolved/",
-        f"/c/acme/graph/?memory={memory_id}&depth=1",
-        "/c/acme/import/",
-        "/sync/",
-        f"/embed/{embed.token}/",
-        "/c/acme/search/?q=how+to+fix+CORS",
-        "/c/acme/search/?q=kuberntes",
+        "/c/acme/memories/", "/c/acme/search/?q=redis", f"/c/acme/memories/{memory_id}/",
+        f"/c/acme/memories/{memory_id}/edit/", "/c/acme/tags/", "/c/acme/unresolved/",
+        f"/c/acme/graph/?memory={memory_id}&depth=1", "/c/acme/import/", "/sync/", f"/embed/{embed.token}/",
+        "/c/acme/search/?q=how+to+fix+CORS", "/c/acme/search/?q=kuberntes",
         "/c/acme/search/?q=zzqqxx&type=error",
     ]
     return live_server.url, staff.cookies["sessionid"].value, urls

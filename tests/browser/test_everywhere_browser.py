@@ -212,10 +212,8 @@ def test_the_new_pages_and_open_menus_have_no_wcag_violations(site, handle, sche
     found = {}
     page = new_page(WIDE, scheme)
     for url in (
-        f"/c/acme/relationships/{rel_id}/delete/?memory={memory_id}",
-        "/c/team/memories/",
-        "/c/acme/memories/no-such-memory/",
-        "/c/acme/memories/?band=huge",
+        f"/c/acme/relationships/{rel_id}/delete/?memory={memory_id}", "/c/team/memories/",
+        "/c/acme/memories/no-such-memory/", "/c/acme/memories/?band=huge",
     ):
         page.goto(url)
         found[url] = violations(page)

@@ -126,8 +126,7 @@ def test_picker_to_path_end_to_end(open_page, hub, handle):
     conn = handle.readmodel.conn
     target, title = conn.execute(
         "SELECT m.id, m.title FROM edge e JOIN memory m ON m.id IN (e.to_id, e.from_id) AND m.id != ?1 "
-        "WHERE ?1 IN (e.from_id, e.to_id) AND e.current ORDER BY m.id LIMIT 1",
-        (hub,),
+        "WHERE ?1 IN (e.from_id, e.to_id) AND e.current ORDER BY m.id LIMIT 1", (hub,),
     ).fetchone()
     page = open_page()
     page.goto(f"/c/acme/graph/?memory={hub}&depth=1")
@@ -278,13 +277,10 @@ def test_the_graph_fills_a_600_by_400_iframe_with_labels(open_page, client_db, h
 
 
 PAGES = {
-    "neighbourhood": "/c/acme/graph/?memory={hub}&depth=1",
-    "overview": "/c/acme/graph/",
+    "neighbourhood": "/c/acme/graph/?memory={hub}&depth=1", "overview": "/c/acme/graph/",
     "path-picker": "/c/acme/graph/?view=path&source={hub}",
-    "path": "/c/acme/graph/?view=path&source={hub}&target={far}",
-    "unsolved": "/c/acme/graph/?view=unsolved",
-    "embed": "/embed/{token}/",
-    "embed-links": "/c/acme/graph/embeds/",
+    "path": "/c/acme/graph/?view=path&source={hub}&target={far}", "unsolved": "/c/acme/graph/?view=unsolved",
+    "embed": "/embed/{token}/", "embed-links": "/c/acme/graph/embeds/",
     "svg": "/c/acme/graph/?memory={hub}&depth=1&format=svg",  # the download, title and all
 }
 
@@ -317,12 +313,8 @@ def _fits_and_is_centred(page, name):
         # Not a speck in a corner: the drawing spans most of the canvas one way or the other.
         assert max((max(xs) - min(xs)) / width, (max(ys) - min(ys)) / height) >= 0.5, (name, drawn)
     cut = [
-        label
-        for label in drawn["labels"]
-        if label["left"] < -1
-        or label["right"] > width + 1
-        or label["top"] < -1
-        or label["bottom"] > height + 1
+        label for label in drawn["labels"] if label["left"] < -1 or label["right"] > width + 1
+        or label["top"] < -1 or label["bottom"] > height + 1
     ]
     assert not cut, (name, cut)
 
@@ -336,8 +328,7 @@ def test_screenshots_of_every_graph_page(open_page, ranked, client_db, hub, sche
     far = conn.execute(
         "WITH n1 AS (SELECT to_id AS id FROM edge WHERE from_id = ?1 UNION SELECT from_id FROM edge "
         "WHERE to_id = ?1) SELECT e.to_id FROM edge e JOIN n1 ON e.from_id = n1.id "
-        "WHERE e.to_id != ?1 AND e.to_id NOT IN (SELECT id FROM n1) ORDER BY e.to_id LIMIT 1",
-        (hub,),
+        "WHERE e.to_id != ?1 AND e.to_id NOT IN (SELECT id FROM n1) ORDER BY e.to_id LIMIT 1", (hub,),
     ).fetchone()[0]
     token = _embed(client_db, hub).token
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -114,9 +114,7 @@ def test_a_day_with_the_team_database(browser, instances, wiki):
 
         # On a phone the badge stays in the one-line header, not behind Menu.
         phone = browser.new_context(
-            base_url=one.url,
-            viewport={"width": 375, "height": 812},
-            is_mobile=True,
+            base_url=one.url, viewport={"width": 375, "height": 812}, is_mobile=True,
             storage_state=context.storage_state(),
         )
         small = phone.new_page()

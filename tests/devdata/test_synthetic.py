@@ -81,20 +81,11 @@ def test_kb_bench_smoke(db, settings, capsys):
     results = json.loads((settings.DATA_DIR / "bench" / "results.json").read_text())
     assert results["memories"] == 300
     assert set(results["timings"]) == {
-        "search",
-        "list",
-        "memory",
-        "tags",
-        "graph neighbourhood",
-        "graph overview",
+        "search", "list", "memory", "tags", "graph neighbourhood", "graph overview",
     }
     assert results["timings"]["search"]["view"]["count"] == 5
     assert [t["name"] for t in results["targets"]] == [
-        "search (vs 2x the bare FTS5 query)",
-        "search",
-        "list",
-        "memory",
-        "graph neighbourhood",
+        "search (vs 2x the bare FTS5 query)", "search", "list", "memory", "graph neighbourhood",
         "graph overview",
     ]
     # Graph pages: 5 memories' neighbourhoods and 5 overviews, each as the page and as JSON.

@@ -70,14 +70,9 @@ async def _agent(site, key, steps, cwd, errlog=sys.stderr, **env):
         args=[],
         cwd=str(cwd),
         env={
-            **os.environ,
-            "MEMORY_BACKEND": "cloud",
-            "MEMORYGRAPH_API_URL": site.api_url(),
-            "MEMORYGRAPH_API_KEY": key,
-            "MEMORY_TOOL_PROFILE": "extended",
-            "MEMORYGRAPH_MAX_RETRIES": "0",
-            "MEMORY_LOG_LEVEL": "WARNING",
-            **env,
+            **os.environ, "MEMORY_BACKEND": "cloud", "MEMORYGRAPH_API_URL": site.api_url(),
+            "MEMORYGRAPH_API_KEY": key, "MEMORY_TOOL_PROFILE": "extended", "MEMORYGRAPH_MAX_RETRIES": "0",
+            "MEMORY_LOG_LEVEL": "WARNING", **env,
         },
     )
     async with stdio_client(params, errlog=errlog) as (read, write):
@@ -119,15 +114,9 @@ def edit_in_browser(site, memory_id, **fields):
     response = site.http.post(
         f"/c/default/memories/{memory_id}/edit/",
         data={
-            "type": current["type"],
-            "title": current["title"],
-            "content": current["content"],
-            "tags": ",".join(current["tags"]),
-            "importance": "0.5",
-            "confidence": "0.8",
-            "updated_at": current["edit_version"],
-            "csrfmiddlewaretoken": token,
-            **fields,
+            "type": current["type"], "title": current["title"], "content": current["content"],
+            "tags": ",".join(current["tags"]), "importance": "0.5", "confidence": "0.8",
+            "updated_at": current["edit_version"], "csrfmiddlewaretoken": token, **fields,
         },
         headers={"X-CSRFToken": token},
     )
@@ -152,12 +141,9 @@ def test_the_real_memorygraph_client_writes_and_reads_the_team_graph(site, tmp_p
             result = await session.call_tool(
                 "store_memory",
                 {
-                    "type": kind,
-                    "title": f"Agent note {i} zq{i}x",
-                    "content": f"Finding number {i} about retries.",
-                    "tags": ["agent", f"batch{i % 3}"],
-                    "importance": 0.6,
-                    "context": {"project_path": PROJECT},
+                    "type": kind, "title": f"Agent note {i} zq{i}x",
+                    "content": f"Finding number {i} about retries.", "tags": ["agent", f"batch{i % 3}"],
+                    "importance": 0.6, "context": {"project_path": PROJECT},
                 },
             )
             ids[i] = stored_id(result)

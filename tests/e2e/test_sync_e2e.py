@@ -254,22 +254,13 @@ def test_compose_file_runs_the_commands_these_tests_run():
     """docker-compose.yml and tests/support/instances.py must stay in step (no Docker engine here)."""
     compose = (ROOT / "docker-compose.yml").read_text()
     for command in (
-        "python manage.py migrate --noinput",
-        "python manage.py kb_bootstrap",
-        "python manage.py kb_worker",
-        "gunicorn kbsite.wsgi",
-        "--sync-server",
-        "turso@0.6.0",
-        "KB_PRIMARY_URL",
+        "python manage.py migrate --noinput", "python manage.py kb_bootstrap", "python manage.py kb_worker",
+        "gunicorn kbsite.wsgi", "--sync-server", "turso@0.6.0", "KB_PRIMARY_URL",
     ):
         assert command in compose, command
     assert json.loads((ROOT / "package.json").read_text())["devDependencies"]["turso"] == "0.6.0"
     instances = (ROOT / "tests" / "support" / "instances.py").read_text()
     for command in (
-        '"migrate", "--noinput"',
-        '"kb_bootstrap"',
-        '"kb_worker"',
-        '"kbsite.wsgi"',
-        '"KB_PRIMARY_URL"',
+        '"migrate", "--noinput"', '"kb_bootstrap"', '"kb_worker"', '"kbsite.wsgi"', '"KB_PRIMARY_URL"',
     ):
         assert command in instances, command

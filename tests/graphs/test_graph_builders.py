@@ -26,11 +26,8 @@ def story(extra_nodes=(), extra_edges=()):
     nodes = [node("e", "error"), node("p", "problem"), node("s", "solution"), node("f", "fix"),
              node("t", "technology"), node("p2", "problem", importance=0.9), node("lone", "general")]
     edges = [
-        edge("r1", "e", "p", "CAUSES"),
-        edge("r2", "s", "p", "SOLVES"),
-        edge("r3", "f", "e", "ADDRESSES"),
-        edge("r4", "p", "t", "OCCURS_IN"),
-        edge("r5", "p2", "t", "OCCURS_IN"),
+        edge("r1", "e", "p", "CAUSES"), edge("r2", "s", "p", "SOLVES"), edge("r3", "f", "e", "ADDRESSES"),
+        edge("r4", "p", "t", "OCCURS_IN"), edge("r5", "p2", "t", "OCCURS_IN"),
     ]
     return builders.build_graph(nodes + list(extra_nodes), edges + list(extra_edges))
 
@@ -39,8 +36,7 @@ def test_build_graph_keeps_attrs_keys_and_drops_dangling_edges():
     G = builders.build_graph(
         [node("a", "problem", "A"), node("b", "solution", "B")],
         [
-            edge("x", "b", "a", "SOLVES", strength=None),
-            edge("y", "b", "a", "RELATED_TO"),
+            edge("x", "b", "a", "SOLVES", strength=None), edge("y", "b", "a", "RELATED_TO"),
             edge("z", "b", "missing", "SOLVES"),
         ],
     )
@@ -68,10 +64,8 @@ def test_pagerank_follows_solves_direction_and_symmetric_edges_count_both_ways()
 def test_communities_numbered_by_size_with_isolated_nodes_at_minus_one():
     nodes = [node(n) for n in ("x1", "x2", "lone", "a1", "a2", "a3", "a4")]
     edges = [
-        edge("e1", "x1", "x2", "RELATED_TO"),
-        edge("e2", "a1", "a2", "DEPENDS_ON"),
-        edge("e3", "a2", "a3", "DEPENDS_ON"),
-        edge("e4", "a3", "a1", "DEPENDS_ON"),
+        edge("e1", "x1", "x2", "RELATED_TO"), edge("e2", "a1", "a2", "DEPENDS_ON"),
+        edge("e3", "a2", "a3", "DEPENDS_ON"), edge("e4", "a3", "a1", "DEPENDS_ON"),
         edge("e5", "a4", "a1", "FOLLOWS"),
     ]
     G = builders.build_graph(nodes, edges)
@@ -103,8 +97,7 @@ def view(G, name, limit):
         groups = builders.typed_edges(G, builders.VIEW_REL_TYPES[name])
     ids = builders.cut(groups, limit=limit, split_first=name == "chains")
     edges = [
-        {"id": k, "from_id": u, "to_id": v, **d}
-        for u, v, k, d in G.edges(keys=True, data=True)
+        {"id": k, "from_id": u, "to_id": v, **d} for u, v, k, d in G.edges(keys=True, data=True)
         if u in ids and v in ids
     ]
     nodes = [{"id": n, **G.nodes[n]} for n in ids]
@@ -130,8 +123,7 @@ def test_chains_keep_mixed_type_components_of_causal_and_solution_edges():
     G = story(
         [node("q1", "problem"), node("q2", "problem"), node("e9", "error"), node("s9", "solution")],
         [
-            edge("c1", "q1", "q2", "LEADS_TO"),
-            edge("c2", "s9", "e9", "SOLVES"),
+            edge("c1", "q1", "q2", "LEADS_TO"), edge("c2", "s9", "e9", "SOLVES"),
             edge("c3", "e9", "q1", "RELATED_TO"),
         ],
     )
@@ -142,10 +134,7 @@ def test_chains_keep_mixed_type_components_of_causal_and_solution_edges():
     assert pieces[0][0] in ("e", "p"), "walked from its best-connected memory"
     H = view(G, "chains", 10)
     assert set(H.edges(keys=True)) == {
-        ("e", "p", "r1"),
-        ("s", "p", "r2"),
-        ("f", "e", "r3"),
-        ("s9", "e9", "c2"),
+        ("e", "p", "r1"), ("s", "p", "r2"), ("f", "e", "r3"), ("s9", "e9", "c2"),
     }
     assert sum(map(len, pieces)) == 6
     assert set(view(G, "chains", 5)) == {"e", "p", "s", "f"}, "a chain that does not fit is skipped"
@@ -158,18 +147,12 @@ def test_chains_cut_the_largest_chain_to_a_connected_piece():
 
 def test_unsolved_needs_a_current_incoming_solves_or_addresses():
     nodes = [
-        node("p1", "problem", importance=0.2),
-        node("p2", "problem", importance=0.9),
-        node("p3", "problem"),
-        node("e1", "error"),
-        node("s", "solution"),
-        node("t", "technology"),
+        node("p1", "problem", importance=0.2), node("p2", "problem", importance=0.9), node("p3", "problem"),
+        node("e1", "error"), node("s", "solution"), node("t", "technology"),
     ]
     edges = [
-        edge("a", "s", "p1", "SOLVES"),
-        edge("b", "s", "p2", "SOLVES", current=False),
-        edge("c", "p3", "s", "SOLVES"),
-        edge("d", "e1", "t", "OCCURS_IN"),
+        edge("a", "s", "p1", "SOLVES"), edge("b", "s", "p2", "SOLVES", current=False),
+        edge("c", "p3", "s", "SOLVES"), edge("d", "e1", "t", "OCCURS_IN"),
     ]
     G = builders.build_graph(nodes, edges)
     open_, context = builders.unsolved_order(G)
@@ -183,10 +166,8 @@ def test_unsolved_needs_a_current_incoming_solves_or_addresses():
 def test_contradictions_and_superseded_take_their_edges_with_both_ends():
     nodes = [node(n) for n in "abcdef"]
     edges = [
-        edge("x", "a", "b", "CONTRADICTS"),
-        edge("y", "c", "d", "REPLACES"),
-        edge("z", "e", "f", "DEPRECATED_BY"),
-        edge("w", "a", "c", "RELATED_TO"),
+        edge("x", "a", "b", "CONTRADICTS"), edge("y", "c", "d", "REPLACES"),
+        edge("z", "e", "f", "DEPRECATED_BY"), edge("w", "a", "c", "RELATED_TO"),
     ]
     G = builders.build_graph(nodes, edges)
     assert builders.typed_edges(G, ("CONTRADICTS",)) == [("a", "b")]
@@ -217,9 +198,7 @@ def test_layout_is_deterministic_and_scaled():
 def test_layout_packs_disconnected_pieces_apart():
     nodes = [node(n) for n in ("a", "b", "c", "x", "y", "lone")]
     edges = [
-        edge("r1", "a", "b", "FOLLOWS"),
-        edge("r2", "b", "c", "FOLLOWS"),
-        edge("r3", "x", "y", "RELATED_TO"),
+        edge("r1", "a", "b", "FOLLOWS"), edge("r2", "b", "c", "FOLLOWS"), edge("r3", "x", "y", "RELATED_TO"),
     ]
     positions = builders.layout(builders.build_graph(nodes, edges))
 
@@ -255,12 +234,8 @@ def test_results_do_not_change_with_the_hash_seed():
     """Set iteration order changes between processes; ranks, layouts and tie-breaks must not."""
     outputs = {
         subprocess.run(
-            [sys.executable, "-c", HASH_SEED_PROBE],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-            capture_output=True,
-            text=True,
-            check=True,
+            [sys.executable, "-c", HASH_SEED_PROBE], cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True, text=True, check=True,
         ).stdout
         for seed in ("1", "2", "3")
     }

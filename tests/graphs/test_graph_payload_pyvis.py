@@ -38,28 +38,16 @@ def with_pyvis(H, *, size_by="degree", positions=None, url_for=None):
         if url_for is not None:
             extra["url"] = url_for(n)
         net.add_node(
-            n,
-            label=render.node_label(data.get("title") or n),
-            color=render.type_colour(data.get("type")),
-            shape=render.type_shape(data.get("type")),
-            size=sizes[n],
-            title=render.hover_text(data),
-            type=data.get("type"),
-            important=n in labelled,
-            **extra,
+            n, label=render.node_label(data.get("title") or n), color=render.type_colour(data.get("type")),
+            shape=render.type_shape(data.get("type")), size=sizes[n], title=render.hover_text(data),
+            type=data.get("type"), important=n in labelled, **extra,
         )
     for u, v, key, data in H.edges(keys=True, data=True):
         rel_type, current = data.get("rel_type"), data.get("current", True)
         net.add_edge(
-            u,
-            v,
-            id=key,
-            title=str(rel_type) if current else f"{rel_type} (no longer current)",
-            color=render.category_colour(data.get("category")),
-            dashes=not current,
-            width=render.edge_width(data.get("strength")),
-            rel_type=rel_type,
-            category=data.get("category"),
+            u, v, id=key, title=str(rel_type) if current else f"{rel_type} (no longer current)",
+            color=render.category_colour(data.get("category")), dashes=not current,
+            width=render.edge_width(data.get("strength")), rel_type=rel_type, category=data.get("category"),
             arrows="to" if render.is_directed(rel_type) else {"to": {"enabled": False}},
         )
     net.options = dict(
@@ -77,12 +65,8 @@ def random_graph(seed, n=60):
     ]
     edges = [
         edge(
-            f"e{i}",
-            f"m{rng.randrange(n)}",
-            f"m{rng.randrange(n)}",
-            rng.choice(rels),
-            strength=rng.choice([None, 0.1, 0.9]),
-            current=rng.random() > 0.2,
+            f"e{i}", f"m{rng.randrange(n)}", f"m{rng.randrange(n)}", rng.choice(rels),
+            strength=rng.choice([None, 0.1, 0.9]), current=rng.random() > 0.2,
         )
         for i in range(3 * n)
     ]

@@ -125,8 +125,7 @@ def test_svg_is_well_formed_escaped_and_self_contained():
 def test_svg_arrowheads_only_on_directed_edges_and_nodes_fit_the_view():
     _, root = parse_svg(sample(), width=800, height=600)
     lines = {
-        line.find(f"{SVG_NS}title").text: line
-        for line in root.iter(f"{SVG_NS}line")
+        line.find(f"{SVG_NS}title").text: line for line in root.iter(f"{SVG_NS}line")
         if line.find(f"{SVG_NS}title") is not None
     }
     assert "marker-end" in lines["SOLVES"].attrib and "marker-end" not in lines["SIMILAR_TO"].attrib
@@ -172,8 +171,7 @@ def path_view(order):
     """sample()'s memories s, p and t with the relationships among them, as the path view in ``order``."""
     G = sample()
     edges = [
-        {"id": k, "from_id": u, "to_id": v, **d}
-        for u, v, k, d in G.edges(keys=True, data=True)
+        {"id": k, "from_id": u, "to_id": v, **d} for u, v, k, d in G.edges(keys=True, data=True)
         if u in "spt" and v in "spt"
     ]
     H = builders.build_graph([{"id": n, **G.nodes[n]} for n in ("s", "p", "t")], edges)
@@ -206,10 +204,7 @@ def test_type_colours_are_distinct_and_shapes_tell_close_ones_apart():
     assert _contrast("#1d2125", "#ffffff") >= 3 and _contrast("#e6e8ea", "#1c2024") >= 3
     # Types whose colours a colour-blind reader may confuse differ in shape.
     for a, b in (
-        ("problem", "error"),
-        ("solution", "fix"),
-        ("command", "file_context"),
-        ("general", "command"),
+        ("problem", "error"), ("solution", "fix"), ("command", "file_context"), ("general", "command"),
     ):
         assert render.TYPE_SHAPES[a] != render.TYPE_SHAPES[b], (a, b)
     assert len(set(render.COMMUNITY_COLOURS)) == len(render.COMMUNITY_COLOURS)
@@ -220,8 +215,7 @@ def test_type_colours_are_distinct_and_shapes_tell_close_ones_apart():
 
 def test_svg_title_is_fitted_to_the_width_and_kept_whole_in_its_title_element():
     long = (
-        "Around “"
-        + "billing-api: Django 5.1 + DRF service for invoicing, dunning and Stripe payments " * 3
+        "Around “" + "billing-api: Django 5.1 + DRF service for invoicing, dunning and Stripe payments " * 3
         + "”"
     )
     root = ET.fromstring(svg.to_svg(sample(), builders.layout(sample()), width=600, height=400, title=long))

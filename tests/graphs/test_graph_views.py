@@ -25,8 +25,7 @@ def hub(handle):
         r[0]
         for r in conn.execute(
             "SELECT to_id FROM edge WHERE from_id = ? AND current = 1 "
-            "UNION SELECT from_id FROM edge WHERE to_id = ? AND current = 1",
-            (hub_id, hub_id),
+            "UNION SELECT from_id FROM edge WHERE to_id = ? AND current = 1", (hub_id, hub_id),
         ).fetchall()
     }
     return hub_id, neighbours
@@ -90,8 +89,7 @@ def test_bad_parameters_get_400_and_unknown_memory_404(web, client_db):
 @pytest.mark.parametrize(
     "query, pickers",
     [
-        ("view=neighbourhood", ["memory"]),
-        ("view=path", ["source", "target"]),
+        ("view=neighbourhood", ["memory"]), ("view=path", ["source", "target"]),
         ("view=path&source=", ["target"]),
     ],
 )
@@ -353,12 +351,8 @@ def test_oembed_odd_dimensions_fall_back_to_the_default(web, hub, value):
 @pytest.mark.parametrize(
     "query",
     [
-        "depth=" + "9" * 5000,
-        "depth=99999999999999999999999",
-        "depth=%C2%B2",
-        "limit=" + "9" * 5000,
-        "limit=-1",
-        "limit=%C2%B2",
+        "depth=" + "9" * 5000, "depth=99999999999999999999999", "depth=%C2%B2", "limit=" + "9" * 5000,
+        "limit=-1", "limit=%C2%B2",
     ],
 )
 def test_graph_integers_out_of_range_get_400(web, hub, query):
@@ -379,11 +373,7 @@ def test_add_relationship_picks_the_other_memory(web, handle):
     assert 'id="pick-other"' in form and 'hx-get="/c/acme/pick/"' in form and "/static/kb/picker.js" in form
     # Without JavaScript the box sends words: the form comes back listing the memories they match.
     sent = {
-        "rel_type": "RELATED_TO",
-        "direction": "out",
-        "strength": "0.5",
-        "confidence": "0.8",
-        "context": "",
+        "rel_type": "RELATED_TO", "direction": "out", "strength": "0.5", "confidence": "0.8", "context": "",
     }
     words = web.post(f"/c/acme/memories/{a}/relationships/new/", {**sent, "other": "redis"})
     assert words.status_code == 400

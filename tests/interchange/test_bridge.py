@@ -59,8 +59,7 @@ def titles(handle):
 def test_first_run_copies_both_ways_and_a_second_run_changes_nothing(laptop, team):
     path, problem, solution = laptop
     ours = services.memory_create(
-        handle=team,
-        actor=None,
+        handle=team, actor=None,
         fields={"type": "fix", "title": "Pin buildx to 0.12", "content": "buildx 0.13 breaks the cache"},
     )
     report = bridge(team, path)
@@ -90,9 +89,7 @@ def test_changes_flow_each_way_between_runs_of_the_real_server(laptop, team):
     server.close()
     report = bridge(team, path)
     assert report.to_client["memories"] == 2 and report.to_file == {
-        "memories": 0,
-        "relationships": 0,
-        "deleted": 0,
+        "memories": 0, "relationships": 0, "deleted": 0,
     }
     assert "only on arm64" in team.store.node(problem)["content"]
 
@@ -212,12 +209,8 @@ def test_a_synced_client_database_takes_the_laptop_file_through_its_outbox(lapto
     path, problem, solution = laptop
     form = ClientDatabaseForm(
         {
-            "slug": "shared",
-            "name": "Shared",
-            "mode": "synced",
-            "source": "new",
-            "remote_url": turso_server.url,
-            "sync_interval": "1",
+            "slug": "shared", "name": "Shared", "mode": "synced", "source": "new",
+            "remote_url": turso_server.url, "sync_interval": "1",
         }
     )
     assert form.is_valid(), form.errors

@@ -152,37 +152,20 @@ def test_json_has_memorygraphs_shape(web, handle):
     _, body = download(web, "format=json")
     data = json.loads(body)
     assert list(data) == [
-        "format_version",
-        "export_version",
-        "export_date",
-        "backend_type",
-        "memory_count",
-        "relationship_count",
-        "memories",
-        "relationships",
+        "format_version", "export_version", "export_date", "backend_type", "memory_count",
+        "relationship_count", "memories", "relationships",
     ]
     assert (data["format_version"], data["export_version"], data["backend_type"]) == ("2.0", "1.0", "kbsite")
     assert datetime.fromisoformat(data["export_date"]).tzinfo is not None
     assert data["memory_count"] == len(data["memories"])
     assert data["relationship_count"] == len(data["relationships"])
     assert set(data["memories"][0]) >= {
-        "id",
-        "type",
-        "title",
-        "content",
-        "summary",
-        "tags",
-        "importance",
-        "confidence",
-        "created_at",
+        "id", "type", "title", "content", "summary", "tags", "importance", "confidence", "created_at",
         "updated_at",
     }
     assert set(data["relationships"][0]) == {"from_memory_id", "to_memory_id", "type", "properties"}
     assert set(data["relationships"][0]["properties"]) == {
-        "strength",
-        "confidence",
-        "context",
-        "evidence_count",
+        "strength", "confidence", "context", "evidence_count",
     }
     assert body.isascii()
 
@@ -216,22 +199,14 @@ def test_context_fields_are_memorygraphs():
 
 def test_json_context_keeps_only_what_memorygraph_accepts():
     props = {
-        "context_project_path": "/srv/app",
-        "context_languages": "[]",
-        "context_frameworks": "django",
-        "context_additional_metadata": '{"ticket": "OPS-1"}',
-        "context_visibility": "everyone",
-        "context_timestamp": "yesterday",
-        "context_session_id": 42,
-        "context_function_name": "main",
-        "context_files_involved": ["a.py", "b.py"],
-        "context_git_branch": None,
+        "context_project_path": "/srv/app", "context_languages": "[]", "context_frameworks": "django",
+        "context_additional_metadata": '{"ticket": "OPS-1"}', "context_visibility": "everyone",
+        "context_timestamp": "yesterday", "context_session_id": 42, "context_function_name": "main",
+        "context_files_involved": ["a.py", "b.py"], "context_git_branch": None,
     }
     context = json_export.json_context(props)
     assert context == {
-        "project_path": "/srv/app",
-        "languages": [],
-        "files_involved": ["a.py", "b.py"],
+        "project_path": "/srv/app", "languages": [], "files_involved": ["a.py", "b.py"],
         "additional_metadata": {"ticket": "OPS-1"},
     }
     MemoryContext(**context)
@@ -250,10 +225,8 @@ def test_memorygraph_imports_the_json(web, handle, tmp_path, scope):
     finally:
         server.close()
     assert stats == {
-        "imported_memories": data["memory_count"],
-        "imported_relationships": data["relationship_count"],
-        "skipped_memories": 0,
-        "skipped_relationships": 0,
+        "imported_memories": data["memory_count"], "imported_relationships": data["relationship_count"],
+        "skipped_memories": 0, "skipped_relationships": 0,
     }
     assert titles == {m["id"]: m["title"] for m in data["memories"]}
     with sqlite3.connect(tmp_path / "imported.db") as conn:
@@ -283,9 +256,7 @@ def test_sqlite_rows_are_the_read_models(web, handle, tmp_path):
     for rel in rels.values():
         props = json.loads(rel.properties)
         assert (rel.valid_from, rel.recorded_at, rel.valid_until) == (
-            props["valid_from"],
-            props["recorded_at"],
-            None,
+            props["valid_from"], props["recorded_at"], None,
         )
     with sqlite3.connect(path) as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
@@ -328,8 +299,7 @@ def test_sqlite_of_a_selection_holds_only_edges_within_it(web, handle, tmp_path)
 def test_memorygraph_reads_the_sqlite_file(web, handle, tmp_path):
     path = open_sqlite(download(web, "format=sqlite&scope=search&q=redis")[1], tmp_path)
     expected = {
-        r["id"]: r["title"]
-        for r in rm_rows(handle, "SELECT id, title FROM memory")
+        r["id"]: r["title"] for r in rm_rows(handle, "SELECT id, title FROM memory")
         if r["id"] in search_selection(handle, "redis")
     }
     server = Server(path, initialise=False)
@@ -387,26 +357,16 @@ def hostile(db, user, tmp_path):
     stamp = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     memories = [
         {
-            "id": str(uuid.uuid4()),
-            "type": "general",
-            "title": title,
-            "summary": "+1 summary",
-            "content": f"@SUM(A1) body {n}",
-            "tags": ["-x"],
-            "importance": 0.5,
-            "confidence": 0.8,
+            "id": str(uuid.uuid4()), "type": "general", "title": title, "summary": "+1 summary",
+            "content": f"@SUM(A1) body {n}", "tags": ["-x"], "importance": 0.5, "confidence": 0.8,
             "created_at": stamp,
         }
         for n, title in enumerate(HOSTILE_TITLES)
     ]
     relationships = [
         {
-            "id": str(uuid.uuid4()),
-            "from_id": a["id"],
-            "to_id": b["id"],
-            "type": "RELATED_TO",
-            "strength": 0.5,
-            "confidence": 0.8,
+            "id": str(uuid.uuid4()), "from_id": a["id"], "to_id": b["id"], "type": "RELATED_TO",
+            "strength": 0.5, "confidence": 0.8,
         }
         for a, b in zip(memories, memories[1:])
     ]
@@ -454,14 +414,9 @@ def test_hostile_titles_round_trip_in_json_and_sqlite(web, hostile, tmp_path):
 
 def test_bad_parameters_get_400(web, client_db):
     for query in (
-        "",
-        "format=pdf",
-        "format=json&scope=everything",
-        "format=csv&scope=search&month=May",
-        "format=csv&scope=search&type=nonsense",
-        "format=sqlite&scope=graph&view=bogus",
-        "format=markdown&scope=graph&view=neighbourhood",
-        "format=csv&scope=graph&limit=0",
+        "", "format=pdf", "format=json&scope=everything", "format=csv&scope=search&month=May",
+        "format=csv&scope=search&type=nonsense", "format=sqlite&scope=graph&view=bogus",
+        "format=markdown&scope=graph&view=neighbourhood", "format=csv&scope=graph&limit=0",
     ):
         response = web.get(f"/c/acme/export/?{query}")
         assert response.status_code == 400 and b"not valid" in response.content, query
@@ -504,15 +459,7 @@ def test_the_command_line_export(handle, tmp_path, capsys):
     rows = list(csv.reader((tmp_path / "out.csv").open()))
     assert len(rows) == 295
     call_command(
-        "kb_export",
-        "--client",
-        "acme",
-        "--format",
-        "json",
-        "--q",
-        "redis",
-        "--out",
-        str(tmp_path / "redis.json"),
-        verbosity=0,
+        "kb_export", "--client", "acme", "--format", "json", "--q", "redis", "--out",
+        str(tmp_path / "redis.json"), verbosity=0,
     )
     assert 0 < len(json.loads((tmp_path / "redis.json").read_text())["memories"]) < 294

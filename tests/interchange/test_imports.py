@@ -42,9 +42,7 @@ def laptop(tmp_path):
     path = tmp_path / "memory.db"
     server = Server(path)
     a = server.store(
-        type=MemoryType.ERROR,
-        title="OOMKilled in the indexer",
-        content="RSS grows with batch size",
+        type=MemoryType.ERROR, title="OOMKilled in the indexer", content="RSS grows with batch size",
         tags=["k8s"],
     )
     b = server.store(
@@ -148,13 +146,8 @@ def claude_flow_file(path, version):
             "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    "auth/jwt-rotation",
-                    "Rotate signing keys weekly",
-                    "decisions",
-                    json.dumps({"tags": ["Security"]}),
-                    1_760_000_000,
-                    1_760_000_100,
-                    None,
+                    "auth/jwt-rotation", "Rotate signing keys weekly", "decisions",
+                    json.dumps({"tags": ["Security"]}), 1_760_000_000, 1_760_000_100, None,
                 ),
                 ("cache/ttl", "Cache TTL is 5 minutes", "config", None, 1_760_000_000, None, None),
                 ("tmp/scratch", "old", "scratch", None, 1_700_000_000, None, 1_700_000_500),
@@ -172,14 +165,8 @@ def claude_flow_file(path, version):
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    "e1",
-                    "retry-with-jitter",
-                    "Exponential backoff with full jitter",
-                    "pattern",
-                    "patterns",
-                    "active",
-                    1_760_000_000_000,
-                    1_760_000_500_000,
+                    "e1", "retry-with-jitter", "Exponential backoff with full jitter", "pattern", "patterns",
+                    "active", 1_760_000_000_000, 1_760_000_500_000,
                 ),
                 ("e2", "gone", "deleted one", "task", "tasks", "deleted", 1_760_000_000_000, None),
             ],
@@ -225,28 +212,12 @@ def test_mcp_turso_knowledge_base(team, tmp_path):
         "INSERT INTO knowledge_base VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
-                1,
-                "Postgres vacuum",
-                "Autovacuum thresholds per table",
-                "runbook",
-                "Databases",
-                "postgres, ops",
-                5,
-                '{"owner": "dba"}',
-                "2025-06-01 12:00:00",
-                None,
+                1, "Postgres vacuum", "Autovacuum thresholds per table", "runbook", "Databases",
+                "postgres, ops", 5, '{"owner": "dba"}', "2025-06-01 12:00:00", None,
             ),
             (
-                2,
-                "Deploy freeze",
-                "No deploys on Fridays",
-                None,
-                None,
-                '["Process"]',
-                2,
-                None,
-                "2025-06-02T09:00:00Z",
-                "2025-06-03T09:00:00Z",
+                2, "Deploy freeze", "No deploys on Fridays", None, None, '["Process"]', 2, None,
+                "2025-06-02T09:00:00Z", "2025-06-03T09:00:00Z",
             ),
         ],
     )
@@ -258,9 +229,7 @@ def test_mcp_turso_knowledge_base(team, tmp_path):
     vacuum, freeze = rows["Postgres vacuum"], rows["Deploy freeze"]
     assert vacuum["tags"] == ["mcp-turso", "databases", "postgres", "ops"] and vacuum["importance"] == 1.0
     assert json.loads(vacuum["context_additional_metadata"]) == {
-        "source_store": "mcp-turso",
-        "owner": "dba",
-        "source": "runbook",
+        "source_store": "mcp-turso", "owner": "dba", "source": "runbook",
     }
     assert freeze["tags"] == ["mcp-turso", "process"] and freeze["importance"] == 0.25
     assert freeze["updated_at"].startswith("2025-06-03")
@@ -295,13 +264,11 @@ def test_rows_that_break_the_format_are_listed_with_reasons(team, web):
     document = {
         "format_version": "2.0",
         "memories": [
-            good,
-            {"id": "a2", "type": "fix", "title": "x" * 201, "content": "too long a title"},
+            good, {"id": "a2", "type": "fix", "title": "x" * 201, "content": "too long a title"},
             {"id": "a3", "type": "spell", "title": "Bad type", "content": "c"},
             {"id": "a4", "type": "fix", "content": "no title"},
             {"id": "dup", "type": "fix", "title": "One", "content": "first"},
-            {"id": "dup", "type": "fix", "title": "Two", "content": "second"},
-            {**good, "importance": 7},
+            {"id": "dup", "type": "fix", "title": "Two", "content": "second"}, {**good, "importance": 7},
         ],
         "relationships": [
             {"from_memory_id": "a1", "to_memory_id": "missing", "type": "SOLVES"},
@@ -349,10 +316,7 @@ def test_json_rows_memorygraph_would_refuse_are_listed_and_what_is_imported_read
         {"id": "x" * 129, "type": "fix", "title": "Too long an id", "content": "c"},
         {"id": "ctx-number", "type": "fix", "title": "c", "content": "c", "context": {"project_path": 5}},
         {
-            "id": "ctx-text-list",
-            "type": "fix",
-            "title": "c",
-            "content": "c",
+            "id": "ctx-text-list", "type": "fix", "title": "c", "content": "c",
             "context": {"languages": "python"},
         },
         {"id": "ctx-list", "type": "fix", "title": "c", "content": "c", "context": ["not", "an", "object"]},
@@ -361,13 +325,9 @@ def test_json_rows_memorygraph_would_refuse_are_listed_and_what_is_imported_read
     relationships = [good] + [
         {"from_memory_id": "m2", "to_memory_id": "m1", "type": t, "properties": p}
         for t, p in (
-            ("CAUSES", {"strength": 5}),
-            ("BLOCKS", {"confidence": -3}),
-            ("ENABLES", {"strength": "@inf@"}),
-            ("FOLLOWS", {"strength": "@nan@"}),
-            ("REQUIRES", {"evidence_count": {"n": 2}}),
-            ("IMPROVES", {"context": {"text": "an object"}}),
-            ("BREAKS", {"evidence_count": -1}),
+            ("CAUSES", {"strength": 5}), ("BLOCKS", {"confidence": -3}), ("ENABLES", {"strength": "@inf@"}),
+            ("FOLLOWS", {"strength": "@nan@"}), ("REQUIRES", {"evidence_count": {"n": 2}}),
+            ("IMPROVES", {"context": {"text": "an object"}}), ("BREAKS", {"evidence_count": -1}),
             ("USED_IN", "not an object"),
         )
     ]
@@ -377,16 +337,10 @@ def test_json_rows_memorygraph_would_refuse_are_listed_and_what_is_imported_read
     job = preview(web, upload(web, "team", "export.json", text.encode()))
     reasons = [f"{item['what']}: {item['reason']}" for item in job["preview"]["invalid"]]
     for needle in (
-        "'slash/id' is not of memorygraph's form",
-        "'xxxxx",
-        "context_project_path must be text",
-        "context_languages must be a list of text",
-        "context must be an object",
-        "strength must be a number between 0 and 1",
-        "confidence must be a number between 0 and 1",
-        "evidence_count must be a whole number",
-        "context must be text",
-        "properties must be an object",
+        "'slash/id' is not of memorygraph's form", "'xxxxx", "context_project_path must be text",
+        "context_languages must be a list of text", "context must be an object",
+        "strength must be a number between 0 and 1", "confidence must be a number between 0 and 1",
+        "evidence_count must be a whole number", "context must be text", "properties must be an object",
     ):
         assert any(needle in reason for reason in reasons), (needle, reasons)
     counts = job["preview"]["counts"]
@@ -487,8 +441,7 @@ def test_a_big_import_is_a_worker_job_with_progress(tmp_path, user, client, empt
     assert job["analysing"] and job["status"] == "preview" and not job["total"]
     page = client.get(response["Location"])
     assert (
-        b"Analysing" in page.content
-        and b'hx-trigger="every 1s"' in page.content
+        b"Analysing" in page.content and b'hx-trigger="every 1s"' in page.content
         and b"Import 0" not in page.content
     )
     run_jobs()
@@ -573,11 +526,8 @@ GOOD = {"id": "good-1", "type": "fix", "title": "Fine", "content": "ok"}
 def test_out_of_range_epochs_in_a_json_export_make_only_those_rows_invalid(team, web):
     text = _export(
         [
-            GOOD,
-            {**GOOD, "id": "e1", "created_at": 1e20},
-            {**GOOD, "id": "e2", "created_at": -1e20},
-            {**GOOD, "id": "e3", "updated_at": "@BIG@"},
-            {**GOOD, "id": "e4", "created_at": "@NAN@"},
+            GOOD, {**GOOD, "id": "e1", "created_at": 1e20}, {**GOOD, "id": "e2", "created_at": -1e20},
+            {**GOOD, "id": "e3", "updated_at": "@BIG@"}, {**GOOD, "id": "e4", "created_at": "@NAN@"},
             {**GOOD, "id": "e5", "created_at": True},
         ]
     )
@@ -604,10 +554,8 @@ def test_out_of_range_epochs_in_claude_flow_and_mcp_turso_stores(team, tmp_path)
     conn.executemany(
         "INSERT INTO memory_entries (key, value, namespace, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
         [
-            ("far", "x", "t", 9 * 10**18, None),
-            ("real", "x", "t", 1e20, None),
-            ("before", "x", "t", -1e20, None),
-            ("ttl", "x", "t", 1_760_000_000, "soon"),
+            ("far", "x", "t", 9 * 10**18, None), ("real", "x", "t", 1e20, None),
+            ("before", "x", "t", -1e20, None), ("ttl", "x", "t", 1_760_000_000, "soon"),
         ],
     )
     conn.commit()
@@ -627,8 +575,7 @@ def test_out_of_range_epochs_in_claude_flow_and_mcp_turso_stores(team, tmp_path)
     conn.executemany(
         "INSERT INTO knowledge_base VALUES (?, ?, ?, ?, ?)",
         [
-            (1, "Fine", "ok", "2025-06-01 12:00:00", None),
-            (2, "Big", "x", 1e20, None),
+            (1, "Fine", "ok", "2025-06-01 12:00:00", None), (2, "Big", "x", 1e20, None),
             (3, "Small", "x", None, -1e20),
         ],
     )
@@ -683,13 +630,11 @@ def test_deep_nesting_inside_a_sqlite_row_makes_that_row_invalid(team, tmp_path,
     conn = sqlite3.connect(v2)
     conn.execute(
         "INSERT INTO memory_entries (key, value, namespace, metadata, created_at) VALUES "
-        "('deep', 'x', 't', ?, 1760000000)",
-        (deep,),
+        "('deep', 'x', 't', ?, 1760000000)", (deep,),
     )
     conn.execute(
         "INSERT INTO memory_entries (key, value, namespace, metadata, created_at) VALUES "
-        "('deep-but-parses', 'x', 't', ?, 1760000000)",
-        ('{"a":' * 500 + "1" + "}" * 500,),
+        "('deep-but-parses', 'x', 't', ?, 1760000000)", ('{"a":' * 500 + "1" + "}" * 500,),
     )
     conn.commit()
     conn.close()
@@ -736,10 +681,7 @@ def test_a_zip_holding_a_zip_is_refused_and_nothing_is_truncated(team, web, lapt
     assert (holder / "nested.unzipped").read_bytes() == b"mine"
     assert (holder / "memory.unzipped").read_bytes() == b"also mine"
     assert sorted(p.name for p in holder.iterdir()) == [
-        "memory.unzipped",
-        "memory.zip",
-        "nested.unzipped",
-        "self.unzipped",
+        "memory.unzipped", "memory.zip", "nested.unzipped", "self.unzipped",
     ]
 
 
@@ -786,9 +728,7 @@ BIG_INT = "1" * 5000
         ),
         (
             b'{"format_version": "2.0", "memories": [{"id": "a", "id": "b", "type": "fix", "title": "t", '
-            b'"content": "c"}],'
-            b' "relationships": []}',
-            b"the key &#x27;id&#x27; twice",
+            b'"content": "c"}],' b' "relationships": []}', b"the key &#x27;id&#x27; twice",
         ),
         (
             b'{"format_version": "2.0", "format_version": "1.0", "memories": [], "relationships": []}',
@@ -966,9 +906,7 @@ def test_the_running_sync_worker_tidies_uploads_without_any_request(tmp_path):
 
     site = tmp_path / "site"
     env = {
-        **os.environ,
-        "KB_DATA_DIR": str(site),
-        "KB_SECRET_KEY": "test-tidy",
+        **os.environ, "KB_DATA_DIR": str(site), "KB_SECRET_KEY": "test-tidy",
         "DJANGO_SETTINGS_MODULE": "kbsite.settings",
     }
     env.pop("KB_PRIMARY_URL", None)
@@ -982,10 +920,7 @@ def test_the_running_sync_worker_tidies_uploads_without_any_request(tmp_path):
     os.utime(orphan / "upload", (old, old))
     os.utime(orphan, (old, old))
     worker = subprocess.Popen(
-        [PYTHON, "manage.py", "kb_sync"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
+        [PYTHON, "manage.py", "kb_sync"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:

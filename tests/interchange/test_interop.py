@@ -54,45 +54,30 @@ def graph(server):
             tags=["OAuth", "auth"],
             importance=0.6,
             context=MemoryContext(
-                project_path="/srv/shop",
-                files_involved=["auth/views.py"],
-                languages=["python"],
+                project_path="/srv/shop", files_involved=["auth/views.py"], languages=["python"],
                 git_branch="main",
             ),
         ),
         "solution": server.store(
-            type=MemoryType.SOLUTION,
-            title="Use PKCE for the OAuth login flow",
+            type=MemoryType.SOLUTION, title="Use PKCE for the OAuth login flow",
             content="Send a code_challenge and keep the verifier server-side.",
-            summary="PKCE fixes the redirect loop",
-            tags=["oauth", "security"],
-            importance=0.5,
+            summary="PKCE fixes the redirect loop", tags=["oauth", "security"], importance=0.5,
             context=MemoryContext(project_path="/srv/shop", frameworks=["django"]),
         ),
         # Mentions PKCE many times in its body and is more important: the title hit must still win.
         "notes": server.store(
-            type=MemoryType.TECHNOLOGY,
-            title="OAuth 2.1 reading notes",
+            type=MemoryType.TECHNOLOGY, title="OAuth 2.1 reading notes",
             content="PKCE is mandatory. PKCE for public clients, PKCE for confidential ones; "
-            "pkce everywhere.",
-            tags=["oauth"],
-            importance=0.9,
+            "pkce everywhere.", tags=["oauth"], importance=0.9,
         ),
         "pattern": server.store(
-            type=MemoryType.CODE_PATTERN,
-            title="Retry with exponential backoff",
-            content="Wrap flaky IdP calls in retries with jitter.",
-            tags=["resilience"],
-            importance=0.4,
+            type=MemoryType.CODE_PATTERN, title="Retry with exponential backoff",
+            content="Wrap flaky IdP calls in retries with jitter.", tags=["resilience"], importance=0.4,
         ),
     }
     edges = {
         "solves": server.relate(
-            ids["solution"],
-            ids["problem"],
-            RelationshipType.SOLVES,
-            strength=0.9,
-            confidence=0.85,
+            ids["solution"], ids["problem"], RelationshipType.SOLVES, strength=0.9, confidence=0.85,
             context="PKCE keeps the state across the redirect",
         ),
         "related": server.relate(ids["pattern"], ids["notes"], RelationshipType.RELATED_TO, strength=0.3),
@@ -164,9 +149,7 @@ def test_web_pages_show_what_memorygraph_wrote(web, site, graph):
     page = web.get("/c/mg/memories/")
     assert page.status_code == 200
     for title in (
-        "OAuth login loses state on redirect",
-        "Use PKCE for the OAuth login flow",
-        "OAuth 2.1 reading notes",
+        "OAuth login loses state on redirect", "Use PKCE for the OAuth login flow", "OAuth 2.1 reading notes",
         "Retry with exponential backoff",
     ):
         assert title.encode() in page.content
@@ -197,11 +180,8 @@ def odd_site(server):
     for n, memory_id in enumerate(by_server):
         assert (
             server.store(
-                id=memory_id,
-                type=MemoryType.PROBLEM,
-                title=f"Odd id number {n}",
-                content="An id from somewhere else",
-                tags=["odd"],
+                id=memory_id, type=MemoryType.PROBLEM, title=f"Odd id number {n}",
+                content="An id from somewhere else", tags=["odd"],
             )
             == memory_id
         )
@@ -238,16 +218,9 @@ def _memory_links(html):
 
 def test_pages_work_with_any_id_memorygraph_wrote(web, server, odd_site):
     for url in (
-        "/c/mg/memories/",
-        "/c/mg/memories/?format=json",
-        "/c/mg/search/?q=odd",
-        "/c/mg/search/?q=number",
-        "/c/mg/search/?q=odd&format=json",
-        "/c/mg/tags/",
-        "/c/mg/memories/?unresolved=1",
-        "/c/mg/graph/",
-        "/c/mg/graph/?format=json&vis=1",
-        "/c/mg/graph/?view=unsolved",
+        "/c/mg/memories/", "/c/mg/memories/?format=json", "/c/mg/search/?q=odd", "/c/mg/search/?q=number",
+        "/c/mg/search/?q=odd&format=json", "/c/mg/tags/", "/c/mg/memories/?unresolved=1", "/c/mg/graph/",
+        "/c/mg/graph/?format=json&vis=1", "/c/mg/graph/?view=unsolved",
     ):
         response = web.get(url)
         assert response.status_code in (200, 202), (url, response.status_code)
@@ -280,8 +253,7 @@ def test_pages_work_with_any_id_memorygraph_wrote(web, server, odd_site):
     assert not server.related("100%")
     for memory_id in ODD_IDS:
         link = next(
-            link
-            for link in _memory_links(web.get("/c/mg/memories/").content.decode())
+            link for link in _memory_links(web.get("/c/mg/memories/").content.decode())
             if web.get(link + "?format=json").json()["memory"]["id"] == memory_id
         )
         assert web.post(link + "delete/").status_code == 302
@@ -299,11 +271,8 @@ def test_memorygraph_reads_back_our_edits(site, server, graph, user):
         actor=user,
         memory_id=ids["problem"],
         fields={
-            "title": "OAuth login loses state after the IdP redirect",
-            "summary": "Redirect loop, state lost",
-            "project_path": "/srv/shop-v2",
-            "languages": ["python", "typescript"],
-            "git_branch": "fix/pkce",
+            "title": "OAuth login loses state after the IdP redirect", "summary": "Redirect loop, state lost",
+            "project_path": "/srv/shop-v2", "languages": ["python", "typescript"], "git_branch": "fix/pkce",
         },
     )
     tagging.tag_add(handle=site, actor=user, memory_id=ids["problem"], tag="Regression")
@@ -315,28 +284,15 @@ def test_memorygraph_reads_back_our_edits(site, server, graph, user):
         handle=site,
         actor=user,
         fields={
-            "type": "fix",
-            "title": "Allowlist the exact redirect URI",
-            "summary": "Config half of the fix",
+            "type": "fix", "title": "Allowlist the exact redirect URI", "summary": "Config half of the fix",
             "content": "Register https://shop.example/callback exactly; wildcards break PKCE.",
-            "tags": ["OAuth2", "Config"],
-            "importance": 0.7,
-            "confidence": 0.9,
-            "project_path": "/srv/shop",
-            "languages": [],
-            "frameworks": ["django"],
-            "git_branch": "",
+            "tags": ["OAuth2", "Config"], "importance": 0.7, "confidence": 0.9, "project_path": "/srv/shop",
+            "languages": [], "frameworks": ["django"], "git_branch": "",
         },
     )
     rel_id = services.relationship_create(
-        handle=site,
-        actor=user,
-        from_id=created,
-        to_id=ids["problem"],
-        rel_type="ADDRESSES",
-        strength=0.7,
-        confidence=0.6,
-        context="Half of the fix",
+        handle=site, actor=user, from_id=created, to_id=ids["problem"], rel_type="ADDRESSES", strength=0.7,
+        confidence=0.6, context="Half of the fix",
     )
     services.memory_delete(handle=site, actor=user, memory_id=ids["pattern"])
 
@@ -398,13 +354,9 @@ def test_memory_without_content_is_not_written_hidden(site, server, user):
 
 def test_unicode_and_limits_round_trip(site, server, user):
     fields = {
-        "type": "conversation",
-        "title": "T" * 200,
-        "summary": "s" * 500,
+        "type": "conversation", "title": "T" * 200, "summary": "s" * 500,
         "content": "Ünïcödé ✓ 日本語 " * 100,
-        "tags": [f"tag-{n}" for n in range(50)],
-        "importance": 1,
-        "confidence": 0,
+        "tags": [f"tag-{n}" for n in range(50)], "importance": 1, "confidence": 0,
     }
     memory_id = services.memory_create(handle=site, actor=user, fields=fields)
     memory = server.get(memory_id)
@@ -420,10 +372,8 @@ def test_memorygraph_writes_show_up_on_next_request(site, server, graph):
     ids, _ = graph
     before_store = site.store
     new_id = server.store(
-        type=MemoryType.ERROR,
-        title="Token endpoint returns invalid_grant",
-        content="The Zyzzyva IdP rejects reused verifiers.",
-        tags=["idp"],
+        type=MemoryType.ERROR, title="Token endpoint returns invalid_grant",
+        content="The Zyzzyva IdP rejects reused verifiers.", tags=["idp"],
     )
     memory = server.get(ids["notes"])
     memory.title = "OAuth 2.1 notes (revised)"
@@ -471,20 +421,14 @@ def test_old_shapes_are_read_and_written(tmp_path, user, shape):
     assert selectors.memory_list(rm=rm, filters=Filters()).total == 3
     detail = selectors.memory_detail(rm=rm, memory_id=error)
     assert detail["project"] == "/srv/legacy" and detail["context"] == {
-        "languages": "python",
-        "project_path": "/srv/legacy",
+        "languages": "python", "project_path": "/srv/legacy",
     }
     [edge] = detail["incoming"]["SOLVES"]
     assert edge["other_id"] == fix and edge["context"] == "pinning fixed it" and edge["current"]
     assert selectors.graph_counts(rm=rm)["unresolved"] == 0
 
     rel_id = services.relationship_create(
-        handle=handle,
-        actor=user,
-        from_id=note,
-        to_id=error,
-        rel_type="RELATED_TO",
-        strength=0.4,
+        handle=handle, actor=user, from_id=note, to_id=error, rel_type="RELATED_TO", strength=0.4,
         context="same week",
     )
     row = _edge_row(path, rel_id)

@@ -7,15 +7,10 @@ from memories.search.query import MAX_TERMS, ParsedQuery, parse_query, prefix_qu
 
 ROWS = {
     1: (
-        "OAuth2 login with PKCE",
-        "how authentication works",
-        "the browser sends a code verifier",
-        "security",
+        "OAuth2 login with PKCE", "how authentication works", "the browser sends a code verifier", "security",
     ),
     2: (
-        "Deploy notes",
-        "rolling restart of web workers",
-        "restart the web service after login changes",
+        "Deploy notes", "rolling restart of web workers", "restart the web service after login changes",
         "ops",
     ),
     3: ("Database migration", "login table renamed", "web login moved; the service stays up", "db"),

@@ -17,11 +17,7 @@ pytestmark = pytest.mark.django_db
 def seeded(handle, user):
     def make(title, content, **extra):
         fields = {
-            "type": "solution",
-            "title": title,
-            "content": content,
-            "tags": extra.pop("tags", []),
-            **extra,
+            "type": "solution", "title": title, "content": content, "tags": extra.pop("tags", []), **extra,
         }
         return services.memory_create(handle=handle, actor=user, fields=fields)
 
@@ -79,18 +75,8 @@ def test_typo_falls_back_to_the_closest_term(handle, seeded):
 @pytest.mark.parametrize(
     "text",
     [
-        '"',
-        '"unbalanced',
-        "AND OR NOT",
-        "()",
-        "*",
-        "title:x",
-        "NEAR(a b)",
-        "'; DROP TABLE memory; --",
-        "\x00",
-        "🙂" * 50,
-        "a" * 5000,
-        "-only",
+        '"', '"unbalanced', "AND OR NOT", "()", "*", "title:x", "NEAR(a b)", "'; DROP TABLE memory; --",
+        "\x00", "🙂" * 50, "a" * 5000, "-only",
     ],
 )
 def test_any_string_is_safe(handle, seeded, text):
@@ -103,10 +89,8 @@ def test_typo_in_a_word_the_index_holds_as_a_stem(handle, user):
         handle=handle,
         actor=user,
         fields={
-            "type": "general",
-            "title": "Staging environments drift",
-            "content": "Keep every environment in Terraform.",
-            "tags": [],
+            "type": "general", "title": "Staging environments drift",
+            "content": "Keep every environment in Terraform.", "tags": [],
         },
     )
     result = search(handle, "enviromnents")
@@ -131,10 +115,7 @@ def test_typo_fallback_finds_terms_starting_with_the_edge_code_points(handle, us
         handle=handle,
         actor=user,
         fields={
-            "type": "general",
-            "title": f"The {first}quasar cluster",
-            "content": "Odd letters.",
-            "tags": [],
+            "type": "general", "title": f"The {first}quasar cluster", "content": "Odd letters.", "tags": [],
         },
     )
     result = search(handle, first + "qasar")
@@ -157,9 +138,7 @@ def test_tags_are_indexed_as_words(handle, user):
         handle=handle,
         actor=user,
         fields={
-            "type": "general",
-            "title": "Plain title",
-            "content": "Plain body.",
+            "type": "general", "title": "Plain title", "content": "Plain body.",
             "tags": ["quuxfeature", "ops"],
         },
     )
@@ -172,9 +151,7 @@ def test_typo_banner_is_the_corrected_query_once(handle, user):
         handle=handle,
         actor=user,
         fields={
-            "type": "error",
-            "title": "Connection refused by the zorgpool",
-            "tags": [],
+            "type": "error", "title": "Connection refused by the zorgpool", "tags": [],
             "content": "Connections to the zorgpool were refused; connect again later.",
         },
     )

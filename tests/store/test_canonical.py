@@ -62,8 +62,7 @@ def _typed_turso(path):
 
 def _wrong_nodes(path):
     make_tables(
-        path,
-        "CREATE TABLE nodes (id INTEGER PRIMARY KEY, name TEXT, data BLOB)",
+        path, "CREATE TABLE nodes (id INTEGER PRIMARY KEY, name TEXT, data BLOB)",
         "CREATE TABLE relationships (id TEXT PRIMARY KEY, from_id TEXT, to_id TEXT, rel_type TEXT, "
         "properties TEXT)",
     )
@@ -222,8 +221,7 @@ def test_held_lock_gives_store_busy_and_no_half_write(monkeypatch, client_db, us
 
     attempts = {
         "create": lambda: services.memory_create(
-            handle=handle,
-            actor=user,
+            handle=handle, actor=user,
             fields={"type": "general", "title": "Written while locked", "content": "x"},
         ),
         "tag": lambda: tagging.tag_add(handle=handle, actor=user, memory_id=memory_id, tag="locked"),
@@ -260,10 +258,7 @@ def test_held_lock_gives_503_on_the_web(monkeypatch, web, client_db):
         response = web.post(
             "/c/acme/memories/new/",
             {
-                "type": "general",
-                "title": "Quuxly locked out",
-                "content": "x",
-                "importance": 0.5,
+                "type": "general", "title": "Quuxly locked out", "content": "x", "importance": 0.5,
                 "confidence": 0.8,
             },
         )
@@ -279,11 +274,8 @@ def test_concurrent_writer_and_services(empty_file, user):
     handle.ensure_fresh()
     rounds = 50
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER_WRITER, str(empty_file), str(rounds)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", SERVER_WRITER, str(empty_file), str(rounds)], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     ours = []
     try:
@@ -293,8 +285,7 @@ def test_concurrent_writer_and_services(empty_file, user):
             if n % 2 == 0:
                 ours.append(
                     services.memory_create(
-                        handle=handle,
-                        actor=user,
+                        handle=handle, actor=user,
                         fields={"type": "general", "title": f"site {n}", "content": "x"},
                     )
                 )
@@ -318,35 +309,23 @@ def test_pages_survive_json_nested_deeper_than_python_parses(web, client_db, mem
     decode again, nested 100,000 deep must not take the list, search or memory page down."""
     deep = "[" * 100_000 + "]" * 100_000
     good = {
-        "id": "deep-value",
-        "type": "general",
-        "title": "Deep value",
-        "content": "Deep.",
-        "tags": [],
-        "importance": 0.5,
-        "confidence": 0.8,
-        "usage_count": 0,
-        "created_at": "2026-11-01T00:00:00+00:00",
-        "updated_at": "2026-11-01T00:00:00+00:00",
-        "context_additional_metadata": deep,
+        "id": "deep-value", "type": "general", "title": "Deep value", "content": "Deep.", "tags": [],
+        "importance": 0.5, "confidence": 0.8, "usage_count": 0, "created_at": "2026-11-01T00:00:00+00:00",
+        "updated_at": "2026-11-01T00:00:00+00:00", "context_additional_metadata": deep,
     }
     conn = sqlite3.connect(memory_file)
     conn.execute(
         "INSERT INTO nodes (id, label, properties, created_at, updated_at) "
-        "VALUES ('deep-value', 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-        (json.dumps(good),),
+        "VALUES ('deep-value', 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", (json.dumps(good),),
     )
     conn.execute(
         "INSERT INTO nodes (id, label, properties, created_at, updated_at) "
-        "VALUES ('deep-props', 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-        (deep,),
+        "VALUES ('deep-props', 'Memory', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", (deep,),
     )
     conn.commit()
     conn.close()
     for url in (
-        "/c/acme/memories/",
-        "/c/acme/search/?q=deep",
-        "/c/acme/memories/deep-value/",
+        "/c/acme/memories/", "/c/acme/search/?q=deep", "/c/acme/memories/deep-value/",
         "/c/acme/memories/deep-props/",
     ):
         assert web.get(url).status_code == 200, url
@@ -363,12 +342,10 @@ def test_change_stamp_moves_per_commit_and_keeps_the_write_lock(empty_file):
             assert store.change_stamp() == first
             writer = subprocess.run(
                 [
-                    sys.executable,
-                    "-c",
+                    sys.executable, "-c",
                     "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=0.2); "
                     "c.execute(\"DELETE FROM nodes WHERE id = 'none'\"); "
-                    "c.execute('CREATE TABLE t (x)'); c.commit()",
-                    str(empty_file),
+                    "c.execute('CREATE TABLE t (x)'); c.commit()", str(empty_file),
                 ],
                 capture_output=True,
                 text=True,

@@ -151,8 +151,7 @@ def test_cloud_api_stores_arriving_during_a_commit_share_the_next_one(handle, us
     def store(i):
         def post():
             response = Client().post(
-                "/c/acme/api/memorygraph/memories",
-                content_type="application/json",
+                "/c/acme/api/memorygraph/memories", content_type="application/json",
                 data=json.dumps({"type": "general", "title": f"api note {i}", "content": "grouped"}),
                 HTTP_X_API_KEY=raw,
             )
@@ -179,9 +178,7 @@ def test_stores_arriving_while_the_leader_waits_for_its_turn_join_its_group(hand
     before = counter(handle)
     holder = subprocess.Popen(
         [
-            sys.executable,
-            "-c",
-            "import fcntl, os, sys\n"
+            sys.executable, "-c", "import fcntl, os, sys\n"
             f"fd = os.open({str(handle.client.readmodel_path) + '-writers.lock'!r}, os.O_RDWR)\n"
             "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.readline()",
         ],

@@ -66,8 +66,7 @@ def test_edges_written_elsewhere_appear_and_disappear(handle):
     conn.close()
     rel_id = str(uuid.uuid4())
     server_write(
-        handle.client.path,
-        "INSERT INTO relationships (id, from_id, to_id, rel_type, properties) "
+        handle.client.path, "INSERT INTO relationships (id, from_id, to_id, rel_type, properties) "
         "VALUES (?, ?, ?, 'CONFIRMS', ?)",
         (rel_id, a, b, json.dumps({"id": rel_id, "strength": 0.5, "context": '{"text": "seen twice"}'})),
     )
@@ -87,13 +86,11 @@ def test_edges_written_elsewhere_appear_and_disappear(handle):
 def test_malformed_properties_do_not_break_indexing(handle):
     bad = str(uuid.uuid4())
     server_write(
-        handle.client.path,
-        "INSERT INTO nodes (id, label, properties) VALUES (?, 'Memory', 'not json')",
+        handle.client.path, "INSERT INTO nodes (id, label, properties) VALUES (?, 'Memory', 'not json')",
         (bad,),
     )
     server_write(
-        handle.client.path,
-        "INSERT INTO nodes (id, label, properties) VALUES (?, 'Entity', '{}')",
+        handle.client.path, "INSERT INTO nodes (id, label, properties) VALUES (?, 'Entity', '{}')",
         (str(uuid.uuid4()),),
     )
     handle.ensure_fresh()

@@ -27,8 +27,7 @@ def watch_csp(browser):
             "console",
             lambda message: (
                 CSP_VIOLATIONS.append(f"{message.page.url if message.page else ''}: {message.text}")
-                if "Content Security Policy" in message.text
-                else None
+                if "Content Security Policy" in message.text else None
             ),
         )
         return context

@@ -53,10 +53,7 @@ class Instance:
     def start_worker(self, **env):
         with self._log("worker") as log:
             self.worker = subprocess.Popen(
-                [PYTHON, "manage.py", "kb_worker"],
-                cwd=ROOT,
-                env={**self.env, **env},
-                stdout=log,
+                [PYTHON, "manage.py", "kb_worker"], cwd=ROOT, env={**self.env, **env}, stdout=log,
                 stderr=subprocess.STDOUT,
             )
         return self.worker
@@ -71,14 +68,8 @@ class Instance:
         with self._log("web") as log:
             self.web = subprocess.Popen(
                 [
-                    GUNICORN,
-                    "kbsite.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "4",
+                    GUNICORN, "kbsite.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
+                    "--threads", "4",
                 ],
                 cwd=ROOT,
                 env=self.env,
@@ -121,13 +112,8 @@ class Instance:
         response = self._post(
             "/c/team/memories/new/",
             {
-                "type": "solution",
-                "title": title,
-                "content": f"{title}: body",
-                "tags": "e2e",
-                "importance": "0.5",
-                "confidence": "0.8",
-                **fields,
+                "type": "solution", "title": title, "content": f"{title}: body", "tags": "e2e",
+                "importance": "0.5", "confidence": "0.8", **fields,
             },
         )
         assert response.status_code == 302, response.text[:500]
@@ -138,14 +124,9 @@ class Instance:
         response = self._post(
             f"/c/team/memories/{memory_id}/edit/",
             {
-                "type": current["type"],
-                "title": current["title"],
-                "content": current["content"],
-                "tags": ",".join(current["tags"]),
-                "importance": "0.5",
-                "confidence": "0.8",
-                "updated_at": current["edit_version"],
-                **fields,
+                "type": current["type"], "title": current["title"], "content": current["content"],
+                "tags": ",".join(current["tags"]), "importance": "0.5", "confidence": "0.8",
+                "updated_at": current["edit_version"], **fields,
             },
         )
         assert response.status_code == 302, response.text[:500]
@@ -154,10 +135,7 @@ class Instance:
         response = self._post(
             f"/c/team/memories/{from_id}/relationships/new/",
             {
-                "other": to_id,
-                "direction": "out",
-                "rel_type": rel_type,
-                "strength": "0.8",
+                "other": to_id, "direction": "out", "rel_type": rel_type, "strength": "0.8",
                 "confidence": "0.9",
             },
         )

@@ -123,16 +123,8 @@ HALF_MIGRATION = (
 def memory_node(memory_id, type_, title, **extra):
     stamp = "2025-03-01T10:00:00.000000+00:00"
     return {
-        "id": memory_id,
-        "type": type_,
-        "title": title,
-        "content": f"{title}.",
-        "tags": ["legacy"],
-        "importance": 0.5,
-        "confidence": 0.8,
-        "usage_count": 0,
-        "created_at": stamp,
-        "updated_at": stamp,
+        "id": memory_id, "type": type_, "title": title, "content": f"{title}.", "tags": ["legacy"],
+        "importance": 0.5, "confidence": 0.8, "usage_count": 0, "created_at": stamp, "updated_at": stamp,
         **extra,
     }
 
@@ -147,12 +139,8 @@ def build_old_file(path, shape):
             conn.execute(statement)
     nodes = [
         memory_node(
-            "11111111-1111-4111-8111-111111111111",
-            "error",
-            "ImportError after upgrade",
-            context_project_path="/srv/legacy",
-            context_languages=["python"],
-            context_frameworks="[]",
+            "11111111-1111-4111-8111-111111111111", "error", "ImportError after upgrade",
+            context_project_path="/srv/legacy", context_languages=["python"], context_frameworks="[]",
         ),
         memory_node("22222222-2222-4222-8222-222222222222", "fix", "Pin the old wheel", summary="Pinned"),
         memory_node("33333333-3333-4333-8333-333333333333", "general", "Unrelated note"),
@@ -164,16 +152,9 @@ def build_old_file(path, shape):
     )
     # Context as plain text: 0.9 wrote free text, not the 0.7+ JSON string.
     old_props = {
-        "id": "rel-old-1",
-        "strength": 0.8,
-        "confidence": 0.7,
-        "context": "pinning fixed it",
-        "evidence_count": 1,
-        "success_rate": None,
-        "created_at": "2025-03-01T10:00:00+00:00",
-        "last_validated": "2025-03-01T10:00:00+00:00",
-        "validation_count": 0,
-        "counter_evidence_count": 0,
+        "id": "rel-old-1", "strength": 0.8, "confidence": 0.7, "context": "pinning fixed it",
+        "evidence_count": 1, "success_rate": None, "created_at": "2025-03-01T10:00:00+00:00",
+        "last_validated": "2025-03-01T10:00:00+00:00", "validation_count": 0, "counter_evidence_count": 0,
     }
     conn.execute(
         "INSERT INTO relationships (id, from_id, to_id, rel_type, properties) VALUES (?, ?, ?, 'SOLVES', ?)",
@@ -187,16 +168,14 @@ def build_old_file(path, shape):
 # Rows memorygraph 0.12.4 never writes and refuses to read, each beside two good memories:
 # {id: (change to a good row, what the refusal names)}. Its own store_memory takes the odd id.
 REFUSED_NODES = {
-    "slash/id": ({}, "memorygraph's form"),
-    "bad-created": ({"created_at": "garbage"}, "created_at"),
+    "slash/id": ({}, "memorygraph's form"), "bad-created": ({"created_at": "garbage"}, "created_at"),
     "bad-tags": ({"tags": "a string"}, "Tags must be a list"),
     "bad-metadata": ({"context_additional_metadata": "not json"}, "context_additional_metadata"),
     "bad-languages": ({"context_languages": "python"}, "context_languages"),
     "null-importance": ({"importance": None}, "Importance"),
 }
 REFUSED_EDGES = {
-    "strength-5": ({"strength": 5}, "strength"),
-    "confidence-neg": ({"confidence": -3}, "confidence"),
+    "strength-5": ({"strength": 5}, "strength"), "confidence-neg": ({"confidence": -3}, "confidence"),
     "strength-nan": ({"strength": float("nan")}, "strength"),
     "strength-inf": ({"strength": float("inf")}, "strength"),
     "evidence-object": ({"evidence_count": {"n": 1}}, "evidence_count"),
@@ -225,13 +204,8 @@ def add_refused_rows(path, a, b, prefix=""):
         "recorded_at) VALUES (?, ?, ?, 'RELATED_TO', ?, ?, ?, ?)",
         [
             (
-                prefix + i,
-                b,
-                a,
-                json.dumps({**props, "id": prefix + i, **change}),
-                edge["created_at"],
-                edge["valid_from"],
-                edge["recorded_at"],
+                prefix + i, b, a, json.dumps({**props, "id": prefix + i, **change}), edge["created_at"],
+                edge["valid_from"], edge["recorded_at"],
             )
             for i, (change, _) in REFUSED_EDGES.items()
         ],

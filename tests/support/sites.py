@@ -22,10 +22,7 @@ class Site:
         for name in ("KB_PRIMARY_URL", "KB_MEMORY_DB"):
             self.env.pop(name, None)
         subprocess.run(
-            [PYTHON, "manage.py", "migrate", "--noinput", "-v0"],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
+            [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=self.env, check=True,
             timeout=120,
         )
         self.worker = None
@@ -34,12 +31,8 @@ class Site:
         """Run code in the site's Django; it sets `out`, printed back as JSON."""
         script = f"import json\nout = None\n{code}\nprint('OUT=' + json.dumps(out))"
         done = subprocess.run(
-            [PYTHON, "manage.py", "shell", "-c", script],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=180,
+            [PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=self.env, capture_output=True,
+            text=True, timeout=180,
         )
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.rsplit("OUT=", 1)[1])

@@ -51,10 +51,8 @@ class TursoServer:
     def start(self):
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [str(TURSO_BIN), str(self.path), "--sync-server", f"127.0.0.1:{self.port}"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
+                [str(TURSO_BIN), str(self.path), "--sync-server", f"127.0.0.1:{self.port}"], stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
         wait_for_port(self.port, proc=self.proc)
         return self

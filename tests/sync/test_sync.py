@@ -63,13 +63,8 @@ def create(web, slug, title, **fields):
     response = web.post(
         f"/c/{slug}/memories/new/",
         {
-            "type": "solution",
-            "title": title,
-            "content": f"{title} body",
-            "tags": "sync",
-            "importance": "0.5",
-            "confidence": "0.8",
-            **fields,
+            "type": "solution", "title": title, "content": f"{title} body", "tags": "sync",
+            "importance": "0.5", "confidence": "0.8", **fields,
         },
     )
     assert response.status_code == 302, response.content[:500]
@@ -155,14 +150,9 @@ def edit(web, slug, memory_id, **fields):
     response = web.post(
         f"/c/{slug}/memories/{memory_id}/edit/",
         {
-            "type": memory["type"],
-            "title": memory["title"],
-            "content": memory["content"],
-            "tags": ",".join(memory["tags"]),
-            "importance": "0.5",
-            "confidence": "0.8",
-            "updated_at": memory["updated_at"],
-            **fields,
+            "type": memory["type"], "title": memory["title"], "content": memory["content"],
+            "tags": ",".join(memory["tags"]), "importance": "0.5", "confidence": "0.8",
+            "updated_at": memory["updated_at"], **fields,
         },
     )
     assert response.status_code == 302, response.content[:500]
@@ -263,8 +253,7 @@ def test_a_lost_last_write_is_sent_again_before_later_writes_not_what_it_superse
     assert "1 change(s) were pushed but not found at the primary" in run.error
     outbox = registry.handle_for(client).readmodel.conn
     assert [tuple(r) for r in outbox.execute("SELECT op, state FROM outbox ORDER BY seq")] == [
-        ("node.upsert", "pushed"),
-        ("node.upsert", "queued"),
+        ("node.upsert", "pushed"), ("node.upsert", "queued"),
     ]  # only the edit is sent again
     page = web.get(f"/c/team/memories/{memory_id}/?format=json").json()
     assert page["memory"]["title"] == "Lost at the primary, edited" and page["pending_sync"] is True
@@ -353,8 +342,7 @@ def test_a_change_from_another_replica_is_searchable_after_the_pull(team, turso_
         other_sync.run()
         handle = registry.handle_for(other)
         services.memory_create(
-            handle=handle,
-            actor=None,
+            handle=handle, actor=None,
             fields={"type": "error", "title": "Kafka consumer lag spikes", "content": "rebalance storms"},
         )
         assert not other_sync.run().error
@@ -408,9 +396,7 @@ def token_checking_proxy(upstream, token):
             return
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0)) or None
         request = Request(
-            upstream + handler.path,
-            data=body,
-            method=handler.command,
+            upstream + handler.path, data=body, method=handler.command,
             headers={k: v for k, v in handler.headers.items() if k.lower() != "host"},
         )
         with urlopen(request, timeout=10) as response:
@@ -537,15 +523,8 @@ def test_staff_create_a_synced_database_in_the_admin(client, turso_server):
     admin = get_user_model().objects.create_superuser("root", "", "pw")
     client.force_login(admin)
     form = {
-        "slug": "team",
-        "name": "Team",
-        "mode": "synced",
-        "source": "new",
-        "path": "",
-        "remote_url": turso_server.url,
-        "token_ref": "",
-        "sync_interval": "2",
-        "memberships-TOTAL_FORMS": "0",
+        "slug": "team", "name": "Team", "mode": "synced", "source": "new", "path": "",
+        "remote_url": turso_server.url, "token_ref": "", "sync_interval": "2", "memberships-TOTAL_FORMS": "0",
         "memberships-INITIAL_FORMS": "0",
     }
     response = client.post("/admin/memories/clientdatabase/add/", form)

@@ -71,8 +71,7 @@ WRITES = [
 # Everywhere (issue 13): /c/<client>/ redirects to the memories; tag suggestions are reads; the
 # Markdown preview and the page confirming a relationship's removal are editors'.
 READS += [
-    ("get", "/c/acme/"),
-    ("get", "/c/acme/tags/suggest/?q=re"),
+    ("get", "/c/acme/"), ("get", "/c/acme/tags/suggest/?q=re"),
     ("get", "/c/acme/tags/suggest/?q=re&format=json"),
 ]
 # The memory picker (graph views, Add relationship) is a read.
@@ -98,13 +97,7 @@ def ids(handle, user):
     exports_folder(handle.client).mkdir(parents=True)
     (exports_folder(handle.client) / "1-x.json").write_text("{}")
     return {
-        "m": memory_id,
-        "r": rel_id,
-        "b": batch.pk,
-        "e": embed.pk,
-        "i": job.pk,
-        "j": work.pk,
-        "x": export.pk,
+        "m": memory_id, "r": rel_id, "b": batch.pk, "e": embed.pk, "i": job.pk, "j": work.pk, "x": export.pk,
     }
 
 
@@ -151,15 +144,9 @@ def test_writers_are_let_through(client_db, ids, role):
 def listed_patterns():
     """The URL patterns (relative to /c/<client>/) that READS and WRITES cover."""
     return {
-        url.split("?")[0]
-        .replace("{m}", "<memory_id:memory_id>")
-        .replace("{r}", "<memory_id:rel_id>")
-        .replace("{b}", "<int:batch_id>")
-        .replace("{e}", "<int:embed_id>")
-        .replace("{i}", "<int:job_id>")
-        .replace("{j}", "<int:job_id>")
-        .replace("{x}", "<int:job_id>")
-        .replace("/c/acme/", "")
+        url.split("?")[0] .replace("{m}", "<memory_id:memory_id>") .replace("{r}", "<memory_id:rel_id>")
+        .replace("{b}", "<int:batch_id>") .replace("{e}", "<int:embed_id>") .replace("{i}", "<int:job_id>")
+        .replace("{j}", "<int:job_id>") .replace("{x}", "<int:job_id>") .replace("/c/acme/", "")
         for _, url in READS + WRITES
     }
 
@@ -192,10 +179,7 @@ def test_viewer_sees_no_edit_controls(client_db, ids):
 
 # The sync status page and its actions: staff see every database, a client's admins theirs.
 SYNC_URLS = [
-    ("get", "/sync/"),
-    ("get", "/sync/?format=json"),
-    ("get", "/sync/acme/"),
-    ("post", "/sync/acme/rebuild/"),
+    ("get", "/sync/"), ("get", "/sync/?format=json"), ("get", "/sync/acme/"), ("post", "/sync/acme/rebuild/"),
     ("post", "/sync/acme/now/"),
 ]
 
@@ -203,12 +187,8 @@ SYNC_URLS = [
 @pytest.mark.parametrize(
     "role, expected",
     [
-        ("anonymous", {302}),
-        ("stranger", {403, 404}),
-        ("viewer", {403}),
-        ("editor", {403}),
-        ("admin", {200, 302, 400, 409}),
-        ("superuser", {200, 302, 400, 409}),
+        ("anonymous", {302}), ("stranger", {403, 404}), ("viewer", {403}), ("editor", {403}),
+        ("admin", {200, 302, 400, 409}), ("superuser", {200, 302, 400, 409}),
     ],
 )
 def test_sync_status_by_role(client_db, role, expected):

@@ -16,10 +16,7 @@ def test_add_creates_a_new_memorygraph_file(staff, settings):
     response = staff.post(
         "/admin/memories/clientdatabase/add/",
         {
-            "slug": "globex",
-            "name": "Globex",
-            "path": "",
-            "memberships-TOTAL_FORMS": "0",
+            "slug": "globex", "name": "Globex", "path": "", "memberships-TOTAL_FORMS": "0",
             "memberships-INITIAL_FORMS": "0",
         },
     )
@@ -41,10 +38,7 @@ def test_add_refuses_a_file_of_another_schema(staff, tmp_path):
     response = staff.post(
         "/admin/memories/clientdatabase/add/",
         {
-            "slug": "initech",
-            "name": "Initech",
-            "path": str(other),
-            "memberships-TOTAL_FORMS": "0",
+            "slug": "initech", "name": "Initech", "path": str(other), "memberships-TOTAL_FORMS": "0",
             "memberships-INITIAL_FORMS": "0",
         },
     )

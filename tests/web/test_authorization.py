@@ -18,21 +18,15 @@ ANY = {200, 302}
 
 # The memorygraph cloud API (issue 12): (pattern under api/memorygraph/, method, url), every method.
 CLOUD_API = [
-    ("health", "get", "health"),
-    ("memories", "post", "memories"),
-    ("memories/recent", "get", "memories/recent"),
-    ("memories/<memory_id:memory_id>", "get", "memories/{m}"),
+    ("health", "get", "health"), ("memories", "post", "memories"),
+    ("memories/recent", "get", "memories/recent"), ("memories/<memory_id:memory_id>", "get", "memories/{m}"),
     ("relationships", "post", "relationships"),
     ("search/memories/<memory_id:memory_id>/related", "get", "search/memories/{m}/related"),
-    ("search/advanced", "post", "search/advanced"),
-    ("search/recall", "post", "search/recall"),
+    ("search/advanced", "post", "search/advanced"), ("search/recall", "post", "search/recall"),
     ("graphs/statistics", "get", "graphs/statistics"),
 ]
 CLOUD_WRITES = {
-    ("post", "memories"),
-    ("put", "memories/{m}"),
-    ("delete", "memories/{m}"),
-    ("post", "relationships"),
+    ("post", "memories"), ("put", "memories/{m}"), ("delete", "memories/{m}"), ("post", "relationships"),
 }
 CLOUD_CALLS = [(m, u) for _, m, u in CLOUD_API] + [("put", "memories/{m}"), ("delete", "memories/{m}")]
 
@@ -41,14 +35,10 @@ TABLE = {
     "": ("get", "/", {"anonymous": LOGIN, "embed": LOGIN, "default": ANY}),
     "accounts/login/": ("get", "/accounts/login/", {"default": 200}),
     "accounts/password_change/": (
-        "get",
-        "/accounts/password_change/",
-        {"anonymous": LOGIN, "embed": LOGIN, "default": 200},
+        "get", "/accounts/password_change/", {"anonymous": LOGIN, "embed": LOGIN, "default": 200},
     ),
     "accounts/password_change/done/": (
-        "get",
-        "/accounts/password_change/done/",
-        {"anonymous": LOGIN, "embed": LOGIN, "default": 200},
+        "get", "/accounts/password_change/done/", {"anonymous": LOGIN, "embed": LOGIN, "default": 200},
     ),
     "accounts/password_reset/": ("get", "/accounts/password_reset/", {"default": 200}),
     "accounts/password_reset/done/": ("get", "/accounts/password_reset/done/", {"default": 200}),
@@ -56,28 +46,21 @@ TABLE = {
     "accounts/reset/done/": ("get", "/accounts/reset/done/", {"default": 200}),
     "admin/": ("get", "/admin/", {"staff": 200, "superuser": 200, "default": 302}),
     "admin/ (an action)": (
-        "post",
-        "/admin/memories/clientdatabase/",
-        {"superuser": 302, "staff": 403, "default": 302},
+        "post", "/admin/memories/clientdatabase/", {"superuser": 302, "staff": 403, "default": 302},
     ),
     "sync/": (
-        "get",
-        "/sync/",
-        {"anonymous": LOGIN, "embed": LOGIN, "viewer": 403, "editor": 403, "default": 200},
+        "get", "/sync/", {"anonymous": LOGIN, "embed": LOGIN, "viewer": 403, "editor": 403, "default": 200},
     ),
     "sync/<slug:slug>/": (
-        "get",
-        "/sync/acme/",
+        "get", "/sync/acme/",
         {"anonymous": LOGIN, "embed": LOGIN, "viewer": 403, "editor": 403, "default": 200},
     ),
     "sync/<slug:slug>/now/": (
-        "post",
-        "/sync/acme/now/",
+        "post", "/sync/acme/now/",
         {"anonymous": LOGIN, "embed": LOGIN, "viewer": 403, "editor": 403, "default": 400},
     ),
     "sync/<slug:slug>/rebuild/": (
-        "post",
-        "/sync/acme/rebuild/",
+        "post", "/sync/acme/rebuild/",
         {"anonymous": LOGIN, "embed": LOGIN, "viewer": 403, "editor": 403, "default": ANY},
     ),
     "embed/<str:token>/": ("get", "/embed/{token}/", {"default": 200}),
@@ -85,20 +68,16 @@ TABLE = {
     "oembed": ("get", "/oembed?url=http://testserver/embed/{token}/", {"default": 200}),
     # API keys page (issue 12): client admins and superusers only.
     "c/<slug:client>/keys/": (
-        "get",
-        "/c/acme/keys/",
+        "get", "/c/acme/keys/",
         {"anonymous": LOGIN, "embed": LOGIN, "viewer": 403, "editor": 403, "staff": 404, "default": 200},
     ),
     "c/<slug:client>/keys/<int:key_id>/revoke/": (
-        "post",
-        "/c/acme/keys/999999/revoke/",
+        "post", "/c/acme/keys/999999/revoke/",
         {"anonymous": LOGIN, "embed": LOGIN, "viewer": 403, "editor": 403, "default": 404},
     ),
     **{
         f"c/<slug:client>/api/memorygraph/{pattern}": (
-            method,
-            "/c/acme/api/memorygraph/" + url.replace("{m}", "some-id"),
-            {"default": 401},
+            method, "/c/acme/api/memorygraph/" + url.replace("{m}", "some-id"), {"default": 401},
         )
         for pattern, method, url in CLOUD_API
     },  # a session opens none of them: only a key does
@@ -107,9 +86,7 @@ TABLE = {
     "favicon.ico": ("get", "/favicon.ico", {"default": 301}),  # to static/favicon.svg
     # The memory picker (graphs/picker/): a read of one client database, so viewers and up.
     "c/<slug:client>/pick/": (
-        "get",
-        "/c/acme/pick/?q=redis",
-        {"anonymous": LOGIN, "embed": LOGIN, "staff": 404, "default": 200},
+        "get", "/c/acme/pick/?q=redis", {"anonymous": LOGIN, "embed": LOGIN, "staff": 404, "default": 200},
     ),
     "accounts/logout/": ("post", "/accounts/logout/", {"default": 302}),  # last: it ends the session
 }
@@ -185,20 +162,11 @@ def test_every_write_needs_a_csrf_token(client_db, handle, user):
     strict.force_login(user)
     memory_id = handle.readmodel.conn.execute("SELECT id FROM memory LIMIT 1").fetchone()[0]
     values = {
-        "m": memory_id,
-        "r": "x",
-        "b": 1,
-        "e": 1,
-        "i": 1,
-        "j": 1,
-        "x": 1,
+        "m": memory_id, "r": "x", "b": 1, "e": 1, "i": 1, "j": 1, "x": 1,
     }  # refused before the view looks them up
     posts = [url for method, url in test_access.WRITES if method == "post"]
     posts += [
-        "/sync/acme/now/",
-        "/sync/acme/rebuild/",
-        "/accounts/logout/",
-        "/c/acme/keys/",
+        "/sync/acme/now/", "/sync/acme/rebuild/", "/accounts/logout/", "/c/acme/keys/",
         "/c/acme/keys/1/revoke/",
     ]
     for url in posts:

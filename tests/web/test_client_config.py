@@ -113,8 +113,7 @@ def test_allowed_references_are_sent_and_an_echoed_token_is_never_shown(
     monkeypatch.setenv("PRIMARY_AUTH", SECRET + "-allowed")
     settings.KB_TOKEN_ENV_ALLOW = ["PRIMARY_AUTH"]
     for ref, token in (
-        (f"file:{secrets_dir / 'team.token'}", SECRET + "-file"),
-        ("env:KB_TEAM_TOKEN", SECRET + "-env"),
+        (f"file:{secrets_dir / 'team.token'}", SECRET + "-file"), ("env:KB_TEAM_TOKEN", SECRET + "-env"),
         ("env:PRIMARY_AUTH", SECRET + "-allowed"),
     ):
         recorder.requests.clear()
@@ -137,11 +136,7 @@ def test_the_sync_worker_never_records_or_logs_an_echoed_token(recorder, monkeyp
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("KB_TEAM_TOKEN", SECRET)
     client = ClientDatabase.objects.create(
-        slug="team",
-        name="Team",
-        mode="synced",
-        path=str(tmp_path / "r.db"),
-        remote_url=recorder.url,
+        slug="team", name="Team", mode="synced", path=str(tmp_path / "r.db"), remote_url=recorder.url,
         token_ref="env:KB_TEAM_TOKEN",
     )
     run = sync_once(client)
@@ -154,11 +149,7 @@ def test_the_sync_worker_never_records_or_logs_an_echoed_token(recorder, monkeyp
 def test_the_sync_worker_refuses_a_stored_reference_outside_the_rules(recorder, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     client = ClientDatabase.objects.create(
-        slug="team",
-        name="Team",
-        mode="synced",
-        path=str(tmp_path / "r.db"),
-        remote_url=recorder.url,
+        slug="team", name="Team", mode="synced", path=str(tmp_path / "r.db"), remote_url=recorder.url,
         token_ref="file:/etc/passwd",
     )
     run = sync_once(client)
@@ -168,25 +159,15 @@ def test_the_sync_worker_refuses_a_stored_reference_outside_the_rules(recorder, 
 
 def test_editing_a_database_whose_stored_reference_breaks_the_rules_is_refused(staff, recorder, tmp_path):
     client = ClientDatabase.objects.create(
-        slug="team",
-        name="Team",
-        mode="synced",
-        path=str(tmp_path / "r.db"),
-        remote_url=recorder.url,
+        slug="team", name="Team", mode="synced", path=str(tmp_path / "r.db"), remote_url=recorder.url,
         token_ref="file:/etc/passwd",
     )
     response = staff.post(
         f"/admin/memories/clientdatabase/{client.pk}/change/",
         {
-            "slug": "team",
-            "name": "Team renamed",
-            "mode": "synced",
-            "source": "existing",
-            "path": client.path,
-            "remote_url": recorder.url,
-            "token_ref": client.token_ref,
-            "sync_interval": "1",
-            **NO_MEMBERS,
+            "slug": "team", "name": "Team renamed", "mode": "synced", "source": "existing",
+            "path": client.path, "remote_url": recorder.url, "token_ref": client.token_ref,
+            "sync_interval": "1", **NO_MEMBERS,
         },
     )
     assert response.status_code == 200 and "secrets directory" in response.content.decode()
@@ -217,16 +198,10 @@ def test_archiving_default_answers_404_everywhere_until_restored(staff, memory_f
     default = registry.ensure_default_client()
     memory_id = staff.get("/c/default/memories/?format=json").json()["items"][0]["id"]
     urls = [
-        "/c/default/memories/",
-        "/c/default/memories/?format=json",
-        f"/c/default/memories/{memory_id}/",
-        "/c/default/search/?q=error",
-        "/c/default/tags/",
-        "/c/default/memories/?unresolved=1",
-        f"/c/default/graph/?memory={memory_id}&depth=1",
-        f"/c/default/graph/?memory={memory_id}&format=json",
-        "/c/default/export/?format=json",
-        "/c/default/graph/embeds/",
+        "/c/default/memories/", "/c/default/memories/?format=json", f"/c/default/memories/{memory_id}/",
+        "/c/default/search/?q=error", "/c/default/tags/", "/c/default/memories/?unresolved=1",
+        f"/c/default/graph/?memory={memory_id}&depth=1", f"/c/default/graph/?memory={memory_id}&format=json",
+        "/c/default/export/?format=json", "/c/default/graph/embeds/",
     ]
     embed = EmbedToken.objects.create(client=default, view=f"memory={memory_id}&depth=1", title="Embedded")
     assert [staff.get(url).status_code for url in urls] == [200] * len(urls)
@@ -278,15 +253,8 @@ def test_a_read_model_or_replica_file_is_refused(staff, client_db, settings, tmp
     response = staff.post(
         ADD,
         {
-            "slug": "globex",
-            "name": "globex",
-            "mode": "synced",
-            "source": "new",
-            "path": client_db.path,
-            "remote_url": recorder.url,
-            "token_ref": "",
-            "sync_interval": "1",
-            **NO_MEMBERS,
+            "slug": "globex", "name": "globex", "mode": "synced", "source": "new", "path": client_db.path,
+            "remote_url": recorder.url, "token_ref": "", "sync_interval": "1", **NO_MEMBERS,
         },
     )
     assert_refused(response, "already a file of the client database acme", slug="globex")

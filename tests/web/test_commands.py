@@ -87,13 +87,7 @@ def test_kb_import_refuses_hostile_files_clearly_and_leaves_the_users_files_alon
             call_command("kb_import", str(folder / name), "--client", "team", verbosity=0)
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [
-            "deep.json",
-            "nested.zip",
-            "nested.unzipped",
-            "self.unzipped",
-            "epochs.json",
-            "dup.json",
-            "latin1.json",
-            "scalar.json",
+            "deep.json", "nested.zip", "nested.unzipped", "self.unzipped", "epochs.json", "dup.json",
+            "latin1.json", "scalar.json",
         ]
     )

@@ -130,8 +130,7 @@ def test_a_format_error_while_an_import_runs_is_bad_input(web, handle, monkeypat
     response = web.post(f"/c/acme/import/{job.pk}/run/", headers={"Accept": "application/json"})
     assert response.status_code == 400
     assert response.json() == {
-        "error": "title: Title is required.",
-        "errors": {"title": "Title is required."},
+        "error": "title: Title is required.", "errors": {"title": "Title is required."},
     }
     page = web.post(f"/c/acme/import/{job.pk}/run/")
     assert page.status_code == 400 and "title: Title is required." in page.content.decode()

@@ -34,23 +34,8 @@ nasty = st.one_of(
     text,
     st.sampled_from(
         [
-            '"',
-            "*",
-            "NOT",
-            "a OR",
-            "(",
-            ")",
-            "-",
-            '""',
-            "NEAR(",
-            "^",
-            ":",
-            "\x00",
-            "title:x",
-            "'; DROP TABLE memory; --",
-            "a" * 5000,
-            "🦀*",
-            "AND AND",
+            '"', "*", "NOT", "a OR", "(", ")", "-", '""', "NEAR(", "^", ":", "\x00", "title:x",
+            "'; DROP TABLE memory; --", "a" * 5000, "🦀*", "AND AND",
         ]
     ),
 )
@@ -66,8 +51,7 @@ def stored_memories_follow_the_rules(handle):
 
 @FUZZ
 @given(
-    q=nasty,
-    sort=st.sampled_from(["", "newest", "oldest", "importance", "title", "x"]),
+    q=nasty, sort=st.sampled_from(["", "newest", "oldest", "importance", "title", "x"]),
     page=st.one_of(st.integers(-5, 10**9).map(str), text),
 )
 def test_search_never_fails(web, client_db, q, sort, page):
@@ -82,15 +66,10 @@ def test_search_never_fails(web, client_db, q, sort, page):
 @given(
     fields=st.fixed_dictionaries(
         {
-            "type": st.one_of(st.sampled_from(MEMORY_TYPES), text),
-            "title": text,
-            "summary": text,
-            "content": st.one_of(text, st.just("")),
-            "tags": text,
+            "type": st.one_of(st.sampled_from(MEMORY_TYPES), text), "title": text, "summary": text,
+            "content": st.one_of(text, st.just("")), "tags": text,
             "importance": st.one_of(st.floats(allow_nan=True), text).map(str),
-            "confidence": st.one_of(st.floats(-2, 2), text).map(str),
-            "project_path": text,
-            "languages": text,
+            "confidence": st.one_of(st.floats(-2, 2), text).map(str), "project_path": text, "languages": text,
         }
     )
 )
@@ -107,8 +86,7 @@ def test_create_form_stores_only_valid_memories(web, handle, fields):
 def test_tag_forms(web, handle, tag, action, new):
     memory_id = handle.readmodel.conn.execute("SELECT id FROM memory ORDER BY id LIMIT 1").fetchone()[0]
     assert web.post(f"/c/acme/memories/{memory_id}/tags/", {"tag": tag, "action": action}).status_code in (
-        302,
-        400,
+        302, 400,
     )
     # Renaming a tag no memory has is a 404.
     assert web.post("/c/acme/tags/rename/", {"old": tag, "new": new}).status_code in (302, 400, 404)
@@ -118,11 +96,9 @@ def test_tag_forms(web, handle, tag, action, new):
 
 @FUZZ
 @given(
-    other=st.one_of(text, st.just("")),
-    rel_type=st.one_of(st.sampled_from(REL_TYPES), text),
+    other=st.one_of(text, st.just("")), rel_type=st.one_of(st.sampled_from(REL_TYPES), text),
     direction=st.sampled_from(["out", "in", "sideways"]),
-    strength=st.one_of(st.floats(allow_nan=True), text).map(str),
-    context=text,
+    strength=st.one_of(st.floats(allow_nan=True), text).map(str), context=text,
 )
 def test_relationship_form(web, handle, other, rel_type, direction, strength, context):
     ids = [r[0] for r in handle.readmodel.conn.execute("SELECT id FROM memory ORDER BY id LIMIT 2")]
@@ -130,12 +106,8 @@ def test_relationship_form(web, handle, other, rel_type, direction, strength, co
     response = web.post(
         f"/c/acme/memories/{ids[0]}/relationships/new/",
         {
-            "other": target,
-            "rel_type": rel_type,
-            "direction": direction,
-            "strength": strength,
-            "confidence": "0.5",
-            "context": context,
+            "other": target, "rel_type": rel_type, "direction": direction, "strength": strength,
+            "confidence": "0.5", "context": context,
         },
     )
     assert response.status_code in (302, 400), response.status_code
@@ -149,19 +121,8 @@ def test_relationship_form(web, handle, other, rel_type, direction, strength, co
     params=st.dictionaries(
         st.sampled_from(
             [
-                "view",
-                "memory",
-                "depth",
-                "node_type",
-                "category",
-                "expand",
-                "limit",
-                "source",
-                "target",
-                "size",
-                "format",
-                "q",
-                "t",
+                "view", "memory", "depth", "node_type", "category", "expand", "limit", "source", "target",
+                "size", "format", "q", "t",
             ]
         ),
         st.one_of(text, st.integers(-10, 10**6).map(str)),
@@ -180,18 +141,9 @@ def test_graph_parameters(web, client_db, params):
         text,
         st.sampled_from(
             [
-                "{tmp}/new.db",
-                "{tmp}/memory.db",
-                "{tmp}/memory.db-wal",
-                "{tmp}",
-                "{tmp}/../x.db",
-                "{data}/kbsite.sqlite3",
-                "{data}/index/acme.sqlite3",
-                "/etc/passwd",
-                "/dev/zero",
-                "~/x.db",
-                "./x.db",
-                "",
+                "{tmp}/new.db", "{tmp}/memory.db", "{tmp}/memory.db-wal", "{tmp}", "{tmp}/../x.db",
+                "{data}/kbsite.sqlite3", "{data}/index/acme.sqlite3", "/etc/passwd", "/dev/zero", "~/x.db",
+                "./x.db", "",
             ]
         ),
     ),
@@ -217,24 +169,16 @@ def test_client_database_form_never_fails_shows_files_or_shares_them(
 
     path = path.replace("{tmp}", str(tmp_path)).replace("{data}", str(settings.DATA_DIR))
     if (
-        path.startswith("/")
-        and not path.startswith(str(tmp_path))
+        path.startswith("/") and not path.startswith(str(tmp_path))
         and path not in ("/etc/passwd", "/dev/zero")
     ):
         path = ""  # never create files around the machine
     response = admin_client.post(
         "/admin/memories/clientdatabase/add/",
         {
-            "slug": "fuzz",
-            "name": "Fuzz",
-            "mode": mode,
-            "source": "new",
-            "path": path,
-            "remote_url": f"http://127.0.0.1:{free_port()}",
-            "token_ref": token_ref,
-            "sync_interval": "1",
-            "memberships-TOTAL_FORMS": "0",
-            "memberships-INITIAL_FORMS": "0",
+            "slug": "fuzz", "name": "Fuzz", "mode": mode, "source": "new", "path": path,
+            "remote_url": f"http://127.0.0.1:{free_port()}", "token_ref": token_ref, "sync_interval": "1",
+            "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code in (200, 302), response.status_code
@@ -246,8 +190,7 @@ def test_client_database_form_never_fails_shows_files_or_shares_them(
 
 
 @settings(
-    max_examples=25,
-    deadline=None,
+    max_examples=25, deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
@@ -259,8 +202,7 @@ def test_client_database_form_never_fails_shows_files_or_shares_them(
             st.lists(
                 st.dictionaries(
                     st.sampled_from(["id", "type", "title", "content", "tags", "importance"]),
-                    st.one_of(text, st.floats(), st.integers()),
-                    max_size=6,
+                    st.one_of(text, st.floats(), st.integers()), max_size=6,
                 ),
                 max_size=5,
             ),
@@ -300,9 +242,7 @@ def test_any_id_has_a_url_that_names_it(memory_id):
 
 @FUZZ
 @given(
-    username=nasty,
-    password=nasty,
-    forwarded=st.one_of(nasty, st.ip_addresses().map(str)),
+    username=nasty, password=nasty, forwarded=st.one_of(nasty, st.ip_addresses().map(str)),
     url=st.sampled_from(["/accounts/login/", "/admin/login/"]),
 )
 def test_login_forms_never_fail_and_never_let_in(client, user, settings, username, password, forwarded, url):
@@ -361,10 +301,7 @@ def test_any_page_link_is_a_page_or_a_400(web, client_db, value, memory_id, sort
 @FUZZ
 @given(
     version=st.one_of(
-        st.none(),
-        sendable,
-        st.just(""),
-        st.datetimes().map(lambda d: d.isoformat()),
+        st.none(), sendable, st.just(""), st.datetimes().map(lambda d: d.isoformat()),
         st.from_regex(r"sha256:[0-9a-f]{64}", fullmatch=True),
     )
 )
@@ -409,8 +346,7 @@ def _claude_flow_file(values):
         )
         conn.executemany(
             "INSERT INTO memory_entries (key, value, namespace, metadata, created_at, updated_at, "
-            "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            values,
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)", values,
         )
         conn.commit()
         conn.close()
@@ -418,13 +354,8 @@ def _claude_flow_file(values):
 
 
 column = st.one_of(
-    st.none(),
-    st.integers(-(2**63), 2**63 - 1),
-    st.floats(),
-    text,
-    st.binary(max_size=20),
-    st.integers(0, 2000).map(lambda n: "[" * n + "]" * n),
-    st.sampled_from(["1e20", "-1", "nan"]),
+    st.none(), st.integers(-(2**63), 2**63 - 1), st.floats(), text, st.binary(max_size=20),
+    st.integers(0, 2000).map(lambda n: "[" * n + "]" * n), st.sampled_from(["1e20", "-1", "nan"]),
 )
 hostile = st.one_of(
     st.integers(1, 3000).map(lambda n: b"[" * n + b"]" * n),
@@ -434,14 +365,10 @@ hostile = st.one_of(
         st.sampled_from([b"\xef\xbb\xbf", b"\xff\xfe", b""]),
         st.sampled_from(
             [
-                b'{"format_version": "2.0", "format_version": "2.0"}',
-                b"1" * 5000,
-                b"null",
-                b'"x"',
+                b'{"format_version": "2.0", "format_version": "2.0"}', b"1" * 5000, b"null", b'"x"',
                 b'{"memories": [], "relationships": [], "format_version": "2.0", "x": "\\ud800"}',
                 b'{"format_version": "2.0", "memories": [{"created_at": 1e400}], "relationships": []}',
-                b"\xff\xfe\xfd",
-                b'{"a": "caf\xe9"}',
+                b"\xff\xfe\xfd", b'{"a": "caf\xe9"}',
             ]
         ),
     ),
@@ -452,8 +379,7 @@ hostile = st.one_of(
         st.integers(1, 3),
     ),
     st.builds(
-        lambda data, cut: _zipped(data)[:cut],
-        st.just(b'{"format_version": "2.0"}' * 50),
+        lambda data, cut: _zipped(data)[:cut], st.just(b'{"format_version": "2.0"}' * 50),
         st.integers(10, 120),
     ),
     st.lists(st.tuples(text, column, column, column, column, column, column), min_size=1, max_size=3).map(
@@ -463,8 +389,7 @@ hostile = st.one_of(
 
 
 @settings(
-    max_examples=40,
-    deadline=None,
+    max_examples=40, deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(payload=hostile)
@@ -495,65 +420,28 @@ times = st.one_of(
     st.sampled_from(["garbage", "2026-13-01", "2026-11-22 15:51:34", "2026-11-22T15:51:34Z", ""]),
 )
 anything = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-3, 3),
-    st.floats(),
-    text,
-    times,
-    st.just(DROP),
-    st.lists(text, max_size=3),
-    st.lists(text, max_size=3).map(json.dumps),
-    st.dictionaries(text, text, max_size=2),
-    st.dictionaries(text, text, max_size=2).map(json.dumps),
+    st.none(), st.booleans(), st.integers(-3, 3), st.floats(), text, times, st.just(DROP),
+    st.lists(text, max_size=3), st.lists(text, max_size=3).map(json.dumps),
+    st.dictionaries(text, text, max_size=2), st.dictionaries(text, text, max_size=2).map(json.dumps),
     st.sampled_from(MEMORY_TYPES + REL_TYPES + ("private", "team", "m-1", "m-2", "a/b")),
 )
 GOOD_MEMORY = {
-    "id": "m-1",
-    "type": "fix",
-    "title": "Title",
-    "content": "Body",
-    "tags": ["a"],
-    "importance": 0.5,
-    "confidence": 0.8,
-    "usage_count": 0,
-    "created_at": STAMP,
-    "updated_at": STAMP,
+    "id": "m-1", "type": "fix", "title": "Title", "content": "Body", "tags": ["a"], "importance": 0.5,
+    "confidence": 0.8, "usage_count": 0, "created_at": STAMP, "updated_at": STAMP,
 }
 MEMORY_KEYS = [
-    *GOOD_MEMORY,
-    "summary",
-    "effectiveness",
-    "last_accessed",
-    *(f"context_{k}" for k in CONTEXT_RULES),
+    *GOOD_MEMORY, "summary", "effectiveness", "last_accessed", *(f"context_{k}" for k in CONTEXT_RULES),
     "context_other",
 ]
 GOOD_EDGE = {
-    "id": "r-1",
-    "strength": 0.5,
-    "confidence": 0.8,
-    "context": None,
-    "evidence_count": 1,
-    "success_rate": None,
-    "created_at": STAMP,
-    "last_validated": STAMP,
-    "validation_count": 0,
-    "counter_evidence_count": 0,
-    "valid_from": STAMP,
-    "valid_until": None,
-    "recorded_at": STAMP,
+    "id": "r-1", "strength": 0.5, "confidence": 0.8, "context": None, "evidence_count": 1,
+    "success_rate": None, "created_at": STAMP, "last_validated": STAMP, "validation_count": 0,
+    "counter_evidence_count": 0, "valid_from": STAMP, "valid_until": None, "recorded_at": STAMP,
     "invalidated_by": None,
 }
 GOOD_COLUMNS = {
-    "id": "r-1",
-    "from_id": "m-1",
-    "to_id": "m-2",
-    "rel_type": "SOLVES",
-    "created_at": "2026-11-22 15:51:34",
-    "valid_from": STAMP,
-    "valid_until": None,
-    "recorded_at": STAMP,
-    "invalidated_by": None,
+    "id": "r-1", "from_id": "m-1", "to_id": "m-2", "rel_type": "SOLVES", "created_at": "2026-11-22 15:51:34",
+    "valid_from": STAMP, "valid_until": None, "recorded_at": STAMP, "invalidated_by": None,
 }
 
 
@@ -593,10 +481,8 @@ def test_relationship_rows_the_rules_accept_memorygraph_reads(changes, columns):
     for extra in (
         {},
         {
-            "valid_from": parse(row.valid_from or row.created_at),
-            "valid_until": parse(row.valid_until),
-            "recorded_at": parse(row.recorded_at or row.created_at),
-            "invalidated_by": row.invalidated_by,
+            "valid_from": parse(row.valid_from or row.created_at), "valid_until": parse(row.valid_until),
+            "recorded_at": parse(row.recorded_at or row.created_at), "invalidated_by": row.invalidated_by,
         },
     ):
         Relationship(
@@ -605,11 +491,8 @@ def test_relationship_rows_the_rules_accept_memorygraph_reads(changes, columns):
             to_memory_id=row.to_id,
             type=RelationshipType(row.rel_type),
             properties=RelationshipProperties(
-                strength=props.get("strength", 0.5),
-                confidence=props.get("confidence", 0.8),
-                context=props.get("context"),
-                evidence_count=props.get("evidence_count", 1),
-                **extra,
+                strength=props.get("strength", 0.5), confidence=props.get("confidence", 0.8),
+                context=props.get("context"), evidence_count=props.get("evidence_count", 1), **extra,
             ),
         )
     RelationshipProperties(**{k: v for k, v in props.items() if k in RelationshipProperties.model_fields})

@@ -66,11 +66,8 @@ def test_secure_mode_adds_hsts_and_secure_cookies():
         "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.DEBUG)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**__import__("os").environ, "KB_SECURE": "1"},
-        check=True,
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        env={**__import__("os").environ, "KB_SECURE": "1"}, check=True,
     ).stdout.split()
     assert out == ["31536000", "True", "True", "False"]
     missing = subprocess.run(
@@ -94,8 +91,7 @@ def test_login_is_throttled_after_repeated_failures(client, user):
     assert "_auth_user_id" not in client.session
     other = get_user_model().objects.create_user("bob", password="pw-bob-12345")
     assert (
-        other
-        and client.post("/accounts/login/", {"username": "bob", "password": "pw-bob-12345"}).status_code
+        other and client.post("/accounts/login/", {"username": "bob", "password": "pw-bob-12345"}).status_code
         == 302
     )
 
@@ -142,9 +138,7 @@ def test_admin_pages_work_under_the_policy(browser, live_server, client_db):
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
         for url in (
-            "/admin/",
-            "/admin/memories/clientdatabase/",
-            "/admin/memories/clientdatabase/add/",
+            "/admin/", "/admin/memories/clientdatabase/", "/admin/memories/clientdatabase/add/",
             f"/admin/memories/clientdatabase/{client_db.pk}/change/",
         ):
             page.goto(url)
@@ -236,32 +230,24 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_throttled(client, user,
     proxy = {"REMOTE_ADDR": "10.1.2.3"}
     for n in range(20):
         client.post(
-            "/accounts/login/",
-            {"username": f"guess{n}", "password": "wrong"},
-            HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.5",
-            **proxy,
+            "/accounts/login/", {"username": f"guess{n}", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.5", **proxy,
         )
     locked = client.post(
-        "/accounts/login/",
-        {"username": "alice", "password": "pw-alice-123"},
-        HTTP_X_FORWARDED_FOR="203.0.113.5",
-        **proxy,
+        "/accounts/login/", {"username": "alice", "password": "pw-alice-123"},
+        HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy,
     )
     assert locked.status_code == 429
     other = client.post(
-        "/accounts/login/",
-        {"username": "alice", "password": "pw-alice-123"},
-        HTTP_X_FORWARDED_FOR="203.0.113.5, 203.0.113.9",
-        **proxy,
+        "/accounts/login/", {"username": "alice", "password": "pw-alice-123"},
+        HTTP_X_FORWARDED_FOR="203.0.113.5, 203.0.113.9", **proxy,
     )
     assert other.status_code == 302
     client.logout()
     for n in range(20):  # a client that is not a proxy cannot dodge the limit with a made-up header
         client.post(
-            "/accounts/login/",
-            {"username": f"spoof{n}", "password": "wrong"},
-            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
-            REMOTE_ADDR="192.0.2.200",
+            "/accounts/login/", {"username": f"spoof{n}", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}", REMOTE_ADDR="192.0.2.200",
         )
     assert (
         client.post(
@@ -324,12 +310,8 @@ def load_settings(data_dir, **env):
     )
     base = {k: v for k, v in os.environ.items() if k not in ("KB_SECRET_KEY", "KB_PRODUCTION", "KB_DEBUG")}
     return subprocess.Popen(
-        [sys.executable, "-c", code],
-        env={**base, "KB_DATA_DIR": str(data_dir), **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: os.umask(0o022),
+        [sys.executable, "-c", code], env={**base, "KB_DATA_DIR": str(data_dir), **env},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.umask(0o022),
     )
 
 
@@ -412,12 +394,7 @@ def test_a_fresh_site_keeps_every_data_file_to_its_own_user(tmp_path, memory_fil
 
     def run(*args):
         done = subprocess.run(
-            [sys.executable, *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
+            [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
             preexec_fn=lambda: os.umask(0o022),
         )
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
@@ -433,15 +410,8 @@ def test_a_fresh_site_keeps_every_data_file_to_its_own_user(tmp_path, memory_fil
     )
     dirs = {p.relative_to(data).as_posix() for p in [data, *data.rglob("*")] if p.is_dir()}
     for expected in (
-        "kbsite.sqlite3",
-        "secret-key.txt",
-        "admin-password.txt",
-        "demo-memory.db",
-        "index/default.sqlite3",
-        "clients/second.db",
-        "index/second.sqlite3",
-        "uploads",
-        "bridge",
+        "kbsite.sqlite3", "secret-key.txt", "admin-password.txt", "demo-memory.db", "index/default.sqlite3",
+        "clients/second.db", "index/second.sqlite3", "uploads", "bridge",
     ):
         assert expected in found, sorted(found)
     assert {"kbsite.sqlite3-wal", "kbsite.sqlite3-shm", "index/second.sqlite3-wal"} <= set(found), sorted(

@@ -27,13 +27,8 @@ def canonical(path, memory_id):
 
 def create(handle, user, **fields):
     base = {
-        "type": "problem",
-        "title": "Celery worker leaks memory",
-        "content": "RSS grows by **20 MB**/hour.",
-        "summary": "",
-        "tags": ["Celery", "performance"],
-        "importance": 0.7,
-        "confidence": 0.8,
+        "type": "problem", "title": "Celery worker leaks memory", "content": "RSS grows by **20 MB**/hour.",
+        "summary": "", "tags": ["Celery", "performance"], "importance": 0.7, "confidence": 0.8,
     }
     return services.memory_create(handle=handle, actor=user, fields={**base, **fields})
 
@@ -56,13 +51,9 @@ def test_create_writes_server_keys_and_shows_at_once(handle, user):
 @pytest.mark.parametrize(
     "fields, field",
     [
-        ({"title": "x" * 201}, "title"),
-        ({"title": "   "}, "title"),
-        ({"summary": "s" * 501}, "summary"),
-        ({"content": "c" * 50_001}, "content"),
-        ({"type": "bogus"}, "type"),
-        ({"importance": 1.5}, "importance"),
-        ({"tags": [f"t{i}" for i in range(51)]}, "tags"),
+        ({"title": "x" * 201}, "title"), ({"title": "   "}, "title"), ({"summary": "s" * 501}, "summary"),
+        ({"content": "c" * 50_001}, "content"), ({"type": "bogus"}, "type"),
+        ({"importance": 1.5}, "importance"), ({"tags": [f"t{i}" for i in range(51)]}, "tags"),
         ({"tags": ["x" * 101]}, "tags"),
     ],
 )
@@ -95,10 +86,7 @@ def test_update_keeps_keys_it_does_not_edit_and_detects_conflicts(handle, user):
     assert after["usage_count"] == 7 and after["title"] == "Renamed"
     with pytest.raises(services.Conflict):
         services.memory_update(
-            handle=handle,
-            actor=user,
-            memory_id=memory_id,
-            fields={"title": "Again"},
+            handle=handle, actor=user, memory_id=memory_id, fields={"title": "Again"},
             expected_updated_at=stale,
         )
     assert json.loads(canonical(handle.client.path, memory_id)[1])["title"] == "Renamed"
@@ -128,21 +116,11 @@ def test_relationship_rules(handle, user):
     )
     props = json.loads(
         sqlite3.connect(handle.client.path)
-        .execute("SELECT properties FROM relationships WHERE id = ?", (rel_id,))
-        .fetchone()[0]
+        .execute("SELECT properties FROM relationships WHERE id = ?", (rel_id,)) .fetchone()[0]
     )
     assert {
-        "strength",
-        "confidence",
-        "context",
-        "evidence_count",
-        "created_at",
-        "last_validated",
-        "valid_from",
-        "valid_until",
-        "recorded_at",
-        "invalidated_by",
-        "id",
+        "strength", "confidence", "context", "evidence_count", "created_at", "last_validated", "valid_from",
+        "valid_until", "recorded_at", "invalidated_by", "id",
     } <= props.keys()
     services.relationship_create(handle=handle, actor=user, from_id=b, to_id=c, rel_type="DEPENDS_ON")
     for kwargs, field in (
@@ -214,10 +192,7 @@ def test_update_with_an_empty_or_wrong_version_is_a_conflict_not_an_unchecked_wr
     memory_id = create(handle, user)
     with pytest.raises(services.Conflict):
         services.memory_update(
-            handle=handle,
-            actor=user,
-            memory_id=memory_id,
-            fields={"title": "Blind"},
+            handle=handle, actor=user, memory_id=memory_id, fields={"title": "Blind"},
             expected_updated_at=expected,
         )
     assert json.loads(canonical(handle.client.path, memory_id)[1])["title"] == "Celery worker leaks memory"

@@ -96,9 +96,7 @@ def test_markdown_is_sanitised(web, handle, user):
         handle=handle,
         actor=user,
         fields={
-            "type": "general",
-            "title": "<img src=x onerror=alert(1)>",
-            "tags": [],
+            "type": "general", "title": "<img src=x onerror=alert(1)>", "tags": [],
             "content": "<script>alert(1)</script>\n\n[x](javascript:alert(1)) **bold**",
         },
     )
@@ -109,12 +107,8 @@ def test_markdown_is_sanitised(web, handle, user):
 
 def test_create_edit_and_validation_messages(web, client_db):
     form = {
-        "type": "fix",
-        "title": "Pin urllib3 below 2",
-        "content": "x",
-        "tags": "Deps, python",
-        "importance": "0.6",
-        "confidence": "0.9",
+        "type": "fix", "title": "Pin urllib3 below 2", "content": "x", "tags": "Deps, python",
+        "importance": "0.6", "confidence": "0.9",
     }
     response = web.post("/c/acme/memories/new/", form)
     assert response.status_code == 302
@@ -161,11 +155,8 @@ def test_relationship_form(web, client_db, a_memory, handle):
     ok = web.post(
         url,
         {
-            "direction": "in",
-            "rel_type": "RELATED_TO",
-            "other": f"/c/acme/memories/{other}/",
-            "strength": "0.5",
-            "confidence": "0.8",
+            "direction": "in", "rel_type": "RELATED_TO", "other": f"/c/acme/memories/{other}/",
+            "strength": "0.5", "confidence": "0.8",
         },
     )
     assert ok.status_code == 302
@@ -174,10 +165,7 @@ def test_relationship_form(web, client_db, a_memory, handle):
     self_loop = web.post(
         url,
         {
-            "direction": "out",
-            "rel_type": "SOLVES",
-            "other": memory_id,
-            "strength": "0.5",
+            "direction": "out", "rel_type": "SOLVES", "other": memory_id, "strength": "0.5",
             "confidence": "0.8",
         },
     )
@@ -225,10 +213,7 @@ def test_writes_need_csrf(client, user, client_db, a_memory):
 def test_json_is_valid_json_everywhere(web, client_db, a_memory):
     memory_id, _ = a_memory
     for url in (
-        "/c/acme/memories/",
-        "/c/acme/search/?q=error",
-        "/c/acme/tags/",
-        f"/c/acme/memories/{memory_id}/",
+        "/c/acme/memories/", "/c/acme/search/?q=error", "/c/acme/tags/", f"/c/acme/memories/{memory_id}/",
     ):
         response = web.get(url + ("&" if "?" in url else "?") + "format=json")
         assert response["Content-Type"] == "application/json"
@@ -247,17 +232,10 @@ def _cursor(raw):
 @pytest.mark.parametrize(
     "raw, sort",
     [
-        ('[18446744073709551616,"x"]', "newest"),
-        ('[18446744073709551616,"x"]', "importance"),
-        ('[-9223372036854775809,"x"]', "importance"),
-        ('[1,"x"]', "title"),
-        ('[1e999,"x"]', "importance"),
-        ('[NaN,"x"]', "importance"),
-        ('["\\ud800","x"]', "newest"),
-        ('["a","\\udfff"]', "title"),
-        ('[true,"x"]', "importance"),
-        ("[1,2]", "newest"),
-        ('{"a":1}', "newest"),
+        ('[18446744073709551616,"x"]', "newest"), ('[18446744073709551616,"x"]', "importance"),
+        ('[-9223372036854775809,"x"]', "importance"), ('[1,"x"]', "title"), ('[1e999,"x"]', "importance"),
+        ('[NaN,"x"]', "importance"), ('["\\ud800","x"]', "newest"), ('["a","\\udfff"]', "title"),
+        ('[true,"x"]', "importance"), ("[1,2]", "newest"), ('{"a":1}', "newest"),
     ],
 )
 def test_a_page_link_that_is_not_ours_gets_400(web, client_db, raw, sort):
@@ -278,14 +256,7 @@ def test_a_page_link_that_is_not_ours_gets_400(web, client_db, raw, sort):
 @pytest.mark.parametrize(
     "encoded",
     [
-        "%F4%8F%BF%BF",
-        "%ED%9F%BF",
-        "%EE%80%80",
-        "%EF%BF%BF",
-        "%ED%A0%80",
-        "%FF%FE",
-        "%00",
-        "%01%1F%7F",
+        "%F4%8F%BF%BF", "%ED%9F%BF", "%EE%80%80", "%EF%BF%BF", "%ED%A0%80", "%FF%FE", "%00", "%01%1F%7F",
         "%C0%80",
     ],
 )
@@ -364,8 +335,7 @@ def test_an_edit_without_a_valid_version_is_a_400_and_writes_nothing(web, handle
     page = web.post(f"/c/acme/memories/{memory_id}/edit/", {**form, "title": "Overwritten?"})
     assert page.status_code == 400 and b"nothing was saved" in page.content and b"Reload" in page.content
     answer = web.post(
-        f"/c/acme/memories/{memory_id}/edit/",
-        {**form, "title": "Overwritten?"},
+        f"/c/acme/memories/{memory_id}/edit/", {**form, "title": "Overwritten?"},
         HTTP_ACCEPT="application/json",
     )
     assert answer.status_code == 400 and "nothing was saved" in str(answer.json()["errors"]["updated_at"])

@@ -44,9 +44,7 @@ def test_a_graph_view_starts_no_thread(web, handle):
     before = _threads()
     memory_id = handle.readmodel.conn.execute("SELECT from_id FROM edge LIMIT 1").fetchone()[0]
     for url in (
-        "/c/acme/graph/",
-        f"/c/acme/graph/?memory={memory_id}&depth=2",
-        "/c/acme/graph/?view=unsolved",
+        "/c/acme/graph/", f"/c/acme/graph/?memory={memory_id}&depth=2", "/c/acme/graph/?view=unsolved",
     ):
         assert web.get(url).status_code in (200, 202), url
     assert _threads() == before
@@ -117,9 +115,7 @@ def test_a_job_of_a_dead_process_on_this_host_is_recovered_at_once(handle):
     )
     job = job_enqueue(kind="rebuild", client=handle.client)
     Job.objects.filter(pk=job.pk).update(
-        status="running",
-        heartbeat_at=timezone.now(),
-        attempts=1,
+        status="running", heartbeat_at=timezone.now(), attempts=1,
         worker=f"{socket.gethostname()}:{gone.stdout.strip()}",
     )
     assert jobs_recover() == (1, 0)
@@ -295,10 +291,7 @@ def test_the_workers_heavy_work_runs_below_the_web_workers_priority(tmp_path):
     manage = str(settings.BASE_DIR / "manage.py")
     subprocess.run([sys.executable, manage, "migrate", "-v0"], env=env, check=True, timeout=120)
     proc = subprocess.Popen(
-        [sys.executable, manage, "kb_worker"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        [sys.executable, manage, "kb_worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True,
     )
     try:
