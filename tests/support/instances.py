@@ -19,6 +19,14 @@ from tests.support.turso_server import free_port, wait_for_port
 GUNICORN = str(Path(PYTHON).parent / "gunicorn")
 
 
+def edit_form(memory, version, **fields):
+    """The edit form's fields for a memory as its JSON twin gives it, at ``version``, with
+    ``fields`` changed."""
+    return {"type": memory["type"], "title": memory["title"], "content": memory["content"],
+            "tags": ",".join(memory["tags"]), "importance": "0.5", "confidence": "0.8",
+            "updated_at": version, **fields}
+
+
 class Instance:
     def __init__(self, folder, name, primary_url, *, interval="1", env=None):
         self.name = name
@@ -121,14 +129,8 @@ class Instance:
 
     def edit(self, memory_id, **fields):
         current = self.http.get(f"/c/team/memories/{memory_id}/?format=json").json()["memory"]
-        response = self._post(
-            f"/c/team/memories/{memory_id}/edit/",
-            {
-                "type": current["type"], "title": current["title"], "content": current["content"],
-                "tags": ",".join(current["tags"]), "importance": "0.5", "confidence": "0.8",
-                "updated_at": current["edit_version"], **fields,
-            },
-        )
+        response = self._post(f"/c/team/memories/{memory_id}/edit/",
+                              edit_form(current, current["edit_version"], **fields))
         assert response.status_code == 302, response.text[:500]
 
     def relate(self, from_id, to_id, rel_type="SOLVES"):

@@ -19,7 +19,7 @@ from memories.store import registry
 from memories.sync.primary import Primary
 from memories.sync.replica import ReplicaSync
 from memories.sync.services import synced_client_save
-from tests.support.instances import cut_down
+from tests.support.instances import cut_down, edit_form
 from tests.support.loopback import Loopback
 
 pytestmark = pytest.mark.django_db
@@ -147,14 +147,8 @@ def relate(web, slug, from_id, to_id, rel_type):
 
 def edit(web, slug, memory_id, **fields):
     memory = web.get(f"/c/{slug}/memories/{memory_id}/?format=json").json()["memory"]
-    response = web.post(
-        f"/c/{slug}/memories/{memory_id}/edit/",
-        {
-            "type": memory["type"], "title": memory["title"], "content": memory["content"],
-            "tags": ",".join(memory["tags"]), "importance": "0.5", "confidence": "0.8",
-            "updated_at": memory["updated_at"], **fields,
-        },
-    )
+    response = web.post(f"/c/{slug}/memories/{memory_id}/edit/",
+                        edit_form(memory, memory["updated_at"], **fields))
     assert response.status_code == 302, response.content[:500]
 
 
