@@ -61,6 +61,10 @@ class FullRuns:
         # The child yields the CPU to web requests (memories/worker/priority.py): 40 s of CPU at 100,000.
         self.running[path] = (self.pool.submit(full_compute, path, settings.KB_WORKER_NICE), started)
 
+    def finished(self, path):
+        """Whether ``path``'s run is done and waits to be collected."""
+        return path in self.running and self.running[path][0].done()
+
     def collect(self, path):
         """``(result, started)`` of ``path``'s finished run (result None if it failed), else None."""
         if path not in self.running or not self.running[path][0].done():

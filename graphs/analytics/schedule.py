@@ -1,7 +1,9 @@
-"""When the full run is due: the debounce between two full runs while writes keep coming.
+"""When analytics run: the debounce between two full runs, and the pace of the steps, while
+writes keep coming.
 
-Pure reads of the stored ranks' RowSet, apart from the runs themselves (``services.py``), which
-ask ``analytics_due`` before each full run.
+``analytics_due`` is a pure read of the stored ranks' RowSet, which the runs (``services.py``) ask
+before each full run. ``StepPace`` is the worker's own clock of the steps (it lives as long as the
+upkeep thread).
 """
 import time
 from dataclasses import replace
@@ -42,3 +44,37 @@ def last_full(ranks):
         return ranks
     return replace(ranks, generation=full["generation"], started_at=full["started_at"],
                    seconds=full["seconds"])
+
+
+# KB_ANALYTICS_STEP_INTERVAL "auto": after a step that took s seconds, the next one may start
+# STEP_FACTOR * s seconds after it started, at most STEP_MAX_S. A step at 10,000 memories takes
+# about 0.1 s, so the ranks follow each write within a second; at 100,000 one PageRank step over
+# 400,000 edges takes 0.8-2.6 s, and stepping after every write kept a core busy (measured:
+# kb_bench_load, 30 s of the worker's CPU in a 60 s window) while the web workers' requests
+# queued behind it. Paced, the steps take at most about 1 / STEP_FACTOR of a core, and one step
+# takes in every change made since the last.
+STEP_FACTOR, STEP_MAX_S = 5.0, 20.0
+
+
+class StepPace:
+    """When the next step of each read model may start: at once after a quiet spell, else once
+    ``interval`` seconds (``"auto"``: see STEP_FACTOR) have passed since the last step began."""
+
+    def __init__(self, interval):
+        self.interval = interval
+        self.last = {}  # read-model path -> (monotonic start, seconds) of its last step
+
+    def wait_seconds(self, seconds):
+        if self.interval != "auto":
+            return float(self.interval)
+        return min(STEP_MAX_S, STEP_FACTOR * seconds)
+
+    def due(self, path, now=None):
+        if path not in self.last:
+            return True
+        started, seconds = self.last[path]
+        return (time.monotonic() if now is None else now) - started >= self.wait_seconds(seconds)
+
+    def stepped(self, path, started, seconds):
+        """Record a step of ``path`` that began at ``started`` (monotonic) and took ``seconds``."""
+        self.last[path] = (started, seconds)

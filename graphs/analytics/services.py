@@ -123,10 +123,11 @@ def analytics_run_if_due(*, rm, interval=None, now=None):
     return analytics_run(rm=rm, now=now)
 
 
-def analytics_refresh(client, *, interval=None, fulls=None):
+def analytics_refresh(client, *, interval=None, fulls=None, pace=None):
     """The worker's tick for one client database: bring a local database's read model up to
     date with its canonical file (the sync worker does that for synced ones after each pull),
-    step its analytics after changes, and run the full run when due: in ``fulls``' child process
+    step its analytics after changes (when ``pace``, a schedule.StepPace, says a step is due;
+    always without one), and run the full run when due: in ``fulls``' child process
     (background.FullRuns) when given, adopted at a later tick, otherwise here and now. The very
     first run, and the first after a rebuild, is always here and now. Returns the summary of
     what ran (None: nothing, or no index yet)."""
@@ -142,7 +143,13 @@ def analytics_refresh(client, *, interval=None, fulls=None):
         log.debug("%s: no analytics: %s", client.slug, exc)  # the site shows the error itself
         return None
     interval = settings.KB_ANALYTICS_INTERVAL if interval is None else interval
-    step = analytics_step(rm=rm)
+    step = None
+    # A finished full run is adopted only by a state that has caught up with its snapshot.
+    if pace is None or pace.due(rm.path) or (fulls is not None and fulls.finished(rm.path)):
+        began = time.monotonic()
+        step = analytics_step(rm=rm)
+        if pace is not None and step is not None:
+            pace.stepped(rm.path, began, time.monotonic() - began)
     result = None
     if fulls is None or "ranks" not in sets(rm):
         result = analytics_run_if_due(rm=rm, interval=interval)
