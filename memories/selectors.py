@@ -250,8 +250,8 @@ def _graph_counts(rm):
     row = rm.conn.execute(sql.COUNTS).fetchone()
     problems = sum(n for v, n in rm.conn.execute(sql.FACET_TOTALS, ("type",)).fetchall()
                    if v in UNRESOLVABLE_TYPES)
-    resolved = rm.conn.execute(sql.RESOLVED_COUNT).fetchone()[0]
-    return {"memories": row["memories"], "relationships": row["edges"], "unresolved": problems - resolved}
+    return {"memories": row["memories"], "relationships": row["edges"],
+            "unresolved": problems - row["resolved"]}
 
 
 def selection_ids(*, rm, filters, parsed=None):

@@ -40,8 +40,9 @@ CREATE INDEX IF NOT EXISTS idx_relationships_current ON relationships(valid_unti
 CREATE INDEX IF NOT EXISTS idx_relationships_recorded ON relationships(recorded_at);
 """
 
-# 4: tags indexed as words (column keywords), not as their JSON text.
-READ_MODEL_VERSION = "4"
+# 4: tags indexed as words (column keywords), not as their JSON text. 5: facet_count's
+# 'resolved' row (problems and errors with a current SOLVES or ADDRESSES edge), kept by triggers.
+READ_MODEL_VERSION = "5"
 
 READ_MODEL_TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -133,6 +134,28 @@ END;
 CREATE TRIGGER edge_ad AFTER DELETE ON edge WHEN old.current = 1 BEGIN
     UPDATE facet_count SET n = n - 1 WHERE facet = 'edge' AND value = 'current';
 END;
+CREATE TRIGGER memory_resolved_ai AFTER INSERT ON memory WHEN new.type IN ('problem', 'error') BEGIN
+    INSERT INTO facet_count(facet, value, n) SELECT 'resolved', '', 1 WHERE EXISTS (SELECT 1 FROM edge \
+WHERE to_id = new.id AND rel_type IN ('SOLVES', 'ADDRESSES') AND current = 1)
+        ON CONFLICT(facet, value) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER memory_resolved_ad AFTER DELETE ON memory WHEN old.type IN ('problem', 'error') BEGIN
+    UPDATE facet_count SET n = n - 1 WHERE facet = 'resolved' AND value = '' AND EXISTS (SELECT 1 \
+FROM edge WHERE to_id = old.id AND rel_type IN ('SOLVES', 'ADDRESSES') AND current = 1);
+END;
+CREATE TRIGGER edge_resolved_ai AFTER INSERT ON edge WHEN new.current = 1 \
+AND new.rel_type IN ('SOLVES', 'ADDRESSES') BEGIN
+    INSERT INTO facet_count(facet, value, n) SELECT 'resolved', '', 1 WHERE EXISTS (SELECT 1 \
+FROM memory WHERE id = new.to_id AND type IN ('problem', 'error')) AND (SELECT count(*) FROM edge \
+WHERE to_id = new.to_id AND rel_type IN ('SOLVES', 'ADDRESSES') AND current = 1) = 1
+        ON CONFLICT(facet, value) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER edge_resolved_ad AFTER DELETE ON edge WHEN old.current = 1 \
+AND old.rel_type IN ('SOLVES', 'ADDRESSES') BEGIN
+    UPDATE facet_count SET n = n - 1 WHERE facet = 'resolved' AND value = '' AND EXISTS (SELECT 1 \
+FROM memory WHERE id = old.to_id AND type IN ('problem', 'error')) AND NOT EXISTS (SELECT 1 \
+FROM edge WHERE to_id = old.to_id AND rel_type IN ('SOLVES', 'ADDRESSES') AND current = 1);
+END;
 CREATE TRIGGER memory_tag_ai AFTER INSERT ON memory_tag BEGIN
     INSERT INTO facet_count(facet, value, n) VALUES ('tag', new.tag, 1)
         ON CONFLICT(facet, value) DO UPDATE SET n = n + 1;
@@ -151,6 +174,9 @@ INSERT INTO facet_count SELECT 'band', band, count(*) FROM memory GROUP BY band;
 INSERT INTO facet_count SELECT 'month', month, count(*) FROM memory GROUP BY month;
 INSERT INTO facet_count SELECT 'tag', tag, count(*) FROM memory_tag GROUP BY tag;
 INSERT INTO facet_count SELECT 'edge', 'current', count(*) FROM edge WHERE current = 1;
+INSERT INTO facet_count SELECT 'resolved', '', count(*) FROM memory m WHERE m.type IN ('problem', 'error') \
+AND EXISTS (SELECT 1 FROM edge e WHERE e.to_id = m.id AND e.rel_type IN ('SOLVES', 'ADDRESSES') \
+AND e.current = 1);
 """
 
 # The outbox: writes queued by web workers for the sync worker, kept in the read-model file

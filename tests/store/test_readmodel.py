@@ -132,3 +132,60 @@ def test_pointing_a_client_at_another_file_rebuilds_its_read_model(handle, empty
     fresh = registry.handle_for(handle.client)
     fresh.ensure_fresh()
     assert selectors.graph_counts(rm=fresh.readmodel)["memories"] == 0
+
+
+RESOLVED_ANEW = ("SELECT count(*) FROM memory m WHERE m.type IN ('problem', 'error') AND EXISTS ("
+                 "SELECT 1 FROM edge e WHERE e.to_id = m.id AND e.rel_type IN ('SOLVES', 'ADDRESSES') "
+                 "AND e.current = 1)")
+
+
+def test_the_unresolved_count_is_kept_exact_through_every_kind_of_change(handle):
+    """The header's unresolved count comes from facet_count's 'resolved' row, kept by triggers:
+    after each of these changes by another writer (a memory's second and last solution, one
+    expired, a type changed, a problem deleted before its edge) it equals a count made anew, and
+    the list filtered to unresolved memories."""
+    path, rm = handle.client.path, handle.readmodel
+    conn = sqlite3.connect(path)
+    fix = conn.execute("SELECT id FROM nodes WHERE label = 'Memory' LIMIT 1").fetchone()[0]
+    conn.close()
+    problem = str(uuid.uuid4())
+    solutions = [str(uuid.uuid4()) for _ in range(2)]
+
+    def check():
+        handle.ensure_fresh()
+        counts = selectors.graph_counts(rm=rm)
+        expected = rm.conn.execute("SELECT coalesce(sum(n), 0) FROM facet_count WHERE facet = 'type' "
+                                   "AND value IN ('problem', 'error')").fetchone()[0]
+        expected -= rm.conn.execute(RESOLVED_ANEW).fetchone()[0]
+        assert counts["unresolved"] == expected
+        assert selectors.memory_list(rm=rm, filters=Filters(unresolved=True)).total == expected
+        return counts["unresolved"]
+
+    start = check()
+    server_write(path, "INSERT INTO nodes (id, label, properties) VALUES (?, 'Memory', ?)",
+                 (problem, node_props(problem, "Pool starvation")))
+    assert check() == start + 1
+    for rel_id in solutions:
+        server_write(path, "INSERT INTO relationships (id, from_id, to_id, rel_type, properties) "
+                     "VALUES (?, ?, ?, 'SOLVES', ?)", (rel_id, fix, problem, json.dumps({"id": rel_id})))
+        assert check() == start
+    server_write(path, "DELETE FROM relationships WHERE id = ?", (solutions[0],))
+    assert check() == start, "still solved by the other"
+    server_write(path, "UPDATE relationships SET valid_until = '2026-02-01' WHERE id = ?", (solutions[1],))
+    assert check() == start + 1, "an expired solution solves nothing"
+    server_write(path, "UPDATE relationships SET valid_until = NULL WHERE id = ?", (solutions[1],))
+    assert check() == start
+    server_write(path, "UPDATE nodes SET properties = ?, updated_at = CURRENT_TIMESTAMP WHERE id = ?",
+                 (node_props(problem, "Pool starvation", type="solution",
+                             updated_at="2026-01-02T03:04:06.000001+00:00"), problem))
+    assert check() == start
+    server_write(path, "UPDATE nodes SET properties = ?, updated_at = CURRENT_TIMESTAMP WHERE id = ?",
+                 (node_props(problem, "Pool starvation", updated_at="2026-01-02T03:04:07.000001+00:00"),
+                  problem))
+    assert check() == start
+    server_write(path, "DELETE FROM nodes WHERE id = ?", (problem,))  # its edge stays a moment
+    assert check() == start
+    server_write(path, "DELETE FROM relationships WHERE id = ?", (solutions[1],))
+    assert check() == start
+    handle.rebuild()
+    assert check() == start
