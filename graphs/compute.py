@@ -8,7 +8,7 @@ run. Nothing here holds the whole graph.
 """
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from memories.search.engine import search_ids
@@ -87,6 +87,16 @@ def compute(handle, data, *, filters=None, q=""):
         wanted = stored.get("ranks" if view == "overview" else view)
         if "ranks" not in stored or wanted is None:
             return GraphView(computing=True, title=TITLES[view], generation=generation)
+        if view == "overview":
+            # Kept across writes to other memories: the view is the stored ranks' top memories,
+            # so it changes when the worker's next step stores new ranks (any change of the graph
+            # is followed by one, KB_ANALYTICS_STEP_INTERVAL) or when one of those memories is
+            # edited or deleted (the probe of their versions). Measured at 100,000 memories while
+            # agents wrote: every write made each web worker build the overview again.
+            token = (wanted.computed_at, analytics.top_versions(rm=rm, limit=limit))
+            result = cache.cached_by(rm, ("graph", view, limit), token,
+                                     lambda: _stored(rm, view, limit, stored, generation))
+            return replace(result, generation=generation)
         return cache.cached(rm, ("graph", view, limit, wanted.computed_at),
                             lambda: _stored(rm, view, limit, stored, generation))
 

@@ -65,6 +65,13 @@ def top(*, rm, limit):
     return [dict(row) for row in rm.conn.execute(sql.TOP, (limit,))]
 
 
+def top_versions(*, rm, limit):
+    """A digest of the versions of the ``limit`` memories of highest PageRank (what ``top``
+    reads): it moves when one of them is edited or deleted. About a millisecond at 100,000."""
+    count, versions = rm.conn.execute(sql.TOP_VERSIONS, (limit,)).fetchone()
+    return count, hash(versions)
+
+
 def member_groups(*, rm, view, roles=None):
     """A view's members as lists of ids, one per group, in priority order; read lazily, so a
     view cut to its limit reads little more than it shows. ``roles`` (a dict) is filled with

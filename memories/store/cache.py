@@ -50,7 +50,21 @@ def cached(rm, key, compute):
     the overview misses in every thread that asks for it (100 ms of CPU at 100,000 memories, with
     the machine's two cores shared by up to 8 threads); should it fail, each computes its own."""
     stamp = rm.changed_at()
-    full_key = (rm.path, stamp, key)
+    return _single_flight((rm.path, stamp, key), compute,
+                          lambda full_key, value: _keep(rm.path, stamp, full_key, value))
+
+
+def cached_by(rm, key, token, compute):
+    """compute() once per (read model, key, token), whatever writes came since: for a value
+    derived from less than the whole read model, ``token`` says what it was derived from (the
+    overview: the stored ranks' computation and its memories' versions), so a write elsewhere
+    does not throw it away. Only the newest token of each key is kept."""
+    scope = ("by", rm.path)
+    return _single_flight((scope, key, token), compute,
+                          lambda full_key, value: _keep_by(scope, key, full_key, value))
+
+
+def _single_flight(full_key, compute, keep):
     with _lock:
         if full_key in _entries:
             _entries.move_to_end(full_key)
@@ -65,13 +79,21 @@ def cached(rm, key, compute):
     try:
         value = compute()
         flight.ok, flight.value = True, value
-        _keep(rm.path, stamp, full_key, value)
+        keep(full_key, value)
     finally:
         # Kept first, then let go: a thread asking meanwhile finds the flight or the entry.
         with _lock:
             _flights.pop(full_key, None)
         flight.done.set()
     return value
+
+
+def _keep_by(scope, key, full_key, value):
+    size = approx_size(value)
+    with _lock:
+        _drop(lambda k: k[0] == scope and k[1] == key and k != full_key)
+        if size <= max_bytes():
+            _store(full_key, value, size)
 
 
 def _keep(path, stamp, full_key, value):

@@ -122,6 +122,49 @@ def test_overview_reads_the_most_central_memories(web, handle):
     assert data["ranks"]["freshness"] == "ranks up to date" and data["ranks"]["current"]
 
 
+def test_the_overview_outlives_writes_elsewhere_but_not_edits_of_its_memories(web, handle, user, monkeypatch):
+    """A write to a memory outside the overview keeps the computed view (each web worker built it
+    again after every write), while its freshness is told anew; an edit or deletion of one of its
+    memories shows at once, and the next step's ranks replace it."""
+    from graphs import compute as graph_compute
+
+    analytics_run(rm=handle.readmodel)
+    built = []
+    real = graph_compute._stored
+    monkeypatch.setattr(graph_compute, "_stored", lambda *a, **k: built.append(1) or real(*a, **k))
+
+    def overview():
+        return web.get("/c/acme/graph/?limit=20&format=json").json()
+
+    first = overview()
+    assert len(built) == 1 and overview() == first and len(built) == 1
+    shown = {n["id"] for n in first["nodes"]}
+    ids = [i for (i,) in _rows(handle.readmodel, "SELECT id FROM memory ORDER BY id")]
+    outside = next(i for i in ids if i not in shown)
+    memory_services.memory_update(handle=handle, actor=user, memory_id=outside, fields={
+        **_fields(handle, outside), "title": "Edited outside the overview"})
+    later = overview()
+    assert len(built) == 1, "kept across a write elsewhere"
+    assert later["ranks"]["current"] is False and later["ranks"]["freshness"].startswith("ranks as of")
+    inside = first["nodes"][0]["id"]
+    memory_services.memory_update(handle=handle, actor=user, memory_id=inside, fields={
+        **_fields(handle, inside), "title": "Edited inside the overview"})
+    edited = overview()
+    assert len(built) == 2
+    assert next(n for n in edited["nodes"] if n["id"] == inside)["title"] == "Edited inside the overview"
+    memory_services.memory_delete(handle=handle, actor=user, memory_id=inside)
+    assert inside not in {n["id"] for n in overview()["nodes"]} and len(built) == 3
+    analytics_refresh(handle.client, interval=3600)  # the step after these changes
+    assert overview()["ranks"]["current"] and len(built) == 4
+
+
+def _fields(handle, memory_id):
+    row = handle.readmodel.conn.execute("SELECT type, title, content, importance FROM memory WHERE id = ?",
+                                        (memory_id,)).fetchone()
+    return {"type": row["type"], "title": row["title"], "content": row["content"] or "x", "tags": [],
+            "importance": row["importance"]}
+
+
 def test_a_computation_replaces_the_sets_in_one_transaction(handle, user, monkeypatch):
     rm = handle.readmodel
     analytics_run(rm=rm)
@@ -317,6 +360,29 @@ def test_the_auto_interval_waits_twice_the_last_computation(handle, user, settin
     _new_edge(handle, user)
     assert analytics_run_if_due(rm=rm, now=t0 + wait - 0.01) is None
     assert analytics_run_if_due(rm=rm, now=t0 + wait)
+
+
+def test_steps_are_paced_while_writes_keep_coming(client_db, handle, user):
+    """KB_ANALYTICS_STEP_INTERVAL: a step right after another waits its turn, and then takes in
+    every change made meanwhile; after a quiet spell the next step comes at once."""
+    pace = schedule.StepPace("auto")
+    assert pace.wait_seconds(0.1) == pytest.approx(0.5) and pace.wait_seconds(10) == schedule.STEP_MAX_S
+    assert schedule.StepPace(3).wait_seconds(0.01) == 3.0
+    analytics_refresh(client_db, interval=3600)  # the first full run
+    rm = handle.readmodel
+    pace = schedule.StepPace(3600)
+    _new_edge(handle, user)
+    first = analytics_refresh(client_db, interval=3600, pace=pace)
+    assert first["step"] and first["touched"] >= 2
+    generation = analytics.sets(rm)["ranks"].generation
+    _new_edge(handle, user, rel_type="CAUSES")
+    assert analytics_refresh(client_db, interval=3600, pace=pace) is None, "not due yet"
+    assert analytics.sets(rm)["ranks"].generation == generation
+    started, seconds = pace.last[rm.path]
+    assert not pace.due(rm.path, now=started + 3599) and pace.due(rm.path, now=started + 3600)
+    pace.last[rm.path] = (started - 3600, seconds)  # the interval has passed
+    later = analytics_refresh(client_db, interval=3600, pace=pace)
+    assert later["step"] and analytics.sets(rm)["ranks"].generation == rm.changed_at()
 
 
 def test_the_change_log_stays_bounded_without_a_worker_and_a_state_behind_it_reloads(handle):
