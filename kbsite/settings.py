@@ -78,7 +78,7 @@ KB_GRAPH_PHYSICS_MAX = int(os.environ.get("KB_GRAPH_PHYSICS_MAX", "500"))
 KB_ANALYTICS_INTERVAL = os.environ.get("KB_ANALYTICS_INTERVAL", "120").strip().lower()
 KB_ANALYTICS_INTERVAL = "auto" if KB_ANALYTICS_INTERVAL == "auto" else float(KB_ANALYTICS_INTERVAL)
 # The steps' pace while writes keep coming: "auto" lets the next step start 5 times as long after
-# the last one began as it took, at most 20 s (0.1 s at 10,000 memories: within a second; about
+# the last one began as it took, at most 20 s (a step takes about 0.1 s at 10,000 memories and
 # 1-2.6 s at 100,000), or a number of seconds; after a quiet spell a step comes at once.
 KB_ANALYTICS_STEP_INTERVAL = os.environ.get("KB_ANALYTICS_STEP_INTERVAL", "auto").strip().lower()
 KB_ANALYTICS_STEP_INTERVAL = ("auto" if KB_ANALYTICS_STEP_INTERVAL == "auto"

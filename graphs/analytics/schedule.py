@@ -18,9 +18,14 @@ AUTO_FACTOR, AUTO_MIN_S, AUTO_MAX_S = 2.0, 1.0, 30.0
 
 def debounce_seconds(interval, ranks):
     """Seconds between the starts of two computations while writes keep coming."""
+    return _paced(interval, ranks.seconds, AUTO_FACTOR, AUTO_MIN_S, AUTO_MAX_S)
+
+
+def _paced(interval, seconds, factor, low, high):
+    """``interval`` seconds, or with "auto" ``factor`` times ``seconds`` within [low, high]."""
     if interval != "auto":
         return float(interval)
-    return min(AUTO_MAX_S, max(AUTO_MIN_S, AUTO_FACTOR * ranks.seconds))
+    return min(high, max(low, factor * seconds))
 
 
 def analytics_due(*, rm, interval, now=None):
@@ -48,11 +53,11 @@ def last_full(ranks):
 
 # KB_ANALYTICS_STEP_INTERVAL "auto": after a step that took s seconds, the next one may start
 # STEP_FACTOR * s seconds after it started, at most STEP_MAX_S. A step at 10,000 memories takes
-# about 0.1 s, so the ranks follow each write within a second; at 100,000 one PageRank step over
-# 400,000 edges takes 0.8-2.6 s, and stepping after every write kept a core busy (measured:
-# kb_bench_load, 30 s of the worker's CPU in a 60 s window) while the web workers' requests
-# queued behind it. Paced, the steps take at most about 1 / STEP_FACTOR of a core, and one step
-# takes in every change made since the last.
+# about 0.1 s, so it waits about half a second (kb_bench_load at 10,000: write -> ranks p50 2-3 s,
+# max 4 s); at 100,000 one PageRank step over 400,000 edges takes 0.8-2.6 s, and stepping after
+# every write took 30 s of the worker's CPU in kb_bench_load's 60 s window (2026-12-02 01:11)
+# while the web workers' requests queued behind it. Paced, the steps take at most about
+# 1 / STEP_FACTOR of a core, and one step takes in every change made since the last.
 STEP_FACTOR, STEP_MAX_S = 5.0, 20.0
 
 
@@ -65,9 +70,7 @@ class StepPace:
         self.last = {}  # read-model path -> (monotonic start, seconds) of its last step
 
     def wait_seconds(self, seconds):
-        if self.interval != "auto":
-            return float(self.interval)
-        return min(STEP_MAX_S, STEP_FACTOR * seconds)
+        return _paced(self.interval, seconds, STEP_FACTOR, 0.0, STEP_MAX_S)
 
     def due(self, path, now=None):
         if path not in self.last:
