@@ -124,6 +124,37 @@ def test_a_write_before_ours_not_yet_applied_is_never_lost(server, workers):
     assert title(two, theirs) == "Theirs before" and title(two, ours) == "ours after"
 
 
+def test_a_probe_that_sees_our_update_land_meanwhile_diffs_nothing(server, workers, monkeypatch):
+    """A probe reads the file's stamp ahead of the read model's, and our other worker's update
+    lands before it looks at the chain of our commits: nothing is left to diff. (It diffed the
+    whole file for nothing: kb_bench_agents at 100,000 memories, stores stalled 5-7 s.)"""
+    one, two = workers
+    with one.lock:
+        ours = _commit_unsynced(one, "ours, update landing during the probe")
+    rm, real_stamp = two.readmodel, two.readmodel.stamp
+    calls = []
+
+    def stamp_then_our_update_lands():
+        calls.append(1)
+        seen = real_stamp()
+        if len(calls) == 1:
+            services.update_readmodel(one, memory_ids=[ours])
+        return seen
+
+    def no_diff(store, **kwargs):
+        raise AssertionError("diffed the whole file though the read model had caught up")
+
+    monkeypatch.setattr(rm, "stamp", stamp_then_our_update_lands)
+    monkeypatch.setattr(rm, "diff_versions", no_diff)
+    before = diffs()
+    assert freshness.refresh_once(rm, two.store) is freshness.WAITING
+    monkeypatch.undo()
+    two.ensure_fresh()
+    assert diffs() == before
+    assert title(two, ours) == "ours, update landing during the probe"
+    assert two.readmodel.stamp() == two.store.change_stamp()
+
+
 def test_a_claim_from_another_state_moves_nothing(workers):
     rm = workers[0].readmodel
     recorded = rm.stamp()
