@@ -9,6 +9,8 @@ communities; the analytics thread keeps stepping meanwhile and adopts them when 
 """
 import logging
 import multiprocessing
+import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -42,6 +44,18 @@ def full_compute(path, nice=0):
             "seconds": round(time.perf_counter() - clock, 2)}
 
 
+def _end_with(parent):
+    """The child's initializer: end it once the worker that started it is gone. A worker killed
+    (SIGKILL, the OOM killer) left its child running out its minute and then waiting forever,
+    holding about 480 MB at 100,000 memories (seen after kb_bench_load)."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="end with the worker", daemon=True).start()
+
+
 class FullRuns:
     """The analytics thread's child processes: at most one full run at a time, for any database."""
 
@@ -53,13 +67,17 @@ class FullRuns:
         return bool(self.running)
 
     def submit(self, path, started):
+        # The child yields the CPU to web requests (memories/worker/priority.py): 40 s of CPU at 100,000.
+        self.running[path] = (self._child(full_compute, path, settings.KB_WORKER_NICE), started)
+
+    def _child(self, function, *args):
         if self.pool is None:
             # spawn, not fork: the worker has threads (sync, jobs), and a forked child would inherit
             # their locks in whatever state they were.
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                            max_tasks_per_child=1)
-        # The child yields the CPU to web requests (memories/worker/priority.py): 40 s of CPU at 100,000.
-        self.running[path] = (self.pool.submit(full_compute, path, settings.KB_WORKER_NICE), started)
+                                            max_tasks_per_child=1, initializer=_end_with,
+                                            initargs=(os.getpid(),))
+        return self.pool.submit(function, *args)
 
     def finished(self, path):
         """Whether ``path``'s run is done and waits to be collected."""
@@ -78,6 +96,13 @@ class FullRuns:
             return None, started
 
     def close(self):
+        """Stop at once: a run in progress is dropped (the next start computes again). Without
+        ending its child, the worker's exit waited for the run (the executor joins it at exit),
+        about a minute at 100,000 memories, and one stopped by SIGKILL meanwhile left it behind."""
         if self.pool is not None:
+            # ProcessPoolExecutor has no public way to end its children before Python 3.14.
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = None
+            self.running.clear()
