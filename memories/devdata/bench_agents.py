@@ -8,7 +8,13 @@ kb_api_key), starts gunicorn with 2 workers, and times, in one run:
 - raw: commits of one memory row each to the same file, with the same driver and nothing else
   (no HTTP, no validation, no read model, no audit): the floor our write path stands on;
 - store: --agents concurrent agents each POSTing --ops memories (/memories), as memorygraph does;
-- recall: the same agents each POSTing --ops recall questions (/search/recall).
+- recall: the same agents each POSTing --ops recall questions (/search/recall);
+- paced: the same agents again, each storing and then recalling --paced-ops times at one request
+  every --paced-every seconds (8 agents at 0.5 s: 16 requests a second, far above agents that
+  write every few seconds). The two phases above run closed-loop: each agent sends its next
+  request the moment its last is answered, so they measure capacity (writes/s), and their
+  latencies are mostly queueing (Little's law: 8 agents at 145 stores/s wait 55 ms on average).
+  This phase is the latency an agent sees while the team's other agents keep writing.
 
 Beside the latencies it reports the commits the stores took (the file's change counter: fewer than
 the stores when concurrent writes were committed together) and the web workers' CPU seconds per
@@ -57,12 +63,12 @@ def _port():
         return sock.getsockname()[1]
 
 
-def run(*, n, agents, ops, raw, workers, keep, say):
+def run(*, n, agents, ops, raw, workers, keep, say, paced_ops=40, paced_every=0.5):
     """The report of one run, in a folder of its own that is removed afterwards; `say` takes
     progress lines."""
     folder = Path(tempfile.mkdtemp(prefix="kb-bench-agents-"))
     try:
-        return _run(folder, n, agents, ops, raw, keep, workers, say)
+        return _run(folder, n, agents, ops, raw, keep, workers, say, (paced_ops, paced_every))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -88,7 +94,7 @@ def _graph(folder, n, keep, say):
     return path
 
 
-def _run(folder, n, agents, ops, raw, keep, workers, say):
+def _run(folder, n, agents, ops, raw, keep, workers, say, paced):
     path = _graph(folder, n, keep, say)
     port = _port()
     env = {**os.environ, "KB_DATA_DIR": str(folder / "data"), "KB_MEMORY_DB": str(path),
@@ -123,14 +129,16 @@ def _run(folder, n, agents, ops, raw, keep, workers, say):
         cpu = _cpu_seconds(web.pid)
         recall = _agents(base, keys, ops, _recall)
         recall_cpu = _cpu_seconds(web.pid) - cpu
+        paced_store = _agents(base, keys, paced[0], _store, every=paced[1], first=ops)
+        paced_recall = _agents(base, keys, paced[0], _recall, every=paced[1], first=ops)
         diffs = _diffs(index) - diffs
     finally:
         web.terminate()
         web.wait(timeout=30)
         log.close()
     after = _count(path)
-    stored_ids = store.pop("ids")
-    recall.pop("ids")
+    closed_ids = store.pop("ids")
+    stored_ids = closed_ids + paced_store.pop("ids")
     report = {
         "memories_at_start": before, "agents": agents, "ops_per_agent": ops,
         "gunicorn": f"{workers} workers x 4 threads",
@@ -140,9 +148,14 @@ def _run(folder, n, agents, ops, raw, keep, workers, say):
         "recall_ms": recall["latency"], "recall_per_s": recall["per_s"],
         "recall_errors": recall["errors"],
         "writes_vs_raw": round(store["per_s"] / raw_rate, 2),
+        # Each agent one request every paced_every seconds: the latency with the machine not saturated.
+        "paced": {"ops_per_agent": paced[0], "every_s": paced[1],
+                  "requests_per_s": round(agents / paced[1], 1),
+                  "store_ms": paced_store["latency"], "store_errors": paced_store["errors"],
+                  "recall_ms": paced_recall["latency"], "recall_errors": paced_recall["errors"]},
         # Commits to the file while the agents stored: fewer than stores when writes were grouped.
         "store_commits": store_commits,
-        "stores_per_commit": round(len(stored_ids) / max(store_commits, 1), 2),
+        "stores_per_commit": round(len(closed_ids) / max(store_commits, 1), 2),
         # Read-model diffs (a worker applying commits it did not claim, store/freshness.py):
         # ideally none, as every commit here is the site's own.
         "readmodel_diffs": diffs,
@@ -176,14 +189,21 @@ def _raw_commits(path, count, say):
     return count / elapsed
 
 
-def _agents(base, keys, ops, action):
+def _agents(base, keys, ops, action, *, every=None, first=0):
+    """Each agent (a thread of its own) does ``ops`` actions, numbered from ``first``: closed-loop,
+    or with ``every`` one every that many seconds (the agents' starts spread over one interval;
+    an agent behind its schedule sends at once)."""
     results = [None] * len(keys)
+    began = time.perf_counter()
 
     def work(i):
-        rng = random.Random(i)
+        rng = random.Random(i + 1000 * first)
         with httpx.Client(base_url=base, headers={"X-API-Key": keys[i]}, timeout=30) as client:
             times, errors, ids = [], 0, []
-            for op in range(ops):
+            for op in range(first, first + ops):
+                if every is not None:
+                    due = began + every * ((op - first) + i / len(keys))
+                    time.sleep(max(0.0, due - time.perf_counter()))
                 t = time.perf_counter()
                 try:
                     ok, value = action(client, rng, i, op)

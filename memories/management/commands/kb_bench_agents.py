@@ -15,11 +15,16 @@ class Command(BaseCommand):
         parser.add_argument("--ops", type=int, default=150, help="Stores, then recalls, per agent.")
         parser.add_argument("--raw", type=int, default=500, help="Raw commits to time.")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (4 threads each).")
+        parser.add_argument("--paced-ops", type=int, default=40,
+                            help="Stores, then recalls, per agent in the paced phase (40).")
+        parser.add_argument("--paced-every", type=float, default=0.5,
+                            help="Seconds between one agent's requests in the paced phase (0.5).")
         parser.add_argument("--keep", action="store_true", help="Keep the generated graph for the next run.")
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, n, agents, ops, raw, workers, keep, json: bool, **options):
+    def handle(self, *args, n, agents, ops, raw, workers, keep, json: bool, paced_ops, paced_every, **_):
         say = (lambda text: None) if json else self.stdout.write
-        report = bench_agents.run(n=n, agents=agents, ops=ops, raw=raw, workers=workers, keep=keep, say=say)
+        report = bench_agents.run(n=n, agents=agents, ops=ops, raw=raw, workers=workers, keep=keep, say=say,
+                                  paced_ops=paced_ops, paced_every=paced_every)
         if json:
             self.stdout.write(bench_agents.dumps(report))
