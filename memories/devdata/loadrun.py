@@ -198,6 +198,17 @@ class Load:
         cpu["full runs"] = {self.worker.pid: cpu_seconds(self.worker.pid, ended_children=True)}
         return cpu
 
+    @staticmethod
+    def _full_runs_cpu(cpu_start, cpu_end, ended):
+        """The full runs' CPU in the window: children that ended in it (all their CPU, less what
+        they had spent before it) and those still running at its end (what they spent in it). A
+        run still going at the end used to count nothing while it took a core from the web."""
+        before, alive = cpu_start["analytics"], cpu_end["analytics"]
+        total = sum(ended.values())
+        total += sum(cpu - (before.get(pid) or 0) for pid, cpu in alive.items() if cpu is not None)
+        total -= sum(cpu for pid, cpu in before.items() if cpu is not None and alive.get(pid) is None)
+        return round(total, 1)
+
     def _sample(self):
         while not self.stop.wait(0.5):
             for role, pids in self._pids().items():
@@ -225,7 +236,7 @@ class Load:
         mb = {f"{role} {pid}": round(v["hwm"] / 1024, 1) for (role, pid), v in self.peak.items()}
         lags = {kind: _stats([lag for k, lag in self.lags if k == kind]) for kind in ("site", "file")}
         return {"views": views, "requests": requests, "web_cpu_s": web_cpu, "worker_cpu_s": worker_cpu,
-                "full_runs_cpu_s": sum(spent("full runs").values()),
+                "full_runs_cpu_s": self._full_runs_cpu(cpu_start, cpu_end, spent("full runs")),
                 "cpu_s_per_1000_requests": round(1000 * sum(web_cpu.values()) / max(requests, 1), 1),
                 "peak_rss_mb": mb, "web_pids_seen": len([k for k in self.peak if k[0] == "web"]),
                 "analytics_lag_s": lags, "lag_missing": len(self.pending), "lag_wait_s": lag_wait,
