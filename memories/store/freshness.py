@@ -77,7 +77,8 @@ def left_to_worker(rm, store):
 def refresh_once(rm, store):
     """Apply the commits other writers made to ``store``'s file to ``rm``, unless a process
     sharing ``rm`` already did. Returns the diff's counts, None when there was nothing to do, or
-    WAITING when the file is ahead only by our own writers' commits whose updates are due.
+    WAITING when the file is ahead only by our own writers' commits whose updates are due (or
+    the read model caught up while this looked): the caller looks again on its next request.
 
     The diff runs in two steps, and only the short one holds the read model's write lock:
 
