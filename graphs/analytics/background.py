@@ -46,8 +46,8 @@ def full_compute(path, nice=0):
 
 def _end_with(parent):
     """The child's initializer: end it once the worker that started it is gone. A worker killed
-    (SIGKILL, the OOM killer) left its child running out its minute and then waiting forever,
-    holding about 480 MB at 100,000 memories (seen after kb_bench_load)."""
+    (SIGKILL, the OOM killer) left its child behind: after kb_bench_load stopped its worker (SIGKILL
+    after 15 s of SIGTERM), one sat idle for good, holding 480 MB at 100,000 memories."""
     def watch():
         while os.getppid() == parent:
             time.sleep(1.0)

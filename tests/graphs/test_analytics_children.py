@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from graphs.analytics.background import FullRuns
+from tests.support.instances import wait_until
 from tests.support.paths import PYTHON, ROOT
 
 pytestmark = pytest.mark.e2e  # real processes
@@ -29,13 +30,6 @@ def _gone(pid):
     return state in ("Z", "X")
 
 
-def _wait(condition, what, seconds=60.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def _started(pid):
     """The child's initializer has run: its watch thread is its second thread."""
     try:
@@ -48,14 +42,14 @@ def test_closing_ends_a_run_in_progress_at_once():
     fulls = FullRuns()
     future = fulls._child(time.sleep, 120)
     (child,) = fulls.pool._processes.values()
-    _wait(lambda: _started(child.pid), "the child to start")
+    wait_until(lambda: _started(child.pid), 60, what="the child to start")
     started = time.monotonic()
     fulls.close()
     child.join(10)
     assert child.exitcode is not None, "the child still runs after close()"
     assert time.monotonic() - started < 10
     assert fulls.pool is None and not fulls.running
-    _wait(future.done, "the dropped run's future to end", 10)
+    wait_until(future.done, 10, what="the dropped run's future to end")
 
 
 def test_a_child_ends_itself_when_its_worker_is_killed(tmp_path):
@@ -78,10 +72,10 @@ def test_a_child_ends_itself_when_its_worker_is_killed(tmp_path):
                               env={**os.environ, "KB_DATA_DIR": str(tmp_path / "data")})
     try:
         child = int(worker.stdout.readline())
-        _wait(lambda: _started(child), "the child to start")
+        wait_until(lambda: _started(child), 60, what="the child to start")
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
-        _wait(lambda: _gone(child), "the orphaned child to end", 10)
+        wait_until(lambda: _gone(child), 10, what="the orphaned child to end")
     finally:
         worker.kill()
         worker.wait()
